@@ -1,1 +1,9 @@
-"""reporting."""
+"""Report writers: results stream (JSONL), results.json, JUnit XML, Allure results, HTML and
+console progress.
+
+They read the plain run and case dicts of ``docs/results-format.md`` and never import the
+engine, pytest or case modules. Entry points: :func:`pile_interop.reporting.writer.write_all`,
+:class:`pile_interop.reporting.stream.ResultsStream`,
+:class:`pile_interop.reporting.console.Progress`,
+:class:`pile_interop.reporting.redact.Redactor`.
+"""

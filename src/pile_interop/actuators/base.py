@@ -1,0 +1,49 @@
+"""How a case's manual action happens ("EV driver plugs in the cable", "present a card")."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Protocol
+
+log = logging.getLogger(__name__)
+
+#: What each action means, for prompts and webhook receivers.
+DESCRIPTIONS = {
+    "plug_in": "Plug the EV cable into connector {connector}",
+    "unplug": "Unplug the EV cable from connector {connector}",
+    "present_id_token": "Present id token {id_token!r} (RFID card) to the station",
+    "raise_fault": "Make connector {connector} report a fault ({error_code})",
+    "clear_fault": "Clear the fault on connector {connector}",
+    "set_lock_failure": "Make the connector lock of connector {connector} fail",
+    "power_cycle": "Switch the station off and on again (power cycle)",
+    "go_offline": "Disconnect the station from the network",
+    "go_online": "Reconnect the station to the network",
+    "send_data_transfer": "Make the station send a DataTransfer (vendorId {vendor_id!r})",
+    "settle": "End any running charging session, unplug every cable and clear faults",
+}
+
+
+class ActuatorError(Exception):
+    """The action could not be performed (or confirmed) in time: the case is an ``error``."""
+
+
+def describe(action: str, args: dict[str, Any]) -> str:
+    template = DESCRIPTIONS.get(action, action.replace("_", " "))
+    try:
+        return template.format(**{"connector": 1, "error_code": "OtherError", **args})
+    except (KeyError, IndexError):
+        return f"{action} {args}"
+
+
+class Actuator(Protocol):
+    name: str
+
+    async def perform(self, action: str, args: dict[str, Any], timeout: float) -> None:
+        """Make ``action`` happen within ``timeout`` real seconds or raise ActuatorError."""
+        ...
+
+    async def settle(self, timeout: float) -> None:
+        """Bring the SUT back to idle between cases (best effort, bounded)."""
+        ...
+
+    async def close(self) -> None: ...

@@ -1,0 +1,70 @@
+"""The ``prompt`` actuator: tells the lab tester what to do and waits for Enter (bounded)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from typing import Any, TextIO
+
+from pile_interop.actuators.base import ActuatorError, describe
+
+log = logging.getLogger(__name__)
+
+
+class PromptActuator:
+    name = "prompt"
+
+    def __init__(self, stream_in: TextIO | None = None, stream_out: TextIO | None = None) -> None:
+        self.stream_in = stream_in or sys.stdin
+        self.stream_out = stream_out or sys.stderr
+
+    async def _confirm(self, text: str, timeout: float) -> None:
+        self.stream_out.write(f"\n>>> {text}, then press Enter (within {timeout:.0f} s): ")
+        self.stream_out.flush()
+        loop = asyncio.get_running_loop()
+        # a daemon thread: a readline() still blocked after the timeout must not keep us alive
+        future: asyncio.Future[str] = loop.create_future()
+
+        def read() -> None:
+            try:
+                line = self.stream_in.readline()
+            except (OSError, ValueError) as exc:  # stdin closed
+                loop.call_soon_threadsafe(_set_exception, future, exc)
+                return
+            loop.call_soon_threadsafe(_set_result, future, line)
+
+        import threading
+
+        threading.Thread(target=read, name="prompt-reader", daemon=True).start()
+        try:
+            line = await asyncio.wait_for(future, timeout)
+        except TimeoutError:
+            self.stream_out.write("\n")
+            raise ActuatorError(
+                f"the tester did not confirm {text!r} within {timeout:.3g} s (timeouts.manual)"
+            ) from None
+        except (OSError, ValueError) as exc:
+            raise ActuatorError(f"cannot read the tester's confirmation: {exc}") from None
+        if line == "":
+            raise ActuatorError(f"standard input closed while waiting for {text!r}")
+
+    async def perform(self, action: str, args: dict[str, Any], timeout: float) -> None:
+        text = args.get("prompt") or describe(action, args)
+        await self._confirm(text, timeout)
+
+    async def settle(self, timeout: float) -> None:
+        await self._confirm(describe("settle", {}), timeout)
+
+    async def close(self) -> None:
+        return None
+
+
+def _set_result(future: asyncio.Future[str], value: str) -> None:
+    if not future.done():
+        future.set_result(value)
+
+
+def _set_exception(future: asyncio.Future[str], exc: BaseException) -> None:
+    if not future.done():
+        future.set_exception(exc)

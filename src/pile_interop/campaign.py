@@ -1,0 +1,342 @@
+"""A campaign: one profile run against one SUT, from starting the mock side to the report.
+
+The CLI and the pytest plugin both drive a :class:`Campaign`; the CLI runs every case of a
+profile through :func:`run_profile`, the plugin one case per pytest item.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from websockets.asyncio.server import ServerConnection
+
+from pile_interop import __version__
+from pile_interop.actuators.base import Actuator
+from pile_interop.actuators.prompt import PromptActuator
+from pile_interop.actuators.reference import ReferenceActuator
+from pile_interop.actuators.webhook import WebhookActuator
+from pile_interop.core.clock import utc_iso
+from pile_interop.core.config import Device, Profile
+from pile_interop.core.errors import UsageError
+from pile_interop.core.verdicts import Verdict
+from pile_interop.ocpp.csms16 import Csms16Responder
+from pile_interop.ocpp.server import CsmsServer
+from pile_interop.ocpp.session import Session
+from pile_interop.ocpp.versions import by_name
+from pile_interop.reporting.redact import Redactor
+from pile_interop.reporting.results_json import profile_verdict, summarize, write_results_json
+from pile_interop.reporting.stream import ResultsStream
+from pile_interop.reporting.writer import write_all
+from pile_interop.scenario.model import Scenario
+from pile_interop.scenario.runner import CaseEnv, CaseRun, case_budget
+from pile_interop.scenario.timing import Timing
+
+log = logging.getLogger(__name__)
+
+#: Makes the reference SUT (or a mutant of it): (csms_url, device, time_scale) → SUT object.
+SutFactory = Callable[[str, Device, float], Any]
+
+
+def reference_station(url: str, device: Device, time_scale: float) -> Any:
+    from pile_interop.reference.station16 import ReferenceStation16
+
+    return ReferenceStation16(
+        url,
+        device.station_id,
+        connectors=device.connectors,
+        time_scale=time_scale,
+        password=device.basic_auth_password,
+        vendor=device.vendor or "pile-interop",
+        model=device.model or "RefStation16",
+        serial=device.serial or "REF-0001",
+        firmware=device.firmware or __version__,
+        fixed_cable=bool(device.features.get("fixed_cable", False)),
+    )
+
+
+@dataclass
+class Target:
+    """Which SUT a campaign talks to and how."""
+
+    against: str  # "reference" | "listen"
+    host: str = "127.0.0.1"
+    port: int = 0
+    time_scale: float = 1.0
+    floor: float = 0.0
+    sut_factory: SutFactory = reference_station
+
+    def describe(self) -> str:
+        return "reference" if self.against == "reference" else f"listen {self.host}:{self.port}"
+
+
+@dataclass
+class Campaign:
+    """The suite playing the CSMS for a charging station under test (OCPP, SUT role ``cs``)."""
+
+    profile: Profile
+    device: Device
+    target: Target
+    actuator: Actuator | None = None
+    sut: Any = None
+    session: Session = field(init=False)
+    responder: Csms16Responder = field(init=False)
+    server: CsmsServer = field(init=False)
+    timing: Timing = field(init=False)
+    redactor: Redactor = field(init=False)
+    _never_connected_after: float | None = None
+
+    def __post_init__(self) -> None:
+        if (self.profile.ocpp, self.profile.sut) != ("1.6", "cs"):
+            raise UsageError(
+                f"profile {self.profile.id}: OCPP {self.profile.ocpp} with SUT {self.profile.sut} "
+                "is not implemented yet (this version runs OCPP 1.6 charging-station profiles)"
+            )
+        if self.device.role != self.profile.sut or self.device.ocpp != self.profile.ocpp:
+            raise UsageError(
+                f"--device {self.device.path}: describes an OCPP {self.device.ocpp} "
+                f"{self.device.role}, profile {self.profile.id} tests an OCPP {self.profile.ocpp} "
+                f"{self.profile.sut}"
+            )
+        version = by_name(self.profile.ocpp)
+        tokens = {**self.profile.tokens, **self.device.tokens}
+        self.tokens = tokens
+        self.responder = Csms16Responder(
+            tokens, heartbeat_interval=int(self.profile.params.get("heartbeat_interval", 60))
+        )
+        self.session = Session(version, self.responder, name=self.device.station_id)
+        others = [s for s in ("ocpp1.6", "ocpp2.0.1", "ocpp2.1") if s != version.subprotocol]
+        self.server = CsmsServer(
+            self.target.host,
+            self.target.port,
+            self._on_connect,
+            subprotocols=[version.subprotocol, *others],
+            station_ids=[self.device.station_id],
+            password=self.device.basic_auth_password,
+            on_refused=self.session.log.event,
+        )
+        timeouts = dict(self.profile.timeouts)
+        if self.device.actuator.timeout is not None:  # the bench knows how long its hands take
+            timeouts["manual"] = self.device.actuator.timeout
+        self.timing = Timing(
+            timeouts,
+            scale=self.target.time_scale,
+            floor=self.target.floor,
+            source=self.profile.path,
+        )
+        password = self.device.basic_auth_password
+        self.redactor = Redactor(
+            self.device.secret_values(),
+            credentials=[(self.device.station_id, password)] if password else (),
+        )
+
+    async def _on_connect(self, connection: ServerConnection, station_id: str, sub: str) -> None:
+        version = self.session.version
+        if sub != version.subprotocol:
+            self.session.log.event(
+                f"refused {station_id}: it negotiated {sub}, the profile tests OCPP {version.name}"
+            )
+            await connection.close(1002, f"this test run speaks {version.subprotocol}")
+            return
+        peer = connection.remote_address
+        where = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
+        await self.session.serve(connection, f"{station_id} ({sub}) from {where}")
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self.server.start()
+        if self.target.against == "reference":
+            self.sut = self.target.sut_factory(self.server.url, self.device, self.target.time_scale)
+            await self.sut.start()
+            self.actuator = self.actuator or ReferenceActuator(self.sut)
+        elif self.actuator is None:
+            spec = self.device.actuator
+            if spec.type == "webhook":
+                assert spec.url is not None
+                self.actuator = WebhookActuator(spec.url, self.device.station_id, spec.headers)
+            elif spec.type == "reference":
+                raise UsageError(
+                    f"--device {self.device.path}: actuator 'reference' needs --against reference"
+                )
+            else:
+                self.actuator = PromptActuator()
+
+    async def stop(self) -> None:
+        if self.sut is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.sut.stop(), 10.0)
+        with contextlib.suppress(Exception):
+            await self.session.close(1001, "test run finished")
+        await self.server.stop()
+        if self.actuator is not None:
+            await self.actuator.close()
+
+    async def __aenter__(self) -> Campaign:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    def listen_url(self) -> str:
+        return f"{self.server.url}/{self.device.station_id}"
+
+    # -- cases --------------------------------------------------------------------------
+
+    def env(self) -> CaseEnv:
+        assert self.actuator is not None, "campaign not started"
+        return CaseEnv(
+            session=self.session,
+            responder=self.responder,
+            actuator=self.actuator,
+            timing=self.timing,
+            device=self.device,
+            profile=self.profile,
+            tokens=self.tokens,
+            params=dict(self.profile.params),
+            secrets=self.device.secret_values(),
+        )
+
+    def check(self, scenarios: list[Scenario]) -> None:
+        """Fail early (exit 2) on a case that names a bound the profile lacks."""
+        for scenario in scenarios:
+            names: set[str] = {"connect", "boot", "settle", "manual", "response", "message"}
+            for step in scenario.all_steps():
+                for key in ("timeout", "not_before", "during"):
+                    if key in step.data:
+                        names.add(step.data[key])
+                if step.kind == "wait":
+                    names.add(step.subject)
+            self.timing.check(names, f"{scenario.path} (with {self.profile.path})")
+
+    async def run_case(self, scenario: Scenario) -> dict[str, Any]:
+        """Run one case; the result is already redacted. Cancellation propagates, after
+        the partial result is stored in ``self.last_partial``."""
+        if isinstance(self.actuator, WebhookActuator):
+            self.actuator.case_id = scenario.id
+        run = CaseRun(scenario, self.env())
+        self.last_partial: dict[str, Any] | None = None
+        if self._never_connected_after is not None and not self.session.connections:
+            result = run.result(
+                Verdict.ERROR,
+                f"the station {self.device.station_id!r} never connected "
+                f"(waited {self._never_connected_after:.3g} s in an earlier case)",
+            )
+            return self.redactor.redact(result)
+        budget = case_budget(scenario, self.timing)
+        try:
+            result = await asyncio.wait_for(run.run(), budget)
+        except TimeoutError:
+            # a watchdog, not a verdict about the SUT: every single wait has its own bound
+            result = run.interrupted(
+                f"the case exceeded its total budget of {budget:.3g} s (the sum of its bounds)"
+            )
+        except asyncio.CancelledError:
+            self.last_partial = self.redactor.redact(run.interrupted("interrupted (Ctrl-C)"))
+            raise
+        if not self.session.connections and result["verdict"] == Verdict.ERROR.value:
+            self._never_connected_after = self.timing.upper("connect")
+        self.session.log.discard_through(run.seq0)
+        return self.redactor.redact(result)
+
+    def sut_info(self) -> dict[str, Any]:
+        boot = self.responder.state.boot
+        device = self.device
+        return {
+            "role": self.profile.sut,
+            "vendor": boot.get("chargePointVendor") or device.vendor,
+            "model": boot.get("chargePointModel") or device.model,
+            "serial": boot.get("chargePointSerialNumber") or device.serial,
+            "firmware": boot.get("firmwareVersion") or device.firmware,
+            "station_id": device.station_id,
+            "ocpp": self.profile.ocpp,
+            "device": device.path,
+            "declared": device.public(),
+        }
+
+
+class Report:
+    """The report folder: streamed as cases end, so a crash or Ctrl-C loses nothing."""
+
+    def __init__(self, out_dir: Path, campaign: Campaign) -> None:
+        self.out_dir = out_dir
+        self.campaign = campaign
+        out_dir.mkdir(parents=True, exist_ok=True)
+        self.stream = ResultsStream(out_dir)
+        self.cases: list[dict[str, Any]] = []
+        self.started = utc_iso()
+        self.t0 = time.monotonic()
+
+    def run_dict(self, *, finished: bool, interrupted: bool = False) -> dict[str, Any]:
+        profile = self.campaign.profile
+        return {
+            "suite": "pile-interop",
+            "version": __version__,
+            "profile": profile.id,
+            "profile_title": profile.title,
+            "profile_verdict": profile_verdict(self.cases, profile.title),
+            "sut": self.campaign.sut_info(),
+            "against": self.campaign.target.describe(),
+            "time_scale": self.campaign.target.time_scale,
+            "started": self.started,
+            "finished": utc_iso() if finished else None,
+            "duration_s": round(time.monotonic() - self.t0, 3),
+            "interrupted": interrupted,
+            "summary": summarize(self.cases),
+            "cases": self.cases,
+        }
+
+    def add(self, case: dict[str, Any]) -> None:
+        self.cases.append(case)
+        self.stream.write_case(case)
+        write_results_json(
+            self.out_dir, self.campaign.redactor.redact(self.run_dict(finished=False))
+        )
+
+    def finish(self, *, interrupted: bool = False) -> dict[str, Any]:
+        run = self.campaign.redactor.redact(self.run_dict(finished=True, interrupted=interrupted))
+        write_all(self.out_dir, run)
+        return run
+
+
+async def run_profile(
+    campaign: Campaign,
+    scenarios: list[Scenario],
+    report: Report,
+    progress: Any = None,
+) -> dict[str, Any]:
+    """Run ``scenarios`` in order; the report is written whatever happens."""
+    interrupted = False
+    try:
+        if progress is not None:
+            progress.run_started(report.run_dict(finished=False))
+        for scenario in scenarios:
+            if progress is not None:
+                progress.case_started(scenario.id, scenario.title)
+            try:
+                result = await campaign.run_case(scenario)
+            except asyncio.CancelledError:
+                interrupted = True
+                if campaign.last_partial is not None:
+                    report.add(campaign.last_partial)
+                    if progress is not None:
+                        progress.case_finished(campaign.last_partial)
+                raise
+            report.add(result)
+            if progress is not None:
+                progress.case_finished(result)
+    except BaseException:
+        interrupted = True
+        raise
+    finally:
+        run = report.finish(interrupted=interrupted)
+        if progress is not None:
+            progress.run_finished(run, report.out_dir)
+    return run

@@ -1,0 +1,320 @@
+"""``pile-interop``: list cases, run a profile, rebuild a report, serve a reference SUT.
+
+Exit codes: 0 every selected case passed (or warned, or was not applicable); 1 some case
+failed or could not be decided (``error``); 2 bad usage or configuration (one line on stderr,
+no traceback); 130 interrupted (Ctrl-C) after the report was written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, NoReturn
+
+from pile_interop import __version__
+from pile_interop.core.config import (
+    ContentRoot,
+    Device,
+    Profile,
+    check_known,
+    find_root,
+    load_device,
+    load_profile,
+)
+from pile_interop.core.errors import UsageError
+
+log = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse whose errors are one line and exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def _host_port(text: str) -> tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {text!r}")
+    return host or "0.0.0.0", int(port)
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="pile-interop", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"pile-interop {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    common = _Parser(add_help=False)
+    common.add_argument("--root", help="pile-interop checkout with profiles/ and conformance/")
+
+    p_list = sub.add_parser("list", parents=[common], help="list cases")
+    p_list.add_argument("--profile", help="only the cases of this profile")
+    p_list.add_argument("--json", action="store_true", help="machine-readable output")
+
+    p_run = sub.add_parser("run", parents=[common], help="run a profile and write a report")
+    p_run.add_argument("--profile", required=True, help="e.g. ocpp16/core-cs")
+    where = p_run.add_mutually_exclusive_group(required=True)
+    where.add_argument(
+        "--against", choices=["reference"], help="start the embedded reference SUT in-process"
+    )
+    where.add_argument(
+        "--listen", type=_host_port, metavar="HOST:PORT", help="wait for the station to connect"
+    )
+    p_run.add_argument("--device", help="device descriptor YAML (fixtures/devices/…)")
+    p_run.add_argument("--out", help="report folder (default reports/<time>-<profile>)")
+    p_run.add_argument("--case", action="append", default=[], help="run only this case (repeat)")
+    p_run.add_argument(
+        "--time-scale", type=_positive, help="reference SUT time scale (default from the profile)"
+    )
+
+    p_report = sub.add_parser("report", help="rebuild a report folder from its results")
+    p_report.add_argument("folder", help="a report folder holding results.json or results.jsonl")
+
+    p_serve = sub.add_parser("serve-reference", help="run a reference SUT as a simulator")
+    p_serve.add_argument("kind", choices=["station"], help="which reference SUT")
+    p_serve.add_argument("--csms-url", required=True, help="ws://host:port/path of the CSMS")
+    p_serve.add_argument("--station-id", default="REF-CS-001")
+    p_serve.add_argument("--connectors", type=int, default=2)
+    p_serve.add_argument("--time-scale", type=_positive, default=1.0)
+    p_serve.add_argument(
+        "--password-file", help="file holding the basic-auth password (security profile 1)"
+    )
+    p_serve.add_argument(
+        "--control",
+        type=_host_port,
+        metavar="HOST:PORT",
+        help="serve the control surface over HTTP (the webhook actuator's format)",
+    )
+    return parser
+
+
+# -- list ---------------------------------------------------------------------------------
+
+
+def _profiles(root: ContentRoot) -> list[Profile]:
+    return [load_profile(root.profile_path(pid)) for pid in root.profile_ids()]
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from pile_interop.scenario.loader import CaseLibrary
+
+    root = find_root(args.root)
+    library = CaseLibrary(root.conformance)
+    profiles = _profiles(root)
+    if args.profile:
+        chosen = load_profile(root.profile_path(args.profile))
+        ids = list(chosen.cases)
+    else:
+        ids = library.ids()
+    rows = []
+    for case_id in ids:
+        scenario = library.get(case_id)
+        rows.append(
+            {
+                "id": scenario.id,
+                "title": scenario.title,
+                "ocpp": scenario.ocpp,
+                "sut": scenario.sut,
+                "block": scenario.block,
+                "profiles": [p.id for p in profiles if case_id in p.cases],
+                "mandatory_in": [p.id for p in profiles if case_id in p.mandatory],
+                "path": str(Path(scenario.path).relative_to(root.path)),
+            }
+        )
+    if args.json:
+        json.dump(rows, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        width = max((len(r["id"]) for r in rows), default=10)
+        for r in rows:
+            profiles_text = ", ".join(r["profiles"]) or "-"
+            print(f"{r['id']:<{width}}  {r['sut']:<4} {r['title']}  [{profiles_text}]")
+        print(f"{len(rows)} case(s)", file=sys.stderr)
+    return EXIT_OK
+
+
+# -- run ----------------------------------------------------------------------------------
+
+
+def _device_for(args: argparse.Namespace, root: ContentRoot, profile: Profile) -> Device:
+    if args.device:
+        return load_device(args.device)
+    if args.listen:
+        raise UsageError("--listen needs --device FILE (station identity, actuator, features)")
+    if not profile.reference_device:
+        raise UsageError(f"profile {profile.id} names no reference device; pass --device")
+    return load_device(root.resolve(profile.reference_device))
+
+
+def _default_out(profile: Profile) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return Path("reports") / f"{stamp}-{profile.id.replace('/', '-')}"
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from pile_interop.campaign import Campaign, Report, Target, run_profile
+    from pile_interop.reporting.console import Progress
+    from pile_interop.scenario.loader import CaseLibrary
+
+    root = find_root(args.root)
+    profile = load_profile(root.profile_path(args.profile))
+    library = CaseLibrary(root.conformance)
+    check_known(profile, set(library.ids()))
+    selected = list(profile.cases)
+    for case_id in args.case:
+        if case_id not in profile.cases:
+            raise UsageError(f"--case {case_id}: not in profile {profile.id}")
+    if args.case:
+        selected = [c for c in selected if c in args.case]
+    scenarios = [library.get(c) for c in selected]
+    device = _device_for(args, root, profile)
+    if args.against:
+        target = Target(
+            "reference",
+            time_scale=args.time_scale or profile.reference_time_scale,
+            floor=profile.reference_floor_s,
+        )
+    else:
+        if args.time_scale:
+            raise UsageError("--time-scale applies to --against reference only")
+        host, port = args.listen
+        target = Target("listen", host=host, port=port)
+    campaign = Campaign(profile, device, target)
+    campaign.check(scenarios)
+    out = Path(args.out) if args.out else _default_out(profile)
+    progress = Progress(redactor=campaign.redactor)
+
+    async def main() -> dict[str, Any]:
+        async with campaign:
+            if target.against == "listen":
+                print(
+                    f"waiting for station {device.station_id!r} at {campaign.listen_url()}",
+                    file=sys.stderr,
+                )
+            report = Report(out, campaign)
+            return await run_profile(campaign, scenarios, report, progress)
+
+    try:
+        run = asyncio.run(main())
+    except KeyboardInterrupt:
+        print(f"interrupted; the report so far is in {out}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    summary = run["summary"]
+    return EXIT_FAILED if summary.get("fail") or summary.get("error") else EXIT_OK
+
+
+# -- report -------------------------------------------------------------------------------
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from pile_interop.reporting.results_json import profile_verdict, summarize
+    from pile_interop.reporting.stream import read_jsonl
+    from pile_interop.reporting.writer import write_all
+
+    folder = Path(args.folder)
+    results, lines = folder / "results.json", folder / "results.jsonl"
+    run: dict[str, Any]
+    if results.is_file():
+        try:
+            run = json.loads(results.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise UsageError(f"{results}: not valid JSON ({exc})") from None
+        if not isinstance(run, dict) or not isinstance(run.get("cases"), list):
+            raise UsageError(f"{results}: not a pile-interop results.json (no 'cases' list)")
+        if lines.is_file():  # a crash may have left newer cases only in the stream
+            streamed = read_jsonl(lines)
+            if len(streamed) > len(run["cases"]):
+                run["cases"] = streamed
+    elif lines.is_file():
+        cases = read_jsonl(lines)
+        run = {
+            "suite": "pile-interop",
+            "version": __version__,
+            "profile": "?",
+            "cases": cases,
+            "interrupted": True,
+            "started": None,
+            "finished": None,
+            "sut": {},
+        }
+    else:
+        raise UsageError(f"{folder}: no results.json or results.jsonl")
+    run["summary"] = summarize(run["cases"])
+    run["profile_verdict"] = profile_verdict(run["cases"], run.get("profile_title", run["profile"]))
+    problems = write_all(folder, run)
+    for problem in problems:
+        print(f"pile-interop: {problem}", file=sys.stderr)
+    print(f"report rebuilt in {folder}", file=sys.stderr)
+    return EXIT_FAILED if problems else EXIT_OK
+
+
+# -- serve-reference ----------------------------------------------------------------------
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from pile_interop.reference.serve import serve_station
+
+    password = None
+    if args.password_file:
+        try:
+            password = Path(args.password_file).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise UsageError(f"--password-file {args.password_file}: {exc.strerror}") from None
+    if not args.csms_url.startswith(("ws://", "wss://")):
+        raise UsageError(f"--csms-url {args.csms_url}: expected ws:// or wss://")
+    try:
+        asyncio.run(
+            serve_station(
+                args.csms_url,
+                args.station_id,
+                connectors=args.connectors,
+                time_scale=args.time_scale,
+                password=password,
+                control=args.control,
+            )
+        )
+    except KeyboardInterrupt:
+        return EXIT_OK
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        logging.basicConfig(
+            level=logging.WARNING - 10 * min(args.verbose, 2),
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
+        handler = {
+            "list": cmd_list,
+            "run": cmd_run,
+            "report": cmd_report,
+            "serve-reference": cmd_serve,
+        }[args.command]
+        return handler(args)
+    except UsageError as exc:
+        print(f"pile-interop: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return EXIT_OK

@@ -1,0 +1,234 @@
+"""Typed configuration: device descriptors (PICS), certification profiles, the content root."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pile_interop.core.errors import ConfigError, UsageError
+from pile_interop.core.yamlfile import load_checked
+
+log = logging.getLogger(__name__)
+
+#: Default id tokens when neither the profile nor the device names them.
+DEFAULT_TOKENS = {
+    "valid": "PI-VALID-01",
+    "valid2": "PI-VALID-02",
+    "invalid": "PI-INVALID",
+    "blocked": "PI-BLOCKED",
+    "expired": "PI-EXPIRED",
+}
+
+
+@dataclass(frozen=True)
+class ActuatorSpec:
+    type: str = "prompt"
+    url: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    timeout: float | None = None
+
+
+@dataclass(frozen=True)
+class Device:
+    """A device descriptor: who the SUT is and what it declares it supports."""
+
+    path: str
+    role: str
+    ocpp: str
+    name: str = ""
+    vendor: str = ""
+    model: str = ""
+    serial: str = ""
+    firmware: str = ""
+    station_id: str = "PILE-INTEROP-SUT"
+    connectors: int = 1
+    actuator: ActuatorSpec = field(default_factory=ActuatorSpec)
+    security_profile: int = 0
+    basic_auth_password: str | None = None
+    features: dict[str, bool] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)
+    secrets: tuple[str, ...] = ()
+
+    def supports(self, feature: str) -> bool | None:
+        """True/False when declared, None when the descriptor is silent."""
+        return self.features.get(feature)
+
+    def secret_values(self) -> list[str]:
+        values = list(self.secrets)
+        if self.basic_auth_password:
+            values.append(self.basic_auth_password)
+        return values
+
+    def public(self) -> dict[str, Any]:
+        """The descriptor as reports show it (no secrets)."""
+        return {
+            "path": self.path,
+            "name": self.name,
+            "vendor": self.vendor,
+            "model": self.model,
+            "serial": self.serial,
+            "firmware": self.firmware,
+            "role": self.role,
+            "ocpp": self.ocpp,
+            "station_id": self.station_id,
+            "connectors": self.connectors,
+            "actuator": self.actuator.type,
+            "security_profile": self.security_profile,
+            "features": dict(self.features),
+        }
+
+
+def load_device(path: str | Path) -> Device:
+    doc = load_checked(path, "pile_interop.core", "device.schema.json", "device descriptor")
+    if not isinstance(doc.data, dict):
+        raise doc.error("a device descriptor is a mapping")
+    d = doc.data
+    act = d.get("actuator", {"type": "prompt"})
+    sec = d.get("security", {})
+    profile = sec.get("profile", 1 if sec.get("basic_auth_password") else 0)
+    if profile == 1 and not sec.get("basic_auth_password"):
+        raise doc.error("security profile 1 needs security.basic_auth_password", "security")
+    return Device(
+        path=str(path),
+        role=d["role"],
+        ocpp=d["ocpp"],
+        name=d.get("name", ""),
+        vendor=d.get("vendor", ""),
+        model=d.get("model", ""),
+        serial=d.get("serial", ""),
+        firmware=d.get("firmware", ""),
+        station_id=d.get("station_id", "PILE-INTEROP-SUT"),
+        connectors=d.get("connectors", 1),
+        actuator=ActuatorSpec(
+            type=act["type"],
+            url=act.get("url"),
+            headers=dict(act.get("headers", {})),
+            timeout=act.get("timeout"),
+        ),
+        security_profile=profile,
+        basic_auth_password=sec.get("basic_auth_password"),
+        features=dict(d.get("features", {})),
+        tokens=dict(d.get("tokens", {})),
+        secrets=tuple(d.get("secrets", [])),
+    )
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A certification profile: which cases, which bounds, which parameters."""
+
+    path: str
+    id: str
+    title: str
+    ocpp: str
+    sut: str
+    mandatory: tuple[str, ...]
+    optional: tuple[str, ...]
+    timeouts: dict[str, float]
+    params: dict[str, Any]
+    tokens: dict[str, str]
+    description: str = ""
+    reference_device: str | None = None
+    reference_time_scale: float = 1.0
+    reference_floor_s: float = 1.0
+
+    @property
+    def cases(self) -> tuple[str, ...]:
+        return self.mandatory + self.optional
+
+    def is_mandatory(self, case_id: str) -> bool:
+        return case_id in self.mandatory
+
+
+def load_profile(path: str | Path) -> Profile:
+    doc = load_checked(path, "pile_interop.core", "profile.schema.json", "profile")
+    d = doc.data
+    ref = d.get("reference", {})
+    mandatory = tuple(d["cases"]["mandatory"])
+    optional = tuple(d["cases"].get("optional", []))
+    both = set(mandatory) & set(optional)
+    if both:
+        raise doc.error(f"cases both mandatory and optional: {sorted(both)}", "cases")
+    return Profile(
+        path=str(path),
+        id=d["id"],
+        title=d["title"],
+        ocpp=d["ocpp"],
+        sut=d["sut"],
+        mandatory=mandatory,
+        optional=optional,
+        timeouts={k: float(v) for k, v in d["timeouts"].items()},
+        params=dict(d.get("params", {})),
+        tokens={**DEFAULT_TOKENS, **d.get("tokens", {})},
+        description=d.get("description", ""),
+        reference_device=ref.get("device"),
+        reference_time_scale=float(ref.get("time_scale", 1.0)),
+        reference_floor_s=float(ref.get("floor_s", 1.0)),
+    )
+
+
+@dataclass(frozen=True)
+class ContentRoot:
+    """Where ``profiles/``, ``conformance/`` and ``fixtures/`` live (a pile-interop checkout)."""
+
+    path: Path
+
+    @property
+    def profiles(self) -> Path:
+        return self.path / "profiles"
+
+    @property
+    def conformance(self) -> Path:
+        return self.path / "conformance"
+
+    @property
+    def fixtures(self) -> Path:
+        return self.path / "fixtures"
+
+    def profile_path(self, profile_id: str) -> Path:
+        path = self.profiles / f"{profile_id}.yaml"
+        if not path.is_file():
+            known = ", ".join(self.profile_ids()) or "none"
+            raise UsageError(f"unknown profile {profile_id!r} (known: {known})")
+        return path
+
+    def profile_ids(self) -> list[str]:
+        return sorted(
+            p.relative_to(self.profiles).with_suffix("").as_posix()
+            for p in self.profiles.rglob("*.yaml")
+        )
+
+    def resolve(self, relative: str) -> Path:
+        """A path from a profile (``fixtures/…``) relative to the root."""
+        path = Path(relative)
+        return path if path.is_absolute() else self.path / path
+
+
+def _is_root(path: Path) -> bool:
+    return (path / "profiles").is_dir() and (path / "conformance").is_dir()
+
+
+def find_root(explicit: str | Path | None = None, *, start: Path | None = None) -> ContentRoot:
+    """The content root: ``explicit``, else the nearest checkout above ``start`` (the cwd),
+    else the checkout the package was installed from (editable installs)."""
+    if explicit is not None:
+        path = Path(explicit).resolve()
+        if not _is_root(path):
+            raise UsageError(f"--root {explicit}: no profiles/ and conformance/ folders there")
+        return ContentRoot(path)
+    candidates = [start or Path.cwd(), Path(__file__).resolve()]
+    for candidate in candidates:
+        for path in (candidate, *candidate.parents):
+            if _is_root(path):
+                return ContentRoot(path)
+    raise UsageError(
+        "cannot find profiles/ and conformance/: run from a pile-interop checkout or pass --root"
+    )
+
+
+def check_known(profile: Profile, known_cases: set[str]) -> None:
+    missing = [c for c in profile.cases if c not in known_cases]
+    if missing:
+        raise ConfigError(profile.path, f"profile lists cases that do not exist: {missing}")

@@ -1,0 +1,70 @@
+"""Check payloads against the OCPP JSON schemas that ship with the ``ocpp`` package.
+
+Unlike ``ocpp.messages.validate_payload`` this never raises: it lists every violation, because
+a violation by the SUT is a finding for the report, not a crash of the harness.
+"""
+
+from __future__ import annotations
+
+import decimal
+import json
+import logging
+from functools import cache
+from typing import Any
+
+from jsonschema import Draft4Validator
+from ocpp.messages import MessageType, get_validator
+
+log = logging.getLogger(__name__)
+
+#: 1.6 schemas whose ``multipleOf: 0.1`` needs decimals to judge floats (as the package does).
+_DECIMAL_16 = {
+    (MessageType.Call, "SetChargingProfile"),
+    (MessageType.Call, "RemoteStartTransaction"),
+    (MessageType.CallResult, "GetCompositeSchedule"),
+}
+
+
+@cache
+def _validator(message_type: int, action: str, version: str) -> Draft4Validator | None:
+    parse_float = (
+        decimal.Decimal if version == "1.6" and (message_type, action) in _DECIMAL_16 else float
+    )
+    try:
+        return get_validator(message_type, action, version, parse_float=parse_float)
+    except (OSError, ValueError, json.JSONDecodeError):
+        return None
+
+
+def has_schema(message_type: int, action: str, version: str) -> bool:
+    return _validator(message_type, action, version) is not None
+
+
+def violations(message_type: int, action: str, payload: Any, version: str) -> list[str]:
+    """Every schema violation of ``payload`` as one line each (empty when valid).
+
+    An action without a schema in ``version`` is reported as a violation too.
+    """
+    validator = _validator(message_type, action, version)
+    kind = "request" if message_type == MessageType.Call else "response"
+    if validator is None:
+        return [f"schema: {action} is not an OCPP {version} action (no {kind} schema)"]
+    if version == "1.6" and (message_type, action) in _DECIMAL_16:
+        payload = json.loads(json.dumps(payload), parse_float=decimal.Decimal)
+    found = []
+    for error in sorted(validator.iter_errors(payload), key=lambda e: list(e.absolute_path)):
+        where = "/".join(str(p) for p in error.absolute_path) or "(payload)"
+        found.append(f"schema: {action} {kind} {where}: {error.message}")
+    return found
+
+
+def error_code_for(problem: str, version: str) -> str:
+    """The CALLERROR code a receiver answers a schema violation with (OCPP-J §4.2.3)."""
+    formation = "FormationViolation" if version == "1.6" else "FormatViolation"
+    if "is a required property" in problem:
+        return "ProtocolError" if version == "1.6" else "OccurrenceConstraintViolation"
+    if "is not of type" in problem:
+        return "TypeConstraintViolation"
+    if "is not one of" in problem or "is too long" in problem:
+        return "PropertyConstraintViolation"
+    return formation

@@ -1,0 +1,492 @@
+"""The raw-frame session: every frame recorded, nothing swallowed.
+
+A :class:`Session` is the suite's end of one OCPP link (one station identity). It outlives
+single WebSocket connections: when the SUT reconnects (after a reset, a power cycle, a network
+loss) the same session goes on, so a case can await a BootNotification across the reconnect and
+the frame log shows the connection events in between.
+
+What it does for a case:
+
+* **Await a CALL** by action and payload predicate (:meth:`arm` returns an
+  :class:`Expectation`). Expectations are armed *before* the stimulus, so a frame that arrives
+  while a manual action is still being performed is answered at once with the expectation's reply.
+* **Answer** with a CALLRESULT or a CALLERROR (or any raw text).
+* **Send a CALL** and await its CALLRESULT or CALLERROR (:meth:`call` returns the response frame,
+  a CALLERROR is never turned into ``None``).
+* **Send a raw frame** (:meth:`send_raw`), for negative tests.
+
+CALLs nobody awaits are answered by the version's default :class:`Responder` (a mock CSMS or a
+mock station). Every inbound frame is checked against the OCPP JSON schemas of the ``ocpp``
+package; problems (schema violations, a response with an unknown unique id, a malformed frame,
+an undefined CALLERROR code) are attached to the frame as *findings*, never raised.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ocpp.messages import Call, CallError, CallResult, MessageType
+from websockets.asyncio.connection import Connection
+from websockets.exceptions import ConnectionClosed
+
+from pile_interop.ocpp import schemas
+from pile_interop.ocpp.frames import CALL, CALLERROR, CALLRESULT, IN, OUT, Frame, FrameLog, parse
+from pile_interop.ocpp.versions import OcppVersion
+
+log = logging.getLogger(__name__)
+
+#: Bound on one ``send`` when the peer stops reading (its TCP window full).
+SEND_TIMEOUT_S = 10.0
+#: How many timed-out unique ids are remembered, to tell a late response from an unknown one.
+_LATE_MEMORY = 256
+
+
+class Disconnected(Exception):
+    """The connection closed (or was not open) while the session needed it."""
+
+
+class CallTimeout(TimeoutError):
+    """No CALLRESULT or CALLERROR within the bound."""
+
+
+@dataclass
+class Reply:
+    """How to answer a CALL: a CALLRESULT payload, a CALLERROR, exact raw text, or nothing."""
+
+    payload: dict[str, Any] | None = None
+    error: tuple[str, str, dict[str, Any]] | None = None
+    raw: str | None = None
+    silent: bool = False
+
+    @classmethod
+    def result(cls, payload: dict[str, Any]) -> Reply:
+        return cls(payload=payload)
+
+    @classmethod
+    def call_error(cls, code: str, description: str = "", details: dict | None = None) -> Reply:
+        return cls(error=(code, description, details or {}))
+
+
+@dataclass
+class Exchange:
+    """A CALL from the SUT and the frame that answered it (None if we stayed silent)."""
+
+    call: Frame
+    reply: Frame | None
+
+
+class Responder(Protocol):
+    """The default behaviour of the side the suite plays (e.g. a CSMS that accepts everything)."""
+
+    def reply(self, call: Frame) -> Reply:
+        """The answer to a CALL no expectation claimed."""
+        ...
+
+    def observe(self, call: Frame, reply: Frame | None) -> None:
+        """Track state after any exchange the SUT started, whoever answered it."""
+        ...
+
+    def observe_response(self, call: Frame, response: Frame) -> None:
+        """Track state after a CALL the suite sent was answered."""
+        ...
+
+    def connection_lost(self) -> None:
+        """The connection closed (e.g. forget the registration status)."""
+        ...
+
+
+ReplyFn = Callable[[Frame], "Reply | None"]
+Predicate = Callable[[Frame], bool]
+
+
+class Expectation:
+    """An armed wait for one CALL from the SUT."""
+
+    def __init__(
+        self,
+        action: str,
+        predicate: Predicate | None,
+        reply: ReplyFn | None,
+        label: str,
+        on_claim: Callable[[Exchange], None] | None = None,
+    ) -> None:
+        self.action = action
+        self.predicate = predicate
+        self.reply = reply
+        self.label = label or action
+        self.on_claim = on_claim
+        self.future: asyncio.Future[Exchange] = asyncio.get_running_loop().create_future()
+
+    @property
+    def claimed(self) -> bool:
+        return self.future.done()
+
+    def matches(self, frame: Frame) -> bool:
+        if self.claimed or frame.action != self.action:
+            return False
+        return self.predicate is None or self.predicate(frame)
+
+
+@dataclass
+class _Pending:
+    call: Frame
+    future: asyncio.Future[Frame] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
+class Session:
+    """One OCPP link to the SUT, across reconnects."""
+
+    def __init__(
+        self,
+        version: OcppVersion,
+        responder: Responder,
+        *,
+        name: str = "SUT",
+        frame_log: FrameLog | None = None,
+        check_schemas: bool = True,
+        send_timeout: float = SEND_TIMEOUT_S,
+    ) -> None:
+        self.version = version
+        self.responder = responder
+        self.name = name
+        self.log = frame_log or FrameLog()
+        self.check_schemas = check_schemas
+        self.send_timeout = send_timeout
+        self.connected = asyncio.Event()
+        self.connections = 0
+        self._disconnected = asyncio.Event()
+        self._disconnected.set()
+        self._connection: Connection | None = None
+        self._expectations: list[Expectation] = []
+        self._pending: dict[str, _Pending] = {}
+        self._late: OrderedDict[str, Frame] = OrderedDict()
+        self.listeners: list[Callable[[Frame], None]] = []
+
+    # -- connection ---------------------------------------------------------------------
+
+    @property
+    def is_connected(self) -> bool:
+        return self._connection is not None
+
+    async def wait_connected(self, timeout: float) -> None:
+        """Wait until a connection is open; :class:`TimeoutError` after ``timeout`` s."""
+        await asyncio.wait_for(self.connected.wait(), timeout)
+
+    async def wait_disconnected(self, timeout: float) -> None:
+        await asyncio.wait_for(self._disconnected.wait(), timeout)
+
+    async def serve(self, connection: Connection, description: str) -> None:
+        """Run the session on ``connection`` until it closes. Replaces an older connection."""
+        old = self._connection
+        self._connection = connection
+        self.connections += 1
+        self._disconnected.clear()
+        self.connected.set()
+        if old is not None:
+            self._event(f"a new connection replaces the open one ({description})")
+            self.responder.connection_lost()
+            await self._close(old, 1000, "replaced by a new connection")
+        self._event(f"connected: {description}")
+        try:
+            async for raw in connection:
+                await self._receive(raw)
+        except ConnectionClosed:
+            pass
+        finally:
+            self._lost(connection)
+
+    def _lost(self, connection: Connection) -> None:
+        code = connection.close_code
+        reason = connection.close_reason or ""
+        first = connection.protocol.close_rcvd_then_sent
+        by = (
+            {True: " by the SUT", False: " by the suite"}.get(first, "")
+            if first is not None
+            else ""
+        )
+        if code is None or first is None:
+            detail = "the TCP connection dropped without a close frame"
+        else:
+            detail = f"code {code}" + (f", {reason!r}" if reason else "")
+        self._event(f"connection closed{by} ({detail})")
+        if self._connection is connection:
+            self._connection = None
+            self.connected.clear()
+            self._disconnected.set()
+            self.responder.connection_lost()
+            for uid, pending in list(self._pending.items()):
+                if not pending.future.done():
+                    pending.future.set_exception(
+                        Disconnected(
+                            f"connection closed while awaiting the response to "
+                            f"{pending.call.action} ({uid})"
+                        )
+                    )
+            self._pending.clear()
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        """Close the current connection (if any) from the suite's side."""
+        if self._connection is not None:
+            await self._close(self._connection, code, reason)
+
+    async def _close(self, connection: Connection, code: int, reason: str) -> None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(connection.close(code, reason), self.send_timeout)
+
+    def _event(self, text: str) -> Frame:
+        frame = self.log.event(text)
+        log.debug("%s: %s", self.name, text)
+        self._notify(frame)
+        return frame
+
+    def _notify(self, frame: Frame) -> None:
+        for listener in self.listeners:
+            listener(frame)
+
+    # -- expectations -------------------------------------------------------------------
+
+    def arm(
+        self,
+        action: str,
+        predicate: Predicate | None = None,
+        reply: ReplyFn | None = None,
+        label: str = "",
+        on_claim: Callable[[Exchange], None] | None = None,
+    ) -> Expectation:
+        """Wait for a CALL ``action`` matching ``predicate``; answer it with ``reply``."""
+        expectation = Expectation(action, predicate, reply, label, on_claim)
+        self._expectations.append(expectation)
+        return expectation
+
+    def disarm(self, expectation: Expectation) -> None:
+        with contextlib.suppress(ValueError):
+            self._expectations.remove(expectation)
+        if not expectation.future.done():
+            expectation.future.cancel()
+
+    def disarm_all(self) -> None:
+        for expectation in list(self._expectations):
+            self.disarm(expectation)
+
+    # -- inbound ------------------------------------------------------------------------
+
+    async def _receive(self, raw: str | bytes) -> None:
+        kind, uid, action, payload, code, desc, problem = parse(raw)
+        text = raw if isinstance(raw, str) else raw.decode("utf-8", "backslashreplace")
+        frame = self.log.add(
+            IN,
+            text,
+            type=kind,
+            unique_id=uid,
+            action=action,
+            payload=payload,
+            error_code=code,
+            error_description=desc,
+        )
+        if problem:
+            frame.findings.append(f"frame: {problem}")
+        if kind == CALL:
+            await self._on_call(frame, problem)
+        elif kind in (CALLRESULT, CALLERROR) and uid is not None:
+            self._on_response(frame)
+        self._notify(frame)
+
+    async def _on_call(self, frame: Frame, problem: str) -> None:
+        if problem:
+            if frame.unique_id is not None:  # answerable: say what is wrong with it
+                await self._answer(frame, Reply.call_error(self._code_for(problem), problem))
+            return
+        assert frame.action is not None
+        if self.check_schemas:
+            frame.findings.extend(
+                schemas.violations(
+                    MessageType.Call, frame.action, frame.payload, self.version.schema_version
+                )
+            )
+        expectation = next((e for e in self._expectations if e.matches(frame)), None)
+        reply_fn = expectation.reply if expectation and expectation.reply else None
+        try:
+            # an expectation's reply may return None: "answer as the default responder would"
+            reply = (reply_fn(frame) if reply_fn else None) or self.responder.reply(frame)
+        except Exception as exc:  # a broken reply template: the case errors, the SUT gets an answer
+            log.debug("reply to %s failed", frame.action, exc_info=True)
+            reply = Reply.call_error("InternalError", "test harness could not build the reply")
+            reply_frame = await self._answer(frame, reply)
+            if expectation is not None:
+                self._expectations.remove(expectation)
+                expectation.future.set_exception(exc)
+            return
+        reply_frame = await self._answer(frame, reply)
+        self.responder.observe(frame, reply_frame)
+        if expectation is not None:
+            self._expectations.remove(expectation)
+            exchange = Exchange(frame, reply_frame)
+            if expectation.on_claim is not None:
+                expectation.on_claim(exchange)
+            if not expectation.future.done():
+                expectation.future.set_result(exchange)
+
+    def _code_for(self, problem: str) -> str:
+        return self.version.format_violation if "JSON" in problem else "ProtocolError"
+
+    async def _answer(self, call: Frame, reply: Reply) -> Frame | None:
+        if reply.silent:
+            return None
+        assert call.unique_id is not None
+        if reply.raw is not None:
+            text = reply.raw
+            kind, payload, code = "RAW", None, None
+        elif reply.error is not None:
+            code, description, details = reply.error
+            text = CallError(call.unique_id, code, description, details).to_json()
+            kind, payload = CALLERROR, details
+        else:
+            payload = reply.payload or {}
+            text = CallResult(call.unique_id, payload).to_json()
+            kind, code = CALLRESULT, None
+        frame = self.log.add(
+            OUT,
+            text,
+            type=kind if kind != "RAW" else parse(text)[0],
+            unique_id=call.unique_id,
+            action=call.action,
+            payload=payload,
+            error_code=code,
+            answers=call,
+        )
+        if kind == CALLRESULT and self.check_schemas and call.action:
+            frame.findings.extend(
+                f"suite {v}"
+                for v in schemas.violations(
+                    MessageType.CallResult, call.action, payload, self.version.schema_version
+                )
+            )
+        await self._send(text)
+        self._notify(frame)
+        return frame
+
+    def _on_response(self, frame: Frame) -> None:
+        assert frame.unique_id is not None
+        pending = self._pending.pop(frame.unique_id, None)
+        if pending is None:
+            late = self._late.get(frame.unique_id)
+            if late is not None:
+                frame.action = late.action
+                frame.answers = late
+                frame.findings.append(
+                    f"late {frame.type}: answers {late.action} ({frame.unique_id}) "
+                    "after the suite stopped waiting"
+                )
+            else:
+                frame.findings.append(
+                    f"{frame.type} with unknown unique id {frame.unique_id!r}: "
+                    "no CALL with that id is outstanding"
+                )
+            return
+        frame.action = pending.call.action
+        frame.answers = pending.call
+        if frame.type == CALLRESULT and self.check_schemas and frame.action:
+            frame.findings.extend(
+                schemas.violations(
+                    MessageType.CallResult,
+                    frame.action,
+                    frame.payload,
+                    self.version.schema_version,
+                )
+            )
+        elif frame.type == CALLERROR and frame.error_code not in self.version.error_codes:
+            frame.findings.append(
+                f"CALLERROR code {frame.error_code!r} is not defined by OCPP {self.version.name}"
+            )
+        self.responder.observe_response(pending.call, frame)
+        if not pending.future.done():
+            pending.future.set_result(frame)
+
+    # -- outbound -----------------------------------------------------------------------
+
+    async def call(
+        self,
+        action: str,
+        payload: dict[str, Any],
+        *,
+        timeout: float,
+        unique_id: str | None = None,
+        check_schema: bool = True,
+    ) -> Frame:
+        """Send a CALL and return the CALLRESULT or CALLERROR frame that answers it.
+
+        Raises :class:`ValueError` if our own payload breaks the schema (a broken case),
+        :class:`Disconnected` if there is no connection or it closes, :class:`CallTimeout`.
+        """
+        if check_schema and self.check_schemas:
+            problems = schemas.violations(
+                MessageType.Call, action, payload, self.version.schema_version
+            )
+            if problems:
+                raise ValueError("; ".join(problems))
+        uid = unique_id or str(uuid.uuid4())
+        text = Call(uid, action, payload).to_json()
+        if self._connection is None:
+            raise Disconnected(f"not connected: cannot send {action}")
+        frame = self.log.add(OUT, text, type=CALL, unique_id=uid, action=action, payload=payload)
+        pending = _Pending(frame)
+        self._pending[uid] = pending
+        self._notify(frame)
+        try:
+            await self._send(text)
+            return await asyncio.wait_for(asyncio.shield(pending.future), timeout)
+        except TimeoutError:
+            self._pending.pop(uid, None)
+            self._late[uid] = frame
+            while len(self._late) > _LATE_MEMORY:
+                self._late.popitem(last=False)
+            raise CallTimeout(
+                f"no CALLRESULT or CALLERROR for {action} ({uid}) within {timeout:.3g} s"
+            ) from None
+        finally:
+            if not pending.future.done():
+                pending.future.cancel()
+
+    def call_dataclass(self, payload: Any) -> tuple[str, dict[str, Any]]:
+        """Action and wire payload of an ``ocpp`` package request dataclass."""
+        from ocpp.charge_point import remove_nones, serialize_as_dict, snake_to_camel_case
+
+        wire = snake_to_camel_case(remove_nones(serialize_as_dict(payload)))
+        return type(payload).__name__, wire
+
+    async def send_raw(self, text: str) -> Frame:
+        """Send exactly ``text`` (negative tests); it is recorded like any frame."""
+        if self._connection is None:
+            raise Disconnected("not connected: cannot send a raw frame")
+        kind, uid, action, payload, code, _desc, _problem = parse(text)
+        frame = self.log.add(
+            OUT, text, type=kind, unique_id=uid, action=action, payload=payload, error_code=code
+        )
+        if kind == CALL and uid is not None:
+            self._pending[uid] = _Pending(frame)
+        self._notify(frame)
+        await self._send(text)
+        return frame
+
+    async def _send(self, text: str) -> None:
+        connection = self._connection
+        if connection is None:
+            raise Disconnected("not connected")
+        try:
+            await asyncio.wait_for(connection.send(text), self.send_timeout)
+        except ConnectionClosed as exc:
+            raise Disconnected(f"connection closed while sending: {exc}") from None
+        except TimeoutError:
+            await self._close(connection, 1011, "peer does not read")
+            raise Disconnected(
+                f"the SUT did not read for {self.send_timeout:.3g} s; closed the connection"
+            ) from None

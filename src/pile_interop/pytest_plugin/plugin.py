@@ -1,0 +1,331 @@
+"""pytest plugin: scenario YAML files become pytest items (the Tavern idea).
+
+``pytest conformance/ocpp16/cs`` runs those cases against the embedded reference station;
+``--pile-against listen:0.0.0.0:9000 --pile-device fixtures/devices/my-station.yaml`` against a
+real one. ``--pile-out DIR`` also writes the pile-interop report folder. Verdicts map to pytest
+outcomes: pass → passed, warn → passed with a warning, fail → failed (the reason is the
+assertion message), error → failed with :class:`PileError`, na → skipped.
+
+A case YAML cannot express is a plain test function carrying the same metadata as markers::
+
+    @pytest.mark.pile_case(id="TC_…", title="…", requirements=["…"], ocpp="1.6", sut="cs")
+    def test_something(pile_env): ...
+
+where the ``pile_env`` fixture runs coroutines against the live campaign (see
+:class:`PileEnv`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import warnings
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+from pile_interop.core.errors import UsageError
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+_KEY = pytest.StashKey["PileRuntime"]()
+_ID_PREFIXES = ("TC_", "DN", "BN")
+
+
+class PileError(Exception):
+    """The harness could not decide the case (verdict ``error``)."""
+
+
+class PileWarning(UserWarning):
+    """A SHOULD-level requirement was broken (verdict ``warn``)."""
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("pile-interop")
+    group.addoption("--pile-profile", help="profile whose bounds and params the cases use")
+    group.addoption(
+        "--pile-against",
+        default="reference",
+        help="reference (default) or listen:HOST:PORT",
+    )
+    group.addoption("--pile-device", help="device descriptor YAML")
+    group.addoption("--pile-out", help="also write a pile-interop report folder here")
+    group.addoption("--pile-time-scale", type=float, help="reference SUT time scale")
+    group.addoption("--pile-root", help="pile-interop checkout (profiles/, conformance/)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "pile_case(id, title, requirements, ocpp, sut, profiles): a pile-interop case "
+        "written in Python",
+    )
+    config.addinivalue_line("markers", "pile_profile(id): the profiles a scenario belongs to")
+    config.stash[_KEY] = PileRuntime(config)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    runtime = config.stash.get(_KEY, None)
+    if runtime is not None:
+        runtime.close()
+
+
+def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Collector | None:
+    if file_path.suffix in (".yaml", ".yml") and file_path.name.startswith(_ID_PREFIXES):
+        return ScenarioFile.from_parent(parent, path=file_path)
+    return None
+
+
+class ScenarioFile(pytest.File):
+    def collect(self) -> Iterator[pytest.Item]:
+        from pile_interop.scenario.loader import load_scenario
+
+        try:
+            scenario = load_scenario(self.path)
+        except UsageError as exc:
+            raise self.CollectError(str(exc)) from None
+        yield ScenarioItem.from_parent(self, name=scenario.id, scenario=scenario)
+
+
+class ScenarioItem(pytest.Item):
+    def __init__(self, *, scenario: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.scenario = scenario
+        self.result: dict[str, Any] | None = None
+        for profile in scenario.profiles:
+            self.add_marker(pytest.mark.pile_profile(profile))
+
+    def runtest(self) -> None:
+        runtime: PileRuntime = self.config.stash[_KEY]
+        self.result = runtime.run_case(self.scenario)
+        _report_to_allure(self.result)
+        verdict, reason = self.result["verdict"], self.result["reason"]
+        if verdict == "fail":
+            raise AssertionError(reason)
+        if verdict == "error":
+            raise PileError(reason)
+        if verdict == "na":
+            pytest.skip(f"not applicable: {reason}")
+        if verdict == "warn":
+            warnings.warn(PileWarning(reason), stacklevel=1)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        if not isinstance(excinfo.value, AssertionError | PileError) or self.result is None:
+            return str(super().repr_failure(excinfo))
+        return describe_failure(self.result)
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        return self.path, 0, f"{self.scenario.id}: {self.scenario.title}"
+
+
+def describe_failure(result: dict[str, Any]) -> str:
+    """What a tester needs on the terminal: verdict, reason, the failing step, the last frames."""
+    lines = [f"{result['id']} {result['title']}: {result['verdict']}", result["reason"], ""]
+    for step in result["steps"]:
+        if step["verdict"] in ("fail", "error"):
+            lines.append(f"step {step['index']} ({step['phase']}): {step['title']}")
+            if step["expected"]:
+                lines.append(f"  Expected: {step['expected']}")
+            if step["observed"]:
+                lines.append(f"  Actual:   {step['observed']}")
+    lines.append("")
+    lines.append("last frames:")
+    arrows = {"in": "SUT → suite", "out": "suite → SUT", "event": "event"}
+    for frame in result["frames"][-12:]:
+        lines.append(f"  +{frame['t']:8.3f} s  {arrows[frame['dir']]:<11}  {frame['raw'][:200]}")
+    return "\n".join(lines)
+
+
+def _report_to_allure(result: dict[str, Any]) -> None:
+    """Replay the case's steps as Allure steps, frames attached (only with allure-pytest on)."""
+    try:
+        import allure
+    except ImportError:  # allure-pytest is optional at run time
+        return
+    import json
+
+    for step in result["steps"]:
+        title = f"[{step['phase']}] {step['title']} → {step['verdict']}"
+        try:
+            with allure.step(title):
+                if step["expected"] or step["observed"]:
+                    allure.attach(
+                        f"Expected: {step['expected']}\nObserved: {step['observed']}",
+                        name="expected vs observed",
+                        attachment_type=allure.attachment_type.TEXT,
+                    )
+                if step["verdict"] in ("fail", "error"):
+                    raise _StepFailed(step["observed"] or step["verdict"])
+        except _StepFailed:
+            pass
+    allure.attach(
+        json.dumps(result["frames"], indent=2),
+        name="wire log",
+        attachment_type=allure.attachment_type.JSON,
+    )
+    allure.dynamic.label("case_id", result["id"])
+    for requirement in result["requirements"]:
+        allure.dynamic.label("requirement", requirement["id"])
+
+
+class _StepFailed(AssertionError):
+    pass
+
+
+# -- the campaign behind the items ---------------------------------------------------------
+
+
+class _LoopThread:
+    """An event loop in a daemon thread: pytest items are synchronous, the engine is not."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(
+            target=self.loop.run_forever, name="pile-interop", daemon=True
+        )
+        self.thread.start()
+
+    def call(self, coro: Awaitable[T], timeout: float) -> T:
+        future = asyncio.run_coroutine_threadsafe(_as_coroutine(coro), self.loop)
+        try:
+            return future.result(timeout)
+        except TimeoutError:
+            future.cancel()
+            raise
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5.0)
+        if not self.thread.is_alive():
+            self.loop.close()
+
+
+async def _as_coroutine(awaitable: Awaitable[T]) -> T:
+    return await awaitable
+
+
+class PileRuntime:
+    """One campaign per pytest session, started at the first item that needs it."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.campaign: Any = None
+        self.report: Any = None
+        self.thread: _LoopThread | None = None
+        self.failed_start: str | None = None
+
+    def _profile_for(self, scenario: Any, root: Any) -> Any:
+        from pile_interop.core.config import load_profile
+
+        chosen = self.config.getoption("--pile-profile")
+        if chosen:
+            return load_profile(root.profile_path(chosen))
+        for profile_id in scenario.profiles:
+            try:
+                return load_profile(root.profile_path(profile_id))
+            except UsageError:
+                continue
+        raise UsageError(f"{scenario.id}: names no known profile; pass --pile-profile")
+
+    def _start(self, scenario: Any) -> None:
+        from pile_interop.campaign import Campaign, Report, Target
+        from pile_interop.core.config import find_root, load_device
+
+        opt = self.config.getoption
+        root = find_root(opt("--pile-root"), start=Path(str(self.config.rootpath)))
+        profile = self._profile_for(scenario, root)
+        against = opt("--pile-against")
+        if against == "reference":
+            device_path = opt("--pile-device") or root.resolve(profile.reference_device or "")
+            target = Target(
+                "reference",
+                time_scale=opt("--pile-time-scale") or profile.reference_time_scale,
+                floor=profile.reference_floor_s,
+            )
+        elif against.startswith("listen:"):
+            host, _, port = against.removeprefix("listen:").rpartition(":")
+            if not opt("--pile-device"):
+                raise UsageError("--pile-against listen:… needs --pile-device")
+            device_path = opt("--pile-device")
+            target = Target("listen", host=host or "0.0.0.0", port=int(port))
+        else:
+            raise UsageError(f"--pile-against {against}: expected reference or listen:HOST:PORT")
+        campaign = Campaign(profile, load_device(device_path), target)
+        self.thread = _LoopThread()
+        self.thread.call(campaign.start(), 30.0)
+        self.campaign = campaign
+        out = opt("--pile-out")
+        if out:
+            self.report = Report(Path(out), campaign)
+
+    def run_case(self, scenario: Any) -> dict[str, Any]:
+        from pile_interop.scenario.runner import case_budget
+
+        if self.failed_start is not None:
+            raise PileError(self.failed_start)
+        if self.campaign is None:
+            try:
+                self._start(scenario)
+            except UsageError as exc:
+                self.failed_start = str(exc)
+                raise PileError(self.failed_start) from None
+        assert self.thread is not None
+        self.campaign.check([scenario])
+        budget = case_budget(scenario, self.campaign.timing) + 10.0
+        result: dict[str, Any] = self.thread.call(self.campaign.run_case(scenario), budget)
+        if self.report is not None:
+            self.report.add(result)
+        return result
+
+    def run_python(self, fn: Callable[..., Awaitable[T]], timeout: float) -> T:
+        assert self.thread is not None and self.campaign is not None
+        return self.thread.call(fn(self.campaign.env()), timeout)
+
+    def close(self) -> None:
+        if self.campaign is not None and self.thread is not None:
+            try:
+                self.thread.call(self.campaign.stop(), 30.0)
+            except Exception:  # closing must not hide the test outcome
+                log.warning("stopping the campaign failed", exc_info=True)
+            if self.report is not None:
+                self.report.finish()
+        if self.thread is not None:
+            self.thread.close()
+
+
+class PileEnv:
+    """What a Python-written case gets: run a coroutine ``fn(env)`` against the campaign."""
+
+    def __init__(self, runtime: PileRuntime) -> None:
+        self.runtime = runtime
+
+    def run(self, fn: Callable[..., Awaitable[T]], timeout: float = 60.0) -> T:
+        return self.runtime.run_python(fn, timeout)
+
+
+@pytest.fixture
+def pile_env(request: pytest.FixtureRequest) -> PileEnv:
+    runtime: PileRuntime = request.config.stash[_KEY]
+    marker = request.node.get_closest_marker("pile_case")
+    if marker is None:
+        raise UsageError("pile_env needs @pytest.mark.pile_case(...) on the test")
+    if runtime.campaign is None:
+        from pile_interop.scenario.model import Requirement, Scenario
+
+        meta = marker.kwargs
+        stand_in = Scenario(
+            id=meta["id"],
+            title=meta.get("title", meta["id"]),
+            ocpp=meta.get("ocpp", "1.6"),
+            sut=meta.get("sut", "cs"),
+            requirements=tuple(Requirement(r, r) for r in meta.get("requirements", [])),
+            steps=(),
+            path=str(request.node.path),
+            profiles=tuple(meta.get("profiles", [])),
+        )
+        runtime._start(stand_in)
+    return PileEnv(runtime)

@@ -1,0 +1,239 @@
+"""``allure-results/`` for runs made with the CLI (pytest runs use allure-pytest itself).
+
+Built with ``allure_commons`` (model objects written by its ``AllureFileLogger``), never by
+hand: one test result per case, its steps as Allure steps, the wire log as a JSON attachment.
+An ``environment.properties`` names the SUT and the suite for Allure's Environment widget.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from allure_commons.logger import AllureFileLogger
+from allure_commons.model2 import (
+    ATTACHMENT_PATTERN,
+    Attachment,
+    Label,
+    Parameter,
+    Status,
+    StatusDetails,
+    TestResult,
+    TestStepResult,
+)
+from allure_commons.types import AttachmentType, LabelType, Severity
+from allure_commons.utils import md5, uuid4
+
+from pile_interop.reporting.common import (
+    as_float,
+    atomic_write_bytes,
+    epoch_ms,
+    printable,
+    requirement_list,
+    scrub,
+    step_details,
+    utf8,
+)
+from pile_interop.reporting.redact import Redactor, resolve
+
+logger = logging.getLogger(__name__)
+
+ALLURE_DIR = "allure-results"
+
+STATUS = {
+    "pass": Status.PASSED,
+    "warn": Status.PASSED,
+    "fail": Status.FAILED,
+    "error": Status.BROKEN,
+    "na": Status.SKIPPED,
+    "skipped": Status.SKIPPED,
+}
+
+_OWN_FILES = ("*-result.json", "*-container.json", "*-attachment.*", "environment.properties")
+
+
+def _status(verdict: Any) -> str:
+    return STATUS.get(str(verdict), Status.BROKEN)
+
+
+def _labels(run: Mapping[str, Any], case: Mapping[str, Any]) -> list[Label]:
+    profile = str(run.get("profile") or "")
+    ocpp = case.get("ocpp") or (run.get("sut") or {}).get("ocpp")
+    labels = [
+        Label(name=LabelType.PARENT_SUITE, value=str(run.get("suite") or "pile-interop")),
+        Label(name=LabelType.SUITE, value=profile),
+        Label(
+            name=LabelType.SEVERITY,
+            value=(Severity.CRITICAL if case.get("mandatory") else Severity.NORMAL).value,
+        ),
+        Label(name=LabelType.ID, value=str(case.get("id") or "")),
+        Label(name=LabelType.FRAMEWORK, value="pile-interop"),
+    ]
+    if ocpp:
+        labels.append(Label(name=LabelType.EPIC, value=f"OCPP {ocpp}"))
+        labels.append(Label(name=LabelType.TAG, value=f"ocpp{ocpp}"))
+    if case.get("block"):
+        labels.append(Label(name=LabelType.FEATURE, value=str(case["block"])))
+        labels.append(Label(name=LabelType.SUB_SUITE, value=str(case["block"])))
+    if case.get("sut"):
+        labels.append(Label(name=LabelType.TAG, value=f"sut:{case['sut']}"))
+    labels.append(
+        Label(name=LabelType.TAG, value="mandatory" if case.get("mandatory") else "optional")
+    )
+    labels.extend(Label(name=LabelType.STORY, value=req["id"]) for req in requirement_list(case))
+    return labels
+
+
+def _step(step: Mapping[str, Any], case_start: int | None) -> TestStepResult:
+    verdict = step.get("verdict")
+    title = str(step.get("title") or step.get("kind") or f"step {step.get('index', '?')}")
+    phase = step.get("phase")
+    name = f"{phase}: {title}" if phase and phase != "main" else title
+    result = TestStepResult(name=printable(name), status=_status(verdict), stage="finished")
+    params = [
+        Parameter(name=key, value=printable(step[key]))
+        for key in ("requirement", "expected", "observed")
+        if step.get(key)
+    ]
+    if step.get("frames"):
+        params.append(Parameter(name="frames", value=", ".join(str(s) for s in step["frames"])))
+    result.parameters = params
+    if verdict in ("fail", "error", "warn"):
+        message = "\n".join(
+            f"{key}: {step[key]}"
+            for key in ("requirement", "expected", "observed")
+            if step.get(key)
+        )
+        if verdict == "warn":
+            message = "warning (SHOULD not met)\n" + message
+        result.statusDetails = StatusDetails(message=printable(message.strip()) or None)
+    if case_start is not None:
+        result.start = case_start + round(as_float(step.get("t_start")) * 1000)
+        result.stop = result.start + round(as_float(step.get("duration_s")) * 1000)
+    return result
+
+
+def _description(case: Mapping[str, Any]) -> str:
+    parts = [str(case.get("description") or "").strip()]
+    reqs = requirement_list(case)
+    if reqs:
+        lines = [f"- **{r['id']}** {r['text']}".rstrip() for r in reqs]
+        parts.append("Requirements:\n\n" + "\n".join(lines))
+    findings = case.get("findings") or []
+    if findings:
+        parts.append("Findings:\n\n" + "\n".join(f"- {f}" for f in findings))
+    return printable("\n\n".join(p for p in parts if p))
+
+
+def _test_result(
+    run: Mapping[str, Any], case: Mapping[str, Any], file_logger: AllureFileLogger
+) -> TestResult:
+    profile = str(run.get("profile") or "")
+    case_id = str(case.get("id") or "?")
+    verdict = case.get("verdict")
+    start = epoch_ms(case.get("started"))
+    if start is None:
+        start = epoch_ms(run.get("started"))
+    result = TestResult(
+        uuid=uuid4(),
+        name=printable(f"{case_id} {case.get('title') or ''}".strip()),
+        fullName=printable(f"{profile}.{case_id}"),
+        historyId=md5(profile, case_id),
+        testCaseId=case_id,
+        status=_status(verdict),
+        stage="finished",
+        description=_description(case) or None,
+        labels=_labels(run, case),
+        titlePath=[p for p in (profile, str(case.get("block") or "")) if p],
+    )
+    sut = run.get("sut") or {}
+    identity = " ".join(str(sut[k]) for k in ("vendor", "model", "firmware") if sut.get(k))
+    result.parameters = [
+        Parameter(name=name, value=printable(value))
+        for name, value in (("SUT", identity), ("time scale", run.get("time_scale")))
+        if value not in (None, "")
+    ]
+    reason = str(case.get("reason") or "")
+    if verdict == "warn":
+        reason = f"warning (SHOULD not met): {reason}" if reason else "warning (SHOULD not met)"
+    if reason:
+        trace = step_details(case.get("steps") or [], {"fail", "error", "warn"})
+        result.statusDetails = StatusDetails(
+            message=printable(reason), trace=printable(trace) or None
+        )
+    if start is not None:
+        result.start = start
+        result.stop = start + round(as_float(case.get("duration_s")) * 1000)
+    result.steps = [_step(step, start) for step in case.get("steps") or []]
+    frames = case.get("frames") or []
+    if frames:
+        result.attachments.append(
+            _attach(
+                file_logger,
+                "wire log",
+                json.dumps(frames, indent=2, ensure_ascii=False, default=str),
+            )
+        )
+    return result
+
+
+def _attach(file_logger: AllureFileLogger, name: str, body: str) -> Attachment:
+    """Write ``body`` as a JSON attachment file through the logger and describe it."""
+    kind = AttachmentType.JSON
+    file_name = ATTACHMENT_PATTERN.format(prefix=uuid4(), ext=kind.extension)
+    file_logger.report_attached_data(body=utf8(body), file_name=file_name)
+    return Attachment(name=name, source=file_name, type=kind.mime_type)
+
+
+def _environment(run: Mapping[str, Any]) -> str:
+    sut = run.get("sut") or {}
+    pairs: list[tuple[str, Any]] = [
+        ("suite", f"{run.get('suite') or 'pile-interop'} {run.get('version') or ''}".strip()),
+        ("profile", run.get("profile")),
+        ("profile.verdict", (run.get("profile_verdict") or {}).get("text")),
+        ("against", run.get("against")),
+        ("time.scale", run.get("time_scale")),
+    ]
+    pairs += [(f"sut.{key}", value) for key, value in sut.items()]
+    lines = []
+    for key, value in pairs:
+        if value in (None, ""):
+            continue
+        text = printable(value).replace("\\", "\\\\").replace("\n", "\\n")
+        lines.append(f"{key}={text}")
+    return "\n".join(lines) + "\n"
+
+
+def _clean(out_dir: Path) -> None:
+    for pattern in _OWN_FILES:
+        for old in out_dir.glob(pattern):
+            if old.is_file():
+                old.unlink()
+
+
+def write_allure(
+    out_dir: Path,
+    run: Mapping[str, Any],
+    *,
+    redactor: Redactor | None = None,
+    clean: bool = True,
+) -> Path:
+    """Write Allure results for ``run`` into the folder ``out_dir`` (e.g. ``…/allure-results``).
+
+    ``clean`` removes the result, container and attachment files of an earlier write first, so
+    regenerating a report does not show every case twice. Returns ``out_dir``.
+    """
+    out_dir = Path(out_dir)
+    run = scrub(resolve(redactor).redact(run))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if clean:
+        _clean(out_dir)
+    file_logger = AllureFileLogger(str(out_dir))
+    for case in run.get("cases") or []:
+        file_logger.report_result(_test_result(run, case, file_logger))
+    atomic_write_bytes(out_dir / "environment.properties", _environment(run).encode("utf-8"))
+    logger.debug("wrote Allure results to %s", out_dir)
+    return out_dir

@@ -1,0 +1,169 @@
+"""Live progress on the console: one line per case, a summary and the profile verdict.
+
+Colour is used only when the stream is a terminal and ``NO_COLOR`` is not set (checked when
+a :class:`Progress` is made, never at import), unless ``color`` says otherwise.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, TextIO
+
+from pile_interop.reporting.common import VERDICTS, as_float, one_line
+from pile_interop.reporting.redact import Redactor, resolve
+from pile_interop.reporting.results_json import profile_verdict, summarize
+
+logger = logging.getLogger(__name__)
+
+#: Column where the verdict starts (the id, title and dots fill the space before it).
+WIDTH = 72
+REASON_LIMIT = 200
+
+_COLORS = {
+    "pass": "32",
+    "fail": "1;31",
+    "warn": "33",
+    "na": "2",
+    "error": "1;35",
+    "skipped": "2",
+    "met": "1;32",
+    "not-met": "1;31",
+    "dim": "2",
+}
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+class Progress:
+    """Prints a run's progress to ``stream`` (default: ``sys.stderr`` at construction)."""
+
+    def __init__(
+        self,
+        stream: TextIO | None = None,
+        color: bool | None = None,
+        *,
+        redactor: Redactor | None = None,
+    ) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        self._tty = _isatty(self.stream)
+        self.color = (self._tty and "NO_COLOR" not in os.environ) if color is None else color
+        self._redactor = resolve(redactor)
+        self._pending = False  # a "running …" line waits to be overwritten (terminals only)
+
+    # -- output helpers ------------------------------------------------------------------
+
+    def _paint(self, text: str, key: str) -> str:
+        code = _COLORS.get(key)
+        return f"\x1b[{code}m{text}\x1b[0m" if self.color and code else text
+
+    def _clean(self, text: Any, limit: int | None = None) -> str:
+        # Redact before cutting, so a secret cut in half is still caught whole.
+        return one_line(self._redactor.redact_text("" if text is None else str(text)), limit)
+
+    def _write(self, text: str) -> None:
+        if self._pending:
+            text = "\r\x1b[2K" + text
+            self._pending = False
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except (OSError, ValueError) as exc:  # a closed pipe must not stop the run
+            logger.debug("progress output failed: %s", exc)
+
+    # -- events --------------------------------------------------------------------------
+
+    def run_started(self, run: Mapping[str, Any]) -> None:
+        """Name the suite, the profile and the SUT."""
+        suite = f"{run.get('suite') or 'pile-interop'} {run.get('version') or ''}".strip()
+        profile = str(run.get("profile") or "")
+        title = run.get("profile_title")
+        head = f"{suite}: profile {profile}" + (f" ({title})" if title else "")
+        sut = run.get("sut") or {}
+        identity = " ".join(
+            str(sut[k]) for k in ("vendor", "model", "firmware") if sut.get(k) not in (None, "")
+        )
+        details = [identity or "unknown SUT"]
+        if sut.get("station_id"):
+            details.append(f"station {sut['station_id']}")
+        if run.get("against"):
+            details.append(f"against {run['against']}")
+        if run.get("time_scale") not in (None, 1, 1.0):
+            details.append(f"time scale {run['time_scale']}")
+        self._write(
+            self._clean(head)
+            + "\n"
+            + self._paint("SUT: " + self._clean(", ".join(details)), "dim")
+            + "\n"
+        )
+
+    def case_started(self, case_id: str, title: str) -> None:
+        """On a terminal, show which case runs (the finished line replaces it)."""
+        if not self._tty:
+            return
+        text = self._clean(f"{case_id}  {title}", WIDTH)
+        self._write(self._paint(f"{text} …", "dim"))
+        self._pending = True
+
+    def _columns(self, case: Mapping[str, Any]) -> tuple[str, str, str]:
+        case_id = self._clean(case.get("id") or "?")
+        title = self._clean(case.get("title") or "")
+        left = f"{case_id}  {title}".rstrip()
+        room = WIDTH - 3  # at least " .." before the verdict
+        if len(left) > room:
+            left = left[: room - 1].rstrip() + "…"
+        dots = "." * max(2, WIDTH - len(left) - 1)
+        verdict = f"{case.get('verdict') or '?':<7}"
+        return f"{left} {dots} ", verdict, f"{as_float(case.get('duration_s')):7.2f} s"
+
+    def case_line(self, case: Mapping[str, Any]) -> str:
+        """The one line for a finished case, without colour or newline."""
+        return "".join(self._columns(case))
+
+    def case_finished(self, case: Mapping[str, Any]) -> None:
+        """One line per case; for fail and error a second, indented line with the reason."""
+        left, verdict_col, duration = self._columns(case)
+        verdict = str(case.get("verdict") or "?")
+        pad = verdict_col[len(verdict) :]
+        text = f"{left}{self._paint(verdict, verdict)}{pad}{duration}\n"
+        if verdict in ("fail", "error") and case.get("reason"):
+            reason = self._clean(case["reason"], REASON_LIMIT)
+            text += "    " + self._paint(reason, verdict) + "\n"
+        self._write(text)
+
+    def run_finished(self, run: Mapping[str, Any], out_dir: Path | str | None = None) -> None:
+        """The counts per verdict, the profile verdict and where the report is."""
+        cases = list(run.get("cases") or [])
+        summary = run.get("summary") or summarize(cases)
+        counts = ", ".join(
+            self._paint(f"{summary.get(v, 0)} {v}", v) if summary.get(v) else f"0 {v}"
+            for v in VERDICTS
+        )
+        duration = run.get("duration_s")
+        line = f"{len(cases)} cases: {counts}"
+        if duration is not None:
+            line += f" in {as_float(duration):.1f} s"
+        if run.get("interrupted"):
+            line += " " + self._paint("(interrupted)", "fail")
+        verdict = run.get("profile_verdict") or profile_verdict(
+            cases, str(run.get("profile_title") or run.get("profile") or "")
+        )
+        met = bool(verdict.get("met"))
+        text = (
+            line
+            + "\n"
+            + self._paint(self._clean(verdict.get("text") or ""), "met" if met else "not-met")
+            + "\n"
+        )
+        folder = out_dir if out_dir is not None else run.get("report_dir")
+        if folder:
+            text += f"report: {folder}\n"
+        self._write(text)

@@ -1,0 +1,101 @@
+"""Registered checks: small named functions a case switches on with ``check: <name>``.
+
+A check reads what the case has seen so far (the frame log, the saved exchanges, what the
+mock learned about the SUT) and raises :class:`~pile_interop.core.verdicts.Failure` when the
+SUT broke the rule. It returns a short text of what it observed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pile_interop.core.verdicts import Failure, HarnessError
+from pile_interop.ocpp.frames import CALL, IN
+
+if TYPE_CHECKING:
+    from pile_interop.scenario.runner import CaseRun
+
+CheckFn = Callable[["CaseRun", dict[str, Any]], str]
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    fn: CheckFn
+    summary: str
+
+    def describe(self, args: dict[str, Any]) -> str:
+        try:
+            return self.summary.format(**args)
+        except (KeyError, IndexError):
+            return self.summary
+
+    def run(self, case: CaseRun, args: dict[str, Any]) -> str:
+        return self.fn(case, args)
+
+
+_REGISTRY: dict[str, Check] = {}
+
+
+def register(name: str, summary: str) -> Callable[[CheckFn], CheckFn]:
+    def decorate(fn: CheckFn) -> CheckFn:
+        _REGISTRY[name] = Check(name, fn, summary)
+        return fn
+
+    return decorate
+
+
+def names() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+def get(name: str) -> Check:
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise HarnessError(f"no check named {name!r} (known: {', '.join(names())})") from None
+
+
+@register("connector_status", "the last status of connector {connector} is {status}")
+def connector_status(case: CaseRun, args: dict[str, Any]) -> str:
+    connector, want = int(args["connector"]), args["status"]
+    got = case.env.responder.state.connectors.get(connector)
+    if got != want:
+        raise Failure(
+            f"connector {connector} is {got or 'of unknown status'}, not {want}",
+            expected=f"last StatusNotification of connector {connector}: {want}",
+            observed=f"{got}",
+        )
+    return f"connector {connector}: {got}"
+
+
+@register("no_open_transaction", "no transaction is left open")
+def no_open_transaction(case: CaseRun, args: dict[str, Any]) -> str:
+    open_ = case.env.responder.state.open_transactions()
+    if open_:
+        raise Failure(
+            "a transaction is still open",
+            expected="every StartTransaction followed by its StopTransaction",
+            observed=f"open transaction(s) {open_}",
+        )
+    return "none open"
+
+
+@register("count", "{action} sent {min}..{max} times since the case began")
+def count(case: CaseRun, args: dict[str, Any]) -> str:
+    action = args["action"]
+    low, high = int(args.get("min", 0)), int(args.get("max", 1 << 30))
+    n = sum(
+        1
+        for f in case.session.log.since(case.seq0)
+        if f.direction == IN and f.type == CALL and f.action == action
+    )
+    if not low <= n <= high:
+        raise Failure(
+            f"{action} sent {n} times",
+            expected=f"between {low} and {high} {action}",
+            observed=f"{n}",
+        )
+    return f"{n} × {action}"

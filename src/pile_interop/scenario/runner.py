@@ -1,0 +1,749 @@
+"""Run one scenario against a live session and turn what happened into a case result.
+
+Order of a case:
+
+1. ``na`` if the device descriptor declares a needed feature absent.
+2. *before*: the station is connected and registered (``timeouts.connect`` / ``boot``), idle
+   (else the actuator settles it, ``timeouts.settle``), the ``before.config`` keys are set
+   (old values remembered), then the before-state's steps run. A problem here is an ``error``:
+   the case could not start from the state the OCA document names.
+3. *main*: the steps. ``expect`` steps are armed before the stimulus that precedes them, so a
+   frame that arrives while a manual action is still going on is answered at once with the
+   step's reply. The first broken MUST ends the main steps (the rest are ``skipped``); a broken
+   SHOULD is a ``warn`` and the steps go on.
+4. *after*: the case's own clean-up steps and the configuration restore; they are recorded but
+   never change the verdict.
+5. Any finding on a frame the SUT sent during the case (schema violation, unknown unique id,
+   malformed frame) fails the case: a protocol error is never swallowed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pile_interop.actuators.base import Actuator, ActuatorError
+from pile_interop.core.clock import utc_iso
+from pile_interop.core.config import Device, Profile
+from pile_interop.core.verdicts import Failure, HarnessError, NotApplicable, Verdict, worst
+from pile_interop.ocpp.frames import CALL, CALLERROR, CALLRESULT, EVENT, IN, OUT, Frame, compact
+from pile_interop.ocpp.session import (
+    CallTimeout,
+    Disconnected,
+    Exchange,
+    Expectation,
+    Reply,
+    Session,
+)
+from pile_interop.scenario import checks
+from pile_interop.scenario.model import Scenario, Step
+from pile_interop.scenario.timing import Timing
+from pile_interop.scenario.values import TemplateError, mismatches, render
+
+log = logging.getLogger(__name__)
+
+_NOT_ARGS = {"act", "title", "requirement", "severity", "note", "prompt"}
+#: expectation keys of after-steps start here (main steps use their position)
+_AFTER = 100_000
+
+
+@dataclass
+class CaseEnv:
+    """Everything a case runs against (the same for every case of a campaign)."""
+
+    session: Session
+    responder: Any  # the version's default responder; has ``.state`` (StationState)
+    actuator: Actuator
+    timing: Timing
+    device: Device
+    profile: Profile
+    tokens: dict[str, str]
+    params: dict[str, Any]
+    secrets: list[str] = field(default_factory=list)
+
+
+@dataclass
+class StepRecord:
+    index: int
+    phase: str
+    kind: str
+    title: str
+    requirement: str | None
+    t_start: float
+    verdict: str = Verdict.SKIPPED.value
+    expected: str = ""
+    observed: str = ""
+    duration_s: float = 0.0
+    frames: list[int] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "phase": self.phase,
+            "kind": self.kind,
+            "title": self.title,
+            "verdict": self.verdict,
+            "requirement": self.requirement,
+            "expected": self.expected,
+            "observed": self.observed,
+            "t_start": round(self.t_start, 6),
+            "duration_s": round(self.duration_s, 6),
+            "frames": self.frames,
+        }
+
+
+def _merge(base: Any, override: Any) -> Any:
+    """``override`` deep-merged over ``base`` (mappings merge, anything else replaces)."""
+    if isinstance(base, dict) and isinstance(override, dict):
+        merged = dict(base)
+        for key, value in override.items():
+            merged[key] = _merge(base.get(key), value)
+        return merged
+    return override
+
+
+class CaseRun:
+    """One execution of one scenario."""
+
+    def __init__(self, scenario: Scenario, env: CaseEnv) -> None:
+        self.scenario = scenario
+        self.env = env
+        self.session = env.session
+        self.timing = env.timing
+        device = env.device.public()
+        self.scope: dict[str, Any] = {
+            "tokens": env.tokens,
+            "params": env.params,
+            "device": device,
+            "vars": dict(scenario.vars),
+            "config": dict(scenario.before.config),
+            "now": utc_iso,
+        }
+        self.scope["connector"] = render(scenario.before.connector, self.scope)
+        self.records: list[StepRecord] = []
+        self.required_wait = 0.0
+        self.armed: dict[int, Expectation] = {}
+        self.arm_seq: dict[int, int] = {}
+        self.claimed_seq: dict[int, int] = {}
+        self.alias_time: dict[str, float] = {}
+        self.template_errors: list[str] = []
+        self.restore: dict[str, str] = {}
+        self.t0 = time.monotonic()
+        self.started = utc_iso()
+        self.seq0 = self.session.log.last_seq
+        self.stimulus_seq = self.seq0
+        self.stimulus_mono = self.t0
+
+    # -- helpers ------------------------------------------------------------------------
+
+    def _t(self, mono: float | None = None) -> float:
+        return (mono if mono is not None else time.monotonic()) - self.t0
+
+    def _record(self, step: Step, index: int) -> StepRecord:
+        record = StepRecord(
+            index=index,
+            phase=step.phase,
+            kind=step.kind,
+            title=step.title(),
+            requirement=step.requirement,
+            t_start=self._t(),
+        )
+        self.records.append(record)
+        return record
+
+    def _render(self, value: Any) -> Any:
+        try:
+            return render(value, self.scope)
+        except TemplateError as exc:
+            raise HarnessError(f"case template: {exc}") from None
+
+    def _origin(self, step: Step, default: float) -> float:
+        alias = step.get("since")
+        if alias is None:
+            return default
+        if alias not in self.alias_time:
+            raise HarnessError(f"since: {alias!r} names no exchange that happened before")
+        return self.alias_time[alias]
+
+    def _save(self, alias: str | None, exchange_like: dict[str, Any], mono: float) -> None:
+        if alias:
+            self.scope[alias] = exchange_like
+            self.alias_time[alias] = mono
+
+    def _frames_since(self, seq: int) -> list[Frame]:
+        return self.session.log.since(seq)
+
+    def _observed_instead(self, action: str, pattern: Any, since_seq: int) -> str:
+        frames = [f for f in self._frames_since(since_seq) if f.direction == IN or f.type == EVENT]
+        lines = []
+        for f in [f for f in frames if f.type == CALL and f.action == action][:5]:
+            why = "; ".join(mismatches(pattern, f.payload)) if pattern else ""
+            lines.append(f"{f.action} at +{self._t(f.mono):.3f} s ({why or 'matched too late'})")
+        others = Counter(
+            f.action or f.type for f in frames if f.type != EVENT and f.action != action
+        )
+        if others:
+            lines.append(
+                "other frames: " + ", ".join(f"{name} ×{n}" for name, n in others.most_common(8))
+            )
+        events = [f.raw for f in frames if f.type == EVENT]
+        if events:
+            lines.append("connection: " + "; ".join(events[-3:]))
+        if not self.session.is_connected and not events:
+            lines.append("the SUT is not connected")
+        return "; ".join(lines) if lines else "nothing from the SUT"
+
+    # -- arming -------------------------------------------------------------------------
+
+    def _arm_ahead(self, steps: list[Step], i: int, offset: int = 0) -> None:
+        """Arm the run of ``expect`` steps that starts at (or right after) step ``i``."""
+        j = i if steps[i].kind == "expect" else i + 1
+        while j < len(steps) and steps[j].kind == "expect":
+            if offset + j not in self.armed:
+                self.armed[offset + j] = self._arm(steps[j], offset + j)
+            j += 1
+
+    def _arm(self, step: Step, index: int) -> Expectation:
+        match = step.get("match")
+        alias = step.get("as")
+
+        def predicate(frame: Frame) -> bool:
+            if match is None:
+                return True
+            try:
+                return not mismatches(render(match, self.scope), frame.payload)
+            except (TemplateError, ValueError) as exc:
+                self.template_errors.append(f"{step.source}: {exc}")
+                return False
+
+        def reply(frame: Frame) -> Reply | None:
+            if "reply_error" in step.data:
+                spec = render(step.data["reply_error"], self.scope)
+                return Reply.call_error(
+                    spec["code"], spec.get("description", ""), spec.get("details", {})
+                )
+            if "reply" in step.data:
+                default = self.env.responder.reply(frame)
+                return Reply.result(
+                    _merge(default.payload or {}, render(step.data["reply"], self.scope))
+                )
+            return None
+
+        def on_claim(exchange: Exchange) -> None:
+            answer = exchange.reply
+            self._save(
+                alias,
+                {
+                    "request": exchange.call.payload,
+                    "reply": answer.payload if answer is not None else None,
+                },
+                answer.mono if answer is not None else exchange.call.mono,
+            )
+
+        self.arm_seq[index] = self.session.log.last_seq
+        return self.session.arm(step.subject, predicate, reply, step.title(), on_claim)
+
+    # -- the case -----------------------------------------------------------------------
+
+    async def run(self) -> dict[str, Any]:
+        verdict = Verdict.PASS
+        reason = ""
+        try:
+            self._check_needs()
+            await self._prepare()
+            steps = list(self.scenario.before_steps) + list(self.scenario.steps)
+            verdict, reason = await self._run_steps(steps)
+        except NotApplicable as exc:
+            verdict, reason = Verdict.NA, exc.reason
+        except HarnessError as exc:
+            verdict, reason = Verdict.ERROR, exc.reason
+        finally:
+            self._disarm()
+        await self._after()
+        verdict, reason = self._judge_findings(verdict, reason)
+        return self.result(verdict, reason)
+
+    def _check_needs(self) -> None:
+        absent = [n for n in self.scenario.needs if self.env.device.supports(n) is not True]
+        if absent:
+            declared = {n: self.env.device.supports(n) for n in absent}
+            text = ", ".join(
+                f"{n} ({'declared absent' if v is False else 'not declared'})"
+                for n, v in declared.items()
+            )
+            raise NotApplicable(f"the device descriptor does not declare {text}")
+
+    async def _run_steps(self, steps: list[Step]) -> tuple[Verdict, str]:
+        verdict, reason = Verdict.PASS, ""
+        for i, step in enumerate(steps):
+            self._arm_ahead(steps, i)
+            record = self._record(step, i + 1)
+            try:
+                await self._do(step, i, record)
+                record.verdict = Verdict.PASS.value
+            except Failure as failure:
+                record.verdict = failure.verdict.value
+                record.expected = record.expected or failure.expected
+                record.observed = failure.observed or record.observed
+                if step.phase == "before":
+                    self._skip_rest(steps, i)
+                    state = self.scenario.before.state
+                    raise HarnessError(
+                        f"could not reach the before-state {state!r}: {failure.reason}"
+                    ) from None
+                if failure.verdict == Verdict.WARN:
+                    verdict = worst(verdict, Verdict.WARN)
+                    reason = reason or failure.reason
+                    continue
+                self._skip_rest(steps, i)
+                return Verdict.FAIL, failure.reason
+            except HarnessError as exc:
+                record.verdict = Verdict.ERROR.value
+                record.observed = record.observed or exc.reason
+                self._skip_rest(steps, i)
+                raise
+            finally:
+                record.duration_s = self._t() - record.t_start
+        return verdict, reason
+
+    def _skip_rest(self, steps: list[Step], i: int) -> None:
+        for j in range(i + 1, len(steps)):
+            self.records.append(
+                StepRecord(
+                    index=j + 1,
+                    phase=steps[j].phase,
+                    kind=steps[j].kind,
+                    title=steps[j].title(),
+                    requirement=steps[j].requirement,
+                    t_start=self._t(),
+                )
+            )
+
+    async def _do(self, step: Step, i: int, record: StepRecord) -> None:
+        handler: Callable[[Step, int, StepRecord], Awaitable[None]] = getattr(
+            self, f"_do_{step.kind}"
+        )
+        try:
+            await handler(step, i, record)
+        except Failure as failure:
+            if step.should and not failure.should:
+                failure.should = True
+            if failure.requirement is None:
+                failure.requirement = step.requirement or self.scenario.requirements[0].id
+            raise
+
+    # -- before / after -----------------------------------------------------------------
+
+    async def _prepare(self) -> None:
+        record = StepRecord(
+            index=0,
+            phase="before",
+            kind="connect",
+            title="station connected, registered and idle",
+            requirement=None,
+            t_start=self._t(),
+        )
+        self.records.append(record)
+        state = self.env.responder.state
+        try:
+            bound = self.timing.upper("connect")
+            try:
+                await self.session.wait_connected(bound)
+            except TimeoutError:
+                raise HarnessError(
+                    f"the station {self.env.device.station_id!r} did not connect within "
+                    f"{bound:.3g} s ({self.timing.describe('connect')}); "
+                    f"{self._observed_instead('BootNotification', None, self.seq0)}"
+                ) from None
+            await self._wait_state(
+                lambda: state.registration == "Accepted",
+                "boot",
+                "the station registered (BootNotification answered Accepted)",
+            )
+            if not state.is_idle():
+                busy = state.busy_connectors()
+                try:
+                    await self.env.actuator.settle(self.timing.upper("settle"))
+                except ActuatorError as exc:
+                    raise HarnessError(f"could not bring the station to idle: {exc}") from None
+                await self._wait_state(
+                    state.is_idle,
+                    "settle",
+                    f"the station idle (connectors {busy} were busy, "
+                    f"transactions {state.open_transactions()} open)",
+                )
+            record.verdict = Verdict.PASS.value
+        except HarnessError as exc:
+            record.verdict = Verdict.ERROR.value
+            record.observed = exc.reason
+            raise
+        finally:
+            record.duration_s = self._t() - record.t_start
+        for key, value in self.scenario.before.config.items():
+            await self._configure(key, self._render(value))
+
+    async def _wait_state(self, predicate: Callable[[], bool], bound_name: str, what: str) -> None:
+        bound = self.timing.upper(bound_name)
+        deadline = time.monotonic() + bound
+        seq = self.session.log.last_seq
+        while not predicate():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise HarnessError(
+                    f"awaited {what} for {bound:.3g} s ({self.timing.describe(bound_name)}); "
+                    f"observed: {self._observed_instead('', None, seq)}"
+                )
+            await self.env.responder.changed(min(remaining, 0.25))
+
+    async def _configure(self, key: str, value: str) -> None:
+        record = StepRecord(
+            index=0,
+            phase="before",
+            kind="send",
+            title=f"configure {key} = {value}",
+            requirement=None,
+            t_start=self._t(),
+        )
+        self.records.append(record)
+        bound = self.timing.upper("response")
+        try:
+            got = await self.session.call("GetConfiguration", {"key": [key]}, timeout=bound)
+            keys = (got.payload or {}).get("configurationKey", []) if got.type == CALLRESULT else []
+            old = next((k for k in keys if k.get("key") == key), None)
+            changed = await self.session.call(
+                "ChangeConfiguration", {"key": key, "value": value}, timeout=bound
+            )
+        except (CallTimeout, Disconnected, ValueError) as exc:
+            record.verdict = Verdict.ERROR.value
+            record.observed = str(exc)
+            raise HarnessError(f"before: could not set {key} = {value}: {exc}") from None
+        finally:
+            record.duration_s = self._t() - record.t_start
+        status = (changed.payload or {}).get("status") if changed.type == CALLRESULT else None
+        record.frames = [changed.seq]
+        record.expected = "ChangeConfiguration status Accepted"
+        record.observed = changed.brief()
+        if status != "Accepted":
+            record.verdict = Verdict.ERROR.value
+            raise HarnessError(
+                f"before: the case needs {key} = {value}, the station answered {changed.brief()}"
+            )
+        record.verdict = Verdict.PASS.value
+        if old is not None and "value" in old and not old.get("readonly") and old["value"] != value:
+            self.restore.setdefault(key, old["value"])
+
+    async def _after(self) -> None:
+        steps = list(self.scenario.after)
+        for i, step in enumerate(steps):
+            if not self.session.is_connected:
+                break
+            self._arm_ahead(steps, i, _AFTER)
+            record = self._record(step, i + 1)
+            try:
+                await self._do(step, _AFTER + i, record)
+                record.verdict = Verdict.PASS.value
+            except (Failure, HarnessError) as exc:
+                record.verdict = getattr(exc, "verdict", Verdict.ERROR).value
+                record.observed = record.observed or exc.reason
+                break
+            finally:
+                record.duration_s = self._t() - record.t_start
+        self._disarm()
+        for key, value in self.restore.items():
+            if not self.session.is_connected:
+                break
+            record = StepRecord(
+                index=0,
+                phase="after",
+                kind="send",
+                title=f"restore {key} = {value}",
+                requirement=None,
+                t_start=self._t(),
+            )
+            self.records.append(record)
+            try:
+                got = await self.session.call(
+                    "ChangeConfiguration",
+                    {"key": key, "value": value},
+                    timeout=self.timing.upper("response"),
+                )
+                record.verdict = Verdict.PASS.value
+                record.observed = got.brief()
+                record.frames = [got.seq]
+            except (CallTimeout, Disconnected, ValueError) as exc:
+                record.verdict = Verdict.ERROR.value
+                record.observed = str(exc)
+            finally:
+                record.duration_s = self._t() - record.t_start
+
+    def _disarm(self) -> None:
+        for expectation in self.armed.values():
+            self.session.disarm(expectation)
+        self.armed.clear()
+
+    # -- step kinds ---------------------------------------------------------------------
+
+    async def _do_act(self, step: Step, i: int, record: StepRecord) -> None:
+        args = self._render({k: v for k, v in step.data.items() if k not in _NOT_ARGS})
+        if "prompt" in step.data:
+            args["prompt"] = self._render(step.data["prompt"])
+        self.stimulus_seq = self.session.log.last_seq
+        self.stimulus_mono = time.monotonic()
+        record.expected = f"{step.subject} done within {self.timing.upper('manual'):.3g} s"
+        try:
+            await self.env.actuator.perform(step.subject, args, self.timing.upper("manual"))
+        except ActuatorError as exc:
+            raise HarnessError(f"manual action {step.subject}: {exc}") from None
+        record.observed = f"{self.env.actuator.name} actuator: done"
+
+    async def _do_expect(self, step: Step, i: int, record: StepRecord) -> None:
+        expectation = self.armed[i]
+        name = step.get("timeout", "message")
+        bound = self.timing.upper(name)
+        origin = self._origin(step, time.monotonic())
+        pattern = step.get("match")
+        shown = f" {compact(self._render(pattern))}" if pattern else ""
+        record.expected = (
+            f"{step.subject}{shown} within {bound:.3g} s ({self.timing.describe(name)})"
+        )
+        try:
+            exchange = await asyncio.wait_for(
+                asyncio.shield(expectation.future), max(0.0, origin + bound - time.monotonic())
+            )
+        except TimeoutError:
+            self.session.disarm(expectation)
+            if self.template_errors:
+                raise HarnessError("; ".join(self.template_errors)) from None
+            rendered = self._render(pattern) if pattern else None
+            raise Failure(
+                f"No {step.subject}{shown} within {bound:.3g} s",
+                expected=record.expected,
+                observed=self._observed_instead(step.subject, rendered, self.arm_seq[i]),
+            ) from None
+        except HarnessError:
+            raise
+        except Exception as exc:  # the reply could not be built
+            raise HarnessError(f"{step.source}: cannot answer {step.subject}: {exc}") from None
+        call, answer = exchange.call, exchange.reply
+        record.frames = [call.seq] + ([answer.seq] if answer is not None else [])
+        record.observed = f"{call.brief()} at +{self._t(call.mono):.3f} s"
+        if answer is not None and answer.findings:
+            raise HarnessError(f"the case's reply breaks the schema: {'; '.join(answer.findings)}")
+        if "not_before" in step.data:
+            low_name = step.data["not_before"]
+            low = self.timing.lower(low_name)
+            self.required_wait += low
+            elapsed = call.mono - origin
+            if elapsed < low:
+                raise Failure(
+                    f"{step.subject} came too early: after {elapsed:.3g} s",
+                    expected=f"not before {low:.3g} s ({self.timing.describe(low_name, upper=False)})",
+                    observed=record.observed,
+                )
+        if not step.get("any_order"):
+            # steps armed together may be claimed in any order; the case's order is the rule
+            previous = [s for j, s in self.claimed_seq.items() if j < i]
+            if previous and call.seq < max(previous):
+                raise Failure(
+                    f"{step.subject} came out of order: before a frame an earlier step expected",
+                    expected="the order of the case's steps (any_order not set)",
+                    observed=record.observed,
+                )
+            self.claimed_seq[i] = call.seq
+
+    async def _do_expect_none(self, step: Step, i: int, record: StepRecord) -> None:
+        name = step.data["during"]
+        window = self.timing.lower(name)
+        origin = self._origin(step, self.stimulus_mono)
+        since_seq = self.stimulus_seq
+        pattern = step.get("match")
+        rendered = self._render(pattern) if pattern else None
+        shown = f" {compact(rendered)}" if rendered else ""
+        record.expected = (
+            f"no {step.subject}{shown} for {window:.3g} s "
+            f"({self.timing.describe(name, upper=False)})"
+        )
+
+        def forbidden(frame: Frame) -> bool:
+            return (
+                frame.direction == IN
+                and frame.type == CALL
+                and frame.action == step.subject
+                and (rendered is None or not mismatches(rendered, frame.payload))
+            )
+
+        early = next((f for f in self._frames_since(since_seq) if forbidden(f)), None)
+        if early is None:
+            watcher = self.session.arm(step.subject, forbidden, None, f"no {step.subject}")
+            self.required_wait += max(0.0, origin + window - time.monotonic())
+            try:
+                exchange = await asyncio.wait_for(
+                    asyncio.shield(watcher.future), max(0.0, origin + window - time.monotonic())
+                )
+                early = exchange.call
+            except TimeoutError:
+                record.observed = f"no {step.subject} in {window:.3g} s"
+                return
+            finally:
+                self.session.disarm(watcher)
+        record.frames = [early.seq]
+        raise Failure(
+            f"{step.subject} sent although the case forbids it",
+            expected=record.expected,
+            observed=f"{early.brief()} at +{self._t(early.mono):.3f} s",
+        )
+
+    async def _do_send(self, step: Step, i: int, record: StepRecord) -> None:
+        action = step.subject
+        payload = self._render(step.get("payload", {}))
+        name = step.get("timeout", "response")
+        bound = self.timing.upper(name)
+        self.stimulus_seq = self.session.log.last_seq
+        self.stimulus_mono = time.monotonic()
+        record.title = f"send {action} {compact(payload)}"
+        wants_error = "expect_error" in step.data
+        pattern = self._render(step.get("expect_error" if wants_error else "expect_result", {}))
+        what = "CALLERROR" if wants_error else "CALLRESULT"
+        record.expected = f"{what}{' ' + compact(pattern) if pattern else ''} within {bound:.3g} s"
+        before = self.session.log.last_seq
+        try:
+            response = await self.session.call(action, payload, timeout=bound)
+        except ValueError as exc:
+            raise HarnessError(f"the case's {action} breaks the OCPP schema: {exc}") from None
+        except CallTimeout:
+            raise Failure(
+                f"No response to {action} within {bound:.3g} s",
+                expected=f"{record.expected} ({self.timing.describe(name)})",
+                observed=self._observed_instead("", None, before),
+            ) from None
+        except Disconnected as exc:
+            raise Failure(
+                f"The connection closed while awaiting the response to {action}",
+                expected=record.expected,
+                observed=str(exc),
+            ) from None
+        record.frames = [
+            f.seq for f in self._frames_since(before) if f.unique_id == response.unique_id
+        ]
+        record.observed = response.brief()
+        if wants_error:
+            if response.type != CALLERROR:
+                raise Failure(
+                    f"{action} answered with a CALLRESULT where a CALLERROR is required",
+                    expected=record.expected,
+                    observed=record.observed,
+                )
+            actual = {
+                "code": response.error_code,
+                "description": response.error_description,
+                "details": response.payload,
+            }
+        else:
+            if response.type == CALLERROR:
+                raise Failure(
+                    f"{action} answered with CALLERROR {response.error_code}",
+                    expected=record.expected,
+                    observed=record.observed,
+                )
+            actual = response.payload
+        problems = mismatches(pattern, actual) if pattern else []
+        if problems:
+            raise Failure(
+                f"{action} response does not match: {'; '.join(problems)}",
+                expected=record.expected,
+                observed=record.observed,
+            )
+        self._save(step.get("as"), {"request": payload, "reply": actual}, response.mono)
+
+    async def _do_wait(self, step: Step, i: int, record: StepRecord) -> None:
+        name = step.subject
+        seconds = self.timing.lower(name)
+        record.expected = f"{self.timing.describe(name, upper=False)} pass"
+        self.required_wait += seconds
+        await asyncio.sleep(seconds)  # a named wait: timeouts.<name>
+        record.observed = f"waited {seconds:.3g} s"
+
+    async def _do_check(self, step: Step, i: int, record: StepRecord) -> None:
+        check = checks.get(step.subject)
+        args = self._render(step.get("args", {}))
+        record.expected = check.describe(args)
+        record.observed = check.run(self, args) or "as expected"
+
+    # -- verdict ------------------------------------------------------------------------
+
+    def _judge_findings(self, verdict: Verdict, reason: str) -> tuple[Verdict, str]:
+        frames = self._frames_since(self.seq0)
+        sut = [(f, x) for f in frames if f.direction == IN for x in f.findings]
+        ours = [(f, x) for f in frames if f.direction == OUT for x in f.findings]
+        if sut and verdict in (Verdict.PASS, Verdict.WARN, Verdict.NA):
+            first, finding = sut[0]
+            more = f" (and {len(sut) - 1} more)" if len(sut) > 1 else ""
+            text = (
+                f"[OCPP-J {self.session.version.name} RPC framework] the SUT sent a frame that "
+                f"breaks the protocol: frame #{first.seq} {first.brief()}: {finding}{more}"
+            )
+            return Verdict.FAIL, text
+        if ours and verdict == Verdict.PASS:
+            first, finding = ours[0]
+            return Verdict.ERROR, f"the suite sent an invalid frame #{first.seq}: {finding}"
+        return verdict, reason
+
+    def result(self, verdict: Verdict, reason: str) -> dict[str, Any]:
+        frames = self._frames_since(self.seq0)
+        findings = [f"#{f.seq} {x}" for f in frames for x in f.findings]
+        scenario = self.scenario
+        profile = self.env.profile
+        return {
+            "id": scenario.id,
+            "title": scenario.title,
+            "ocpp": scenario.ocpp,
+            "sut": scenario.sut,
+            "block": scenario.block,
+            "profiles": [profile.id],
+            "mandatory": profile.is_mandatory(scenario.id),
+            "description": scenario.description,
+            "requirements": [r.to_dict() for r in scenario.requirements],
+            "verdict": verdict.value,
+            "reason": reason,
+            "started": self.started,
+            "finished": utc_iso(),
+            "duration_s": round(self._t(), 6),
+            "required_wait_s": round(self.required_wait, 6),
+            "steps": [r.to_dict() for r in self.records],
+            "frames": [f.to_dict(self.t0) for f in frames],
+            "findings": findings,
+        }
+
+    def interrupted(self, reason: str) -> dict[str, Any]:
+        """The result of a case cut short (Ctrl-C, crash): what happened so far, as ``error``."""
+        with contextlib.suppress(Exception):
+            self._disarm()
+        return self.result(Verdict.ERROR, reason)
+
+
+def case_budget(scenario: Scenario, timing: Timing) -> float:
+    """The most real time a case can take if every wait runs to its bound (a watchdog)."""
+    total = sum(timing.upper(n) for n in ("connect", "boot", "settle", "settle"))
+    total += timing.upper("response") * 2 * (len(scenario.before.config) + 1)
+    for step in scenario.all_steps():
+        if step.kind == "act":
+            total += timing.upper("manual")
+        elif step.kind == "expect":
+            total += timing.upper(step.get("timeout", "message"))
+        elif step.kind == "send":
+            total += timing.upper(step.get("timeout", "response"))
+        elif step.kind == "expect_none":
+            total += timing.lower(step.data["during"])
+        elif step.kind == "wait":
+            total += timing.lower(step.subject)
+    return total + 5.0
+
+
+async def run_case(scenario: Scenario, env: CaseEnv) -> dict[str, Any]:
+    return await CaseRun(scenario, env).run()

@@ -1,0 +1,250 @@
+"""Templates (``{tokens.valid}``) and payload matching (subset + ``$`` operators).
+
+Templates: a string that is exactly one ``{expr}`` becomes the value itself (an int stays an
+int); otherwise every ``{expr}`` is replaced by its text. ``{{`` and ``}}`` are literal braces.
+``expr`` is a dotted path with optional ``[index]``: ``tx.reply.transactionId``,
+``device.station_id``, ``params.heartbeat_interval``.
+
+Matching: ``expected`` is a subset of ``actual``. A mapping whose keys start with ``$`` is an
+operator: ``$in``, ``$nin``, ``$ne``, ``$gt``, ``$gte``, ``$lt``, ``$lte``, ``$exists``,
+``$regex``, ``$type``, ``$len``, ``$contains`` (a list element matches), ``$each`` (every list
+element matches), ``$all`` (every listed pattern is matched by some element).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+_EXPR = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+|\[\d+\])*)\}")
+_WHOLE = re.compile(r"^\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+|\[\d+\])*)\}$")
+_PART = re.compile(r"\.([A-Za-z0-9_]+)|\[(\d+)\]")
+
+
+class TemplateError(Exception):
+    """A template names something that is not there."""
+
+
+def _resolve(expr: str, scope: Mapping[str, Any]) -> Any:
+    root = re.match(r"[A-Za-z_][A-Za-z0-9_]*", expr)
+    assert root is not None
+    name = root.group(0)
+    if name not in scope:
+        known = ", ".join(sorted(scope))
+        raise TemplateError(f"{{{expr}}}: unknown name {name!r} (known: {known})")
+    value = scope[name]
+    if callable(value):
+        value = value()
+    for key, index in _PART.findall(expr[len(name) :]):
+        try:
+            if index:
+                value = value[int(index)]
+            elif isinstance(value, Mapping):
+                value = value[key]
+            else:
+                raise KeyError(key)
+        except (KeyError, IndexError, TypeError):
+            raise TemplateError(f"{{{expr}}}: {key or index!r} not found") from None
+    return value
+
+
+def render(value: Any, scope: Mapping[str, Any]) -> Any:
+    """``value`` with every template resolved against ``scope``."""
+    if isinstance(value, str):
+        whole = _WHOLE.match(value)
+        if whole:
+            return _resolve(whole.group(1), scope)
+
+        def sub(m: re.Match[str]) -> str:
+            if m.group(0) == "{{":
+                return "{"
+            if m.group(0) == "}}":
+                return "}"
+            return str(_resolve(m.group(1), scope))
+
+        return _EXPR.sub(sub, value)
+    if isinstance(value, dict):
+        return {k: render(v, scope) for k, v in value.items()}
+    if isinstance(value, list):
+        return [render(v, scope) for v in value]
+    return value
+
+
+def template_roots(value: Any) -> set[str]:
+    """The first names of every template in ``value`` (to check them when a case loads)."""
+    found: set[str] = set()
+    if isinstance(value, str):
+        for m in _EXPR.finditer(value):
+            if m.group(1):
+                found.add(re.split(r"[.\[]", m.group(1), maxsplit=1)[0])
+    elif isinstance(value, dict):
+        for v in value.values():
+            found |= template_roots(v)
+    elif isinstance(value, list):
+        for v in value:
+            found |= template_roots(v)
+    return found
+
+
+# -- matching -------------------------------------------------------------------------------
+
+_TYPES: dict[str, Callable[[Any], bool]] = {
+    "string": lambda v: isinstance(v, str),
+    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+    "boolean": lambda v: isinstance(v, bool),
+    "object": lambda v: isinstance(v, dict),
+    "array": lambda v: isinstance(v, list),
+    "null": lambda v: v is None,
+}
+
+_MISSING = object()
+
+
+def _show(value: Any) -> str:
+    if value is _MISSING:
+        return "absent"
+    text = repr(value)
+    return text if len(text) <= 120 else text[:119] + "…"
+
+
+def _equal(expected: Any, actual: Any) -> bool:
+    if isinstance(expected, bool) or isinstance(actual, bool):
+        return type(expected) is type(actual) and expected == actual
+    if isinstance(expected, int | float) and isinstance(actual, int | float):
+        return float(expected) == float(actual)
+    return bool(expected == actual)
+
+
+def _is_operator(value: Any) -> bool:
+    # unknown "$" keys are refused when a case loads; here they are plain keys
+    return isinstance(value, dict) and bool(value) and all(k in KNOWN_OPERATORS for k in value)
+
+
+def _compare(op: str, bound: Any, actual: Any) -> bool:
+    try:
+        if op == "$gt":
+            return bool(actual > bound)
+        if op == "$gte":
+            return bool(actual >= bound)
+        if op == "$lt":
+            return bool(actual < bound)
+        return bool(actual <= bound)
+    except TypeError:
+        return False
+
+
+def _operator(op: str, arg: Any, actual: Any, path: str) -> list[str]:
+    where = path or "(payload)"
+    if op == "$exists":
+        present = actual is not _MISSING
+        return (
+            []
+            if present == bool(arg)
+            else [f"{where}: expected {'present' if arg else 'absent'}, got {_show(actual)}"]
+        )
+    if actual is _MISSING:
+        return [f"{where}: expected {op} {_show(arg)}, got absent"]
+    if op == "$in":
+        ok = any(_equal(a, actual) for a in arg)
+        return [] if ok else [f"{where}: expected one of {_show(arg)}, got {_show(actual)}"]
+    if op == "$nin":
+        ok = not any(_equal(a, actual) for a in arg)
+        return [] if ok else [f"{where}: expected none of {_show(arg)}, got {_show(actual)}"]
+    if op == "$ne":
+        return [] if not _equal(arg, actual) else [f"{where}: expected not {_show(arg)}"]
+    if op in ("$gt", "$gte", "$lt", "$lte"):
+        symbol = {"$gt": ">", "$gte": "≥", "$lt": "<", "$lte": "≤"}[op]
+        ok = _compare(op, arg, actual)
+        return [] if ok else [f"{where}: expected {symbol} {_show(arg)}, got {_show(actual)}"]
+    if op == "$regex":
+        ok = isinstance(actual, str) and re.search(str(arg), actual) is not None
+        return [] if ok else [f"{where}: expected to match /{arg}/, got {_show(actual)}"]
+    if op == "$type":
+        check = _TYPES.get(str(arg))
+        if check is None:
+            raise ValueError(f"$type: unknown type {arg!r}")
+        return [] if check(actual) else [f"{where}: expected a {arg}, got {_show(actual)}"]
+    if op == "$len":
+        ok = hasattr(actual, "__len__") and len(actual) == arg
+        return [] if ok else [f"{where}: expected length {arg}, got {_show(actual)}"]
+    if op in ("$contains", "$each", "$all"):
+        if not isinstance(actual, list):
+            return [f"{where}: expected a list, got {_show(actual)}"]
+        if op == "$contains":
+            if any(not mismatches(arg, item, path) for item in actual):
+                return []
+            return [f"{where}: no element matches {_show(arg)} (got {_show(actual)})"]
+        if op == "$each":
+            for i, item in enumerate(actual):
+                problems = mismatches(arg, item, f"{path}[{i}]")
+                if problems:
+                    return problems
+            return []
+        missing = [p for p in arg if all(mismatches(p, item, path) for item in actual)]
+        return (
+            []
+            if not missing
+            else [f"{where}: no element matches {_show(p)} (got {_show(actual)})" for p in missing]
+        )
+    raise ValueError(f"unknown match operator {op!r}")
+
+
+def mismatches(expected: Any, actual: Any, path: str = "") -> list[str]:
+    """Why ``actual`` does not match ``expected`` (empty list when it matches)."""
+    if _is_operator(expected):
+        problems: list[str] = []
+        for op, arg in expected.items():
+            problems.extend(_operator(op, arg, actual, path))
+        return problems
+    if isinstance(expected, dict):
+        if not isinstance(actual, dict):
+            return [f"{path or '(payload)'}: expected an object, got {_show(actual)}"]
+        problems = []
+        for key, want in expected.items():
+            sub = f"{path}.{key}" if path else key
+            problems.extend(mismatches(want, actual.get(key, _MISSING), sub))
+        return problems
+    if isinstance(expected, list):
+        if not isinstance(actual, list) or len(actual) != len(expected):
+            return [f"{path or '(payload)'}: expected {_show(expected)}, got {_show(actual)}"]
+        problems = []
+        for i, (want, got) in enumerate(zip(expected, actual, strict=True)):
+            problems.extend(mismatches(want, got, f"{path}[{i}]"))
+        return problems
+    if actual is _MISSING or not _equal(expected, actual):
+        return [f"{path or '(payload)'}: expected {_show(expected)}, got {_show(actual)}"]
+    return []
+
+
+def operators_in(value: Any) -> Iterable[str]:
+    """Every ``$`` operator used in a match pattern (to check them when a case loads)."""
+    if isinstance(value, dict):
+        for key, sub in value.items():
+            if key.startswith("$"):
+                yield key
+            yield from operators_in(sub)
+    elif isinstance(value, list):
+        for sub in value:
+            yield from operators_in(sub)
+
+
+KNOWN_OPERATORS = frozenset(
+    {
+        "$in",
+        "$nin",
+        "$ne",
+        "$gt",
+        "$gte",
+        "$lt",
+        "$lte",
+        "$exists",
+        "$regex",
+        "$type",
+        "$len",
+        "$contains",
+        "$each",
+        "$all",
+    }
+)

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import json
+
+from allure_commons.utils import md5
+
+from pile_interop.reporting.allure import write_allure
+
+from .conftest import PROFILE
+
+
+def _results(folder):
+    results = [json.loads(p.read_text(encoding="utf-8")) for p in folder.glob("*-result.json")]
+    return {r["testCaseId"]: r for r in results}
+
+
+def _labels(result, name):
+    return [label["value"] for label in result["labels"] if label["name"] == name]
+
+
+def test_one_result_per_case_with_mapped_status(tmp_path, run):
+    results = _results(write_allure(tmp_path / "allure-results", run))
+    assert {k: r["status"] for k, r in results.items()} == {
+        "TC_003_CS": "passed",
+        "TC_021_CS": "failed",
+        "TC_040_CS": "skipped",
+        "TC_061_CS": "broken",
+        "TC_010_CS": "passed",
+    }
+    warned = results["TC_010_CS"]
+    assert warned["statusDetails"]["message"].startswith("warning (SHOULD not met)")
+
+
+def test_names_ids_and_labels(tmp_path, run):
+    result = _results(write_allure(tmp_path, run))["TC_021_CS"]
+    assert result["name"] == "TC_021_CS Change Configuration - AuthorizationKey"
+    assert result["fullName"] == f"{PROFILE}.TC_021_CS"
+    assert result["historyId"] == md5(PROFILE, "TC_021_CS")
+    assert _labels(result, "suite") == [PROFILE]
+    assert _labels(result, "feature") == ["Core"]
+    assert _labels(result, "severity") == ["critical"]
+    assert _labels(result, "as_id") == ["TC_021_CS"]
+    assert "ocpp1.6" in _labels(result, "tag")
+    assert result["statusDetails"]["message"].startswith("[OCPP1.6 §5.3]")
+    assert "observed: CALLERROR" in result["statusDetails"]["trace"]
+    na = _results(write_allure(tmp_path, run))["TC_040_CS"]
+    assert _labels(na, "severity") == ["normal"]
+
+
+def test_history_id_is_stable_across_writes(tmp_path, run):
+    first = _results(write_allure(tmp_path / "a", run))
+    second = _results(write_allure(tmp_path / "b", run))
+    assert {k: r["historyId"] for k, r in first.items()} == {
+        k: r["historyId"] for k, r in second.items()
+    }
+
+
+def test_times_are_ms_since_epoch_and_steps_are_relative_to_the_case(tmp_path, run):
+    result = _results(write_allure(tmp_path, run))["TC_021_CS"]
+    start = 1795499163000  # 2026-11-24T05:46:03.000Z
+    assert result["start"] == start
+    assert result["stop"] == start + 2500
+    steps = result["steps"]
+    assert [s["status"] for s in steps] == ["passed", "failed"]
+    assert steps[1]["start"] == start + 200
+    assert steps[1]["stop"] == start + 250
+    params = {p["name"]: p["value"] for p in steps[1]["parameters"]}
+    assert params["expected"] == "ChangeConfiguration.conf {status: Accepted}"
+    assert params["requirement"] == "OCPP1.6 §5.3"
+
+
+def test_wire_log_is_a_json_attachment(tmp_path, run):
+    folder = write_allure(tmp_path, run)
+    result = _results(folder)["TC_021_CS"]
+    (attachment,) = result["attachments"]
+    assert attachment["name"] == "wire log"
+    assert attachment["type"] == "application/json"
+    frames = json.loads((folder / attachment["source"]).read_text(encoding="utf-8"))
+    assert [f["seq"] for f in frames] == [4, 5, 6]
+    assert frames[2]["raw"].endswith('\x01 done",{}]')
+    assert "attachments" not in _results(folder)["TC_040_CS"]
+
+
+def test_rewriting_replaces_the_earlier_results(tmp_path, run):
+    write_allure(tmp_path, run)
+    write_allure(tmp_path, run)
+    assert len(list(tmp_path.glob("*-result.json"))) == len(run["cases"])
+    assert len(list(tmp_path.glob("*-attachment.json"))) == 3
+    env = (tmp_path / "environment.properties").read_text(encoding="utf-8")
+    assert "sut.vendor=Acme" in env
