@@ -4,16 +4,14 @@ A simulator of a Core-profile Charge Point (OCPP 1.6 edition 2) built on ``ocpp.
 ``websockets``. Every timer runs on a scaled :class:`~pile_interop.core.clock.Clock`, so a
 ``time_scale`` of 0.05 makes a 60 s heartbeat interval take 3 real seconds.
 
-Behaviour is split into small overridable methods so the suite can build *mutants* (a
-subclass with one defect) and check that its cases catch them. The hooks:
-
 Public API: the constructor, :meth:`start`, :meth:`stop`, the manual actions
 (:meth:`plug_in`, :meth:`unplug`, :meth:`present_id_tag`, :meth:`raise_fault`,
 :meth:`clear_fault`, :meth:`set_lock_failure`, :meth:`power_cycle`, :meth:`go_offline`,
 :meth:`go_online`, :meth:`send_data_transfer`), :meth:`settle`, :meth:`snapshot`, and the
 ``clock`` and ``connected`` attributes.
 
-Hooks:
+Behaviour is split into small overridable methods so the suite can build *mutants* (a
+subclass with one defect) and check that its cases catch them. The hooks:
 
 * boot: :meth:`boot_notification_payload`, :meth:`on_boot_accepted`,
   :meth:`boot_status_notifications`, :meth:`sync_clock`, :meth:`heartbeat_interval`
@@ -207,7 +205,7 @@ class ReferenceStation16(StationSessions16):
     # -- RemoteStartTransaction (§5.11) ---------------------------------------------------
 
     async def handle_remote_start_transaction(
-        self: ReferenceStation16,
+        self,
         id_tag: str,
         connector_id: int | None,
         charging_profile: dict[str, Any] | None,

@@ -194,13 +194,13 @@ class Config16:
             self._specs[spec.name.lower()] = spec
             self._values[spec.name] = spec.default
         for key, value in (overrides or {}).items():
-            spec = self.spec(key)
-            if spec is None:
+            found = self.spec(key)
+            if found is None:
                 raise ValueError(f"unknown configuration key {key!r}")
-            problem = self.problem(spec, value)
+            problem = self.problem(found, value)
             if problem:
-                raise ValueError(f"bad value {value!r} for {spec.name}: {problem}")
-            self._values[spec.name] = self.normalise(spec, value)
+                raise ValueError(f"bad value {value!r} for {found.name}: {problem}")
+            self._values[found.name] = self.normalise(found, value)
 
     # -- lookups -----------------------------------------------------------------------------
 

@@ -57,12 +57,28 @@ MIN_REAL_CLOSE_TIMEOUT = 0.5
 MIN_REAL_PING_TIMEOUT = 5.0
 #: :meth:`ReferenceStation16.stop` waits at most this long for its tasks to end.
 STOP_TIMEOUT_REAL = 5.0
+#: Cancelled tasks that have not ended after this long are cancelled again: on Python 3.11
+#: ``asyncio.wait_for`` can swallow a cancellation that races with its result (gh-86296).
+CANCEL_RETRY_REAL = 0.05
+
+
+async def cancel_and_wait(tasks: list[asyncio.Task[Any]], timeout: float) -> None:
+    """Cancel ``tasks`` (again and again) until they end, for at most ``timeout`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    pending = {task for task in tasks if not task.done()}
+    while pending:
+        for task in pending:
+            task.cancel()
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            logger.warning("tasks did not end: %s", [t.get_name() for t in pending])
+            return
+        _, pending = await asyncio.wait(pending, timeout=min(CANCEL_RETRY_REAL, remaining))
 
 
 class StationCore16:
     """Connection, boot, heartbeat, outgoing queue and status reporting."""
-
-    """A simulated OCPP 1.6J Core charging station (client side of the websocket)."""
 
     #: Our vendorId for DataTransfer (both directions).
     vendor_id = "pile-interop"
@@ -89,6 +105,10 @@ class StationCore16:
     ) -> None:
         if connectors < 1:
             raise ValueError("a station needs at least one connector")
+        if not csms_url.startswith(("ws://", "wss://")):
+            raise ValueError(f"CSMS URL must be ws:// or wss://, got {csms_url!r}")
+        if ssl is not None and not csms_url.startswith("wss://"):
+            raise ValueError("an SSL context needs a wss:// CSMS URL")
         self.csms_url = csms_url
         self.station_id = station_id
         self.url = f"{csms_url.rstrip('/')}/{station_id}"
@@ -96,7 +116,7 @@ class StationCore16:
         self.ssl = ssl
         self.vendor, self.model, self.serial, self.firmware = vendor, model, serial, firmware
         self.fixed_cable = fixed_cable
-        self.log = logger or logging.getLogger(f"{__name__}.{station_id}")
+        self.log = logger or logging.getLogger(f"pile_interop.reference.station16.{station_id}")
         self.clock = Clock(time_scale)
         self.config = Config16(connectors, config)
         self.cache = AuthCache()
@@ -145,11 +165,12 @@ class StationCore16:
     async def stop(self) -> None:
         """Close the connection and cancel every task. Idempotent, bounded in time."""
         self._stopping = True
-        tasks = [t for t in (self._main, *self._tasks) if t is not None and not t.done()]
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.wait(tasks, timeout=STOP_TIMEOUT_REAL)
+        tasks = [
+            t
+            for t in (self._main, *self._tasks)
+            if t is not None and t is not asyncio.current_task()
+        ]
+        await cancel_and_wait(tasks, STOP_TIMEOUT_REAL)
         self._main = None
         self._link = None
         self.connected.clear()
@@ -395,8 +416,11 @@ class StationCore16:
         connectors = {}
         for conn in self.connectors.values():
             status, error = self.derive_status(conn)
+            summary = conn.summary()
+            if conn.id == 0:  # the main meter: every connector's register
+                summary["energyWh"] = sum(c.meter.register_wh() for c in self._outlets())
             connectors[conn.id] = {
-                **conn.summary(),
+                **summary,
                 "status": str(status),
                 "errorCode": str(error),
                 "reportedStatus": str(conn.status),
@@ -555,7 +579,4 @@ class StationCore16:
 
     async def _cancel(self, group: set[asyncio.Task[Any]]) -> None:
         tasks = [t for t in group if t is not asyncio.current_task()]
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.wait(tasks, timeout=STOP_TIMEOUT_REAL)
+        await cancel_and_wait(tasks, STOP_TIMEOUT_REAL)

@@ -47,6 +47,11 @@ class StationSessions16(StationCore16):
             raise ValueError(f"no connector {connector} (1..{len(self.connectors) - 1})")
         return self.connectors[connector]
 
+    def _connector_or_station(self, connector: int) -> Connector16:
+        if connector not in self.connectors:
+            raise ValueError(f"no connector {connector} (0..{len(self.connectors) - 1})")
+        return self.connectors[connector]
+
     async def plug_in(self, connector: int) -> None:
         """The EV driver plugs the cable in (EV and station side)."""
         conn = self._connector(connector)
@@ -99,6 +104,13 @@ class StationSessions16(StationCore16):
                 self._take_authorization(conn)  # swiped again before plugging in: cancel
                 self.update_status(conn)
                 return
+        target = self.choose_connector(connector)
+        group_stop_possible = any(
+            c.transaction is not None and c.transaction.parent_id_tag for c in self._outlets()
+        )
+        if target is None and not group_stop_possible:
+            self.log.info("%s: no free connector for idTag %s", self.station_id, id_tag)
+            return
         info = await self.authorize_id_tag(id_tag)
         accepted = self.authorize_outcome(info)
         if accepted and info.parent_id_tag:
@@ -111,7 +123,8 @@ class StationSessions16(StationCore16):
         if not accepted:
             self.log.info("%s: idTag %s not accepted (%s)", self.station_id, id_tag, info.status)
             return
-        target = self.choose_connector(connector)
+        if target is None or not self.is_free(target):  # things may have moved meanwhile
+            target = self.choose_connector(connector)
         if target is None:
             self.log.info("%s: no free connector for idTag %s", self.station_id, id_tag)
             return
@@ -122,13 +135,13 @@ class StationSessions16(StationCore16):
         code = ChargePointErrorCode(error_code)
         if code == ChargePointErrorCode.no_error:
             raise ValueError("a fault needs an error code other than NoError")
-        conn = self.connectors[connector]
+        conn = self._connector_or_station(connector)
         conn.fault = code
         self._update_flow(conn)
         self.update_status(conn)
 
     async def clear_fault(self, connector: int) -> None:
-        conn = self.connectors[connector]
+        conn = self._connector_or_station(connector)
         conn.fault = None
         self._update_flow(conn)
         self.update_status(conn)

@@ -99,3 +99,74 @@ def count(case: CaseRun, args: dict[str, Any]) -> str:
             observed=f"{n}",
         )
     return f"{n} × {action}"
+
+
+@register("match", "{value} matches {pattern}")
+def match(case: CaseRun, args: dict[str, Any]) -> str:
+    """A value saved earlier (rendered from a template) matches a pattern."""
+    from pile_interop.scenario.values import mismatches
+
+    problems = mismatches(args["pattern"], args["value"])
+    if problems:
+        raise Failure(
+            f"{'; '.join(problems)}",
+            expected=f"{args['pattern']}",
+            observed=f"{args['value']!r}",
+        )
+    return repr(args["value"])
+
+
+def _alias_seq(case: CaseRun, alias: str) -> int:
+    try:
+        return case.alias_seq[alias]
+    except KeyError:
+        raise HarnessError(f"no exchange saved as {alias!r} before this check") from None
+
+
+@register("silent_between", "the SUT sent no request between {from} and {to} (except {except})")
+def silent_between(case: CaseRun, args: dict[str, Any]) -> str:
+    """No CALL from the SUT strictly between two saved exchanges (e.g. while Rejected)."""
+    start, end = _alias_seq(case, args["from"]), _alias_seq(case, args["to"])
+    allowed = set(args.get("except", []))
+    sent = [
+        f
+        for f in case.session.log.since(start)
+        if f.seq < end and f.direction == IN and f.type == CALL and f.action not in allowed
+    ]
+    if sent:
+        raise Failure(
+            f"{len(sent)} request(s) sent between {args['from']} and {args['to']}",
+            expected=f"no request other than {sorted(allowed) or 'none'}",
+            observed="; ".join(f"#{f.seq} {f.brief()}" for f in sent[:5]),
+        )
+    return "silent"
+
+
+@register(
+    "statuses_reported",
+    "after {since}: StatusNotification {status} for connector 0 and each of {connectors}",
+)
+def statuses_reported(case: CaseRun, args: dict[str, Any]) -> str:
+    """After a boot the station reports every connector (and connector 0)."""
+    since = _alias_seq(case, args["since"])
+    want = args["status"]
+    overrides = {int(k): v for k, v in (args.get("except") or {}).items()}
+    connectors = range(int(args["connectors"]) + 1)
+    seen: dict[int, list[str]] = {}
+    for f in case.session.log.since(since):
+        if f.direction == IN and f.type == CALL and f.action == "StatusNotification":
+            connector = (f.payload or {}).get("connectorId")
+            if isinstance(connector, int):
+                seen.setdefault(connector, []).append(str(f.payload.get("status")))
+    missing = [
+        f"{c}: wanted {overrides.get(c, want)}, got {seen.get(c) or 'nothing'}"
+        for c in connectors
+        if overrides.get(c, want) not in seen.get(c, [])
+    ]
+    if missing:
+        raise Failure(
+            "not every connector reported its status",
+            expected=f"StatusNotification {want} for connectors 0..{connectors[-1]}",
+            observed="; ".join(missing),
+        )
+    return ", ".join(f"{c}: {seen[c][-1]}" for c in connectors)

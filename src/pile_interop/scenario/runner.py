@@ -98,6 +98,10 @@ class StepRecord:
         }
 
 
+class _Skip(Exception):
+    """A step whose ``when:`` is false."""
+
+
 def _merge(base: Any, override: Any) -> Any:
     """``override`` deep-merged over ``base`` (mappings merge, anything else replaces)."""
     if isinstance(base, dict) and isinstance(override, dict):
@@ -132,6 +136,8 @@ class CaseRun:
         self.arm_seq: dict[int, int] = {}
         self.claimed_seq: dict[int, int] = {}
         self.alias_time: dict[str, float] = {}
+        self.alias_seq: dict[str, int] = {}
+        self.skipped: dict[int, str] = {}
         self.template_errors: list[str] = []
         self.restore: dict[str, str] = {}
         self.t0 = time.monotonic()
@@ -145,12 +151,20 @@ class CaseRun:
     def _t(self, mono: float | None = None) -> float:
         return (mono if mono is not None else time.monotonic()) - self.t0
 
+    def _title(self, step: Step) -> str:
+        """The step's title with the templates resolved where they can be (for reading)."""
+        title = step.title()
+        try:
+            return str(render(title, self.scope))
+        except (TemplateError, ValueError):
+            return title
+
     def _record(self, step: Step, index: int) -> StepRecord:
         record = StepRecord(
             index=index,
             phase=step.phase,
             kind=step.kind,
-            title=step.title(),
+            title=self._title(step),
             requirement=step.requirement,
             t_start=self._t(),
         )
@@ -171,10 +185,13 @@ class CaseRun:
             raise HarnessError(f"since: {alias!r} names no exchange that happened before")
         return self.alias_time[alias]
 
-    def _save(self, alias: str | None, exchange_like: dict[str, Any], mono: float) -> None:
+    def _save(
+        self, alias: str | None, exchange_like: dict[str, Any], mono: float, seq: int
+    ) -> None:
         if alias:
             self.scope[alias] = exchange_like
             self.alias_time[alias] = mono
+            self.alias_seq[alias] = seq
 
     def _frames_since(self, seq: int) -> list[Frame]:
         return self.session.log.since(seq)
@@ -205,9 +222,20 @@ class CaseRun:
         """Arm the run of ``expect`` steps that starts at (or right after) step ``i``."""
         j = i if steps[i].kind == "expect" else i + 1
         while j < len(steps) and steps[j].kind == "expect":
-            if offset + j not in self.armed:
-                self.armed[offset + j] = self._arm(steps[j], offset + j)
+            key = offset + j
+            if key not in self.armed and key not in self.skipped and self._wanted(steps[j], key):
+                self.armed[key] = self._arm(steps[j], key)
             j += 1
+
+    def _wanted(self, step: Step, key: int) -> bool:
+        """Evaluate ``when:``; a step whose condition is false is skipped (decided once)."""
+        if "when" not in step.data:
+            return True
+        value = self._render(step.data["when"])
+        wanted = value is True or (isinstance(value, str) and value.strip().lower() == "true")
+        if not wanted:
+            self.skipped[key] = f"when: {step.data['when']} is {value!r}"
+        return wanted
 
     def _arm(self, step: Step, index: int) -> Expectation:
         match = step.get("match")
@@ -244,6 +272,7 @@ class CaseRun:
                     "reply": answer.payload if answer is not None else None,
                 },
                 answer.mono if answer is not None else exchange.call.mono,
+                exchange.call.seq,
             )
 
         self.arm_seq[index] = self.session.log.last_seq
@@ -270,23 +299,27 @@ class CaseRun:
         return self.result(verdict, reason)
 
     def _check_needs(self) -> None:
-        absent = [n for n in self.scenario.needs if self.env.device.supports(n) is not True]
-        if absent:
-            declared = {n: self.env.device.supports(n) for n in absent}
-            text = ", ".join(
-                f"{n} ({'declared absent' if v is False else 'not declared'})"
-                for n, v in declared.items()
-            )
-            raise NotApplicable(f"the device descriptor does not declare {text}")
+        """``needs: [x]``: feature x declared true; ``needs: ["!x"]``: declared false."""
+        problems = []
+        for need in self.scenario.needs:
+            name, want = (need[1:], False) if need.startswith("!") else (need, True)
+            declared = self.env.device.supports(name)
+            if declared is not want:
+                said = "not declared" if declared is None else f"declared {declared}".lower()
+                problems.append(f"{name} {said}, the case needs {str(want).lower()}")
+        if problems:
+            raise NotApplicable(f"device descriptor: {'; '.join(problems)}")
 
     async def _run_steps(self, steps: list[Step]) -> tuple[Verdict, str]:
         verdict, reason = Verdict.PASS, ""
         for i, step in enumerate(steps):
-            self._arm_ahead(steps, i)
             record = self._record(step, i + 1)
             try:
+                self._arm_ahead(steps, i)
                 await self._do(step, i, record)
                 record.verdict = Verdict.PASS.value
+            except _Skip:
+                record.verdict = Verdict.SKIPPED.value
             except Failure as failure:
                 record.verdict = failure.verdict.value
                 record.expected = record.expected or failure.expected
@@ -319,7 +352,7 @@ class CaseRun:
                     index=j + 1,
                     phase=steps[j].phase,
                     kind=steps[j].kind,
-                    title=steps[j].title(),
+                    title=self._title(steps[j]),
                     requirement=steps[j].requirement,
                     t_start=self._t(),
                 )
@@ -329,6 +362,9 @@ class CaseRun:
         handler: Callable[[Step, int, StepRecord], Awaitable[None]] = getattr(
             self, f"_do_{step.kind}"
         )
+        if i in self.skipped or not self._wanted(step, i):
+            record.observed = f"not run: {self.skipped[i]}"
+            raise _Skip
         try:
             await handler(step, i, record)
         except Failure as failure:
@@ -386,7 +422,10 @@ class CaseRun:
         finally:
             record.duration_s = self._t() - record.t_start
         for key, value in self.scenario.before.config.items():
-            await self._configure(key, self._render(value))
+            rendered = self._render(value)
+            if isinstance(rendered, bool):
+                rendered = "true" if rendered else "false"
+            await self._configure(key, str(rendered))
 
     async def _wait_state(self, predicate: Callable[[], bool], bound_name: str, what: str) -> None:
         bound = self.timing.upper(bound_name)
@@ -443,11 +482,13 @@ class CaseRun:
         for i, step in enumerate(steps):
             if not self.session.is_connected:
                 break
-            self._arm_ahead(steps, i, _AFTER)
             record = self._record(step, i + 1)
             try:
+                self._arm_ahead(steps, i, _AFTER)
                 await self._do(step, _AFTER + i, record)
                 record.verdict = Verdict.PASS.value
+            except _Skip:
+                record.verdict = Verdict.SKIPPED.value
             except (Failure, HarnessError) as exc:
                 record.verdict = getattr(exc, "verdict", Verdict.ERROR).value
                 record.observed = record.observed or exc.reason
@@ -543,7 +584,10 @@ class CaseRun:
             if elapsed < low:
                 raise Failure(
                     f"{step.subject} came too early: after {elapsed:.3g} s",
-                    expected=f"not before {low:.3g} s ({self.timing.describe(low_name, upper=False)})",
+                    expected=(
+                        f"not before {low:.3g} s "
+                        f"({self.timing.describe(low_name, upper=False)})"
+                    ),
                     observed=record.observed,
                 )
         if not step.get("any_order"):
@@ -659,7 +703,9 @@ class CaseRun:
                 expected=record.expected,
                 observed=record.observed,
             )
-        self._save(step.get("as"), {"request": payload, "reply": actual}, response.mono)
+        self._save(
+            step.get("as"), {"request": payload, "reply": actual}, response.mono, response.seq
+        )
 
     async def _do_wait(self, step: Step, i: int, record: StepRecord) -> None:
         name = step.subject

@@ -3,7 +3,8 @@
 Templates: a string that is exactly one ``{expr}`` becomes the value itself (an int stays an
 int); otherwise every ``{expr}`` is replaced by its text. ``{{`` and ``}}`` are literal braces.
 ``expr`` is a dotted path with optional ``[index]``: ``tx.reply.transactionId``,
-``device.station_id``, ``params.heartbeat_interval``.
+``device.station_id``, ``params.heartbeat_interval``, optionally converted with ``|str`` or
+``|int`` (``{params.heartbeat_interval|str}`` for a configuration value, which is text).
 
 Matching: ``expected`` is a subset of ``actual``. A mapping whose keys start with ``$`` is an
 operator: ``$in``, ``$nin``, ``$ne``, ``$gt``, ``$gte``, ``$lt``, ``$lte``, ``$exists``,
@@ -17,8 +18,9 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-_EXPR = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+|\[\d+\])*)\}")
-_WHOLE = re.compile(r"^\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+|\[\d+\])*)\}$")
+_PATH = r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+|\[\d+\])*(?:\|(?:str|int))?"
+_EXPR = re.compile(r"\{\{|\}\}|\{(" + _PATH + r")\}")
+_WHOLE = re.compile(r"^\{(" + _PATH + r")\}$")
 _PART = re.compile(r"\.([A-Za-z0-9_]+)|\[(\d+)\]")
 
 
@@ -27,6 +29,19 @@ class TemplateError(Exception):
 
 
 def _resolve(expr: str, scope: Mapping[str, Any]) -> Any:
+    expr, _, convert = expr.partition("|")
+    value = _lookup(expr, scope)
+    if convert == "str":
+        return "true" if value is True else "false" if value is False else str(value)
+    if convert == "int":
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise TemplateError(f"{{{expr}|int}}: {value!r} is not an integer") from None
+    return value
+
+
+def _lookup(expr: str, scope: Mapping[str, Any]) -> Any:
     root = re.match(r"[A-Za-z_][A-Za-z0-9_]*", expr)
     assert root is not None
     name = root.group(0)
@@ -77,7 +92,7 @@ def template_roots(value: Any) -> set[str]:
     if isinstance(value, str):
         for m in _EXPR.finditer(value):
             if m.group(1):
-                found.add(re.split(r"[.\[]", m.group(1), maxsplit=1)[0])
+                found.add(re.split(r"[.[|]", m.group(1), maxsplit=1)[0])
     elif isinstance(value, dict):
         for v in value.values():
             found |= template_roots(v)

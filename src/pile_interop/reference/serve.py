@@ -1,0 +1,184 @@
+"""``pile-interop serve-reference station``: the reference station as a standalone simulator.
+
+Manual actions come from the terminal (``plug 1``, ``tag ABC``, ``unplug 1``, ``help``) and,
+with ``--control HOST:PORT``, over HTTP in the webhook actuator's format: ``POST /actions``
+with ``{"action": "plug_in", "args": {"connector": 1}}``. So the simulator is also a test
+bench for the ``webhook`` actuator and for ``--listen`` runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import shlex
+import sys
+import threading
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from pile_interop.actuators.base import ActuatorError
+from pile_interop.actuators.reference import ReferenceActuator
+from pile_interop.core.errors import UsageError
+
+log = logging.getLogger(__name__)
+
+#: Bound on one action requested over HTTP or typed at the terminal.
+ACTION_TIMEOUT_S = 30.0
+
+_COMMANDS = {
+    "plug": ("plug_in", ["connector"]),
+    "unplug": ("unplug", ["connector"]),
+    "tag": ("present_id_token", ["id_token", "connector"]),
+    "fault": ("raise_fault", ["connector", "error_code"]),
+    "clear": ("clear_fault", ["connector"]),
+    "lockfail": ("set_lock_failure", ["connector"]),
+    "power": ("power_cycle", []),
+    "offline": ("go_offline", []),
+    "online": ("go_online", []),
+    "settle": ("settle", []),
+}
+HELP = (
+    "commands: plug N | unplug N | tag ID [N] | fault N [CODE] | clear N | lockfail N | "
+    "power | offline | online | settle | status | quit"
+)
+
+
+def parse_command(line: str) -> tuple[str, dict[str, Any]] | None:
+    """``plug 1`` → ("plug_in", {"connector": 1}); None for an empty line."""
+    words = shlex.split(line)
+    if not words:
+        return None
+    name, *rest = words
+    if name not in _COMMANDS:
+        raise ValueError(f"unknown command {name!r}; {HELP}")
+    action, names = _COMMANDS[name]
+    if len(rest) > len(names):
+        raise ValueError(f"{name} takes {len(names)} argument(s): {' '.join(names) or 'none'}")
+    args: dict[str, Any] = {}
+    for key, value in zip(names, rest, strict=False):
+        args[key] = int(value) if key == "connector" else value
+    if names and names[0] == "connector" and "connector" not in args:
+        raise ValueError(f"{name} needs a connector number")
+    return action, args
+
+
+async def perform(actuator: ReferenceActuator, action: str, args: dict[str, Any]) -> None:
+    if action == "settle":
+        await actuator.settle(ACTION_TIMEOUT_S)
+    else:
+        await actuator.perform(action, args, ACTION_TIMEOUT_S)
+
+
+class _ControlHandler(BaseHTTPRequestHandler):
+    actuator: ReferenceActuator
+    loop: asyncio.AbstractEventLoop
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.info("control: " + format, *args)
+
+    def _answer(self, status: HTTPStatus, body: dict[str, Any]) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self) -> None:
+        future = asyncio.run_coroutine_threadsafe(_snapshot(self.actuator), self.loop)
+        self._answer(HTTPStatus.OK, future.result(ACTION_TIMEOUT_S))
+
+    def do_POST(self) -> None:
+        try:
+            length = int(self.headers.get("Content-Length", "0"))
+            body = json.loads(self.rfile.read(min(length, 1 << 16)) or b"{}")
+            action, args = str(body["action"]), dict(body.get("args") or {})
+        except (ValueError, KeyError, TypeError) as exc:
+            self._answer(HTTPStatus.BAD_REQUEST, {"error": f"bad request: {exc}"})
+            return
+        future = asyncio.run_coroutine_threadsafe(perform(self.actuator, action, args), self.loop)
+        try:
+            future.result(ACTION_TIMEOUT_S + 1)
+        except ActuatorError as exc:
+            self._answer(HTTPStatus.UNPROCESSABLE_ENTITY, {"error": str(exc)})
+            return
+        except TimeoutError:
+            self._answer(HTTPStatus.GATEWAY_TIMEOUT, {"error": f"{action} timed out"})
+            return
+        self._answer(HTTPStatus.OK, {"done": action})
+
+
+async def _snapshot(actuator: ReferenceActuator) -> dict[str, Any]:
+    return dict(actuator.sut.snapshot())
+
+
+def start_control(
+    actuator: ReferenceActuator, loop: asyncio.AbstractEventLoop, host: str, port: int
+) -> ThreadingHTTPServer:
+    handler = type("Handler", (_ControlHandler,), {"actuator": actuator, "loop": loop})
+    try:
+        server = ThreadingHTTPServer((host, port), handler)
+    except OSError as exc:
+        raise UsageError(f"--control {host}:{port}: {exc.strerror or exc}") from None
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, name="control", daemon=True).start()
+    return server
+
+
+async def _terminal(actuator: ReferenceActuator) -> None:
+    """Read commands from stdin until EOF or ``quit``."""
+    print(HELP, file=sys.stderr)
+    while True:
+        line = await asyncio.to_thread(sys.stdin.readline)
+        if line == "" or line.strip() in ("quit", "exit"):
+            return
+        if line.strip() == "status":
+            print(json.dumps(actuator.sut.snapshot(), indent=2, default=str), file=sys.stderr)
+            continue
+        try:
+            parsed = parse_command(line)
+            if parsed is not None:
+                await perform(actuator, *parsed)
+                print(f"done: {parsed[0]}", file=sys.stderr)
+        except (ValueError, ActuatorError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+
+
+async def serve_station(
+    csms_url: str,
+    station_id: str,
+    *,
+    connectors: int = 2,
+    time_scale: float = 1.0,
+    password: str | None = None,
+    control: tuple[str, int] | None = None,
+) -> None:
+    from pile_interop.reference.station16 import ReferenceStation16
+
+    station = ReferenceStation16(
+        csms_url,
+        station_id,
+        connectors=connectors,
+        time_scale=time_scale,
+        password=password,
+    )
+    actuator = ReferenceActuator(station)
+    http = None
+    if control is not None:
+        http = start_control(actuator, asyncio.get_running_loop(), *control)
+        print(f"control API on http://{control[0]}:{http.server_port}/actions", file=sys.stderr)
+    await station.start()
+    print(f"station {station_id} → {csms_url.rstrip('/')}/{station_id}", file=sys.stderr)
+    try:
+        if sys.stdin is not None and sys.stdin.isatty():
+            await _terminal(actuator)
+        else:
+            await asyncio.Event().wait()  # until Ctrl-C / SIGTERM
+    finally:
+        if http is not None:
+            http.shutdown()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(station.stop(), 10.0)
