@@ -44,10 +44,11 @@ log = logging.getLogger(__name__)
 SutFactory = Callable[[str, Device, float], Any]
 
 
-def reference_station(url: str, device: Device, time_scale: float) -> Any:
+def reference_station(url: str, device: Device, time_scale: float, cls: Any = None) -> Any:
+    """The embedded reference station for ``device`` (or a subclass ``cls`` of it)."""
     from pile_interop.reference.station16 import ReferenceStation16
 
-    return ReferenceStation16(
+    return (cls or ReferenceStation16)(
         url,
         device.station_id,
         connectors=device.connectors,
@@ -207,7 +208,7 @@ class Campaign:
     def check(self, scenarios: list[Scenario]) -> None:
         """Fail early (exit 2) on a case that names a bound the profile lacks."""
         for scenario in scenarios:
-            names: set[str] = {"connect", "boot", "settle", "manual", "response", "message"}
+            names = {"connect", "boot", "boot_status", "settle", "manual", "response", "message"}
             for step in scenario.all_steps():
                 for key in ("timeout", "not_before", "during"):
                     if key in step.data:

@@ -259,7 +259,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     else:
         raise UsageError(f"{folder}: no results.json or results.jsonl")
     run["summary"] = summarize(run["cases"])
-    run["profile_verdict"] = profile_verdict(run["cases"], run.get("profile_title", run["profile"]))
+    title = str(run.get("profile_title") or run.get("profile") or "?")
+    run["profile_verdict"] = profile_verdict(run["cases"], title)
     problems = write_all(folder, run)
     for problem in problems:
         print(f"pile-interop: {problem}", file=sys.stderr)

@@ -15,7 +15,14 @@ def test_a_call_is_split_into_its_parts():
 
 def test_a_callerror_keeps_code_description_and_details():
     kind, uid, _a, details, code, desc, problem = parse('[4,"9","NotImplemented","nope",{"x":1}]')
-    assert (kind, uid, details, code, desc, problem) == (CALLERROR, "9", {"x": 1}, "NotImplemented", "nope", "")
+    assert (kind, uid, details, code, desc, problem) == (
+        CALLERROR,
+        "9",
+        {"x": 1},
+        "NotImplemented",
+        "nope",
+        "",
+    )
 
 
 def test_a_callresult_payload_must_be_an_object():
@@ -28,7 +35,7 @@ def test_a_call_with_five_elements_is_a_problem_that_names_the_count():
 
 
 def test_garbage_is_malformed_and_never_raises():
-    for raw in ["", "{", "null", "[]", "[7]", '["2"]', b"\x00\xff", "[2,1,\"A\",{}]", "[true]"]:
+    for raw in ["", "{", "null", "[]", "[7]", '["2"]', b"\x00\xff", '[2,1,"A",{}]', "[true]"]:
         kind, *_rest, problem = parse(raw)
         assert problem, raw
         assert kind in (MALFORMED, CALL)

@@ -33,7 +33,11 @@ async def with_server(
         await session.serve(conn, f"{station_id} {sub}")
 
     server = CsmsServer(
-        "127.0.0.1", 0, on_connect, station_ids=["CS1"], password=password,
+        "127.0.0.1",
+        0,
+        on_connect,
+        station_ids=["CS1"],
+        password=password,
         on_refused=session.log.event,
     )
     async with server:
@@ -126,11 +130,25 @@ def test_an_armed_expectation_claims_the_matching_call_and_answers_with_its_repl
             lambda f: f.payload.get("status") == "Preparing",
             lambda f: Reply.result({}),
         )
-        await roundtrip(ws, [2, "x1", "StatusNotification",
-                             {"connectorId": 1, "errorCode": "NoError", "status": "Available"}])
+        await roundtrip(
+            ws,
+            [
+                2,
+                "x1",
+                "StatusNotification",
+                {"connectorId": 1, "errorCode": "NoError", "status": "Available"},
+            ],
+        )
         assert not expectation.claimed
-        await roundtrip(ws, [2, "x2", "StatusNotification",
-                             {"connectorId": 1, "errorCode": "NoError", "status": "Preparing"}])
+        await roundtrip(
+            ws,
+            [
+                2,
+                "x2",
+                "StatusNotification",
+                {"connectorId": 1, "errorCode": "NoError", "status": "Preparing"},
+            ],
+        )
         exchange = await asyncio.wait_for(expectation.future, BOUND)
         assert exchange.call.unique_id == "x2"
         await ws.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -34,6 +35,19 @@ class StationState:
     errors: dict[int, str] = field(default_factory=dict)  # connectorId → errorCode
     transactions: dict[int, dict[str, Any]] = field(default_factory=dict)  # open, by id
     boots: int = 0
+    reported_since_boot: set[int] = field(default_factory=set)  # connectorIds
+
+    boot_mono: float = 0.0  # when the last BootNotification was answered
+
+    def ready(self, connectors: int, grace: float) -> bool:
+        """Registered, and every connector 1..N has reported its status since that boot (the
+        OCA "Booted" state: done starting up), or ``grace`` s have passed since the boot (a
+        station that does not report is caught by the case that checks it, not by every
+        case after it)."""
+        if self.registration != "Accepted":
+            return False
+        reported = set(range(1, connectors + 1)) <= self.reported_since_boot
+        return reported or time.monotonic() - self.boot_mono >= grace
 
     def open_transactions(self) -> list[int]:
         return sorted(self.transactions)
@@ -45,7 +59,11 @@ class StationState:
         )
 
     def is_idle(self) -> bool:
-        return not self.transactions and not self.busy_connectors()
+        """Idle as the station itself reports it: every connector Available or Unavailable.
+
+        (Transactions the mock believes open do not count: a station that stops one with a
+        wrong transactionId must fail the case that checks it, not every case after it.)"""
+        return not self.busy_connectors()
 
 
 class Csms16Responder:
@@ -141,11 +159,14 @@ class Csms16Responder:
             state.registration = (answer or {}).get("status") if answer else None
             state.transactions.clear()  # a reboot ends what the station had in memory
             state.boots += 1
+            state.reported_since_boot.clear()
+            state.boot_mono = time.monotonic()
         elif call.action == "StatusNotification":
             connector = payload.get("connectorId")
             if isinstance(connector, int):
                 state.connectors[connector] = str(payload.get("status"))
                 state.errors[connector] = str(payload.get("errorCode"))
+                state.reported_since_boot.add(connector)
         elif call.action == "StartTransaction" and answer:
             tx = answer.get("transactionId")
             if isinstance(tx, int) and (answer.get("idTagInfo") or {}).get("status"):

@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 HANDSHAKE_TIMEOUT_S = 10.0
 
 OnConnect = Callable[[ServerConnection, str, str], Awaitable[None]]
-OnRefused = Callable[[str], None]
+OnRefused = Callable[[str], object]
 
 
 def station_id_from_path(path: str) -> str | None:

@@ -7,6 +7,7 @@ The second layer of :class:`~pile_interop.reference.station16.ReferenceStation16
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import datetime
 from functools import partial
@@ -14,7 +15,13 @@ from typing import Any
 
 from ocpp.v16 import call
 from ocpp.v16.datatypes import MeterValue
-from ocpp.v16.enums import AuthorizationStatus, ChargePointErrorCode, ReadingContext, Reason
+from ocpp.v16.enums import (
+    AuthorizationStatus,
+    ChargePointErrorCode,
+    ReadingContext,
+    Reason,
+    RegistrationStatus,
+)
 
 from pile_interop.core.clock import utc_iso
 from pile_interop.reference.station16_core import StationCore16
@@ -216,6 +223,11 @@ class StationSessions16(StationCore16):
 
     async def authorize_id_tag(self, id_tag: str) -> TagInfo:
         """Authorize with the cache (LocalPreAuthorize), Authorize.req, or offline rules."""
+        if self.registration == RegistrationStatus.accepted and not self.outbox.open.is_set():
+            # Accepted, still sending the boot StatusNotifications: online in a moment, so
+            # ask the Central System rather than fall back to the offline rules.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.outbox.open.wait(), self.response_timeout())
         now = self.clock.now()
         cached = self.cache.get(id_tag) if self._cache_enabled() else None
         cached_ok = (

@@ -135,6 +135,7 @@ class CaseRun:
         self.armed: dict[int, Expectation] = {}
         self.arm_seq: dict[int, int] = {}
         self.claimed_seq: dict[int, int] = {}
+        self.claimed_any: set[int] = set()  # frames some step already took
         self.alias_time: dict[str, float] = {}
         self.alias_seq: dict[str, int] = {}
         self.skipped: dict[int, str] = {}
@@ -197,11 +198,18 @@ class CaseRun:
         return self.session.log.since(seq)
 
     def _observed_instead(self, action: str, pattern: Any, since_seq: int) -> str:
-        frames = [f for f in self._frames_since(since_seq) if f.direction == IN or f.type == EVENT]
+        claimed = set(self.claimed_any)
+        frames = [
+            f
+            for f in self._frames_since(since_seq)
+            if (f.direction == IN or f.type == EVENT) and f.seq not in claimed
+        ]
         lines = []
         for f in [f for f in frames if f.type == CALL and f.action == action][:5]:
             why = "; ".join(mismatches(pattern, f.payload)) if pattern else ""
-            lines.append(f"{f.action} at +{self._t(f.mono):.3f} s ({why or 'matched too late'})")
+            lines.append(
+                f"{f.action} at +{self._t(f.mono):.3f} s ({why or 'came after the bound'})"
+            )
         others = Counter(
             f.action or f.type for f in frames if f.type != EVENT and f.action != action
         )
@@ -397,10 +405,13 @@ class CaseRun:
                     f"{bound:.3g} s ({self.timing.describe('connect')}); "
                     f"{self._observed_instead('BootNotification', None, self.seq0)}"
                 ) from None
+            connectors = self.env.device.connectors
+            grace = self.timing.upper("boot_status")
             await self._wait_state(
-                lambda: state.registration == "Accepted",
+                lambda: state.ready(connectors, grace),
                 "boot",
-                "the station registered (BootNotification answered Accepted)",
+                "the station registered (BootNotification Accepted) and reporting the status "
+                f"of its {connectors} connector(s)",
             )
             if not state.is_idle():
                 busy = state.busy_connectors()
@@ -585,8 +596,7 @@ class CaseRun:
                 raise Failure(
                     f"{step.subject} came too early: after {elapsed:.3g} s",
                     expected=(
-                        f"not before {low:.3g} s "
-                        f"({self.timing.describe(low_name, upper=False)})"
+                        f"not before {low:.3g} s ({self.timing.describe(low_name, upper=False)})"
                     ),
                     observed=record.observed,
                 )
@@ -600,6 +610,7 @@ class CaseRun:
                     observed=record.observed,
                 )
             self.claimed_seq[i] = call.seq
+        self.claimed_any.add(call.seq)
 
     async def _do_expect_none(self, step: Step, i: int, record: StepRecord) -> None:
         name = step.data["during"]
@@ -775,7 +786,7 @@ class CaseRun:
 
 def case_budget(scenario: Scenario, timing: Timing) -> float:
     """The most real time a case can take if every wait runs to its bound (a watchdog)."""
-    total = sum(timing.upper(n) for n in ("connect", "boot", "settle", "settle"))
+    total = sum(timing.upper(n) for n in ("connect", "boot", "boot_status", "settle", "settle"))
     total += timing.upper("response") * 2 * (len(scenario.before.config) + 1)
     for step in scenario.all_steps():
         if step.kind == "act":

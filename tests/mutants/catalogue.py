@@ -1,0 +1,136 @@
+"""Run every mutant station against the whole profile and say which case caught it.
+
+``python -m tests.mutants.catalogue`` (``tox -e mutants``) prints one line per mutant and
+``mutants caught N/M``; it exits 1 unless every mutant is caught by its intended case, for the
+right requirement, and breaks no case outside what its defect is declared to break. The
+campaigns run concurrently in one event loop: they mostly wait on protocol timers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from pile_interop.campaign import Campaign, Target, reference_station
+from pile_interop.core.config import Profile, find_root, load_device, load_profile
+from pile_interop.scenario.loader import CaseLibrary
+from tests.mutants.stations16 import CATALOGUE, Mutant
+
+ROOT = Path(__file__).resolve().parents[2]
+PROFILE = "ocpp16/core-cs"
+
+
+@dataclass
+class Outcome:
+    mutant: Mutant
+    results: dict[str, dict[str, Any]] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def not_passing(self) -> set[str]:
+        return {cid for cid, r in self.results.items() if r["verdict"] != "pass"}
+
+    @property
+    def intended(self) -> dict[str, Any] | None:
+        return self.results.get(self.mutant.catches)
+
+    def problems(self) -> list[str]:
+        found = []
+        intended = self.intended
+        if intended is None:
+            return [f"{self.mutant.catches} did not run"]
+        if intended["verdict"] == "pass":
+            found.append(f"{self.mutant.catches} passed: the mutant was not caught")
+        elif self.mutant.requirement not in intended["reason"]:
+            found.append(
+                f"{self.mutant.catches} is {intended['verdict']} but its reason does not name "
+                f"{self.mutant.requirement}: {intended['reason'][:300]}"
+            )
+        stray = self.not_passing - self.mutant.breaks
+        for cid in sorted(stray):
+            r = self.results[cid]
+            found.append(f"{cid} is {r['verdict']} too (not declared): {r['reason'][:200]}")
+        return found
+
+    @property
+    def caught(self) -> bool:
+        return not self.problems()
+
+
+def load(profile_id: str = PROFILE) -> tuple[Profile, list[Any], Any]:
+    root = find_root(ROOT)
+    profile = load_profile(root.profile_path(profile_id))
+    library = CaseLibrary(root.conformance)
+    scenarios = [library.get(c) for c in profile.cases]
+    device = load_device(root.resolve(profile.reference_device or ""))
+    return profile, scenarios, device
+
+
+async def run_sut(
+    cls: type | None, cases: list[str] | None = None, profile_id: str = PROFILE
+) -> dict[str, dict[str, Any]]:
+    """The case results of one (mutant or reference) station over the profile."""
+    profile, scenarios, device = load(profile_id)
+    if cases is not None:
+        scenarios = [s for s in scenarios if s.id in cases]
+    target = Target(
+        "reference",
+        time_scale=profile.reference_time_scale,
+        floor=profile.reference_floor_s,
+        sut_factory=partial(reference_station, cls=cls),
+    )
+    results: dict[str, dict[str, Any]] = {}
+    async with Campaign(profile, device, target) as campaign:
+        for scenario in scenarios:
+            results[scenario.id] = await campaign.run_case(scenario)
+    return results
+
+
+async def run_all(mutants: list[Mutant], concurrency: int = 8) -> list[Outcome]:
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(mutant: Mutant) -> Outcome:
+        async with gate:
+            t0 = time.monotonic()
+            results = await run_sut(mutant.cls)
+            return Outcome(mutant, results, time.monotonic() - t0)
+
+    return list(await asyncio.gather(*(one(m) for m in mutants)))
+
+
+def summary(outcomes: list[Outcome], verbose: bool = False) -> str:
+    lines = []
+    for o in outcomes:
+        mark = "caught" if o.caught else "MISSED"
+        verdict = o.intended["verdict"] if o.intended else "-"
+        lines.append(f"{mark:<7} {o.mutant.name:<34} by {o.mutant.catches:<12} ({verdict})")
+        lines.extend(f"        ! {p}" for p in o.problems())
+        if verbose and o.intended:
+            lines.append(f"        reason: {o.intended['reason']}")
+    caught = sum(o.caught for o in outcomes)
+    lines.append(f"mutants caught {caught}/{len(outcomes)}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("names", nargs="*", help="only these mutants")
+    parser.add_argument("--concurrency", type=int, default=13)
+    parser.add_argument("-v", "--verbose", action="store_true", help="print each reason")
+    args = parser.parse_args(argv)
+    chosen = [m for m in CATALOGUE if not args.names or m.name in args.names]
+    t0 = time.monotonic()
+    outcomes = asyncio.run(run_all(chosen, args.concurrency))
+    print(summary(outcomes, args.verbose))
+    print(f"({time.monotonic() - t0:.1f} s)", file=sys.stderr)
+    return 0 if all(o.caught for o in outcomes) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
