@@ -247,6 +247,19 @@ class Campaign:
         self.session.log.discard_through(run.seq0)
         return self.redactor.redact(result)
 
+    async def run_function(
+        self, scenario: Scenario, fn: Callable[[CaseEnv], Any]
+    ) -> dict[str, Any]:
+        """Run a case written in Python (``fn(env)`` is its main part); result redacted."""
+        run = CaseRun(scenario, self.env())
+        budget = case_budget(scenario, self.timing)
+        try:
+            result = await asyncio.wait_for(run.run_function(fn), budget)
+        except TimeoutError:
+            result = run.interrupted(f"the case exceeded its total budget of {budget:.3g} s")
+        self.session.log.discard_through(run.seq0)
+        return self.redactor.redact(result)
+
     def sut_info(self) -> dict[str, Any]:
         boot = self.responder.state.boot
         device = self.device
@@ -266,9 +279,13 @@ class Campaign:
 class Report:
     """The report folder: streamed as cases end, so a crash or Ctrl-C loses nothing."""
 
-    def __init__(self, out_dir: Path, campaign: Campaign) -> None:
+    def __init__(
+        self, out_dir: Path, campaign: Campaign, planned: list[Scenario] | None = None
+    ) -> None:
         self.out_dir = out_dir
         self.campaign = campaign
+        #: every case of the profile, to list those that did not run as ``skipped``
+        self.planned = planned or []
         out_dir.mkdir(parents=True, exist_ok=True)
         self.stream = ResultsStream(out_dir)
         self.cases: list[dict[str, Any]] = []
@@ -294,6 +311,29 @@ class Report:
             "cases": self.cases,
         }
 
+    def _skipped(self, scenario: Scenario, why: str) -> dict[str, Any]:
+        profile = self.campaign.profile
+        return {
+            "id": scenario.id,
+            "title": scenario.title,
+            "ocpp": scenario.ocpp,
+            "sut": scenario.sut,
+            "block": scenario.block,
+            "profiles": [profile.id],
+            "mandatory": profile.is_mandatory(scenario.id),
+            "description": scenario.description,
+            "requirements": [r.to_dict() for r in scenario.requirements],
+            "verdict": Verdict.SKIPPED.value,
+            "reason": why,
+            "started": None,
+            "finished": None,
+            "duration_s": 0.0,
+            "required_wait_s": 0.0,
+            "steps": [],
+            "frames": [],
+            "findings": [],
+        }
+
     def add(self, case: dict[str, Any]) -> None:
         self.cases.append(case)
         self.stream.write_case(case)
@@ -301,7 +341,16 @@ class Report:
             self.out_dir, self.campaign.redactor.redact(self.run_dict(finished=False))
         )
 
-    def finish(self, *, interrupted: bool = False) -> dict[str, Any]:
+    def finish(
+        self, *, interrupted: bool = False, selected: set[str] | None = None
+    ) -> dict[str, Any]:
+        ran = {c["id"] for c in self.cases}
+        for scenario in self.planned:
+            if scenario.id not in ran:
+                why = "interrupted before it ran" if interrupted else "not selected"
+                if selected is not None and scenario.id not in selected:
+                    why = "not selected (--case)"
+                self.cases.append(self._skipped(scenario, why))
         run = self.campaign.redactor.redact(self.run_dict(finished=True, interrupted=interrupted))
         write_all(self.out_dir, run)
         return run
@@ -337,7 +386,7 @@ async def run_profile(
         interrupted = True
         raise
     finally:
-        run = report.finish(interrupted=interrupted)
+        run = report.finish(interrupted=interrupted, selected={s.id for s in scenarios})
         if progress is not None:
             progress.run_finished(run, report.out_dir)
     return run

@@ -83,7 +83,10 @@ def build_parser() -> argparse.ArgumentParser:
     p_run.add_argument("--out", help="report folder (default reports/<time>-<profile>)")
     p_run.add_argument("--case", action="append", default=[], help="run only this case (repeat)")
     p_run.add_argument(
-        "--time-scale", type=_positive, help="reference SUT time scale (default from the profile)"
+        "--time-scale",
+        type=_positive,
+        help="the SUT's clock scale: reference default from the profile; with --listen only "
+        "for a simulator started with the same --time-scale",
     )
 
     p_report = sub.add_parser("report", help="rebuild a report folder from its results")
@@ -185,7 +188,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             raise UsageError(f"--case {case_id}: not in profile {profile.id}")
     if args.case:
         selected = [c for c in selected if c in args.case]
-    scenarios = [library.get(c) for c in selected]
+    everything = [library.get(c) for c in profile.cases]
+    scenarios = [s for s in everything if s.id in selected]
     device = _device_for(args, root, profile)
     if args.against:
         target = Target(
@@ -194,10 +198,11 @@ def cmd_run(args: argparse.Namespace) -> int:
             floor=profile.reference_floor_s,
         )
     else:
-        if args.time_scale:
-            raise UsageError("--time-scale applies to --against reference only")
         host, port = args.listen
-        target = Target("listen", host=host, port=port)
+        # a simulator started with --time-scale (serve-reference) runs its clock scaled too
+        scale = args.time_scale or 1.0
+        floor = profile.reference_floor_s if scale != 1.0 else 0.0
+        target = Target("listen", host=host, port=port, time_scale=scale, floor=floor)
     campaign = Campaign(profile, device, target)
     campaign.check(scenarios)
     out = Path(args.out) if args.out else _default_out(profile)
@@ -210,7 +215,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                     f"waiting for station {device.station_id!r} at {campaign.listen_url()}",
                     file=sys.stderr,
                 )
-            report = Report(out, campaign)
+            report = Report(out, campaign, everything)
             return await run_profile(campaign, scenarios, report, progress)
 
     try:

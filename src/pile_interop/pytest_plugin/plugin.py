@@ -281,9 +281,22 @@ class PileRuntime:
             self.report.add(result)
         return result
 
-    def run_python(self, fn: Callable[..., Awaitable[T]], timeout: float) -> T:
-        assert self.thread is not None and self.campaign is not None
-        return self.thread.call(fn(self.campaign.env()), timeout)
+    def run_python(
+        self, scenario: Any, fn: Callable[..., Awaitable[None]], timeout: float
+    ) -> dict[str, Any]:
+        if self.failed_start is not None:
+            raise PileError(self.failed_start)
+        if self.campaign is None:
+            try:
+                self._start(scenario)
+            except UsageError as exc:
+                self.failed_start = str(exc)
+                raise PileError(self.failed_start) from None
+        assert self.thread is not None
+        result: dict[str, Any] = self.thread.call(self.campaign.run_function(scenario, fn), timeout)
+        if self.report is not None:
+            self.report.add(result)
+        return result
 
     def close(self) -> None:
         if self.campaign is not None and self.thread is not None:
@@ -298,34 +311,57 @@ class PileRuntime:
 
 
 class PileEnv:
-    """What a Python-written case gets: run a coroutine ``fn(env)`` against the campaign."""
+    """What a Python-written case gets: ``run(fn)`` runs ``async fn(env)`` as the case's main
+    part against the live campaign (after the same before-phase as a YAML case) and turns its
+    verdict into the pytest outcome. ``env`` is a :class:`~pile_interop.scenario.runner.CaseEnv`
+    (``env.session``, ``env.timing``, ``env.actuator``, ``env.tokens`` …)."""
 
-    def __init__(self, runtime: PileRuntime) -> None:
+    def __init__(self, runtime: PileRuntime, scenario: Any) -> None:
         self.runtime = runtime
+        self.scenario = scenario
+        self.result: dict[str, Any] | None = None
 
-    def run(self, fn: Callable[..., Awaitable[T]], timeout: float = 60.0) -> T:
-        return self.runtime.run_python(fn, timeout)
+    def run(self, fn: Callable[..., Awaitable[None]], timeout: float = 120.0) -> dict[str, Any]:
+        self.result = self.runtime.run_python(self.scenario, fn, timeout)
+        _report_to_allure(self.result)
+        verdict, reason = self.result["verdict"], self.result["reason"]
+        if verdict == "fail":
+            raise AssertionError(reason)
+        if verdict == "error":
+            raise PileError(reason)
+        if verdict == "na":
+            pytest.skip(f"not applicable: {reason}")
+        if verdict == "warn":
+            warnings.warn(PileWarning(reason), stacklevel=2)
+        return self.result
 
 
 @pytest.fixture
 def pile_env(request: pytest.FixtureRequest) -> PileEnv:
+    """For a case written in Python; needs ``@pytest.mark.pile_case(id=…, title=…,
+    requirements=[…], ocpp=…, sut=…, profiles=[…], needs=[…])``."""
+    from pile_interop.scenario.model import Requirement, Scenario
+
     runtime: PileRuntime = request.config.stash[_KEY]
     marker = request.node.get_closest_marker("pile_case")
     if marker is None:
-        raise UsageError("pile_env needs @pytest.mark.pile_case(...) on the test")
-    if runtime.campaign is None:
-        from pile_interop.scenario.model import Requirement, Scenario
-
-        meta = marker.kwargs
-        stand_in = Scenario(
-            id=meta["id"],
-            title=meta.get("title", meta["id"]),
-            ocpp=meta.get("ocpp", "1.6"),
-            sut=meta.get("sut", "cs"),
-            requirements=tuple(Requirement(r, r) for r in meta.get("requirements", [])),
-            steps=(),
-            path=str(request.node.path),
-            profiles=tuple(meta.get("profiles", [])),
-        )
-        runtime._start(stand_in)
-    return PileEnv(runtime)
+        raise UsageError("pile_env needs @pytest.mark.pile_case(id=..., ...) on the test")
+    meta = marker.kwargs
+    requirements = tuple(
+        Requirement(r, r) if isinstance(r, str) else Requirement(r["id"], r["text"])
+        for r in meta.get("requirements", [])
+    ) or (Requirement("unspecified", "no requirement given"),)
+    scenario = Scenario(
+        id=meta["id"],
+        title=meta.get("title", meta["id"]),
+        ocpp=meta.get("ocpp", "1.6"),
+        sut=meta.get("sut", "cs"),
+        requirements=requirements,
+        steps=(),
+        path=str(request.node.path),
+        block=meta.get("block", "Core"),
+        profiles=tuple(meta.get("profiles", [])),
+        description=meta.get("description", request.node.function.__doc__ or ""),
+        needs=tuple(meta.get("needs", [])),
+    )
+    return PileEnv(runtime, scenario)

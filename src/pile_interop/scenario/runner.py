@@ -306,6 +306,41 @@ class CaseRun:
         verdict, reason = self._judge_findings(verdict, reason)
         return self.result(verdict, reason)
 
+    async def run_function(self, fn: Callable[[CaseEnv], Awaitable[None]]) -> dict[str, Any]:
+        """A case written in Python: the same before-phase and verdicts, ``fn`` as the steps.
+
+        An ``AssertionError`` from ``fn`` is a ``fail`` (a :class:`Failure` keeps its
+        requirement and severity), a :class:`HarnessError` an ``error``."""
+        verdict, reason = Verdict.PASS, ""
+        record = StepRecord(1, "main", "python", self.scenario.title, None, 0.0)
+        try:
+            self._check_needs()
+            await self._prepare()
+            record.t_start = self._t()
+            self.records.append(record)
+            try:
+                await fn(self.env)
+                record.verdict = Verdict.PASS.value
+            except Failure as failure:
+                failure.requirement = failure.requirement or self.scenario.requirements[0].id
+                verdict, reason = failure.verdict, failure.reason
+            except AssertionError as exc:
+                requirement = self.scenario.requirements[0].id
+                verdict, reason = Verdict.FAIL, f"[{requirement}] {exc}".strip()
+            except (CallTimeout, Disconnected) as exc:
+                verdict, reason = Verdict.FAIL, f"[{self.scenario.requirements[0].id}] {exc}"
+            finally:
+                record.verdict = record.verdict if verdict == Verdict.PASS else verdict.value
+                record.observed = reason
+                record.duration_s = self._t() - record.t_start
+        except NotApplicable as exc:
+            verdict, reason = Verdict.NA, exc.reason
+        except HarnessError as exc:
+            verdict, reason = Verdict.ERROR, exc.reason
+        await self._after()
+        verdict, reason = self._judge_findings(verdict, reason)
+        return self.result(verdict, reason)
+
     def _check_needs(self) -> None:
         """``needs: [x]``: feature x declared true; ``needs: ["!x"]``: declared false."""
         problems = []

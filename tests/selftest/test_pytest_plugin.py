@@ -1,0 +1,97 @@
+"""The pytest way in: YAML cases as items, verdicts as outcomes, Python cases with markers."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from tests.selftest.conftest import ROOT
+
+pytest_plugins = ["pytester"]
+pytestmark = pytest.mark.xdist_group("plugin")
+CASES = ROOT / "conformance" / "ocpp16" / "cs"
+
+
+def test_yaml_cases_run_as_items_and_write_the_report_and_allure(pytester, tmp_path):
+    out, allure_dir = tmp_path / "report", tmp_path / "allure"
+    result = pytester.runpytest_subprocess(
+        str(CASES / "TC_003_CS.yaml"),
+        str(CASES / "TC_040_1_CS.yaml"),
+        "--pile-root",
+        str(ROOT),
+        "--pile-out",
+        str(out),
+        "--alluredir",
+        str(allure_dir),
+        "-p",
+        "no:cacheprovider",
+        timeout=120,
+    )
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*2 passed*"])
+    run = json.loads((out / "results.json").read_text())
+    assert [c["id"] for c in run["cases"]] == ["TC_003_CS", "TC_040_1_CS"]
+    allure = [json.loads(p.read_text()) for p in allure_dir.glob("*-result.json")]
+    by_name = {r["name"]: r for r in allure}
+    assert by_name["TC_003_CS"]["status"] == "passed"
+    steps = [s["name"] for s in by_name["TC_003_CS"]["steps"]]
+    assert any("expect StatusNotification" in s for s in steps)
+    assert any(a["name"] == "wire log" for a in by_name["TC_003_CS"]["attachments"])
+
+
+def test_a_failing_yaml_case_shows_requirement_expected_and_actual(pytester, tmp_path):
+    root = tmp_path / "root"
+    (root / "conformance" / "ocpp16" / "cs").mkdir(parents=True)
+    (root / "profiles").symlink_to(ROOT / "profiles")
+    (root / "fixtures").symlink_to(ROOT / "fixtures")
+    shutil.copy(CASES / "_states.yaml", root / "conformance/ocpp16/cs/_states.yaml")
+    case = root / "conformance/ocpp16/cs/TC_040_1_CS.yaml"
+    # a case with a wrong expectation: the reference station rightly answers NotSupported
+    case.write_text(
+        (CASES / "TC_040_1_CS.yaml")
+        .read_text()
+        .replace("expect_result: {status: NotSupported}", "expect_result: {status: Accepted}")
+    )
+    result = pytester.runpytest_subprocess(
+        str(case), "--pile-root", str(root), "-p", "no:cacheprovider", timeout=120
+    )
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*[[]OCPP1.6 §5.3[]] ChangeConfiguration response does not match*",
+            '*Expected: CALLRESULT {"status": "Accepted"}*',
+            '*Actual:   ChangeConfiguration result {"status": "NotSupported"}*',
+            "*last frames:*",
+        ]
+    )
+
+
+def test_a_case_written_in_python_carries_the_same_metadata_as_markers(pytester):
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.pile_case(
+            id="TC_019_1_CS", title="Every key reads back alone as in the full list",
+            requirements=["OCPP1.6 §5.8"], ocpp="1.6", sut="cs", profiles=["ocpp16/core-cs"],
+        )
+        def test_each_key_reads_back(pile_env):
+            async def body(env):
+                await env.session.wait_connected(10)
+                every = await env.session.call("GetConfiguration", {}, timeout=5)
+                keys = every.payload["configurationKey"]
+                assert len(keys) > 20
+                for entry in keys:
+                    one = await env.session.call(
+                        "GetConfiguration", {"key": [entry["key"]]}, timeout=5)
+                    assert one.payload["configurationKey"] == [entry], entry["key"]
+
+            pile_env.run(body, timeout=60)
+        """
+    )
+    result = pytester.runpytest_subprocess(
+        "--pile-root", str(ROOT), "-p", "no:cacheprovider", timeout=120
+    )
+    result.assert_outcomes(passed=1)
