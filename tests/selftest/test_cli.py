@@ -13,6 +13,7 @@ import pytest
 from tests.selftest.conftest import ROOT, cli, free_port
 
 pytestmark = pytest.mark.xdist_group("cli")
+POLL_S = 0.1  # how often to look at a file another process writes
 
 
 def one_line_error(result: subprocess.CompletedProcess[str], *needles: str) -> None:
@@ -194,7 +195,7 @@ def test_ctrl_c_keeps_every_ended_case_and_marks_the_run_interrupted(tmp_path):
     while time.monotonic() < deadline:  # wait until two cases have ended
         if jsonl.is_file() and len(jsonl.read_text().splitlines()) >= 2:
             break
-        time.sleep(0.1)  # polling a file another process writes
+        time.sleep(POLL_S)  # polling a file another process writes
     process.send_signal(signal.SIGINT)
     _stdout, stderr = process.communicate(timeout=30)
     assert process.returncode == 130, stderr

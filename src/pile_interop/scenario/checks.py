@@ -58,31 +58,6 @@ def get(name: str) -> Check:
         raise HarnessError(f"no check named {name!r} (known: {', '.join(names())})") from None
 
 
-@register("connector_status", "the last status of connector {connector} is {status}")
-def connector_status(case: CaseRun, args: dict[str, Any]) -> str:
-    connector, want = int(args["connector"]), args["status"]
-    got = case.env.responder.state.connectors.get(connector)
-    if got != want:
-        raise Failure(
-            f"connector {connector} is {got or 'of unknown status'}, not {want}",
-            expected=f"last StatusNotification of connector {connector}: {want}",
-            observed=f"{got}",
-        )
-    return f"connector {connector}: {got}"
-
-
-@register("no_open_transaction", "no transaction is left open")
-def no_open_transaction(case: CaseRun, args: dict[str, Any]) -> str:
-    open_ = case.env.responder.state.open_transactions()
-    if open_:
-        raise Failure(
-            "a transaction is still open",
-            expected="every StartTransaction followed by its StopTransaction",
-            observed=f"open transaction(s) {open_}",
-        )
-    return "none open"
-
-
 @register("count", "{action} sent {min}..{max} times since the case began")
 def count(case: CaseRun, args: dict[str, Any]) -> str:
     action = args["action"]
