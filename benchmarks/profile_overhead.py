@@ -4,7 +4,8 @@
 (the same machinery as ``tests/mutants/catalogue.py:run_sut(None)``: a :class:`Campaign`
 against the reference station, every case in order) and compares the wall time of each run,
 campaign start and stop included, with the time the cases are *required* to spend by protocol
-(``wait`` steps, ``expect_none`` windows, ``not_before`` lower bounds: ``required_wait_s``).
+(``wait`` steps, ``expect_none`` windows, and the SUT's protocol timers a case waits on, i.e.
+the time until a ``not_before`` frame came: ``required_wait_s``).
 
 Every case's time is split, from its frame log, into:
 
@@ -12,9 +13,8 @@ Every case's time is split, from its frame log, into:
 * ``reboot``: the reference station's own reboot / reconnect (from a ``connection closed``
   event to the next ``connected`` event, across case boundaries too);
 * ``sut slack``: the rest of the time spent waiting for a frame from the station (gaps that
-  end at an inbound frame or a ``connected`` event) beyond the ``not_before`` lower bounds the
-  case requires: the station's timers (heartbeat, boot retry, ConnectionTimeOut) run at the
-  configured interval, which is longer than the case's lower bound;
+  end at an inbound frame or a ``connected`` event) beyond its protocol timers: the station's
+  own latency;
 * ``suite``: the rest (gaps that end at a frame the suite sends, or at the case's end) minus
   the ``wait`` / ``expect_none`` time: the suite's own processing.
 
@@ -40,7 +40,6 @@ from pile_interop.campaign import Campaign, Target, reference_station
 from pile_interop.core.config import Device, Profile, find_root, load_device, load_profile
 from pile_interop.scenario.loader import CaseLibrary
 from pile_interop.scenario.model import Scenario
-from pile_interop.scenario.timing import Timing
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "reports" / "bench-profile_overhead.json"
@@ -74,27 +73,6 @@ def load(profile_id: str) -> tuple[Profile, list[Scenario], Device]:
     return profile, scenarios, device
 
 
-def not_before_wait(scenario: Scenario, result: dict[str, Any], timing: Timing) -> float:
-    """The part of ``required_wait_s`` that comes from ``not_before`` lower bounds.
-
-    Step records carry their 1-based position in ``before_steps + steps`` (or in ``after``);
-    records with index 0 are the runner's own (connect, configure, restore).
-    """
-    main = list(scenario.before_steps) + list(scenario.steps)
-    total = 0.0
-    for record in result["steps"]:
-        index = record["index"]
-        if index <= 0 or record["kind"] != "expect" or record["verdict"] == "skipped":
-            continue
-        steps = list(scenario.after) if record["phase"] == "after" else main
-        if index > len(steps) or steps[index - 1].kind != record["kind"]:
-            continue
-        name = steps[index - 1].data.get("not_before")
-        if name:
-            total += timing.lower(name)
-    return total
-
-
 def windows(result: dict[str, Any]) -> list[tuple[float, float]]:
     """The intervals of the case's ``wait`` and ``expect_none`` steps (the suite waits)."""
     return [
@@ -108,9 +86,7 @@ def overlap(a: float, b: float, spans: list[tuple[float, float]]) -> float:
     return sum(max(0.0, min(b, hi) - max(a, lo)) for lo, hi in spans)
 
 
-def split_case(
-    result: dict[str, Any], not_before: float, down: bool
-) -> tuple[dict[str, float], bool]:
+def split_case(result: dict[str, Any], down: bool) -> tuple[dict[str, float], bool]:
     """Where one case's time went; ``down``: the station is rebooting when the case starts.
 
     Each gap between consecutive frames goes to ``reboot`` while the station is disconnected,
@@ -149,8 +125,10 @@ def split_case(
         "duration": duration,
         "required": required,
         "reboot": reboot,
-        "sut_slack": sut - not_before,
-        "suite": suite + window - (required - not_before),
+        # required = the windows + the SUT's protocol timers the case waited on (not_before
+        # steps); what the SUT took beyond those timers is its own latency ("slack")
+        "sut_slack": sut - max(0.0, required - window),
+        "suite": suite,
         "overhead": duration - required,
         "harness": duration - required - reboot,
     }
@@ -175,9 +153,8 @@ async def one_run(profile_id: str) -> dict[str, Any]:
     wall = time.monotonic() - t0
     cases: list[dict[str, Any]] = []
     down = False
-    for scenario, result in zip(scenarios, results, strict=True):
-        not_before = not_before_wait(scenario, result, campaign.timing)
-        row, down = split_case(result, not_before, down)
+    for result in results:
+        row, down = split_case(result, down)
         cases.append({"id": result["id"], "verdict": result["verdict"], **row})
     totals = {key: sum(c[key] for c in cases) for key in CASE_KEYS if key != "duration"}
     totals["cases"] = sum(c["duration"] for c in cases)
@@ -250,7 +227,7 @@ def report(totals: dict[str, float], cases: list[dict[str, Any]], runs: int) -> 
         )
     lines.append(
         "overhead = duration - required; harness = overhead - reboot = slack + suite "
-        "(slack: station timers beyond the case's lower bound; suite: our own time)"
+        "(slack: the station's latency beyond its protocol timers; suite: our own time)"
     )
     return "\n".join(lines)
 
@@ -282,7 +259,9 @@ def main(argv: list[str] | None = None) -> int:
     data = {
         "benchmark": "profile_overhead",
         "profile": args.profile,
-        "command": "python benchmarks/profile_overhead.py " + " ".join(argv or sys.argv[1:]),
+        "command": (
+            "python benchmarks/profile_overhead.py " + " ".join(argv or sys.argv[1:])
+        ).rstrip(),
         "machine": machine(),
         "goal": {
             "definition": "harness = wall - required - reboot, as a fraction of wall",

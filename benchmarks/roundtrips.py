@@ -262,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     data = {
         "benchmark": "roundtrips",
-        "command": "python benchmarks/roundtrips.py " + " ".join(argv or sys.argv[1:]),
+        "command": ("python benchmarks/roundtrips.py " + " ".join(argv or sys.argv[1:])).rstrip(),
         "machine": machine(),
         "count": args.count,
         "warmup": args.warmup,

@@ -1,4 +1,5 @@
-"""Collects the mutant outcomes (also from xdist workers) and prints the mutation score."""
+"""Collects the mutant outcomes (also from xdist workers: this conftest loads in the
+controller) and prints the mutation score at the end of the run."""
 
 from __future__ import annotations
 
