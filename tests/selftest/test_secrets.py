@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from functools import partial
 from pathlib import Path
 
 import pytest
