@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sys
+import threading
 from typing import Any, TextIO
 
 from pile_interop.actuators.base import ActuatorError, describe
@@ -30,11 +32,9 @@ class PromptActuator:
             try:
                 line = self.stream_in.readline()
             except (OSError, ValueError) as exc:  # stdin closed
-                loop.call_soon_threadsafe(_set_exception, future, exc)
+                _deliver(loop, _set_exception, future, exc)
                 return
-            loop.call_soon_threadsafe(_set_result, future, line)
-
-        import threading
+            _deliver(loop, _set_result, future, line)
 
         threading.Thread(target=read, name="prompt-reader", daemon=True).start()
         try:
@@ -58,6 +58,13 @@ class PromptActuator:
 
     async def close(self) -> None:
         return None
+
+
+def _deliver(loop: asyncio.AbstractEventLoop, fn: Any, future: Any, value: Any) -> None:
+    """Hand the reader thread's outcome to the loop, if the loop still runs (a confirmation
+    typed after the bound, or after the run ended, is dropped)."""
+    with contextlib.suppress(RuntimeError):
+        loop.call_soon_threadsafe(fn, future, value)
 
 
 def _set_result(future: asyncio.Future[str], value: str) -> None:
