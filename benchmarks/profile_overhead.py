@@ -36,9 +36,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pile_interop.campaign import Campaign, Target, reference_station
-from pile_interop.core.config import Device, Profile, find_root, load_device, load_profile
-from pile_interop.scenario.loader import CaseLibrary
+from pile_interop.campaign import Campaign, Target, load_reference_run, reference_station
+from pile_interop.core.config import Device, Profile, find_root
 from pile_interop.scenario.model import Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,12 +64,7 @@ TOTAL_KEYS = (
 
 
 def load(profile_id: str) -> tuple[Profile, list[Scenario], Device]:
-    root = find_root(ROOT)
-    profile = load_profile(root.profile_path(profile_id))
-    library = CaseLibrary(root.conformance)
-    scenarios = [library.get(c) for c in profile.cases]
-    device = load_device(root.resolve(profile.reference_device or ""))
-    return profile, scenarios, device
+    return load_reference_run(profile_id, find_root(ROOT))
 
 
 def windows(result: dict[str, Any]) -> list[tuple[float, float]]:

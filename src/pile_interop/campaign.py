@@ -23,7 +23,15 @@ from pile_interop.actuators.prompt import PromptActuator
 from pile_interop.actuators.reference import ReferenceActuator
 from pile_interop.actuators.webhook import WebhookActuator
 from pile_interop.core.clock import utc_iso
-from pile_interop.core.config import Device, Profile
+from pile_interop.core.config import (
+    ContentRoot,
+    Device,
+    Profile,
+    check_known,
+    find_root,
+    load_device,
+    load_profile,
+)
 from pile_interop.core.errors import UsageError
 from pile_interop.core.verdicts import Verdict
 from pile_interop.ocpp.csms16 import Csms16Responder
@@ -34,8 +42,9 @@ from pile_interop.reporting.redact import Redactor
 from pile_interop.reporting.results_json import profile_verdict, summarize, write_results_json
 from pile_interop.reporting.stream import ResultsStream
 from pile_interop.reporting.writer import write_all
+from pile_interop.scenario.loader import CaseLibrary
 from pile_interop.scenario.model import Scenario
-from pile_interop.scenario.runner import CaseEnv, CaseRun, case_budget
+from pile_interop.scenario.runner import CaseEnv, CaseRun, case_budget, case_identity
 from pile_interop.scenario.timing import Timing
 
 log = logging.getLogger(__name__)
@@ -276,6 +285,18 @@ class Campaign:
         }
 
 
+def load_reference_run(
+    profile_id: str, root: ContentRoot | None = None
+) -> tuple[Profile, list[Scenario], Device]:
+    """A profile, its cases in order, and its reference device (for self-tests, benchmarks)."""
+    root = root or find_root()
+    profile = load_profile(root.profile_path(profile_id))
+    library = CaseLibrary(root.conformance)
+    check_known(profile, set(library.ids()))
+    device = load_device(root.resolve(profile.reference_device or ""))
+    return profile, [library.get(c) for c in profile.cases], device
+
+
 class Report:
     """The report folder: streamed as cases end, so a crash or Ctrl-C loses nothing."""
 
@@ -312,17 +333,8 @@ class Report:
         }
 
     def _skipped(self, scenario: Scenario, why: str) -> dict[str, Any]:
-        profile = self.campaign.profile
         return {
-            "id": scenario.id,
-            "title": scenario.title,
-            "ocpp": scenario.ocpp,
-            "sut": scenario.sut,
-            "block": scenario.block,
-            "profiles": [profile.id],
-            "mandatory": profile.is_mandatory(scenario.id),
-            "description": scenario.description,
-            "requirements": [r.to_dict() for r in scenario.requirements],
+            **case_identity(scenario, self.campaign.profile),
             "verdict": Verdict.SKIPPED.value,
             "reason": why,
             "started": None,

@@ -263,3 +263,23 @@ def test_a_new_connection_replaces_the_old_one_and_the_log_says_so():
         await second.close()
 
     run(with_server(body))
+
+
+def test_a_raw_frame_goes_out_exactly_and_its_answer_is_matched():
+    async def body(server, session):
+        ws = await client(server)
+        await session.wait_connected(BOUND)
+        raw = '[2,"raw-1","Reset",{"type":"Sometimes"}]'  # deliberately invalid
+        sent = await session.send_raw(raw)
+        assert sent.raw == raw
+        assert await asyncio.wait_for(ws.recv(), BOUND) == raw
+        await ws.send(json.dumps([4, "raw-1", "PropertyConstraintViolation", "bad type", {}]))
+        await ws.send(json.dumps([2, "h9", "Heartbeat", {}]))
+        await asyncio.wait_for(ws.recv(), BOUND)
+        answer = next(f for f in session.log.frames if f.unique_id == "raw-1" and f.direction == IN)
+        assert answer.type == CALLERROR
+        assert answer.action == "Reset"
+        assert answer.findings == []
+        await ws.close()
+
+    run(with_server(body))

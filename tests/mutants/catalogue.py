@@ -17,9 +17,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from pile_interop.campaign import Campaign, Target, reference_station
-from pile_interop.core.config import Profile, find_root, load_device, load_profile
-from pile_interop.scenario.loader import CaseLibrary
+from pile_interop.campaign import Campaign, Target, load_reference_run, reference_station
+from pile_interop.core.config import Profile, find_root
 from tests.mutants.stations16 import CATALOGUE, Mutant
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,12 +63,7 @@ class Outcome:
 
 
 def load(profile_id: str = PROFILE) -> tuple[Profile, list[Any], Any]:
-    root = find_root(ROOT)
-    profile = load_profile(root.profile_path(profile_id))
-    library = CaseLibrary(root.conformance)
-    scenarios = [library.get(c) for c in profile.cases]
-    device = load_device(root.resolve(profile.reference_device or ""))
-    return profile, scenarios, device
+    return load_reference_run(profile_id, find_root(ROOT))
 
 
 async def run_sut(

@@ -33,8 +33,6 @@ class Frame:
     error_code: str | None = None
     error_description: str | None = None
     findings: list[str] = field(default_factory=list)
-    #: for CALLRESULT/CALLERROR: the CALL frame it answers (None if unknown id)
-    answers: Frame | None = None
 
     def to_dict(self, t0: float) -> dict[str, Any]:
         return {

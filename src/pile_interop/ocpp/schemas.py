@@ -36,10 +36,6 @@ def _validator(message_type: int, action: str, version: str) -> Draft4Validator 
         return None
 
 
-def has_schema(message_type: int, action: str, version: str) -> bool:
-    return _validator(message_type, action, version) is not None
-
-
 def violations(message_type: int, action: str, payload: Any, version: str) -> list[str]:
     """Every schema violation of ``payload`` as one line each (empty when valid).
 
@@ -56,15 +52,3 @@ def violations(message_type: int, action: str, payload: Any, version: str) -> li
         where = "/".join(str(p) for p in error.absolute_path) or "(payload)"
         found.append(f"schema: {action} {kind} {where}: {error.message}")
     return found
-
-
-def error_code_for(problem: str, version: str) -> str:
-    """The CALLERROR code a receiver answers a schema violation with (OCPP-J §4.2.3)."""
-    formation = "FormationViolation" if version == "1.6" else "FormatViolation"
-    if "is a required property" in problem:
-        return "ProtocolError" if version == "1.6" else "OccurrenceConstraintViolation"
-    if "is not of type" in problem:
-        return "TypeConstraintViolation"
-    if "is not one of" in problem or "is too long" in problem:
-        return "PropertyConstraintViolation"
-    return formation

@@ -273,10 +273,6 @@ class Session:
         if not expectation.future.done():
             expectation.future.cancel()
 
-    def disarm_all(self) -> None:
-        for expectation in list(self._expectations):
-            self.disarm(expectation)
-
     # -- inbound ------------------------------------------------------------------------
 
     async def _receive(self, raw: str | bytes) -> None:
@@ -361,7 +357,6 @@ class Session:
             action=call.action,
             payload=payload,
             error_code=code,
-            answers=call,
         )
         if kind == CALLRESULT and self.check_schemas and call.action:
             frame.findings.extend(
@@ -381,7 +376,6 @@ class Session:
             late = self._late.get(frame.unique_id)
             if late is not None:
                 frame.action = late.action
-                frame.answers = late
                 frame.findings.append(
                     f"late {frame.type}: answers {late.action} ({frame.unique_id}) "
                     "after the suite stopped waiting"
@@ -393,7 +387,6 @@ class Session:
                 )
             return
         frame.action = pending.call.action
-        frame.answers = pending.call
         if frame.type == CALLRESULT and self.check_schemas and frame.action:
             frame.findings.extend(
                 schemas.violations(
@@ -455,13 +448,6 @@ class Session:
         finally:
             if not pending.future.done():
                 pending.future.cancel()
-
-    def call_dataclass(self, payload: Any) -> tuple[str, dict[str, Any]]:
-        """Action and wire payload of an ``ocpp`` package request dataclass."""
-        from ocpp.charge_point import remove_nones, serialize_as_dict, snake_to_camel_case
-
-        wire = snake_to_camel_case(remove_nones(serialize_as_dict(payload)))
-        return type(payload).__name__, wire
 
     async def send_raw(self, text: str) -> Frame:
         """Send exactly ``text`` (negative tests); it is recorded like any frame."""

@@ -103,15 +103,7 @@ class ScenarioItem(pytest.Item):
         runtime: PileRuntime = self.config.stash[_KEY]
         self.result = runtime.run_case(self.scenario)
         _report_to_allure(self.result)
-        verdict, reason = self.result["verdict"], self.result["reason"]
-        if verdict == "fail":
-            raise AssertionError(reason)
-        if verdict == "error":
-            raise PileError(reason)
-        if verdict == "na":
-            pytest.skip(f"not applicable: {reason}")
-        if verdict == "warn":
-            warnings.warn(PileWarning(reason), stacklevel=1)
+        _outcome(self.result)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if not isinstance(excinfo.value, AssertionError | PileError) or self.result is None:
@@ -120,6 +112,20 @@ class ScenarioItem(pytest.Item):
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         return self.path, 0, f"{self.scenario.id}: {self.scenario.title}"
+
+
+def _outcome(result: dict[str, Any]) -> None:
+    """The pytest outcome of a verdict: fail → AssertionError, error → PileError, na → skip,
+    warn → a PileWarning; pass returns."""
+    verdict, reason = result["verdict"], result["reason"]
+    if verdict == "fail":
+        raise AssertionError(reason)
+    if verdict == "error":
+        raise PileError(reason)
+    if verdict == "na":
+        pytest.skip(f"not applicable: {reason}")
+    if verdict == "warn":
+        warnings.warn(PileWarning(reason), stacklevel=3)
 
 
 def describe_failure(result: dict[str, Any]) -> str:
@@ -324,15 +330,7 @@ class PileEnv:
     def run(self, fn: Callable[..., Awaitable[None]], timeout: float = 120.0) -> dict[str, Any]:
         self.result = self.runtime.run_python(self.scenario, fn, timeout)
         _report_to_allure(self.result)
-        verdict, reason = self.result["verdict"], self.result["reason"]
-        if verdict == "fail":
-            raise AssertionError(reason)
-        if verdict == "error":
-            raise PileError(reason)
-        if verdict == "na":
-            pytest.skip(f"not applicable: {reason}")
-        if verdict == "warn":
-            warnings.warn(PileWarning(reason), stacklevel=2)
+        _outcome(self.result)
         return self.result
 
 

@@ -791,18 +791,8 @@ class CaseRun:
     def result(self, verdict: Verdict, reason: str) -> dict[str, Any]:
         frames = self._frames_since(self.seq0)
         findings = [f"#{f.seq} {x}" for f in frames for x in f.findings]
-        scenario = self.scenario
-        profile = self.env.profile
         return {
-            "id": scenario.id,
-            "title": scenario.title,
-            "ocpp": scenario.ocpp,
-            "sut": scenario.sut,
-            "block": scenario.block,
-            "profiles": [profile.id],
-            "mandatory": profile.is_mandatory(scenario.id),
-            "description": scenario.description,
-            "requirements": [r.to_dict() for r in scenario.requirements],
+            **case_identity(self.scenario, self.env.profile),
             "verdict": verdict.value,
             "reason": reason,
             "started": self.started,
@@ -819,6 +809,21 @@ class CaseRun:
         with contextlib.suppress(Exception):
             self._disarm()
         return self.result(Verdict.ERROR, reason)
+
+
+def case_identity(scenario: Scenario, profile: Profile) -> dict[str, Any]:
+    """What every case result starts with: who the case is (docs/results-format.md)."""
+    return {
+        "id": scenario.id,
+        "title": scenario.title,
+        "ocpp": scenario.ocpp,
+        "sut": scenario.sut,
+        "block": scenario.block,
+        "profiles": [profile.id],
+        "mandatory": profile.is_mandatory(scenario.id),
+        "description": scenario.description,
+        "requirements": [r.to_dict() for r in scenario.requirements],
+    }
 
 
 def case_budget(scenario: Scenario, timing: Timing) -> float:
