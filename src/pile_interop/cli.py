@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -89,8 +90,16 @@ def build_parser() -> argparse.ArgumentParser:
         "for a simulator started with the same --time-scale",
     )
 
-    p_report = sub.add_parser("report", help="rebuild a report folder from its results")
-    p_report.add_argument("folder", help="a report folder holding results.json or results.jsonl")
+    p_report = sub.add_parser(
+        "report", help="rebuild a report folder, or --merge several into a comparison matrix"
+    )
+    p_report.add_argument(
+        "folders", nargs="+", metavar="DIR", help="report folder(s) with results.json / .jsonl"
+    )
+    p_report.add_argument(
+        "--merge", action="store_true", help="compare the runs: devices as columns, cases as rows"
+    )
+    p_report.add_argument("--out", help="with --merge: the folder for the matrix")
 
     p_serve = sub.add_parser("serve-reference", help="run a reference SUT as a simulator")
     p_serve.add_argument("kind", choices=["station"], help="which reference SUT")
@@ -230,12 +239,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 # -- report -------------------------------------------------------------------------------
 
 
-def cmd_report(args: argparse.Namespace) -> int:
+def load_run(folder: Path) -> dict[str, Any]:
+    """A run dict from a report folder: results.json, completed from results.jsonl when a
+    crash left newer cases only in the stream; or the stream alone."""
     from pile_interop.reporting.results_json import profile_verdict, summarize
     from pile_interop.reporting.stream import read_jsonl
-    from pile_interop.reporting.writer import write_all
 
-    folder = Path(args.folder)
     results, lines = folder / "results.json", folder / "results.jsonl"
     run: dict[str, Any]
     if results.is_file():
@@ -245,17 +254,18 @@ def cmd_report(args: argparse.Namespace) -> int:
             raise UsageError(f"{results}: not valid JSON ({exc})") from None
         if not isinstance(run, dict) or not isinstance(run.get("cases"), list):
             raise UsageError(f"{results}: not a pile-interop results.json (no 'cases' list)")
-        if lines.is_file():  # a crash may have left newer cases only in the stream
+        if lines.is_file():
             streamed = read_jsonl(lines)
-            if len(streamed) > len(run["cases"]):
+            ran = [c for c in run["cases"] if c.get("verdict") != "skipped"]
+            if len(streamed) > len(ran):
                 run["cases"] = streamed
+                run["interrupted"] = True
     elif lines.is_file():
-        cases = read_jsonl(lines)
         run = {
             "suite": "pile-interop",
             "version": __version__,
             "profile": "?",
-            "cases": cases,
+            "cases": read_jsonl(lines),
             "interrupted": True,
             "started": None,
             "finished": None,
@@ -266,11 +276,45 @@ def cmd_report(args: argparse.Namespace) -> int:
     run["summary"] = summarize(run["cases"])
     title = str(run.get("profile_title") or run.get("profile") or "?")
     run["profile_verdict"] = profile_verdict(run["cases"], title)
-    problems = write_all(folder, run)
-    for problem in problems:
-        print(f"pile-interop: {problem}", file=sys.stderr)
-    print(f"report rebuilt in {folder}", file=sys.stderr)
-    return EXIT_FAILED if problems else EXIT_OK
+    return run
+
+
+def _label(run: dict[str, Any], folder: Path) -> str:
+    sut = run.get("sut") or {}
+    who = " ".join(str(sut.get(k) or "") for k in ("vendor", "model", "firmware")).strip()
+    when = str(run.get("started") or "")[:16].replace("T", " ")
+    return f"{who or folder.name} ({when})" if when else who or folder.name
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from pile_interop.reporting.writer import write_all
+
+    folders = [Path(f) for f in args.folders]
+    if not args.merge:
+        if len(folders) != 1 or args.out:
+            raise UsageError("report rebuilds one folder; compare several with --merge")
+        folder = folders[0]
+        problems = write_all(folder, load_run(folder))
+        for problem in problems:
+            print(f"pile-interop: {problem}", file=sys.stderr)
+        print(f"report rebuilt in {folder}", file=sys.stderr)
+        return EXIT_FAILED if problems else EXIT_OK
+    from pile_interop.reporting.html import write_merge_html
+
+    if len(folders) < 2:
+        raise UsageError("--merge needs at least two report folders")
+    runs = [load_run(f) for f in folders]
+    out = (
+        Path(args.out)
+        if args.out
+        else Path("reports") / (datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-merge")
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    links = [os.path.relpath(f / "index.html", out) for f in folders]
+    labels = [_label(run, f) for run, f in zip(runs, folders, strict=True)]
+    write_merge_html(out / "index.html", runs, labels, links=links)
+    print(f"comparison of {len(runs)} runs: {out / 'index.html'}", file=sys.stderr)
+    return EXIT_OK
 
 
 # -- serve-reference ----------------------------------------------------------------------

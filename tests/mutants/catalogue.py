@@ -17,7 +17,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from pile_interop.campaign import Campaign, Target, load_reference_run, reference_station
+from pile_interop.campaign import Campaign, Report, Target, load_reference_run, reference_station
 from pile_interop.core.config import Profile, find_root
 from tests.mutants.stations16 import CATALOGUE, Mutant
 
@@ -67,9 +67,13 @@ def load(profile_id: str = PROFILE) -> tuple[Profile, list[Any], Any]:
 
 
 async def run_sut(
-    cls: type | None, cases: list[str] | None = None, profile_id: str = PROFILE
+    cls: type | None,
+    cases: list[str] | None = None,
+    profile_id: str = PROFILE,
+    out: Path | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """The case results of one (mutant or reference) station over the profile."""
+    """The case results of one (mutant or reference) station over the profile; with ``out``
+    also the report folder, as the CLI writes it."""
     profile, scenarios, device = load(profile_id)
     if cases is not None:
         scenarios = [s for s in scenarios if s.id in cases]
@@ -81,8 +85,13 @@ async def run_sut(
     )
     results: dict[str, dict[str, Any]] = {}
     async with Campaign(profile, device, target) as campaign:
+        report = Report(out, campaign, scenarios) if out is not None else None
         for scenario in scenarios:
             results[scenario.id] = await campaign.run_case(scenario)
+            if report is not None:
+                report.add(results[scenario.id])
+        if report is not None:
+            report.finish()
     return results
 
 

@@ -39,6 +39,9 @@ def test_yaml_cases_run_as_items_and_write_the_report_and_allure(pytester, tmp_p
     steps = [s["name"] for s in by_name["TC_003_CS"]["steps"]]
     assert any("expect StatusNotification" in s for s in steps)
     assert any(a["name"] == "wire log" for a in by_name["TC_003_CS"]["attachments"])
+    labels = {(x["name"], x["value"]) for x in by_name["TC_003_CS"]["labels"]}
+    assert {("suite", "ocpp16/core-cs"), ("feature", "Core"), ("severity", "critical")} <= labels
+    assert ("as_id", "TC_003_CS") in labels
 
 
 def test_a_failing_yaml_case_shows_requirement_expected_and_actual(pytester, tmp_path):

@@ -174,6 +174,13 @@ def _report_to_allure(result: dict[str, Any]) -> None:
         attachment_type=allure.attachment_type.JSON,
     )
     allure.dynamic.label("case_id", result["id"])
+    allure.dynamic.label("as_id", result["id"])
+    for profile in result["profiles"]:
+        allure.dynamic.suite(profile)
+    allure.dynamic.feature(result.get("block") or "")
+    allure.dynamic.severity(
+        allure.severity_level.CRITICAL if result.get("mandatory") else allure.severity_level.NORMAL
+    )
     for requirement in result["requirements"]:
         allure.dynamic.label("requirement", requirement["id"])
 
