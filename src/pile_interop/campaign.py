@@ -95,6 +95,7 @@ class Campaign:
     target: Target
     actuator: Actuator | None = None
     sut: Any = None
+    strict: bool = False
     session: Session = field(init=False)
     responder: Csms16Responder = field(init=False)
     server: CsmsServer = field(init=False)
@@ -212,6 +213,7 @@ class Campaign:
             tokens=self.tokens,
             params=dict(self.profile.params),
             secrets=self.device.secret_values(),
+            strict=self.strict,
         )
 
     def check(self, scenarios: list[Scenario]) -> None:

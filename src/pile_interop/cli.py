@@ -84,6 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_run.add_argument("--out", help="report folder (default reports/<time>-<profile>)")
     p_run.add_argument("--case", action="append", default=[], help="run only this case (repeat)")
     p_run.add_argument(
+        "--strict", action="store_true", help="a broken SHOULD (warn) fails the case too"
+    )
+    p_run.add_argument(
         "--time-scale",
         type=_positive,
         help="the SUT's clock scale: reference default from the profile; with --listen only "
@@ -212,7 +215,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         scale = args.time_scale or 1.0
         floor = profile.reference_floor_s if scale != 1.0 else 0.0
         target = Target("listen", host=host, port=port, time_scale=scale, floor=floor)
-    campaign = Campaign(profile, device, target)
+    campaign = Campaign(profile, device, target, strict=args.strict)
     campaign.check(scenarios)
     out = Path(args.out) if args.out else _default_out(profile)
     progress = Progress(redactor=campaign.redactor)

@@ -71,6 +71,7 @@ async def run_sut(
     cases: list[str] | None = None,
     profile_id: str = PROFILE,
     out: Path | None = None,
+    strict: bool = False,
 ) -> dict[str, dict[str, Any]]:
     """The case results of one (mutant or reference) station over the profile; with ``out``
     also the report folder, as the CLI writes it."""
@@ -84,7 +85,7 @@ async def run_sut(
         sut_factory=partial(reference_station, cls=cls),
     )
     results: dict[str, dict[str, Any]] = {}
-    async with Campaign(profile, device, target) as campaign:
+    async with Campaign(profile, device, target, strict=strict) as campaign:
         report = Report(out, campaign, scenarios) if out is not None else None
         for scenario in scenarios:
             results[scenario.id] = await campaign.run_case(scenario)

@@ -56,6 +56,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--pile-out", help="also write a pile-interop report folder here")
     group.addoption("--pile-time-scale", type=float, help="reference SUT time scale")
     group.addoption("--pile-root", help="pile-interop checkout (profiles/, conformance/)")
+    group.addoption(
+        "--pile-strict", action="store_true", help="a broken SHOULD (warn) fails the case too"
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -267,7 +270,7 @@ class PileRuntime:
             target = Target("listen", host=host or "0.0.0.0", port=int(port))
         else:
             raise UsageError(f"--pile-against {against}: expected reference or listen:HOST:PORT")
-        campaign = Campaign(profile, load_device(device_path), target)
+        campaign = Campaign(profile, load_device(device_path), target, strict=opt("--pile-strict"))
         self.thread = _LoopThread()
         self.thread.call(campaign.start(), 30.0)
         self.campaign = campaign

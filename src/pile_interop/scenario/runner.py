@@ -66,6 +66,8 @@ class CaseEnv:
     tokens: dict[str, str]
     params: dict[str, Any]
     secrets: list[str] = field(default_factory=list)
+    #: --strict: a broken SHOULD fails the case instead of warning
+    strict: bool = False
 
 
 @dataclass
@@ -415,6 +417,9 @@ class CaseRun:
                 failure.should = True
             if failure.requirement is None:
                 failure.requirement = step.requirement or self.scenario.requirements[0].id
+            if failure.should and self.env.strict:
+                failure.should = False
+                failure.title = f"{failure.title} (a SHOULD, failed under --strict)"
             raise
 
     # -- before / after -----------------------------------------------------------------
