@@ -75,9 +75,8 @@ async def run_sut(
 ) -> dict[str, dict[str, Any]]:
     """The case results of one (mutant or reference) station over the profile; with ``out``
     also the report folder, as the CLI writes it."""
-    profile, scenarios, device = load(profile_id)
-    if cases is not None:
-        scenarios = [s for s in scenarios if s.id in cases]
+    profile, everything, device = load(profile_id)
+    scenarios = [s for s in everything if cases is None or s.id in cases]
     target = Target(
         "reference",
         time_scale=profile.reference_time_scale,
@@ -86,13 +85,13 @@ async def run_sut(
     )
     results: dict[str, dict[str, Any]] = {}
     async with Campaign(profile, device, target, strict=strict) as campaign:
-        report = Report(out, campaign, scenarios) if out is not None else None
+        report = Report(out, campaign, everything) if out is not None else None
         for scenario in scenarios:
             results[scenario.id] = await campaign.run_case(scenario)
             if report is not None:
                 report.add(results[scenario.id])
         if report is not None:
-            report.finish()
+            report.finish(selected={s.id for s in scenarios})
     return results
 
 

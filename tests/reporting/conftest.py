@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import copy
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -256,3 +258,14 @@ def redactor() -> Redactor:
 
 def case_by_id(run: dict[str, Any], case_id: str) -> dict[str, Any]:
     return next(case for case in run["cases"] if case["id"] == case_id)
+
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture
+def mutant_run() -> dict[str, Any]:
+    """A real run of the Core profile against a mutant station (StopTransaction with a wrong
+    transactionId): TC_012_CS fails, TC_017_1_CS is na, TC_064_CS not selected
+    (``python -m tests.reporting.make_sample`` regenerates it)."""
+    return json.loads((DATA / "mutant-run.json").read_text(encoding="utf-8"))

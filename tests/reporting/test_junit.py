@@ -83,3 +83,27 @@ def test_wire_log_is_system_out_and_control_characters_do_not_break_the_xml(tmp_
 def test_junit_is_redacted(tmp_path, run, redactor):
     path, _ = _write(tmp_path, run, redactor=redactor)
     assert PASSWORD not in path.read_text(encoding="utf-8")
+
+
+def test_failure_text_quotes_the_requirement_then_expected_and_observed(tmp_path, mutant_run):
+    _, root = _write(tmp_path, mutant_run)
+    case = _testcase(root, "TC_012_CS")
+    assert case.get("classname") == "ocpp16/core-cs.Core"
+    props = [p.get("value") for p in case.findall("properties/property[@name='requirement']")]
+    assert props == ["OCPP1.6 §5.12", "OCPP1.6 §4.10", "OCPP1.6 §4.9"]
+    failure = case.find("failure")
+    assert failure.get("message").startswith("[OCPP1.6 §4.10] No StopTransaction")
+    lines = failure.text.splitlines()
+    assert lines[0].startswith("step 8: expect StopTransaction")
+    assert lines[1].startswith("  requirement: OCPP1.6 §4.10 — StopTransaction.req carries")
+    assert lines[2].startswith('  expected: StopTransaction {"transactionId": 1005')
+    assert lines[3].startswith("  observed: StopTransaction at +0.010 s") and "got 1006" in lines[3]
+
+
+def test_wire_log_has_a_legend_and_the_time_of_each_frame(tmp_path, mutant_run):
+    _, root = _write(tmp_path, mutant_run)
+    out = _testcase(root, "TC_012_CS").find("system-out").text.splitlines()
+    assert out[0].startswith("wire log: seconds since the case started, UTC time")
+    stop = next(line for line in out if "CALL StopTransaction" in line)
+    assert stop.split()[:3] == ["0.010", "06:54:38.462", "←"]
+    assert '"transactionId":1006' in stop

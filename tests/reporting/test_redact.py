@@ -114,3 +114,81 @@ def test_several_secrets_never_survive_anywhere_in_nested_data(parts, a, b):
     for string in _strings(out):
         assert a not in string
         assert b not in string
+
+
+def test_ocpp16_authorization_key_value_is_masked_in_either_key_order():
+    change = '[2,"u","ChangeConfiguration",{"key":"AuthorizationKey","value":"k\\"ey-1"}]'
+    assert (
+        redact_text(change)
+        == '[2,"u","ChangeConfiguration",{"key":"AuthorizationKey","value":"***"}]'
+    )
+    got = (
+        '[3,"u",{"configurationKey":[{"readonly":false,"value":"key-2","key":"AuthorizationKey"},'
+        '{"key":"HeartbeatInterval","readonly":false,"value":"60"}]}]'
+    )
+    masked = redact_text(got)
+    assert "key-2" not in masked
+    assert '{"key":"HeartbeatInterval","readonly":false,"value":"60"}' in masked
+
+
+def test_ocpp201_basic_auth_password_variable_is_masked_whatever_the_field_order():
+    orders = [
+        '{"attributeValue":"pw-1","component":{"name":"SecurityCtrlr"},'
+        '"variable":{"name":"BasicAuthPassword"}}',
+        '{"component":{"name":"SecurityCtrlr"},"variable":{"name":"BasicAuthPassword"},'
+        '"attributeValue":"pw-1"}',
+        '{"variable":{"name":"BasicAuthPassword"},"component":{"name":"SecurityCtrlr"},'
+        '"attributeValue":"pw-1"}',
+    ]
+    other = (
+        '{"attributeValue":"60","component":{"name":"OCPPCommCtrlr"},'
+        '"variable":{"name":"HeartbeatInterval"}}'
+    )
+    for item in orders:
+        text = f'[2,"u","SetVariables",{{"setVariableData":[{other},{item},{other}]}}]'
+        masked = redact_text(text)
+        assert "pw-1" not in masked
+        assert masked.count('"attributeValue":"60"') == 2
+
+
+def test_configuration_patterns_stay_fast_on_hostile_text():
+    text = (
+        '"attributeValue":"a",' * 3000
+        + "BasicAuthPassword AuthorizationKey"
+        + '"value":"a",' * 3000
+    )
+    assert redact_text(text) == text  # nothing to mask, and it returns (bounded look-ahead)
+
+
+def test_values_under_secret_keys_are_masked_in_structures():
+    descriptor = {
+        "station_id": "CP1",
+        "security": {"profile": 1, "basic_auth_password": "pw"},
+        "secrets": ["a", "b"],
+        "client_secret": {"nested": "x", "n": 3},
+        "tokens": {"valid": "TAG-1"},
+    }
+    assert redact(descriptor) == {
+        "station_id": "CP1",
+        "security": {"profile": 1, "basic_auth_password": MASK},
+        "secrets": [MASK, MASK],
+        "client_secret": {"nested": MASK, "n": 3},
+        "tokens": {"valid": "TAG-1"},  # id tags are test data, not secrets
+    }
+
+
+def test_redactor_for_a_device_descriptor_knows_its_password_secrets_and_webhook_key():
+    redactor = Redactor.for_descriptor(
+        {
+            "station_id": STATION,
+            "security": {"basic_auth_password": PASSWORD},
+            "secrets": ["MeterSeal-77ab91", 5],
+            "actuator": {
+                "type": "webhook",
+                "headers": {"Authorization": "Bearer tok-987654", "X-Bench": "bench-2"},
+            },
+        }
+    )
+    text = f"{PASSWORD} {BASIC} MeterSeal-77ab91 tok-987654 bench-2"
+    assert redactor.redact_text(text) == "*** *** *** *** bench-2"
+    assert Redactor.for_descriptor({}).redact_text(PASSWORD) == PASSWORD

@@ -22,6 +22,10 @@ DEFAULT_TOKENS = {
 }
 
 
+#: Header names (lower case) whose values are credentials.
+_CREDENTIAL_HEADER_WORDS = ("auth", "token", "key", "secret", "password", "cookie")
+
+
 @dataclass(frozen=True)
 class ActuatorSpec:
     type: str = "prompt"
@@ -56,9 +60,14 @@ class Device:
         return self.features.get(feature)
 
     def secret_values(self) -> list[str]:
+        """Everything that must never reach a log or a report: the basic-auth password, the
+        strings listed under ``secrets:``, and credential headers of the webhook actuator."""
         values = list(self.secrets)
         if self.basic_auth_password:
             values.append(self.basic_auth_password)
+        for name, value in self.actuator.headers.items():
+            if any(word in name.lower() for word in _CREDENTIAL_HEADER_WORDS):
+                values.append(value)
         return values
 
     def public(self) -> dict[str, Any]:

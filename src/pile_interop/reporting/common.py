@@ -122,9 +122,17 @@ def epoch_ms(text: Any) -> int | None:
     return None if value is None else round(value.timestamp() * 1000)
 
 
-def step_details(steps: Iterable[Mapping[str, Any]], verdicts: Iterable[str]) -> str:
-    """Readable text for the steps whose verdict is in ``verdicts``: expected vs observed."""
+def step_details(
+    steps: Iterable[Mapping[str, Any]],
+    verdicts: Iterable[str],
+    requirements: Mapping[str, str] | None = None,
+) -> str:
+    """Readable text for the steps whose verdict is in ``verdicts``: expected vs observed.
+
+    ``requirements`` (id → text): the requirement line then quotes the requirement's text,
+    as h2spec does."""
     wanted = set(verdicts)
+    texts = requirements or {}
     blocks: list[str] = []
     for step in steps:
         if step.get("verdict") not in wanted:
@@ -136,20 +144,33 @@ def step_details(steps: Iterable[Mapping[str, Any]], verdicts: Iterable[str]) ->
         lines = [head]
         for key in ("requirement", "expected", "observed"):
             if step.get(key):
-                lines.append(f"  {key}: {step[key]}")
+                value = str(step[key])
+                if key == "requirement" and texts.get(value):
+                    value = f"{value} — {one_line(texts[value])}"
+                lines.append(f"  {key}: {value}")
         blocks.append("\n".join(lines))
     return "\n".join(blocks)
 
 
 def frame_line(frame: Mapping[str, Any]) -> str:
-    """One wire-log line: ``t  arrow  type action  raw`` plus findings on indented lines."""
+    """One wire-log line: ``t  time  arrow  type action  raw`` plus findings on indented lines
+    (``t``: seconds since the case started; ``time``: UTC time of day, when known)."""
     t = as_float(frame.get("t"))
     kind = str(frame.get("type") or "")
     action = str(frame.get("action") or "")
-    head = f"{t:9.3f} {arrow(frame.get('dir'))} {kind} {action}".rstrip()
+    when = parse_time(frame.get("time"))
+    clock = f"{when:%H:%M:%S}.{when.microsecond // 1000:03d} " if when is not None else ""
+    head = f"{t:9.3f} {clock}{arrow(frame.get('dir'))} {kind} {action}".rstrip()
     lines = [f"{head}  {frame.get('raw') or ''}".rstrip()]
     lines.extend(f"          ! {finding}" for finding in frame.get("findings") or [])
     return "\n".join(lines)
+
+
+#: The first line of a text wire log, saying how to read it.
+WIRE_LOG_LEGEND = (
+    "wire log: seconds since the case started, UTC time, → suite to SUT, ← SUT to suite, "
+    "• event; ! a protocol finding"
+)
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> Path:

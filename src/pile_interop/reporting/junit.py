@@ -16,11 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from pile_interop.reporting.common import (
+    WIRE_LOG_LEGEND,
     as_float,
     atomic_write_bytes,
     frame_line,
     printable,
     requirement_ids,
+    requirement_list,
     step_details,
 )
 from pile_interop.reporting.redact import Redactor, resolve
@@ -90,9 +92,10 @@ def _testcase(suite: ET.Element, profile: str, case: Mapping[str, Any]) -> None:
     verdict = case.get("verdict")
     reason = str(case.get("reason") or "")
     steps = case.get("steps") or []
+    texts = {req["id"]: req["text"] for req in requirement_list(case)}
     findings = "\n".join(f"finding: {f}" for f in case.get("findings") or [])
     if verdict == "fail":
-        details = step_details(steps, {"fail"}) or reason
+        details = step_details(steps, {"fail"}, texts) or reason
         _sub(
             element,
             "failure",
@@ -101,7 +104,7 @@ def _testcase(suite: ET.Element, profile: str, case: Mapping[str, Any]) -> None:
             type="fail",
         )
     elif verdict == "error" or verdict not in ("pass", "warn", "na", "skipped"):
-        details = step_details(steps, {"error", "fail"}) or reason
+        details = step_details(steps, {"error", "fail"}, texts) or reason
         _sub(
             element,
             "error",
@@ -116,13 +119,14 @@ def _testcase(suite: ET.Element, profile: str, case: Mapping[str, Any]) -> None:
     elif verdict == "skipped":
         _sub(element, "skipped", message=f"not selected: {reason}" if reason else "not selected")
     elif verdict == "warn":
-        details = step_details(steps, {"warn"})
+        details = step_details(steps, {"warn"}, texts)
         note = "\n".join(filter(None, [f"warning (SHOULD not met): {reason}", details, findings]))
         _sub(element, "system-err", note)
 
     frames = case.get("frames") or []
     if frames:
-        _sub(element, "system-out", "\n".join(frame_line(frame) for frame in frames))
+        lines = [WIRE_LOG_LEGEND, *(frame_line(frame) for frame in frames)]
+        _sub(element, "system-out", "\n".join(lines))
 
 
 def build_junit(run: Mapping[str, Any]) -> ET.Element:

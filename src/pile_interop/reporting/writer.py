@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from pile_interop.reporting.allure import ALLURE_DIR, write_allure
-from pile_interop.reporting.html import HTML_NAME, write_html
+from pile_interop.reporting.html import HTML_NAME, evidence_sha256, write_html
 from pile_interop.reporting.junit import JUNIT_NAME, write_junit
 from pile_interop.reporting.redact import Redactor, resolve
 from pile_interop.reporting.results_json import RESULTS_NAME, write_results_json
@@ -21,6 +21,9 @@ def write_all(
 ) -> list[str]:
     """Write ``results.json``, ``junit.xml``, ``allure-results/`` and ``index.html`` (in that
     order) into ``out_dir``.
+
+    ``index.html`` shows the SHA-256 of the ``results.json`` bytes just written (if writing it
+    failed, the SHA-256 of the run as canonical JSON, and the page says so).
 
     Each writer runs on its own: an exception is logged and reported in the returned list of
     problems (``"<file>: <error>"``, empty when all went well), never raised.
@@ -37,11 +40,23 @@ def write_all(
     except Exception as exc:
         logger.exception("cannot prepare the report folder %s", out_dir)
         return [f"{out_dir}: {exc}"]
+    digest: dict[str, str] = {}
+
+    def results() -> None:
+        path = write_results_json(out_dir, run, redactor=redactor)
+        # the exact bytes on disk, so `sha256sum results.json` prints what the page says
+        digest["sha256"] = evidence_sha256(path.read_bytes())
+
     writers: list[tuple[str, Callable[[], object]]] = [
-        (RESULTS_NAME, lambda: write_results_json(out_dir, run, redactor=redactor)),
+        (RESULTS_NAME, results),
         (JUNIT_NAME, lambda: write_junit(out_dir / JUNIT_NAME, run, redactor=redactor)),
         (ALLURE_DIR, lambda: write_allure(out_dir / ALLURE_DIR, run, redactor=redactor)),
-        (HTML_NAME, lambda: write_html(out_dir / HTML_NAME, run, redactor=redactor)),
+        (
+            HTML_NAME,
+            lambda: write_html(
+                out_dir / HTML_NAME, run, redactor=redactor, results_sha256=digest.get("sha256")
+            ),
+        ),
     ]
     for name, write in writers:
         try:
