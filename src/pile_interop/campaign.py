@@ -42,6 +42,7 @@ from pile_interop.reporting.redact import Redactor
 from pile_interop.reporting.results_json import profile_verdict, summarize, write_results_json
 from pile_interop.reporting.stream import ResultsStream
 from pile_interop.reporting.writer import write_all
+from pile_interop.roles.ocpp16_cs import StationUnderTest
 from pile_interop.scenario.loader import CaseLibrary
 from pile_interop.scenario.model import Scenario
 from pile_interop.scenario.runner import CaseEnv, CaseRun, case_budget, case_identity
@@ -122,6 +123,7 @@ class Campaign:
             tokens, heartbeat_interval=int(self.profile.params.get("heartbeat_interval", 60))
         )
         self.session = Session(version, self.responder, name=self.device.station_id)
+        self.role = StationUnderTest(self.responder)
         others = [s for s in ("ocpp1.6", "ocpp2.0.1", "ocpp2.1") if s != version.subprotocol]
         self.server = CsmsServer(
             self.target.host,
@@ -205,7 +207,7 @@ class Campaign:
         assert self.actuator is not None, "campaign not started"
         return CaseEnv(
             session=self.session,
-            responder=self.responder,
+            role=self.role,
             actuator=self.actuator,
             timing=self.timing,
             device=self.device,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-KINDS = ("act", "expect", "expect_none", "send", "wait", "check")
+KINDS = ("act", "expect", "expect_none", "send", "wait", "check", "peer")
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,9 @@ class Step:
             return f"send {subject}"
         if self.kind == "wait":
             return f"wait {subject}"
+        if self.kind == "peer":
+            args = self.data.get("args")
+            return f"peer {subject}" + (f" {_flow(args)}" if args else "")
         return f"check {subject}"
 
 

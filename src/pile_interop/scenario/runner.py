@@ -26,13 +26,13 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from pile_interop.actuators.base import Actuator, ActuatorError
 from pile_interop.core.clock import utc_iso
 from pile_interop.core.config import Device, Profile
 from pile_interop.core.verdicts import Failure, HarnessError, NotApplicable, Verdict, worst
-from pile_interop.ocpp.frames import CALL, CALLERROR, CALLRESULT, EVENT, IN, OUT, Frame, compact
+from pile_interop.ocpp.frames import CALL, CALLERROR, EVENT, IN, OUT, Frame, compact
 from pile_interop.ocpp.session import (
     CallTimeout,
     Disconnected,
@@ -53,12 +53,32 @@ _NOT_ARGS = {"act", "title", "requirement", "severity", "note", "prompt"}
 _AFTER = 100_000
 
 
+class Role(Protocol):
+    """The side the suite plays, for one protocol and SUT role (e.g. the CSMS of an OCPP 1.6
+    station): how a case's before-phase reaches the OCA "before" state and what it restores."""
+
+    #: names the protocol in the reason of a protocol finding ("OCPP-J 1.6 RPC framework")
+    label: str
+
+    async def prepare(self, run: CaseRun) -> None:
+        """Connected, registered, idle, configured: or a HarnessError saying what was not."""
+        ...
+
+    async def restore(self, run: CaseRun) -> None:
+        """Undo what ``prepare`` changed (recorded, never changes the verdict)."""
+        ...
+
+    async def peer(self, run: CaseRun, action: str, args: dict[str, Any]) -> str:
+        """A ``peer:`` step: change how the suite's mock peer behaves; returns what it did."""
+        ...
+
+
 @dataclass
 class CaseEnv:
     """Everything a case runs against (the same for every case of a campaign)."""
 
-    session: Session
-    responder: Any  # the version's default responder; has ``.state`` (StationState)
+    session: Session  # the link to the SUT (an OCPP session, a CAN link)
+    role: Role  # what the suite plays: prepares and restores the SUT around each case
     actuator: Actuator
     timing: Timing
     device: Device
@@ -142,6 +162,7 @@ class CaseRun:
         self.alias_seq: dict[str, int] = {}
         self.skipped: dict[int, str] = {}
         self.template_errors: list[str] = []
+        #: what the role changed before the case and puts back after it (e.g. config keys)
         self.restore: dict[str, str] = {}
         self.t0 = time.monotonic()
         self.started = utc_iso()
@@ -267,7 +288,7 @@ class CaseRun:
                     spec["code"], spec.get("description", ""), spec.get("details", {})
                 )
             if "reply" in step.data:
-                default = self.env.responder.reply(frame)
+                default = self.session.responder.reply(frame)
                 return Reply.result(
                     _merge(default.payload or {}, render(step.data["reply"], self.scope))
                 )
@@ -295,7 +316,7 @@ class CaseRun:
         reason = ""
         try:
             self._check_needs()
-            await self._prepare()
+            await self.env.role.prepare(self)
             steps = list(self.scenario.before_steps) + list(self.scenario.steps)
             verdict, reason = await self._run_steps(steps)
         except NotApplicable as exc:
@@ -317,7 +338,7 @@ class CaseRun:
         record = StepRecord(1, "main", "python", self.scenario.title, None, 0.0)
         try:
             self._check_needs()
-            await self._prepare()
+            await self.env.role.prepare(self)
             record.t_start = self._t()
             self.records.append(record)
             try:
@@ -424,61 +445,21 @@ class CaseRun:
 
     # -- before / after -----------------------------------------------------------------
 
-    async def _prepare(self) -> None:
-        record = StepRecord(
-            index=0,
-            phase="before",
-            kind="connect",
-            title="station connected, registered and idle",
-            requirement=None,
-            t_start=self._t(),
-        )
+    def new_record(self, phase: str, kind: str, title: str) -> StepRecord:
+        """A record of something the runner or the role does (index 0: not a case step)."""
+        record = StepRecord(0, phase, kind, title, None, self._t())
         self.records.append(record)
-        state = self.env.responder.state
-        try:
-            bound = self.timing.upper("connect")
-            try:
-                await self.session.wait_connected(bound)
-            except TimeoutError:
-                raise HarnessError(
-                    f"the station {self.env.device.station_id!r} did not connect within "
-                    f"{bound:.3g} s ({self.timing.describe('connect')}); "
-                    f"{self._observed_instead('BootNotification', None, self.seq0)}"
-                ) from None
-            connectors = self.env.device.connectors
-            grace = self.timing.upper("boot_status")
-            await self._wait_state(
-                lambda: state.ready(connectors, grace),
-                "boot",
-                "the station registered (BootNotification Accepted) and reporting the status "
-                f"of its {connectors} connector(s)",
-            )
-            if not state.is_idle():
-                busy = state.busy_connectors()
-                try:
-                    await self.env.actuator.settle(self.timing.upper("settle"))
-                except ActuatorError as exc:
-                    raise HarnessError(f"could not bring the station to idle: {exc}") from None
-                await self._wait_state(
-                    state.is_idle,
-                    "settle",
-                    f"the station idle (connectors {busy} were busy, "
-                    f"transactions {state.open_transactions()} open)",
-                )
-            record.verdict = Verdict.PASS.value
-        except HarnessError as exc:
-            record.verdict = Verdict.ERROR.value
-            record.observed = exc.reason
-            raise
-        finally:
-            record.duration_s = self._t() - record.t_start
-        for key, value in self.scenario.before.config.items():
-            rendered = self._render(value)
-            if isinstance(rendered, bool):
-                rendered = "true" if rendered else "false"
-            await self._configure(key, str(rendered))
+        return record
 
-    async def _wait_state(self, predicate: Callable[[], bool], bound_name: str, what: str) -> None:
+    async def wait_until(
+        self,
+        predicate: Callable[[], bool],
+        bound_name: str,
+        what: str,
+        changed: Callable[[float], Awaitable[None]],
+    ) -> None:
+        """Wait for ``predicate`` within the named bound (``changed(t)`` returns when the state
+        may have changed, or after t s); :class:`HarnessError` saying what was awaited."""
         bound = self.timing.upper(bound_name)
         deadline = time.monotonic() + bound
         seq = self.session.log.last_seq
@@ -489,44 +470,13 @@ class CaseRun:
                     f"awaited {what} for {bound:.3g} s ({self.timing.describe(bound_name)}); "
                     f"observed: {self._observed_instead('', None, seq)}"
                 )
-            await self.env.responder.changed(min(remaining, 0.25))
+            await changed(min(remaining, 0.25))
 
-    async def _configure(self, key: str, value: str) -> None:
-        record = StepRecord(
-            index=0,
-            phase="before",
-            kind="send",
-            title=f"configure {key} = {value}",
-            requirement=None,
-            t_start=self._t(),
-        )
-        self.records.append(record)
-        bound = self.timing.upper("response")
-        try:
-            got = await self.session.call("GetConfiguration", {"key": [key]}, timeout=bound)
-            keys = (got.payload or {}).get("configurationKey", []) if got.type == CALLRESULT else []
-            old = next((k for k in keys if k.get("key") == key), None)
-            changed = await self.session.call(
-                "ChangeConfiguration", {"key": key, "value": value}, timeout=bound
-            )
-        except (CallTimeout, Disconnected, ValueError) as exc:
-            record.verdict = Verdict.ERROR.value
-            record.observed = str(exc)
-            raise HarnessError(f"before: could not set {key} = {value}: {exc}") from None
-        finally:
-            record.duration_s = self._t() - record.t_start
-        status = (changed.payload or {}).get("status") if changed.type == CALLRESULT else None
-        record.frames = [changed.seq]
-        record.expected = "ChangeConfiguration status Accepted"
-        record.observed = changed.brief()
-        if status != "Accepted":
-            record.verdict = Verdict.ERROR.value
-            raise HarnessError(
-                f"before: the case needs {key} = {value}, the station answered {changed.brief()}"
-            )
-        record.verdict = Verdict.PASS.value
-        if old is not None and "value" in old and not old.get("readonly") and old["value"] != value:
-            self.restore.setdefault(key, old["value"])
+    def render(self, value: Any) -> Any:
+        return self._render(value)
+
+    def observed_instead(self, action: str, pattern: Any, since_seq: int) -> str:
+        return self._observed_instead(action, pattern, since_seq)
 
     async def _after(self) -> None:
         steps = list(self.scenario.after)
@@ -547,32 +497,7 @@ class CaseRun:
             finally:
                 record.duration_s = self._t() - record.t_start
         self._disarm()
-        for key, value in self.restore.items():
-            if not self.session.is_connected:
-                break
-            record = StepRecord(
-                index=0,
-                phase="after",
-                kind="send",
-                title=f"restore {key} = {value}",
-                requirement=None,
-                t_start=self._t(),
-            )
-            self.records.append(record)
-            try:
-                got = await self.session.call(
-                    "ChangeConfiguration",
-                    {"key": key, "value": value},
-                    timeout=self.timing.upper("response"),
-                )
-                record.verdict = Verdict.PASS.value
-                record.observed = got.brief()
-                record.frames = [got.seq]
-            except (CallTimeout, Disconnected, ValueError) as exc:
-                record.verdict = Verdict.ERROR.value
-                record.observed = str(exc)
-            finally:
-                record.duration_s = self._t() - record.t_start
+        await self.env.role.restore(self)
 
     def _disarm(self) -> None:
         for expectation in self.armed.values():
@@ -760,6 +685,13 @@ class CaseRun:
             step.get("as"), {"request": payload, "reply": actual}, response.mono, response.seq
         )
 
+    async def _do_peer(self, step: Step, i: int, record: StepRecord) -> None:
+        args = self._render(step.get("args", {}))
+        self.stimulus_seq = self.session.log.last_seq
+        self.stimulus_mono = time.monotonic()
+        record.expected = f"the suite's peer: {step.subject}"
+        record.observed = await self.env.role.peer(self, step.subject, args)
+
     async def _do_wait(self, step: Step, i: int, record: StepRecord) -> None:
         name = step.subject
         seconds = self.timing.lower(name)
@@ -784,8 +716,8 @@ class CaseRun:
             first, finding = sut[0]
             more = f" (and {len(sut) - 1} more)" if len(sut) > 1 else ""
             text = (
-                f"[OCPP-J {self.session.version.name} RPC framework] the SUT sent a frame that "
-                f"breaks the protocol: frame #{first.seq} {first.brief()}: {finding}{more}"
+                f"[{self.env.role.label}] the SUT sent a frame that breaks the protocol: "
+                f"frame #{first.seq} {first.brief()}: {finding}{more}"
             )
             return Verdict.FAIL, text
         if ours and verdict == Verdict.PASS:

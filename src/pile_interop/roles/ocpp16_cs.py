@@ -1,0 +1,127 @@
+"""The suite as the Central System of an OCPP 1.6 charging station under test."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from pile_interop.actuators.base import ActuatorError
+from pile_interop.core.verdicts import HarnessError, Verdict
+from pile_interop.ocpp.csms16 import Csms16Responder
+from pile_interop.ocpp.frames import CALLRESULT
+from pile_interop.ocpp.session import CallTimeout, Disconnected
+from pile_interop.scenario.runner import CaseRun
+
+log = logging.getLogger(__name__)
+
+
+class StationUnderTest:
+    """Before each case: the station connected, registered (BootNotification Accepted, every
+    connector reported), idle (else the actuator settles it), ``before.config`` applied with
+    ChangeConfiguration (old values restored after the case)."""
+
+    label = "OCPP-J 1.6 RPC framework"
+
+    def __init__(self, responder: Csms16Responder) -> None:
+        self.responder = responder
+
+    async def prepare(self, run: CaseRun) -> None:
+        record = run.new_record("before", "connect", "station connected, registered and idle")
+        state = self.responder.state
+        env = run.env
+        try:
+            bound = run.timing.upper("connect")
+            try:
+                await run.session.wait_connected(bound)
+            except TimeoutError:
+                raise HarnessError(
+                    f"the station {env.device.station_id!r} did not connect within "
+                    f"{bound:.3g} s ({run.timing.describe('connect')}); "
+                    f"{run.observed_instead('BootNotification', None, run.seq0)}"
+                ) from None
+            connectors = env.device.connectors
+            grace = run.timing.upper("boot_status")
+            await run.wait_until(
+                lambda: state.ready(connectors, grace),
+                "boot",
+                "the station registered (BootNotification Accepted) and reporting the status "
+                f"of its {connectors} connector(s)",
+                self.responder.changed,
+            )
+            if not state.is_idle():
+                busy = state.busy_connectors()
+                try:
+                    await env.actuator.settle(run.timing.upper("settle"))
+                except ActuatorError as exc:
+                    raise HarnessError(f"could not bring the station to idle: {exc}") from None
+                await run.wait_until(
+                    state.is_idle,
+                    "settle",
+                    f"the station idle (connectors {busy} were busy, "
+                    f"transactions {state.open_transactions()} open)",
+                    self.responder.changed,
+                )
+            record.verdict = Verdict.PASS.value
+        except HarnessError as exc:
+            record.verdict = Verdict.ERROR.value
+            record.observed = exc.reason
+            raise
+        finally:
+            record.duration_s = run._t() - record.t_start
+        for key, value in run.scenario.before.config.items():
+            rendered = run.render(value)
+            if isinstance(rendered, bool):
+                rendered = "true" if rendered else "false"
+            await self._configure(run, key, str(rendered))
+
+    async def _configure(self, run: CaseRun, key: str, value: str) -> None:
+        record = run.new_record("before", "send", f"configure {key} = {value}")
+        bound = run.timing.upper("response")
+        try:
+            got = await run.session.call("GetConfiguration", {"key": [key]}, timeout=bound)
+            keys = (got.payload or {}).get("configurationKey", []) if got.type == CALLRESULT else []
+            old = next((k for k in keys if k.get("key") == key), None)
+            changed = await run.session.call(
+                "ChangeConfiguration", {"key": key, "value": value}, timeout=bound
+            )
+        except (CallTimeout, Disconnected, ValueError) as exc:
+            record.verdict = Verdict.ERROR.value
+            record.observed = str(exc)
+            raise HarnessError(f"before: could not set {key} = {value}: {exc}") from None
+        finally:
+            record.duration_s = run._t() - record.t_start
+        status = (changed.payload or {}).get("status") if changed.type == CALLRESULT else None
+        record.frames = [changed.seq]
+        record.expected = "ChangeConfiguration status Accepted"
+        record.observed = changed.brief()
+        if status != "Accepted":
+            record.verdict = Verdict.ERROR.value
+            raise HarnessError(
+                f"before: the case needs {key} = {value}, the station answered {changed.brief()}"
+            )
+        record.verdict = Verdict.PASS.value
+        if old is not None and "value" in old and not old.get("readonly") and old["value"] != value:
+            run.restore.setdefault(key, old["value"])
+
+    async def restore(self, run: CaseRun) -> None:
+        for key, value in run.restore.items():
+            if not run.session.is_connected:
+                break
+            record = run.new_record("after", "send", f"restore {key} = {value}")
+            try:
+                got = await run.session.call(
+                    "ChangeConfiguration",
+                    {"key": key, "value": value},
+                    timeout=run.timing.upper("response"),
+                )
+                record.verdict = Verdict.PASS.value
+                record.observed = got.brief()
+                record.frames = [got.seq]
+            except (CallTimeout, Disconnected, ValueError) as exc:
+                record.verdict = Verdict.ERROR.value
+                record.observed = str(exc)
+            finally:
+                record.duration_s = run._t() - record.t_start
+
+    async def peer(self, run: CaseRun, action: str, args: dict[str, Any]) -> str:
+        raise HarnessError(f"peer: {action}: the mock Central System has no such behaviour")
