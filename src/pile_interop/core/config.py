@@ -40,7 +40,7 @@ class Device:
 
     path: str
     role: str
-    ocpp: str
+    ocpp: str = ""  # OCPP SUTs
     name: str = ""
     vendor: str = ""
     model: str = ""
@@ -54,6 +54,8 @@ class Device:
     features: dict[str, bool] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
     secrets: tuple[str, ...] = ()
+    gbt_variant: str = ""  # GB/T 27930 SUTs: 2011, 2015, 2023a
+    can: str = ""  # GB/T 27930 SUTs: the python-can bus spec
 
     def supports(self, feature: str) -> bool | None:
         """True/False when declared, None when the descriptor is silent."""
@@ -86,6 +88,7 @@ class Device:
             "actuator": self.actuator.type,
             "security_profile": self.security_profile,
             "features": dict(self.features),
+            **({"gbt27930": self.gbt_variant, "can": self.can} if self.gbt_variant else {}),
         }
 
 
@@ -102,7 +105,7 @@ def load_device(path: str | Path) -> Device:
     return Device(
         path=str(path),
         role=d["role"],
-        ocpp=d["ocpp"],
+        ocpp=d.get("ocpp", ""),
         name=d.get("name", ""),
         vendor=d.get("vendor", ""),
         model=d.get("model", ""),
@@ -121,6 +124,8 @@ def load_device(path: str | Path) -> Device:
         features=dict(d.get("features", {})),
         tokens=dict(d.get("tokens", {})),
         secrets=tuple(d.get("secrets", [])),
+        gbt_variant=d.get("gbt27930", {}).get("variant", "2015" if "gbt27930" in d else ""),
+        can=d.get("gbt27930", {}).get("can", ""),
     )
 
 
@@ -131,7 +136,7 @@ class Profile:
     path: str
     id: str
     title: str
-    ocpp: str
+    ocpp: str  # "" for a GB/T 27930 profile
     sut: str
     mandatory: tuple[str, ...]
     optional: tuple[str, ...]
@@ -142,6 +147,12 @@ class Profile:
     reference_device: str | None = None
     reference_time_scale: float = 1.0
     reference_floor_s: float = 1.0
+    gbt27930: str = ""  # the GB/T 27930 edition of a GB/T profile
+
+    @property
+    def protocol(self) -> str:
+        """What the profile tests, for people: "OCPP 1.6", "GB/T 27930-2015"."""
+        return f"OCPP {self.ocpp}" if self.ocpp else f"GB/T 27930-{self.gbt27930}"
 
     @property
     def cases(self) -> tuple[str, ...]:
@@ -164,7 +175,8 @@ def load_profile(path: str | Path) -> Profile:
         path=str(path),
         id=d["id"],
         title=d["title"],
-        ocpp=d["ocpp"],
+        ocpp=d.get("ocpp", ""),
+        gbt27930=d.get("gbt27930", ""),
         sut=d["sut"],
         mandatory=mandatory,
         optional=optional,

@@ -116,6 +116,13 @@ def load_scenario(path: Path, states: dict[str, State] | None = None) -> Scenari
     state_steps = states[before.state].steps
     steps = _steps(doc, d["steps"], "main", "case", "steps")
     after = _steps(doc, d.get("after", []), "after", "case", "after")
+    if "gbt27930" in d:
+        for section in ("steps", "after"):
+            for index, step in enumerate(d.get(section, [])):
+                if "send" in step or "reply" in step or "reply_error" in step:
+                    raise doc.error(
+                        "a GB/T 27930 case has no send / reply: use peer steps", section, index
+                    )
     names = ROOT_NAMES | _aliases(state_steps) | _aliases(steps) | _aliases(after)
     for index, step in enumerate(steps + after):
         unknown = template_roots(step.data) - names
@@ -130,7 +137,8 @@ def load_scenario(path: Path, states: dict[str, State] | None = None) -> Scenari
     return Scenario(
         id=d["id"],
         title=d["title"],
-        ocpp=d["ocpp"],
+        ocpp=d.get("ocpp", ""),
+        gbt27930=d.get("gbt27930", ""),
         sut=d["sut"],
         requirements=tuple(Requirement(r["id"], r["text"]) for r in d["requirements"]),
         steps=tuple(steps),

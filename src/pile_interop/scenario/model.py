@@ -60,8 +60,8 @@ class Step:
         if self.kind == "wait":
             return f"wait {subject}"
         if self.kind == "peer":
-            args = self.data.get("args")
-            return f"peer {subject}" + (f" {_flow(args)}" if args else "")
+            peer_args = self.data.get("args")
+            return f"peer {subject}" + (f" {_flow(peer_args)}" if peer_args else "")
         return f"check {subject}"
 
 
@@ -87,7 +87,7 @@ class Before:
 class Scenario:
     id: str
     title: str
-    ocpp: str
+    ocpp: str  # "" for a GB/T 27930 case
     sut: str
     requirements: tuple[Requirement, ...]
     steps: tuple[Step, ...]
@@ -100,6 +100,11 @@ class Scenario:
     before: Before = field(default_factory=Before)
     before_steps: tuple[Step, ...] = ()  # the before-state's steps, resolved
     after: tuple[Step, ...] = ()
+    gbt27930: str = ""  # the GB/T 27930 edition of a GB/T case
+
+    @property
+    def protocol(self) -> str:
+        return f"OCPP {self.ocpp}" if self.ocpp else f"GB/T 27930-{self.gbt27930}"
 
     def all_steps(self) -> tuple[Step, ...]:
         return self.before_steps + self.steps + self.after

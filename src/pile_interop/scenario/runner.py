@@ -754,6 +754,7 @@ def case_identity(scenario: Scenario, profile: Profile) -> dict[str, Any]:
         "id": scenario.id,
         "title": scenario.title,
         "ocpp": scenario.ocpp,
+        "protocol": scenario.protocol,
         "sut": scenario.sut,
         "block": scenario.block,
         "profiles": [profile.id],
