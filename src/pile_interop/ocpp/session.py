@@ -36,6 +36,7 @@ from ocpp.messages import Call, CallError, CallResult, MessageType
 from websockets.asyncio.connection import Connection
 from websockets.exceptions import ConnectionClosed
 
+from pile_interop.core.link import Exchange, Expectation
 from pile_interop.ocpp import schemas
 from pile_interop.ocpp.frames import CALL, CALLERROR, CALLRESULT, IN, OUT, Frame, FrameLog, parse
 from pile_interop.ocpp.versions import OcppVersion
@@ -74,14 +75,6 @@ class Reply:
         return cls(error=(code, description, details or {}))
 
 
-@dataclass
-class Exchange:
-    """A CALL from the SUT and the frame that answered it (None if we stayed silent)."""
-
-    call: Frame
-    reply: Frame | None
-
-
 class Responder(Protocol):
     """The default behaviour of the side the suite plays (e.g. a CSMS that accepts everything)."""
 
@@ -104,34 +97,6 @@ class Responder(Protocol):
 
 ReplyFn = Callable[[Frame], "Reply | None"]
 Predicate = Callable[[Frame], bool]
-
-
-class Expectation:
-    """An armed wait for one CALL from the SUT."""
-
-    def __init__(
-        self,
-        action: str,
-        predicate: Predicate | None,
-        reply: ReplyFn | None,
-        label: str,
-        on_claim: Callable[[Exchange], None] | None = None,
-    ) -> None:
-        self.action = action
-        self.predicate = predicate
-        self.reply = reply
-        self.label = label or action
-        self.on_claim = on_claim
-        self.future: asyncio.Future[Exchange] = asyncio.get_running_loop().create_future()
-
-    @property
-    def claimed(self) -> bool:
-        return self.future.done()
-
-    def matches(self, frame: Frame) -> bool:
-        if self.claimed or frame.action != self.action:
-            return False
-        return self.predicate is None or self.predicate(frame)
 
 
 @dataclass

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from pile_interop.core.frames import IN, is_message
 from pile_interop.core.verdicts import Failure, HarnessError
-from pile_interop.ocpp.frames import CALL, IN
 
 if TYPE_CHECKING:
     from pile_interop.scenario.runner import CaseRun
@@ -65,7 +65,7 @@ def count(case: CaseRun, args: dict[str, Any]) -> str:
     n = sum(
         1
         for f in case.session.log.since(case.seq0)
-        if f.direction == IN and f.type == CALL and f.action == action
+        if f.direction == IN and is_message(f) and f.action == action
     )
     if not low <= n <= high:
         raise Failure(
@@ -100,13 +100,14 @@ def _alias_seq(case: CaseRun, alias: str) -> int:
 
 @register("silent_between", "the SUT sent no request between {from} and {to} (except {except})")
 def silent_between(case: CaseRun, args: dict[str, Any]) -> str:
-    """No CALL from the SUT strictly between two saved exchanges (e.g. while Rejected)."""
+    """No request or message from the SUT strictly between two saved exchanges (e.g. while
+    Rejected)."""
     start, end = _alias_seq(case, args["from"]), _alias_seq(case, args["to"])
     allowed = set(args.get("except", []))
     sent = [
         f
         for f in case.session.log.since(start)
-        if f.seq < end and f.direction == IN and f.type == CALL and f.action not in allowed
+        if f.seq < end and f.direction == IN and is_message(f) and f.action not in allowed
     ]
     if sent:
         raise Failure(
@@ -129,7 +130,7 @@ def statuses_reported(case: CaseRun, args: dict[str, Any]) -> str:
     connectors = range(int(args["connectors"]) + 1)
     seen: dict[int, list[str]] = {}
     for f in case.session.log.since(since):
-        if f.direction == IN and f.type == CALL and f.action == "StatusNotification":
+        if f.direction == IN and is_message(f) and f.action == "StatusNotification":
             connector = (f.payload or {}).get("connectorId")
             if isinstance(connector, int):
                 seen.setdefault(connector, []).append(str(f.payload.get("status")))

@@ -31,16 +31,11 @@ from typing import Any, Protocol
 from pile_interop.actuators.base import Actuator, ActuatorError
 from pile_interop.core.clock import utc_iso
 from pile_interop.core.config import Device, Profile
+from pile_interop.core.frames import EVENT, IN, OUT, Frame, compact, is_message
+from pile_interop.core.link import Exchange, Expectation
 from pile_interop.core.verdicts import Failure, HarnessError, NotApplicable, Verdict, worst
-from pile_interop.ocpp.frames import CALL, CALLERROR, EVENT, IN, OUT, Frame, compact
-from pile_interop.ocpp.session import (
-    CallTimeout,
-    Disconnected,
-    Exchange,
-    Expectation,
-    Reply,
-    Session,
-)
+from pile_interop.ocpp.frames import CALLERROR
+from pile_interop.ocpp.session import CallTimeout, Disconnected, Reply, Session
 from pile_interop.scenario import checks
 from pile_interop.scenario.model import Scenario, Step
 from pile_interop.scenario.timing import Timing
@@ -228,7 +223,7 @@ class CaseRun:
             if (f.direction == IN or f.type == EVENT) and f.seq not in claimed
         ]
         lines = []
-        for f in [f for f in frames if f.type == CALL and f.action == action][:5]:
+        for f in [f for f in frames if is_message(f) and f.action == action][:5]:
             why = "; ".join(mismatches(pattern, f.payload)) if pattern else ""
             lines.append(
                 f"{f.action} at +{self._t(f.mono):.3f} s ({why or 'came after the bound'})"
@@ -595,7 +590,7 @@ class CaseRun:
         def forbidden(frame: Frame) -> bool:
             return (
                 frame.direction == IN
-                and frame.type == CALL
+                and is_message(frame)
                 and frame.action == step.subject
                 and (rendered is None or not mismatches(rendered, frame.payload))
             )
