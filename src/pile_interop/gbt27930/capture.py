@@ -429,6 +429,31 @@ class _Decoder:
             self.decode(pos, transfer.pgn, payload, tuple(transfer.frames), multi=True)
 
 
+class StreamDecoder:
+    """Reassembles and decodes frames one at a time, as they come off a live bus: each
+    :meth:`feed` returns the messages that frame completed and the issues it raised."""
+
+    def __init__(self, variant: str = "2015") -> None:
+        self._decoder = _Decoder([], normalise_variant(variant))
+
+    @property
+    def result(self) -> LogDecode:
+        return self._decoder.out
+
+    def feed(self, frame: LogFrame) -> tuple[list[DecodedMessage], list[LogIssue]]:
+        out = self._decoder.out
+        messages, issues = len(out.messages), len(out.issues)
+        out.frames.append(frame)
+        pos = len(out.frames) - 1
+        if frame.pgn == PGN_TP_CM:
+            self._decoder.on_cm(pos, frame)
+        elif frame.pgn == PGN_TP_DT:
+            self._decoder.on_dt(pos, frame)
+        else:
+            self._decoder.on_single(pos, frame)
+        return out.messages[messages:], out.issues[issues:]
+
+
 def decode_frames(frames: Sequence[LogFrame], variant: str = "2015") -> LogDecode:
     """Reassemble and decode ``frames`` (in recording order) as ``variant``."""
     return _Decoder(list(frames), normalise_variant(variant)).run()
