@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import pairwise
+from statistics import mean
 from typing import TYPE_CHECKING, Any
 
 from pile_interop.core.frames import IN, is_message
@@ -146,3 +148,48 @@ def statuses_reported(case: CaseRun, args: dict[str, Any]) -> str:
             observed="; ".join(missing),
         )
     return ", ".join(f"{c}: {seen[c][-1]}" for c in connectors)
+
+
+@register(
+    "period",
+    "{message} every {period_ms} ms (mean within ±{tolerance_pct}%, no gap over twice the period)",
+)
+def period(case: CaseRun, args: dict[str, Any]) -> str:
+    """The SUT sends a periodic message at its period: the mean interval within the tolerance
+    and no interval longer than twice the period (a missed message). Protocol milliseconds:
+    against a reference SUT on a scaled clock the nominal period is scaled too."""
+
+    name = str(args["message"])
+    nominal = float(args["period_ms"]) / 1000.0 * case.timing.scale
+    tolerance = float(args.get("tolerance_pct", 10)) / 100.0
+    since = _alias_seq(case, args["since"]) if "since" in args else case.seq0
+    until = _alias_seq(case, args["until"]) if "until" in args else None
+    times = [
+        f.mono
+        for f in case.session.log.since(since)
+        if f.direction == IN
+        and is_message(f)
+        and f.action == name
+        and (until is None or f.seq < until)
+    ]
+    need = int(args.get("min_count", 5))
+    if len(times) < need:
+        raise Failure(
+            f"only {len(times)} {name} to judge its period",
+            expected=f"at least {need} {name}",
+            observed=f"{len(times)}",
+        )
+    gaps = [b - a for a, b in pairwise(times)]
+    average, longest = mean(gaps), max(gaps)
+    shown = (
+        f"{len(times)} × {name}: mean {average / case.timing.scale * 1000:.1f} ms, "
+        f"longest gap {longest / case.timing.scale * 1000:.1f} ms (protocol time)"
+    )
+    if abs(average - nominal) > tolerance * nominal or longest > 2 * nominal:
+        raise Failure(
+            f"{name} not sent every {args['period_ms']} ms",
+            expected=f"mean {args['period_ms']} ms ± {tolerance:.0%}, no gap over "
+            f"{2 * float(args['period_ms']):g} ms",
+            observed=shown,
+        )
+    return shown
