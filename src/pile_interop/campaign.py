@@ -87,8 +87,116 @@ class Target:
         return "reference" if self.against == "reference" else f"listen {self.host}:{self.port}"
 
 
+class CampaignBase:
+    """What every campaign does with a case, whatever the protocol: subclasses set up
+    ``session`` (the link to the SUT), ``role``, ``actuator``, ``timing``, ``redactor``."""
+
+    profile: Profile
+    device: Device
+    target: Target
+    actuator: Actuator | None
+    session: Any
+    role: Any
+    timing: Timing
+    redactor: Redactor
+    strict: bool
+    tokens: dict[str, str]
+    _never_connected_after: float | None
+    last_partial: dict[str, Any] | None
+    #: the named bounds the campaign's role uses besides those the cases name
+    BOUNDS: frozenset[str] = frozenset(
+        {"connect", "boot", "boot_status", "settle", "manual", "response", "message"}
+    )
+
+    async def start(self) -> None:
+        raise NotImplementedError
+
+    async def stop(self) -> None:
+        raise NotImplementedError
+
+    def sut_info(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    async def __aenter__(self) -> CampaignBase:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    def env(self) -> CaseEnv:
+        assert self.actuator is not None, "campaign not started"
+        return CaseEnv(
+            session=self.session,
+            role=self.role,
+            actuator=self.actuator,
+            timing=self.timing,
+            device=self.device,
+            profile=self.profile,
+            tokens=self.tokens,
+            params=dict(self.profile.params),
+            secrets=self.device.secret_values(),
+            strict=self.strict,
+        )
+
+    def check(self, scenarios: list[Scenario]) -> None:
+        """Fail early (exit 2) on a case that names a bound the profile lacks."""
+        for scenario in scenarios:
+            names = set(self.BOUNDS)
+            for step in scenario.all_steps():
+                for key in ("timeout", "not_before", "during"):
+                    if key in step.data:
+                        names.add(step.data[key])
+                if step.kind == "wait":
+                    names.add(step.subject)
+            self.timing.check(names, f"{scenario.path} (with {self.profile.path})")
+
+    async def run_case(self, scenario: Scenario) -> dict[str, Any]:
+        """Run one case; the result is already redacted. Cancellation propagates, after
+        the partial result is stored in ``self.last_partial``."""
+        if isinstance(self.actuator, WebhookActuator):
+            self.actuator.case_id = scenario.id
+        run = CaseRun(scenario, self.env())
+        self.last_partial: dict[str, Any] | None = None
+        if self._never_connected_after is not None and not self.session.connections:
+            result = run.result(
+                Verdict.ERROR,
+                f"the station {self.device.station_id!r} never connected "
+                f"(waited {self._never_connected_after:.3g} s in an earlier case)",
+            )
+            return self.redactor.redact(result)
+        budget = case_budget(scenario, self.timing)
+        try:
+            result = await asyncio.wait_for(run.run(), budget)
+        except TimeoutError:
+            # a watchdog, not a verdict about the SUT: every single wait has its own bound
+            result = run.interrupted(
+                f"the case exceeded its total budget of {budget:.3g} s (the sum of its bounds)"
+            )
+        except asyncio.CancelledError:
+            self.last_partial = self.redactor.redact(run.interrupted("interrupted (Ctrl-C)"))
+            raise
+        if not self.session.connections and result["verdict"] == Verdict.ERROR.value:
+            self._never_connected_after = self.timing.upper("connect")
+        self.session.log.discard_through(run.seq0)
+        return self.redactor.redact(result)
+
+    async def run_function(
+        self, scenario: Scenario, fn: Callable[[CaseEnv], Any]
+    ) -> dict[str, Any]:
+        """Run a case written in Python (``fn(env)`` is its main part); result redacted."""
+        run = CaseRun(scenario, self.env())
+        budget = case_budget(scenario, self.timing)
+        try:
+            result = await asyncio.wait_for(run.run_function(fn), budget)
+        except TimeoutError:
+            result = run.interrupted(f"the case exceeded its total budget of {budget:.3g} s")
+        self.session.log.discard_through(run.seq0)
+        return self.redactor.redact(result)
+
+
 @dataclass
-class Campaign:
+class Campaign(CampaignBase):
     """The suite playing the CSMS for a charging station under test (OCPP, SUT role ``cs``)."""
 
     profile: Profile
@@ -105,6 +213,7 @@ class Campaign:
     _never_connected_after: float | None = None
 
     def __post_init__(self) -> None:
+        self.last_partial = None
         if (self.profile.ocpp, self.profile.sut) != ("1.6", "cs"):
             raise UsageError(
                 f"profile {self.profile.id}: OCPP {self.profile.ocpp} with SUT {self.profile.sut} "
@@ -191,87 +300,10 @@ class Campaign:
         if self.actuator is not None:
             await self.actuator.close()
 
-    async def __aenter__(self) -> Campaign:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
-
     def listen_url(self) -> str:
         return f"{self.server.url}/{self.device.station_id}"
 
     # -- cases --------------------------------------------------------------------------
-
-    def env(self) -> CaseEnv:
-        assert self.actuator is not None, "campaign not started"
-        return CaseEnv(
-            session=self.session,
-            role=self.role,
-            actuator=self.actuator,
-            timing=self.timing,
-            device=self.device,
-            profile=self.profile,
-            tokens=self.tokens,
-            params=dict(self.profile.params),
-            secrets=self.device.secret_values(),
-            strict=self.strict,
-        )
-
-    def check(self, scenarios: list[Scenario]) -> None:
-        """Fail early (exit 2) on a case that names a bound the profile lacks."""
-        for scenario in scenarios:
-            names = {"connect", "boot", "boot_status", "settle", "manual", "response", "message"}
-            for step in scenario.all_steps():
-                for key in ("timeout", "not_before", "during"):
-                    if key in step.data:
-                        names.add(step.data[key])
-                if step.kind == "wait":
-                    names.add(step.subject)
-            self.timing.check(names, f"{scenario.path} (with {self.profile.path})")
-
-    async def run_case(self, scenario: Scenario) -> dict[str, Any]:
-        """Run one case; the result is already redacted. Cancellation propagates, after
-        the partial result is stored in ``self.last_partial``."""
-        if isinstance(self.actuator, WebhookActuator):
-            self.actuator.case_id = scenario.id
-        run = CaseRun(scenario, self.env())
-        self.last_partial: dict[str, Any] | None = None
-        if self._never_connected_after is not None and not self.session.connections:
-            result = run.result(
-                Verdict.ERROR,
-                f"the station {self.device.station_id!r} never connected "
-                f"(waited {self._never_connected_after:.3g} s in an earlier case)",
-            )
-            return self.redactor.redact(result)
-        budget = case_budget(scenario, self.timing)
-        try:
-            result = await asyncio.wait_for(run.run(), budget)
-        except TimeoutError:
-            # a watchdog, not a verdict about the SUT: every single wait has its own bound
-            result = run.interrupted(
-                f"the case exceeded its total budget of {budget:.3g} s (the sum of its bounds)"
-            )
-        except asyncio.CancelledError:
-            self.last_partial = self.redactor.redact(run.interrupted("interrupted (Ctrl-C)"))
-            raise
-        if not self.session.connections and result["verdict"] == Verdict.ERROR.value:
-            self._never_connected_after = self.timing.upper("connect")
-        self.session.log.discard_through(run.seq0)
-        return self.redactor.redact(result)
-
-    async def run_function(
-        self, scenario: Scenario, fn: Callable[[CaseEnv], Any]
-    ) -> dict[str, Any]:
-        """Run a case written in Python (``fn(env)`` is its main part); result redacted."""
-        run = CaseRun(scenario, self.env())
-        budget = case_budget(scenario, self.timing)
-        try:
-            result = await asyncio.wait_for(run.run_function(fn), budget)
-        except TimeoutError:
-            result = run.interrupted(f"the case exceeded its total budget of {budget:.3g} s")
-        self.session.log.discard_through(run.seq0)
-        return self.redactor.redact(result)
 
     def sut_info(self) -> dict[str, Any]:
         boot = self.responder.state.boot

@@ -20,6 +20,11 @@ DESCRIPTIONS = {
     "go_online": "Reconnect the station to the network",
     "send_data_transfer": "Make the station send a DataTransfer (vendorId {vendor_id!r})",
     "settle": "End any running charging session, unplug every cable and clear faults",
+    "emergency_stop": "Press the emergency stop button",
+    "insulation_fault": "Make the insulation monitor report a fault",
+    "request_stop": "Stop charging at the SUT (stop button)",
+    "pause": "Make the vehicle pause charging (BSM charge permit off)",
+    "resume": "Make the vehicle resume charging (BSM charge permit on)",
 }
 
 

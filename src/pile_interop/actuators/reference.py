@@ -25,6 +25,16 @@ _METHODS = {
     "send_data_transfer": "send_data_transfer",
 }
 _ARGS = {"id_token": "id_tag"}
+#: the same manual action on a GB/T 27930 reference SUT (a charger or a BMS)
+_FALLBACK = {
+    "plug_in": ("connect",),
+    "unplug": ("disconnect",),
+    "emergency_stop": ("emergency_stop",),
+    "insulation_fault": ("insulation_fault",),
+    "request_stop": ("request_stop",),
+    "pause": ("pause",),
+    "resume": ("resume",),
+}
 
 
 class ReferenceActuator:
@@ -33,9 +43,15 @@ class ReferenceActuator:
     def __init__(self, sut: Any) -> None:
         self.sut = sut
 
+    def _method(self, action: str) -> Any:
+        for name in (_METHODS.get(action), *_FALLBACK.get(action, ())):
+            method = getattr(self.sut, name, None) if name else None
+            if method is not None:
+                return method
+        return None
+
     async def perform(self, action: str, args: dict[str, Any], timeout: float) -> None:
-        method_name = _METHODS.get(action)
-        method = getattr(self.sut, method_name, None) if method_name else None
+        method = self._method(action)
         if method is None:
             raise ActuatorError(f"the reference SUT cannot {action}")
         accepted = inspect.signature(method).parameters
@@ -50,8 +66,13 @@ class ReferenceActuator:
             raise ActuatorError(f"reference SUT refused {action} {kwargs}: {exc}") from None
 
     async def settle(self, timeout: float) -> None:
+        settle = getattr(self.sut, "settle", None)
         try:
-            await asyncio.wait_for(self.sut.settle(timeout=timeout), timeout + 1.0)
+            if settle is None:  # a GB/T 27930 reference SUT: unplugging ends its session
+                self.sut.clear_overrides()
+                await asyncio.wait_for(self.sut.disconnect(), timeout)
+                return
+            await asyncio.wait_for(settle(timeout=timeout), timeout + 1.0)
         except TimeoutError:
             raise ActuatorError(f"reference SUT did not settle within {timeout:.3g} s") from None
 

@@ -24,7 +24,6 @@ abort) for transfers we receive. Every frame — sent, received, or withheld by 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import math
 import time
@@ -61,6 +60,12 @@ DEFAULT_RECEIVE_TIMEOUT = 5.0
 """Protocol seconds :meth:`J1939Node.receive` waits by default (GB/T 27930 default timeout)."""
 
 TX, RX, WITHHELD = "tx", "rx", "withheld"
+
+
+#: Bound on waiting for cancelled transport tasks to end in :meth:`J1939Node.close`.
+CLOSE_BOUND_S = 2.0
+#: How many received transfers wait for :meth:`J1939Node.next_received_transfer`.
+HISTORY = 20_000
 
 
 class Control(IntEnum):
@@ -315,7 +320,7 @@ class J1939Node:
         self.transfers: list[TransferResult] = []
         self._owns_bus = owns_bus
         self._inbox: asyncio.Queue[Received] = asyncio.Queue()
-        self._received_transfers: asyncio.Queue[TransferResult] = asyncio.Queue()
+        self._received_transfers: asyncio.Queue[TransferResult] = asyncio.Queue(HISTORY)
         self._rx_sessions: dict[int, asyncio.Queue[_Frame]] = {}
         self._tx_sessions: dict[int, asyncio.Queue[_Frame]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -334,9 +339,11 @@ class J1939Node:
     async def close(self) -> None:
         for task in list(self._tasks):
             task.cancel()
-        for task in list(self._tasks):
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if self._tasks:
+            # bounded: on 3.11 a cancellation can be lost inside wait_for (gh-86296)
+            _done, stuck = await asyncio.wait(list(self._tasks), timeout=CLOSE_BOUND_S)
+            if stuck:
+                logger.warning("%s: %d transport task(s) did not end", self.name, len(stuck))
         if self._notifier is not None:
             notifier, self._notifier = self._notifier, None
             await asyncio.to_thread(notifier.stop, NOTIFIER_POLL * 20)
@@ -517,6 +524,8 @@ class J1939Node:
                 del self._rx_sessions[src]
             result.finished = self.clock.monotonic()
             self.transfers.append(result)
+            if self._received_transfers.full():  # nobody reads them: keep the newest
+                self._received_transfers.get_nowait()
             self._received_transfers.put_nowait(result)
             logger.info("%s: %s", self.name, result)
         if result.ok and result.data is not None:

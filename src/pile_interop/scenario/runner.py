@@ -761,8 +761,12 @@ def case_identity(scenario: Scenario, profile: Profile) -> dict[str, Any]:
 
 def case_budget(scenario: Scenario, timing: Timing) -> float:
     """The most real time a case can take if every wait runs to its bound (a watchdog)."""
-    total = sum(timing.upper(n) for n in ("connect", "boot", "boot_status", "settle", "settle"))
-    total += timing.upper("response") * 2 * (len(scenario.before.config) + 1)
+
+    def bound(name: str) -> float:  # a role's bound the profile may not have
+        return timing.upper(name) if name in timing.timeouts else 0.0
+
+    total = sum(bound(n) for n in ("connect", "boot", "boot_status", "settle", "settle"))
+    total += bound("quiet") + bound("response") * 2 * (len(scenario.before.config) + 1)
     for step in scenario.all_steps():
         if step.kind == "act":
             total += timing.upper("manual")
@@ -774,6 +778,8 @@ def case_budget(scenario: Scenario, timing: Timing) -> float:
             total += timing.lower(step.data["during"])
         elif step.kind == "wait":
             total += timing.lower(step.subject)
+        elif step.kind == "peer":
+            total += bound("manual")
     return total + 5.0
 
 
