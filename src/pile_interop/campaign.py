@@ -337,7 +337,7 @@ class Report:
     """The report folder: streamed as cases end, so a crash or Ctrl-C loses nothing."""
 
     def __init__(
-        self, out_dir: Path, campaign: Campaign, planned: list[Scenario] | None = None
+        self, out_dir: Path, campaign: CampaignBase, planned: list[Scenario] | None = None
     ) -> None:
         self.out_dir = out_dir
         self.campaign = campaign
@@ -405,7 +405,7 @@ class Report:
 
 
 async def run_profile(
-    campaign: Campaign,
+    campaign: CampaignBase,
     scenarios: list[Scenario],
     report: Report,
     progress: Any = None,

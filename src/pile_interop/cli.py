@@ -80,6 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument(
         "--listen", type=_host_port, metavar="HOST:PORT", help="wait for the station to connect"
     )
+    where.add_argument(
+        "--can",
+        metavar="SPEC",
+        help="GB/T 27930: the bench's CAN bus (virtual:CH, udp_multicast, socketcan:IF, "
+        "<python-can interface>:<channel>); default: the device descriptor's gbt27930.can",
+    )
     p_run.add_argument("--device", help="device descriptor YAML (fixtures/devices/…)")
     p_run.add_argument("--out", help="report folder (default reports/<time>-<profile>)")
     p_run.add_argument("--case", action="append", default=[], help="run only this case (repeat)")
@@ -175,6 +181,8 @@ def _device_for(args: argparse.Namespace, root: ContentRoot, profile: Profile) -
         return load_device(args.device)
     if args.listen:
         raise UsageError("--listen needs --device FILE (station identity, actuator, features)")
+    if args.can:
+        raise UsageError("--can needs --device FILE (the SUT's role, variant, actuator)")
     if not profile.reference_device:
         raise UsageError(f"profile {profile.id} names no reference device; pass --device")
     return load_device(root.resolve(profile.reference_device))
@@ -186,7 +194,8 @@ def _default_out(profile: Profile) -> Path:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from pile_interop.campaign import Campaign, Report, Target, run_profile
+    from pile_interop.campaign import Report, Target, run_profile
+    from pile_interop.campaign_gbt import make_campaign
     from pile_interop.reporting.console import Progress
     from pile_interop.scenario.loader import CaseLibrary
 
@@ -209,20 +218,24 @@ def cmd_run(args: argparse.Namespace) -> int:
             time_scale=args.time_scale or profile.reference_time_scale,
             floor=profile.reference_floor_s,
         )
+    elif args.can or (profile.gbt27930 and not args.listen):
+        target = Target("can", time_scale=args.time_scale or 1.0, floor=0.0)
     else:
+        if profile.gbt27930:
+            raise UsageError(f"profile {profile.id} is GB/T 27930: use --can, not --listen")
         host, port = args.listen
         # a simulator started with --time-scale (serve-reference) runs its clock scaled too
         scale = args.time_scale or 1.0
         floor = profile.reference_floor_s if scale != 1.0 else 0.0
         target = Target("listen", host=host, port=port, time_scale=scale, floor=floor)
-    campaign = Campaign(profile, device, target, strict=args.strict)
+    campaign = make_campaign(profile, device, target, strict=args.strict, bus_spec=args.can)
     campaign.check(scenarios)
     out = Path(args.out) if args.out else _default_out(profile)
     progress = Progress(redactor=campaign.redactor)
 
     async def main() -> dict[str, Any]:
         async with campaign:
-            if target.against == "listen":
+            if target.against == "listen" and hasattr(campaign, "listen_url"):
                 print(
                     f"waiting for station {device.station_id!r} at {campaign.listen_url()}",
                     file=sys.stderr,

@@ -185,11 +185,12 @@ def period(case: CaseRun, args: dict[str, Any]) -> str:
         f"{len(times)} × {name}: mean {average / case.timing.scale * 1000:.1f} ms, "
         f"longest gap {longest / case.timing.scale * 1000:.1f} ms (protocol time)"
     )
-    if abs(average - nominal) > tolerance * nominal or longest > 2 * nominal:
+    factor = float(args.get("max_gap_factor", 2))
+    if abs(average - nominal) > tolerance * nominal or longest > factor * nominal:
         raise Failure(
             f"{name} not sent every {args['period_ms']} ms",
             expected=f"mean {args['period_ms']} ms ± {tolerance:.0%}, no gap over "
-            f"{2 * float(args['period_ms']):g} ms",
+            f"{factor * float(args['period_ms']):g} ms",
             observed=shown,
         )
     return shown
