@@ -28,20 +28,23 @@ from pile_interop.reference.station16 import ReferenceStation16
 class Mutant:
     name: str
     defect: str
-    cls: type[ReferenceStation16]
+    cls: type
     catches: str  # the case meant to catch it
     requirement: str  # what that case's reason must name
     breaks: frozenset[str]  # every case that may not pass (includes ``catches``)
+    profile: str = "ocpp16/core-cs"  # the profile whose run must catch it
 
 
 CATALOGUE: list[Mutant] = []
 
 
-def mutant(catches: str, requirement: str, *also: str):  # type: ignore[no-untyped-def]
-    def register(cls: type[ReferenceStation16]) -> type[ReferenceStation16]:
+def mutant(catches: str, requirement: str, *also: str, profile: str = "ocpp16/core-cs"):  # type: ignore[no-untyped-def]
+    def register(cls: type) -> type:
         doc = (cls.__doc__ or cls.__name__).strip().splitlines()[0]
         CATALOGUE.append(
-            Mutant(cls.__name__, doc, cls, catches, requirement, frozenset({catches, *also}))
+            Mutant(
+                cls.__name__, doc, cls, catches, requirement, frozenset({catches, *also}), profile
+            )
         )
         return cls
 

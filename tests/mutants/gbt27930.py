@@ -1,0 +1,252 @@
+"""Mutant GB/T 27930 chargers and BMSs: the reference state machines with ONE defect each.
+
+Registered in the same catalogue as the OCPP stations (``tests.mutants.stations16.CATALOGUE``)
+with the profile that must catch them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pile_interop.gbt27930.bms import Bms27930
+from pile_interop.gbt27930.charger import Charger27930
+from tests.mutants.stations16 import mutant
+
+CHARGER = "gbt27930/charger"
+BMS = "gbt27930/bms"
+
+
+def _slower(cls: type, name: str, seconds: float) -> Any:
+    class Slower(cls):  # type: ignore[misc, valid-type]
+        def period(self, message: str) -> float:
+            return seconds if message == name else super().period(message)
+
+    return Slower
+
+
+# -- chargers ----------------------------------------------------------------------------------
+
+
+@mutant("DN.1001", "GBT27930 handshake+identification", profile=CHARGER)
+class ChmEvery500ms(_slower(Charger27930, "CHM", 0.5)):  # type: ignore[misc]
+    """Sends CHM every 500 ms instead of 250 ms."""
+
+
+@mutant("DN.1002", "GBT27930 handshake+identification", profile=CHARGER)
+class CrmEvery500ms(_slower(Charger27930, "CRM", 0.5)):  # type: ignore[misc]
+    """Sends CRM every 500 ms instead of 250 ms."""
+
+
+@mutant("DP.1003", "GBT27930 timeouts", profile=CHARGER)
+class ChargerNeverReconnects(Charger27930):
+    """After a time-out it sends CEM but never starts the identification again."""
+
+    def should_reconnect(self, attempt: int) -> bool:
+        return False
+
+
+@mutant("DP.2002", "GBT27930 timeouts", profile=CHARGER)
+class CemWrongBitForBcp(Charger27930):
+    """On a BCP time-out it sets the BRO time-out field of CEM instead of the BCP one."""
+
+    def on_timeout(self, key: str) -> dict[str, int]:
+        return {"BROTimeout": 1} if key == "BCP" else super().on_timeout(key)
+
+
+@mutant("DP.2005", "GBT27930 parameter check", profile=CHARGER)
+class AcceptsAnyBatteryVoltage(Charger27930):
+    """Accepts a battery voltage outside its own output range (no parameter check)."""
+
+    def accepts_parameters(self, bcp: Any) -> bool:
+        return True
+
+
+@mutant("DN.3001", "GBT27930 charging", profile=CHARGER)
+class CcsEvery100ms(_slower(Charger27930, "CCS", 0.1)):  # type: ignore[misc]
+    """Sends CCS every 100 ms instead of 50 ms."""
+
+
+@mutant("DP.3002", "GBT27930 timeouts", profile=CHARGER)
+class BclTimeoutThreeSeconds(Charger27930):
+    """Waits 3 s instead of 1 s for BCL before CEM."""
+
+    def timeout(self, key: str) -> float:
+        return 3.0 if key == "BCL" else super().timeout(key)
+
+
+@mutant("DN.3004", "GBT27930 charging", profile=CHARGER)
+class IgnoresChargePermit(Charger27930):
+    """Keeps reporting charging permitted in CCS while the BMS withdraws the permit."""
+
+    def values_ccs(self) -> dict[str, Any]:
+        return {**super().values_ccs(), "ChargingPermitted": 1}
+
+
+@mutant("DP.3006", "GBT27930 stop", profile=CHARGER)
+class EmergencyStopWithoutItsField(Charger27930):
+    """Stops on the emergency stop with CST 'other fault' instead of 'emergency stop'."""
+
+    def stop_fields(self, reason: str) -> dict[str, int]:
+        if reason == "emergency":
+            return {"FaultStop": 1, "OtherFault": 1}
+        return super().stop_fields(reason)
+
+
+@mutant("DN.4001", "GBT27930 stop", profile=CHARGER)
+class CstEvery50ms(_slower(Charger27930, "CST", 0.05)):  # type: ignore[misc]
+    """Sends CST every 50 ms instead of 10 ms."""
+
+
+# -- BMSs --------------------------------------------------------------------------------------
+
+
+@mutant("BN.1001", "GBT27930 handshake+identification", profile=BMS)
+class BhmEvery500ms(_slower(Bms27930, "BHM", 0.5)):  # type: ignore[misc]
+    """Sends BHM every 500 ms instead of 250 ms."""
+
+
+@mutant("BN.1002", "GBT27930 handshake+identification", profile=BMS)
+class BrmVersionZero(Bms27930):
+    """Reports protocol version 0.1 in BRM."""
+
+    def values_brm(self) -> dict[str, Any]:
+        return {**super().values_brm(), "Version": "0.1"}
+
+
+@mutant("BP.1003", "GBT27930 timeouts", profile=BMS)
+class NoCrmAaTimeout(Bms27930):
+    """Waits a minute instead of 5 s for CRM 0xAA."""
+
+    def timeout(self, key: str) -> float:
+        return 60.0 if key == "CRMAA" else super().timeout(key)
+
+
+@mutant("BN.3001", "GBT27930 charging", profile=BMS)
+class BclEvery100ms(_slower(Bms27930, "BCL", 0.1)):  # type: ignore[misc]
+    """Sends BCL every 100 ms instead of 50 ms."""
+
+
+@mutant("BN.3003", "GBT27930 charging", profile=BMS)
+class BsmEvery500ms(_slower(Bms27930, "BSM", 0.5)):  # type: ignore[misc]
+    """Sends BSM every 500 ms instead of 250 ms."""
+
+
+@mutant("BP.3004", "GBT27930 timeouts", profile=BMS)
+class BemWrongBitForCcs(Bms27930):
+    """On a CCS time-out it sets the CST time-out field of BEM instead of the CCS one."""
+
+    def on_timeout(self, key: str) -> dict[str, int]:
+        return {"CSTTimeout": 1} if key == "CCS" else super().on_timeout(key)
+
+
+@mutant("BP.3006", "GBT27930 stop", profile=BMS)
+class InsulationFaultWithoutItsField(Bms27930):
+    """Stops on an insulation fault with BST 'other fault' instead of 'insulation fault'."""
+
+    def stop_fields(self, reason: str) -> dict[str, int]:
+        return {"OtherFault": 1} if reason == "insulation" else super().stop_fields(reason)
+
+
+@mutant("BN.4001", "GBT27930 stop", profile=BMS)
+class BstEvery50ms(_slower(Bms27930, "BST", 0.05)):  # type: ignore[misc]
+    """Sends BST every 50 ms instead of 10 ms."""
+
+
+@mutant("DN.1004", "GBT27930 2011 compatibility", profile=CHARGER)
+class WaitsForeverForBhm(Charger27930):
+    """Knows no 2011 BMS: without BHM it keeps sending CHM and never identifies."""
+
+    def timeout(self, key: str) -> float:
+        return 600.0 if key == "BHM" else super().timeout(key)
+
+
+@mutant("DN.2001", "GBT27930 configuration", profile=CHARGER)
+class CmlMaximumBelowMinimum(Charger27930):
+    """States a maximum output voltage below its minimum in CML."""
+
+    def values_cml(self) -> dict[str, Any]:
+        return {**super().values_cml(), "MaxOutputVoltage": 100.0}
+
+
+@mutant("DN.2003", "GBT27930 configuration", profile=CHARGER)
+class CroAaSentOnce(_slower(Charger27930, "CRO", 5.0)):  # type: ignore[misc]
+    """Sends CRO every 5 s instead of 250 ms (0xAA comes once while it waits for BCL)."""
+
+
+@mutant("DP.2004", "GBT27930 timeouts", profile=CHARGER)
+class CemWrongBitForBro(Charger27930):
+    """On a BRO time-out it sets the BCP time-out field of CEM instead of the BRO one."""
+
+    def on_timeout(self, key: str) -> dict[str, int]:
+        return {"BCPTimeout": 1} if key in ("BRO", "BROAA") else super().on_timeout(key)
+
+
+@mutant("DP.3003", "GBT27930 timeouts", profile=CHARGER)
+class BcsTimeoutTenSeconds(Charger27930):
+    """Waits 10 s instead of 5 s for BCS before CEM."""
+
+    def timeout(self, key: str) -> float:
+        return 10.0 if key == "BCS" else super().timeout(key)
+
+
+@mutant("DN.3005", "GBT27930 stop", "DP.3007", profile=CHARGER)
+class AnswersBstAsManualStop(Charger27930):
+    """Answers the BMS's BST with CST 'manual stop' instead of 'BMS stopped'."""
+
+    def stop_fields(self, reason: str) -> dict[str, int]:
+        return {"ManualStop": 1} if reason == "peer" else super().stop_fields(reason)
+
+
+@mutant("DN.4002", "GBT27930 stop", profile=CHARGER)
+class CsdEvery5s(_slower(Charger27930, "CSD", 5.0)):  # type: ignore[misc]
+    """Sends CSD every 5 s instead of 250 ms."""
+
+
+@mutant("BN.2001", "GBT27930 configuration", profile=BMS)
+class BcpEverySecond(_slower(Bms27930, "BCP", 1.0)):  # type: ignore[misc]
+    """Sends BCP every second instead of 500 ms."""
+
+
+@mutant("BP.2002", "GBT27930 timeouts", profile=BMS)
+class BemWrongBitForCml(Bms27930):
+    """On a CTS/CML time-out it sets the CRO time-out field of BEM instead."""
+
+    def on_timeout(self, key: str) -> dict[str, int]:
+        return {"CROTimeout": 1} if key == "CML" else super().on_timeout(key)
+
+
+@mutant("BN.2003", "GBT27930 configuration", profile=BMS)
+class BroEveryTwoSeconds(_slower(Bms27930, "BRO", 2.0)):  # type: ignore[misc]
+    """Sends BRO every 2 s instead of 250 ms."""
+
+
+@mutant("BP.2004", "GBT27930 timeouts", profile=BMS)
+class NoCroTimeout(Bms27930):
+    """Waits 30 s instead of 5 s for CRO."""
+
+    def timeout(self, key: str) -> float:
+        return 30.0 if key in ("CRO", "CROAA") else super().timeout(key)
+
+    def first_message_timeout(self, key: str) -> float:
+        return 30.0 if key in ("CRO", "CROAA") else super().first_message_timeout(key)
+
+
+@mutant("BN.3002", "GBT27930 charging", profile=BMS)
+class BcsEverySecond(_slower(Bms27930, "BCS", 1.0)):  # type: ignore[misc]
+    """Sends BCS every second instead of 250 ms."""
+
+
+@mutant("BN.3005", "GBT27930 stop", profile=BMS)
+class AnswersCstAsOtherFault(Bms27930):
+    """Answers the charger's CST with BST 'other fault' instead of 'charger stopped'."""
+
+    def stop_fields(self, reason: str) -> dict[str, int]:
+        return {"OtherFault": 1} if reason == "peer" else super().stop_fields(reason)
+
+
+@mutant("BP.4002", "GBT27930 timeouts", profile=BMS)
+class NoCsdTimeout(Bms27930):
+    """Waits a minute instead of 10 s for CSD."""
+
+    def timeout(self, key: str) -> float:
+        return 60.0 if key == "CSD" else super().timeout(key)
