@@ -110,9 +110,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_report.add_argument("--out", help="with --merge: the folder for the matrix")
 
+    p_check = sub.add_parser(
+        "check-log", parents=[common], help="judge a recorded GB/T 27930 session offline"
+    )
+    p_check.add_argument("file", help="analyser CSV (as the shared capture) or candump log")
+    p_check.add_argument("--profile", required=True, help="gbt27930/charger or gbt27930/bms")
+    p_check.add_argument("--variant", choices=["2011", "2015", "2023a"], help="default: profile's")
+    p_check.add_argument("--out", help="report folder (default reports/<time>-log)")
+
     p_serve = sub.add_parser("serve-reference", help="run a reference SUT as a simulator")
-    p_serve.add_argument("kind", choices=["station"], help="which reference SUT")
-    p_serve.add_argument("--csms-url", required=True, help="ws://host:port/path of the CSMS")
+    p_serve.add_argument("kind", choices=["station", "charger", "bms"], help="which reference SUT")
+    p_serve.add_argument("--csms-url", help="station: ws://host:port/path of the CSMS")
+    p_serve.add_argument("--can", help="charger / bms: the CAN bus spec (e.g. socketcan:can0)")
+    p_serve.add_argument("--variant", choices=["2011", "2015", "2023a"], default="2015")
     p_serve.add_argument("--station-id", default="REF-CS-001")
     p_serve.add_argument("--connectors", type=int, default=2)
     p_serve.add_argument("--time-scale", type=_positive, default=1.0)
@@ -336,8 +346,66 @@ def cmd_report(args: argparse.Namespace) -> int:
 # -- serve-reference ----------------------------------------------------------------------
 
 
+def cmd_check_log(args: argparse.Namespace) -> int:
+    from pile_interop.gbt27930.capture import LogFormatError
+    from pile_interop.gbt27930.logcheck import check_log
+    from pile_interop.reporting.results_json import profile_verdict, summarize
+    from pile_interop.reporting.writer import write_all
+
+    root = find_root(args.root)
+    profile = load_profile(root.profile_path(args.profile))
+    if not profile.gbt27930:
+        raise UsageError(f"--profile {profile.id}: check-log judges GB/T 27930 recordings")
+    path = Path(args.file)
+    if not path.is_file():
+        raise UsageError(f"{path}: no such file")
+    variant = args.variant or profile.gbt27930
+    try:
+        cases = check_log(path, profile.sut, variant, profile.id)
+    except (LogFormatError, ValueError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: {exc}") from None
+    out = (
+        Path(args.out)
+        if args.out
+        else Path("reports") / (datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-log")
+    )
+    title = f"{profile.title} (recording {path.name})"
+    run: dict[str, Any] = {
+        "suite": "pile-interop",
+        "version": __version__,
+        "profile": profile.id,
+        "profile_title": title,
+        "profile_verdict": profile_verdict(cases, title),
+        "sut": {"role": profile.sut, "device": str(path), "protocol": f"GB/T 27930-{variant}"},
+        "against": f"recording {path}",
+        "time_scale": 1.0,
+        "started": cases[0]["started"] if cases else None,
+        "finished": cases[0]["finished"] if cases else None,
+        "duration_s": 0.0,
+        "interrupted": False,
+        "summary": summarize(cases),
+        "cases": cases,
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    for problem in write_all(out, run):
+        print(f"pile-interop: {problem}", file=sys.stderr)
+    for case in cases:
+        print(
+            f"{case['id']:<18} {case['verdict']:<5} {case['steps'][0]['observed'][:90]}",
+            file=sys.stderr,
+        )
+    print(f"{run['profile_verdict']['text']}\nreport: {out}", file=sys.stderr)
+    summary = run["summary"]
+    return EXIT_FAILED if summary.get("fail") or summary.get("error") else EXIT_OK
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from pile_interop.reference.serve import serve_station
+
+    if args.kind in ("charger", "bms"):
+        return _serve_gbt(args)
+    if not args.csms_url:
+        raise UsageError("serve-reference station needs --csms-url")
 
     password = None
     if args.password_file:
@@ -363,6 +431,28 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _serve_gbt(args: argparse.Namespace) -> int:
+    from pile_interop.core.clock import Clock
+    from pile_interop.gbt27930.bms import Bms27930
+    from pile_interop.gbt27930.bus import open_bus
+    from pile_interop.gbt27930.charger import Charger27930
+    from pile_interop.reference.serve_gbt import serve_peer
+
+    if not args.can:
+        raise UsageError(f"serve-reference {args.kind} needs --can SPEC")
+    try:
+        bus = open_bus(args.can)
+    except ValueError as exc:
+        raise UsageError(f"--can {args.can}: {exc}") from None
+    cls = Charger27930 if args.kind == "charger" else Bms27930
+    peer = cls(bus, variant=args.variant, clock=Clock(args.time_scale), owns_bus=True)
+    try:
+        asyncio.run(serve_peer(peer))
+    except KeyboardInterrupt:
+        return EXIT_OK
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
@@ -374,6 +464,7 @@ def main(argv: list[str] | None = None) -> int:
             "list": cmd_list,
             "run": cmd_run,
             "report": cmd_report,
+            "check-log": cmd_check_log,
             "serve-reference": cmd_serve,
         }[args.command]
         return handler(args)

@@ -26,3 +26,48 @@ def test_every_case_passes_against_the_reference(profile_id, group):
     assert failing == {}
     for case_id, result in results.items():
         assert any(f["dir"] == "in" and f["type"] == "MSG" for f in result["frames"]), case_id
+
+
+@pytest.mark.xdist_group("gbt2023")
+def test_the_category_a_switch_runs_the_cases_against_a_2023a_charger(tmp_path):
+    from tests.selftest.conftest import ROOT, cli
+
+    device = tmp_path / "charger-2023a.yaml"
+    device.write_text(
+        (ROOT / "fixtures/devices/reference-charger-gbt.yaml")
+        .read_text()
+        .replace('variant: "2015"', 'variant: "2023a"')
+    )
+    result = cli(
+        "run",
+        "--profile",
+        "gbt27930/charger",
+        "--against",
+        "reference",
+        "--device",
+        str(device),
+        "--out",
+        str(tmp_path / "r"),
+        "--case",
+        "DP.2005",
+        "--case",
+        "DN.3001",
+        "--case",
+        "DP.3006",
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    import json
+
+    run = json.loads((tmp_path / "r/results.json").read_text())
+    assert run["sut"]["protocol"] == "GB/T 27930-2023a"
+    ran = {c["id"]: c["verdict"] for c in run["cases"] if c["verdict"] != "skipped"}
+    assert ran == {"DP.2005": "pass", "DN.3001": "pass", "DP.3006": "pass"}
+
+
+def test_serve_reference_charger_needs_a_bus():
+    from tests.selftest.conftest import cli
+
+    result = cli("serve-reference", "charger")
+    assert result.returncode == 2
+    assert "needs --can" in result.stderr
