@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 _KEY = pytest.StashKey["PileRuntime"]()
-_ID_PREFIXES = ("TC_", "DN", "BN")
+_ID_PREFIXES = ("TC_", "DN.", "DP.", "BN.", "BP.")
 
 
 class PileError(Exception):
@@ -248,7 +248,8 @@ class PileRuntime:
         raise UsageError(f"{scenario.id}: names no known profile; pass --pile-profile")
 
     def _start(self, scenario: Any) -> None:
-        from pile_interop.campaign import Campaign, Report, Target
+        from pile_interop.campaign import Report, Target
+        from pile_interop.campaign_gbt import make_campaign
         from pile_interop.core.config import find_root, load_device
 
         opt = self.config.getoption
@@ -270,7 +271,9 @@ class PileRuntime:
             target = Target("listen", host=host or "0.0.0.0", port=int(port))
         else:
             raise UsageError(f"--pile-against {against}: expected reference or listen:HOST:PORT")
-        campaign = Campaign(profile, load_device(device_path), target, strict=opt("--pile-strict"))
+        campaign = make_campaign(
+            profile, load_device(device_path), target, strict=opt("--pile-strict")
+        )
         self.thread = _LoopThread()
         self.thread.call(campaign.start(), 30.0)
         self.campaign = campaign
