@@ -250,3 +250,19 @@ class NoCsdTimeout(Bms27930):
 
     def timeout(self, key: str) -> float:
         return 60.0 if key == "CSD" else super().timeout(key)
+
+
+@mutant("DP.2006", "GBT27930 timeouts", profile=CHARGER)
+class WaitsForeverForReadiness(Charger27930):
+    """Waits indefinitely for BRO 0xAA (no 60 s readiness time-out)."""
+
+    def timeout(self, key: str) -> float:
+        return 600.0 if key == "BROAA" else super().timeout(key)
+
+
+@mutant("DP.4003", "GBT27930 timeouts", profile=CHARGER)
+class CemWrongBitForBsd(Charger27930):
+    """On a BSD time-out it sets the BST time-out field of CEM instead of the BSD one."""
+
+    def on_timeout(self, key: str) -> dict[str, int]:
+        return {"BSTTimeout": 1} if key == "BSD" else super().on_timeout(key)
