@@ -266,3 +266,27 @@ class CemWrongBitForBsd(Charger27930):
 
     def on_timeout(self, key: str) -> dict[str, int]:
         return {"BSTTimeout": 1} if key == "BSD" else super().on_timeout(key)
+
+
+@mutant("DP.3008", "GBT27930 timeouts", profile=CHARGER)
+class CemWrongBitForBst(Charger27930):
+    """On a BST time-out it sets the BSD time-out field of CEM instead of the BST one."""
+
+    def on_timeout(self, key: str) -> dict[str, int]:
+        return {"BSDTimeout": 1} if key == "BST" else super().on_timeout(key)
+
+
+@mutant("BP.2005", "GBT27930 parameter check", profile=BMS)
+class AcceptsAnyChargerRange(Bms27930):
+    """Becomes ready whatever output range the charger states (no limit check)."""
+
+    def accepts_limits(self, cml: Any) -> bool:
+        return True
+
+
+@mutant("BP.3007", "GBT27930 timeouts", profile=BMS)
+class BemWrongBitForCst(Bms27930):
+    """On a CST time-out it sets the CSD time-out field of BEM instead of the CST one."""
+
+    def on_timeout(self, key: str) -> dict[str, int]:
+        return {"CSDTimeout": 1} if key == "CST" else super().on_timeout(key)
