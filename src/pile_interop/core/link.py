@@ -50,3 +50,42 @@ class Expectation:
         if self.claimed or frame.action != self.action:
             return False
         return self.predicate is None or self.predicate(frame)
+
+    def claim(self, exchange: Exchange) -> None:
+        """The frame of ``exchange`` is the one awaited: run ``on_claim``, wake the step."""
+        if self.on_claim is not None:
+            self.on_claim(exchange)
+        if not self.future.done():
+            self.future.set_result(exchange)
+
+
+class Expectations:
+    """The armed expectations of one link, in arming order (the first that matches wins)."""
+
+    def __init__(self) -> None:
+        self.armed: list[Expectation] = []
+
+    def arm(
+        self,
+        action: str,
+        predicate: Predicate | None,
+        reply: Callable[[Frame], Any] | None,
+        label: str,
+        on_claim: Callable[[Exchange], None] | None,
+    ) -> Expectation:
+        expectation = Expectation(action, predicate, reply, label, on_claim)
+        self.armed.append(expectation)
+        return expectation
+
+    def disarm(self, expectation: Expectation) -> None:
+        if expectation in self.armed:
+            self.armed.remove(expectation)
+        if not expectation.future.done():
+            expectation.future.cancel()
+
+    def take(self, frame: Frame) -> Expectation | None:
+        """The first armed expectation ``frame`` matches, no longer armed; or None."""
+        expectation = next((e for e in self.armed if e.matches(frame)), None)
+        if expectation is not None:
+            self.armed.remove(expectation)
+        return expectation

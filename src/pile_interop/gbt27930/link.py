@@ -10,7 +10,6 @@ lets the scenario runner arm expectations on them — the same interface the OCP
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -19,7 +18,7 @@ from typing import Any
 import can
 
 from pile_interop.core.frames import EVENT, IN, MSG, OUT, Frame, FrameLog
-from pile_interop.core.link import Exchange, Expectation, Predicate
+from pile_interop.core.link import Exchange, Expectation, Expectations, Predicate
 from pile_interop.gbt27930 import codec
 from pile_interop.gbt27930.capture import DecodedMessage, LogFrame, StreamDecoder
 from pile_interop.gbt27930.conformance import message_findings
@@ -70,7 +69,7 @@ class CanLink:
         self.connected = asyncio.Event()
         self.connections = 0
         self.listeners: list[Callable[[Frame], None]] = []
-        self._expectations: list[Expectation] = []
+        self._expectations = Expectations()
         self._raw: dict[int, Frame] = {}  # LogFrame.index → its Frame (for findings)
         self._logframes: dict[int, LogFrame] = {}
         self._notifier: can.Notifier | None = None
@@ -139,14 +138,9 @@ class CanLink:
         )
         if direction == IN:
             frame.findings.extend(message_findings(decoded, frames, self.variant))
-            expectation = next((e for e in self._expectations if e.matches(frame)), None)
+            expectation = self._expectations.take(frame)
             if expectation is not None:
-                self._expectations.remove(expectation)
-                exchange = Exchange(frame, None)
-                if expectation.on_claim is not None:
-                    expectation.on_claim(exchange)
-                if not expectation.future.done():
-                    expectation.future.set_result(exchange)
+                expectation.claim(Exchange(frame, None))
         self._notify(frame)
 
     def _forget_old(self) -> None:
@@ -175,19 +169,10 @@ class CanLink:
         label: str = "",
         on_claim: Callable[[Exchange], None] | None = None,
     ) -> Expectation:
-        expectation = Expectation(action, predicate, None, label, on_claim)
-        self._expectations.append(expectation)
-        return expectation
+        return self._expectations.arm(action, predicate, None, label, on_claim)
 
     def disarm(self, expectation: Expectation) -> None:
-        with contextlib.suppress(ValueError):
-            self._expectations.remove(expectation)
-        if not expectation.future.done():
-            expectation.future.cancel()
-
-    def messages(self, since_seq: int = 0, *, direction: str = IN) -> list[Frame]:
-        """The decoded messages in the log after ``since_seq`` in one direction."""
-        return [f for f in self.log.since(since_seq) if f.type == MSG and f.direction == direction]
+        self._expectations.disarm(expectation)
 
 
 __all__ = ["CAN", "EVENT", "CanLink", "frame_label", "frame_text"]

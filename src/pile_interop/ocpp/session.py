@@ -36,7 +36,7 @@ from ocpp.messages import Call, CallError, CallResult, MessageType
 from websockets.asyncio.connection import Connection
 from websockets.exceptions import ConnectionClosed
 
-from pile_interop.core.link import Exchange, Expectation
+from pile_interop.core.link import Exchange, Expectation, Expectations
 from pile_interop.ocpp import schemas
 from pile_interop.ocpp.frames import CALL, CALLERROR, CALLRESULT, IN, OUT, Frame, FrameLog, parse
 from pile_interop.ocpp.versions import OcppVersion
@@ -131,7 +131,7 @@ class Session:
         self._disconnected = asyncio.Event()
         self._disconnected.set()
         self._connection: Connection | None = None
-        self._expectations: list[Expectation] = []
+        self._expectations = Expectations()
         self._pending: dict[str, _Pending] = {}
         self._late: OrderedDict[str, Frame] = OrderedDict()
         self.listeners: list[Callable[[Frame], None]] = []
@@ -228,15 +228,10 @@ class Session:
         on_claim: Callable[[Exchange], None] | None = None,
     ) -> Expectation:
         """Wait for a CALL ``action`` matching ``predicate``; answer it with ``reply``."""
-        expectation = Expectation(action, predicate, reply, label, on_claim)
-        self._expectations.append(expectation)
-        return expectation
+        return self._expectations.arm(action, predicate, reply, label, on_claim)
 
     def disarm(self, expectation: Expectation) -> None:
-        with contextlib.suppress(ValueError):
-            self._expectations.remove(expectation)
-        if not expectation.future.done():
-            expectation.future.cancel()
+        self._expectations.disarm(expectation)
 
     # -- inbound ------------------------------------------------------------------------
 
@@ -273,7 +268,7 @@ class Session:
                     MessageType.Call, frame.action, frame.payload, self.version.schema_version
                 )
             )
-        expectation = next((e for e in self._expectations if e.matches(frame)), None)
+        expectation = self._expectations.take(frame)
         reply_fn = expectation.reply if expectation and expectation.reply else None
         try:
             # an expectation's reply may return None: "answer as the default responder would"
@@ -283,18 +278,12 @@ class Session:
             reply = Reply.call_error("InternalError", "test harness could not build the reply")
             reply_frame = await self._answer(frame, reply)
             if expectation is not None:
-                self._expectations.remove(expectation)
                 expectation.future.set_exception(exc)
             return
         reply_frame = await self._answer(frame, reply)
         self.responder.observe(frame, reply_frame)
         if expectation is not None:
-            self._expectations.remove(expectation)
-            exchange = Exchange(frame, reply_frame)
-            if expectation.on_claim is not None:
-                expectation.on_claim(exchange)
-            if not expectation.future.done():
-                expectation.future.set_result(exchange)
+            expectation.claim(Exchange(frame, reply_frame))
 
     def _code_for(self, problem: str) -> str:
         return self.version.format_violation if "JSON" in problem else "ProtocolError"

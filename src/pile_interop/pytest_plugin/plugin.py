@@ -281,9 +281,8 @@ class PileRuntime:
         if out:
             self.report = Report(Path(out), campaign)
 
-    def run_case(self, scenario: Any) -> dict[str, Any]:
-        from pile_interop.scenario.runner import case_budget
-
+    def _ensure_started(self, scenario: Any) -> None:
+        """The campaign, started at the first item; a start that failed fails every item."""
         if self.failed_start is not None:
             raise PileError(self.failed_start)
         if self.campaign is None:
@@ -292,6 +291,11 @@ class PileRuntime:
             except UsageError as exc:
                 self.failed_start = str(exc)
                 raise PileError(self.failed_start) from None
+
+    def run_case(self, scenario: Any) -> dict[str, Any]:
+        from pile_interop.scenario.runner import case_budget
+
+        self._ensure_started(scenario)
         assert self.thread is not None
         self.campaign.check([scenario])
         budget = case_budget(scenario, self.campaign.timing) + 10.0
@@ -303,14 +307,7 @@ class PileRuntime:
     def run_python(
         self, scenario: Any, fn: Callable[..., Awaitable[None]], timeout: float
     ) -> dict[str, Any]:
-        if self.failed_start is not None:
-            raise PileError(self.failed_start)
-        if self.campaign is None:
-            try:
-                self._start(scenario)
-            except UsageError as exc:
-                self.failed_start = str(exc)
-                raise PileError(self.failed_start) from None
+        self._ensure_started(scenario)
         assert self.thread is not None
         result: dict[str, Any] = self.thread.call(self.campaign.run_function(scenario, fn), timeout)
         if self.report is not None:
