@@ -150,15 +150,23 @@ def statuses_reported(case: CaseRun, args: dict[str, Any]) -> str:
     return ", ".join(f"{c}: {seen[c][-1]}" for c in connectors)
 
 
+#: Which share of a periodic message's intervals must be within the gap bound: the rest are
+#: allowed to be longer, because one interval stretched by the machine the suite runs on (a
+#: scheduler stall, see docs/benchmarks.md (c)) must not fail a SUT; a SUT that misses
+#: messages regularly fails the mean or this quantile.
+GAP_QUANTILE = 0.95
+
+
 @register(
     "period",
-    "{message} every {period_ms} ms (mean within ±{tolerance_pct}%, no gap over twice the period)",
+    "{message} every {period_ms} ms (mean within ±{tolerance_pct}%, 95 % of the intervals "
+    "under twice the period)",
 )
 def period(case: CaseRun, args: dict[str, Any]) -> str:
     """The SUT sends a periodic message at its period: the mean interval within the tolerance
-    and no interval longer than twice the period (a missed message). Protocol milliseconds:
-    against a reference SUT on a scaled clock the nominal period is scaled too."""
-
+    and 95 % of the intervals shorter than ``max_gap_factor`` (2) periods (no missed
+    messages). Protocol milliseconds: against a reference SUT on a scaled clock the nominal
+    period is scaled too."""
     name = str(args["message"])
     nominal = float(args["period_ms"]) / 1000.0 * case.timing.scale
     tolerance = float(args.get("tolerance_pct", 10)) / 100.0
@@ -179,18 +187,23 @@ def period(case: CaseRun, args: dict[str, Any]) -> str:
             expected=f"at least {need} {name}",
             observed=f"{len(times)}",
         )
-    gaps = [b - a for a, b in pairwise(times)]
-    average, longest = mean(gaps), max(gaps)
+    gaps = sorted(b - a for a, b in pairwise(times))
+    average, longest = mean(gaps), gaps[-1]
+    typical = gaps[min(len(gaps) - 1, int(GAP_QUANTILE * len(gaps)))]
+
+    def ms(seconds: float) -> str:
+        return f"{seconds / case.timing.scale * 1000:.1f} ms"
+
     shown = (
-        f"{len(times)} × {name}: mean {average / case.timing.scale * 1000:.1f} ms, "
-        f"longest gap {longest / case.timing.scale * 1000:.1f} ms (protocol time)"
+        f"{len(times)} × {name}: mean {ms(average)}, 95 % of the intervals under {ms(typical)}, "
+        f"longest {ms(longest)} (protocol time)"
     )
     factor = float(args.get("max_gap_factor", 2))
-    if abs(average - nominal) > tolerance * nominal or longest > factor * nominal:
+    if abs(average - nominal) > tolerance * nominal or typical > factor * nominal:
         raise Failure(
             f"{name} not sent every {args['period_ms']} ms",
-            expected=f"mean {args['period_ms']} ms ± {tolerance:.0%}, no gap over "
-            f"{factor * float(args['period_ms']):g} ms",
+            expected=f"mean {args['period_ms']} ms ± {tolerance:.0%}, 95 % of the intervals "
+            f"under {factor * float(args['period_ms']):g} ms",
             observed=shown,
         )
     return shown
