@@ -1,60 +1,15 @@
-"""GB/T 27930 charger ↔ BMS communication: codec, J1939 transport, bus access, recordings.
+"""GB/T 27930 charger ↔ BMS communication over CAN.
 
 * :mod:`.codec` — encode/decode every message of GB/T 27930-2011/2015/2023 (category A) with
-  the cantools databases shipped here (``gbt27930_<variant>.dbc``);
+  the cantools databases shipped here (``gbt27930_<variant>.dbc``, generated from
+  :mod:`.layout` by :mod:`.dbcgen`); :mod:`.ids` — 29-bit identifiers;
 * :mod:`.transport` — J1939-21 RTS/CTS connection mode on asyncio over python-can, with fault
-  injection;
-* :mod:`.bus` — open a python-can bus from ``virtual:<channel>``, ``udp_multicast:<group>``,
+  injection; :mod:`.bus` — a python-can bus from ``virtual:<channel>``, ``udp_multicast``,
   ``socketcan:<if>`` or ``<interface>:<channel>``;
-* :mod:`.capture` — read analyser CSV exports and candump logs, reassemble and decode them.
+* :mod:`.capture` — analyser CSV exports and candump logs, reassembled and decoded;
+  :mod:`.logcheck` — a recording judged offline;
+* :mod:`.peer`, :mod:`.charger`, :mod:`.bms`, :mod:`.periodic`, :mod:`.pair` — the state
+  machines of both sides (the suite's mock peers and the reference SUTs);
+* :mod:`.link` — the suite's view of the bus in a campaign; :mod:`.conformance` — what every
+  message a SUT sends must satisfy.
 """
-
-from __future__ import annotations
-
-import logging
-
-from pile_interop.gbt27930.codec import (
-    BMS_TO_CHARGER,
-    CHARGER_TO_BMS,
-    CodecError,
-    FillBit,
-    MessageInfo,
-    database,
-    decode,
-    encode,
-    fill_bit_violations,
-    interpret,
-    message_info,
-    messages,
-)
-from pile_interop.gbt27930.ids import (
-    BMS_ADDRESS,
-    CHARGER_ADDRESS,
-    CanId,
-    can_id,
-    parse_can_id,
-)
-from pile_interop.gbt27930.layout import VARIANTS
-
-logger = logging.getLogger(__name__)
-
-__all__ = [
-    "BMS_ADDRESS",
-    "BMS_TO_CHARGER",
-    "CHARGER_ADDRESS",
-    "CHARGER_TO_BMS",
-    "VARIANTS",
-    "CanId",
-    "CodecError",
-    "FillBit",
-    "MessageInfo",
-    "can_id",
-    "database",
-    "decode",
-    "encode",
-    "fill_bit_violations",
-    "interpret",
-    "message_info",
-    "messages",
-    "parse_can_id",
-]

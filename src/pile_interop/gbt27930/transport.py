@@ -542,6 +542,19 @@ class J1939Node:
             )
 
 
+def _fail(
+    result: TransferResult,
+    reason: int | None,
+    by: Literal["local", "peer"] | None,
+    timer: str | None,
+    detail: str,
+) -> None:
+    """Mark a transfer as failed: why, by whom, which timer."""
+    result.ok = False
+    result.abort_reason = None if reason is None else abort_reason(reason)
+    result.aborted_by, result.timer, result.detail = by, timer, detail
+
+
 class _Sender:
     """One outgoing RTS/CTS transfer."""
 
@@ -569,21 +582,9 @@ class _Sender:
         chunk = self.payload[(seq - 1) * PACKET_DATA : seq * PACKET_DATA]
         return bytes([seq]) + chunk + bytes([PAD]) * (PACKET_DATA - len(chunk))
 
-    def _fail(
-        self,
-        reason: int | None,
-        by: Literal["local", "peer"] | None,
-        timer: str | None,
-        detail: str,
-    ) -> None:
-        r = self.result
-        r.ok = False
-        r.abort_reason = None if reason is None else abort_reason(reason)
-        r.aborted_by, r.timer, r.detail = by, timer, detail
-
     def _abort(self, reason: int, timer: str | None, detail: str) -> None:
         self.node.send_abort(self.dst, self.pgn, reason)
-        self._fail(reason, "local", timer, detail)
+        _fail(self.result, reason, "local", timer, detail)
 
     async def run(self) -> None:
         node, t = self.node, self.node.timers
@@ -599,7 +600,13 @@ class _Sender:
                 frame = await asyncio.wait_for(self.queue.get(), node.clock.real(wait))
             except TimeoutError:
                 if self.silent:
-                    self._fail(None, None, None, "went silent (fault injection); no abort seen")
+                    _fail(
+                        self.result,
+                        None,
+                        None,
+                        None,
+                        "went silent (fault injection); no abort seen",
+                    )
                 else:
                     self._abort(
                         AbortReason.TIMEOUT, timer, f"{timer} expired waiting for CTS / EndOfMsgAck"
@@ -608,7 +615,13 @@ class _Sender:
             control = frame.data[0]
             if control == Control.ABORT:
                 reason = frame.data[1]
-                self._fail(reason, "peer", None, f"aborted by the receiver ({reason_name(reason)})")
+                _fail(
+                    self.result,
+                    reason,
+                    "peer",
+                    None,
+                    f"aborted by the receiver ({reason_name(reason)})",
+                )
                 return
             if self.silent:
                 continue
@@ -669,7 +682,13 @@ class _Sender:
             control = frame.data[0]
             if control == Control.ABORT:
                 reason = frame.data[1]
-                self._fail(reason, "peer", None, f"aborted by the receiver ({reason_name(reason)})")
+                _fail(
+                    self.result,
+                    reason,
+                    "peer",
+                    None,
+                    f"aborted by the receiver ({reason_name(reason)})",
+                )
                 return False
             if control == Control.CTS:
                 self._abort(
@@ -703,21 +722,9 @@ class _Receiver:
         self.in_window = 0
         self.held = False
 
-    def _fail(
-        self,
-        reason: int | None,
-        by: Literal["local", "peer"] | None,
-        timer: str | None,
-        detail: str,
-    ) -> None:
-        r = self.result
-        r.ok = False
-        r.abort_reason = None if reason is None else abort_reason(reason)
-        r.aborted_by, r.timer, r.detail = by, timer, detail
-
     def _abort(self, reason: int, timer: str | None, detail: str) -> None:
         self.node.send_abort(self.src, self.pgn, reason)
-        self._fail(reason, "local", timer, detail)
+        _fail(self.result, reason, "local", timer, detail)
 
     def _cts(self, count: int, first: int, note: str) -> None:
         data = bytes([Control.CTS, count, first, PAD, PAD]) + self.pgn.to_bytes(3, "little")
@@ -750,10 +757,12 @@ class _Receiver:
 
     def _on_abort_or_superseded(self, frame: _Frame) -> None:
         if frame is _SUPERSEDED:
-            self._fail(None, None, None, "superseded by a new RTS from the sender")
+            _fail(self.result, None, None, None, "superseded by a new RTS from the sender")
         else:
             reason = frame.data[1]
-            self._fail(reason, "peer", None, f"aborted by the sender ({reason_name(reason)})")
+            _fail(
+                self.result, reason, "peer", None, f"aborted by the sender ({reason_name(reason)})"
+            )
 
     async def _grant(self, first: int, note: str) -> bool:
         """Send the CTS for the window starting at ``first`` (with the faults); False if ended."""
@@ -762,7 +771,7 @@ class _Receiver:
             self.held = True
             self._cts(0, first, "CTS hold (never renewed: fault injection)")
             if await self._pause(t.t4 + t.t3):
-                self._fail(None, None, None, "held without renewing; no abort seen")
+                _fail(self.result, None, None, None, "held without renewing; no abort seen")
             return False
         if f.hold > 0 and not self.held:
             self.held = True
@@ -782,7 +791,7 @@ class _Receiver:
             )
             # Having sent nothing, this side runs no T2: it waits for the sender's T3 abort.
             if await self._pause(t.t3 + t.tr):
-                self._fail(None, None, None, "CTS withheld; no abort seen")
+                _fail(self.result, None, None, None, "CTS withheld; no abort seen")
             return False
         self._cts(count, first, note)
         self.window_last = first + count - 1
