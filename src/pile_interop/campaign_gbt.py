@@ -179,7 +179,3 @@ def make_campaign(
             sut_class=sut_class,
         )
     return Campaign(profile, device, target, actuator=actuator, strict=strict)
-
-
-def reference_sut_class(profile: Profile) -> type[Peer27930]:
-    return _SIDES[profile.sut][1]

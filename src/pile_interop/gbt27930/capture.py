@@ -29,7 +29,7 @@ from pile_interop.gbt27930.ids import (
     CHARGER_ADDRESS,
     PGN_TP_CM,
     PGN_TP_DT,
-    parse_can_id,
+    Identified,
 )
 from pile_interop.gbt27930.layout import normalise_variant
 from pile_interop.gbt27930.transport import PACKET_DATA, Control, reason_name
@@ -51,7 +51,7 @@ _HOUR = 3600.0
 
 
 @dataclass(frozen=True)
-class LogFrame:
+class LogFrame(Identified):
     """One CAN frame from a recording."""
 
     index: int
@@ -62,22 +62,6 @@ class LogFrame:
     line: int
     info: str = ""
     """The recorder's own words for the frame (CSV type column, candump interface)."""
-
-    @property
-    def priority(self) -> int:
-        return parse_can_id(self.can_id).priority
-
-    @property
-    def pgn(self) -> int:
-        return parse_can_id(self.can_id).pgn
-
-    @property
-    def src(self) -> int:
-        return parse_can_id(self.can_id).src
-
-    @property
-    def dst(self) -> int:
-        return parse_can_id(self.can_id).dst
 
     @property
     def direction(self) -> str:

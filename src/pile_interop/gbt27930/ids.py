@@ -64,3 +64,25 @@ def parse_can_id(value: int) -> CanId:
     if pf < 240:
         return CanId(priority, dp_pf << 8, src, ps)
     return CanId(priority, (dp_pf << 8) | ps, src, GLOBAL_ADDRESS)
+
+
+class Identified:
+    """The parts of a frame's 29-bit id, for any record with a ``can_id`` attribute."""
+
+    can_id: int
+
+    @property
+    def priority(self) -> int:
+        return parse_can_id(self.can_id).priority
+
+    @property
+    def pgn(self) -> int:
+        return parse_can_id(self.can_id).pgn
+
+    @property
+    def src(self) -> int:
+        return parse_can_id(self.can_id).src
+
+    @property
+    def dst(self) -> int:
+        return parse_can_id(self.can_id).dst

@@ -40,6 +40,7 @@ from pile_interop.gbt27930.ids import (
     PGN_TP_CM,
     PGN_TP_DT,
     TP_PRIORITY,
+    Identified,
     can_id,
     parse_can_id,
 )
@@ -130,7 +131,7 @@ class Timers:
 
 
 @dataclass(frozen=True)
-class FrameRecord:
+class FrameRecord(Identified):
     """One frame as this node saw it; ``withheld`` frames were due but dropped by a fault."""
 
     t: float
@@ -141,18 +142,6 @@ class FrameRecord:
     can_id: int
     data: bytes
     note: str = ""
-
-    @property
-    def pgn(self) -> int:
-        return parse_can_id(self.can_id).pgn
-
-    @property
-    def src(self) -> int:
-        return parse_can_id(self.can_id).src
-
-    @property
-    def dst(self) -> int:
-        return parse_can_id(self.can_id).dst
 
     def __str__(self) -> str:
         return (
@@ -586,6 +575,9 @@ class _Sender:
         self.node.send_abort(self.dst, self.pgn, reason)
         _fail(self.result, reason, "local", timer, detail)
 
+    def _aborted_by_receiver(self, reason: int) -> None:
+        _fail(self.result, reason, "peer", None, f"aborted by the receiver ({reason_name(reason)})")
+
     async def run(self) -> None:
         node, t = self.node, self.node.timers
         size = len(self.payload)
@@ -614,14 +606,7 @@ class _Sender:
                 return
             control = frame.data[0]
             if control == Control.ABORT:
-                reason = frame.data[1]
-                _fail(
-                    self.result,
-                    reason,
-                    "peer",
-                    None,
-                    f"aborted by the receiver ({reason_name(reason)})",
-                )
+                self._aborted_by_receiver(frame.data[1])
                 return
             if self.silent:
                 continue
@@ -681,14 +666,7 @@ class _Sender:
             frame = self.queue.get_nowait()
             control = frame.data[0]
             if control == Control.ABORT:
-                reason = frame.data[1]
-                _fail(
-                    self.result,
-                    reason,
-                    "peer",
-                    None,
-                    f"aborted by the receiver ({reason_name(reason)})",
-                )
+                self._aborted_by_receiver(frame.data[1])
                 return False
             if control == Control.CTS:
                 self._abort(
