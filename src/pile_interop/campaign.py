@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,7 +36,8 @@ from pile_interop.core.config import (
 from pile_interop.core.errors import UsageError
 from pile_interop.core.verdicts import Verdict
 from pile_interop.ocpp.csms16 import Csms16Responder
-from pile_interop.ocpp.server import CsmsServer
+from pile_interop.ocpp.csms_security import CsmsSecurity, check_listen_files
+from pile_interop.ocpp.server import NEGOTIATE, CsmsServer
 from pile_interop.ocpp.session import Session
 from pile_interop.ocpp.versions import by_name
 from pile_interop.reporting.redact import Redactor
@@ -58,12 +60,14 @@ def reference_station(url: str, device: Device, time_scale: float, cls: Any = No
     """The embedded reference station for ``device`` (or a subclass ``cls`` of it)."""
     from pile_interop.reference.station16 import ReferenceStation16
 
-    return (cls or ReferenceStation16)(
+    station_cls = cls or ReferenceStation16
+    return station_cls(
         url,
         device.station_id,
         connectors=device.connectors,
         time_scale=time_scale,
         password=device.basic_auth_password,
+        ssl=station_cls.tls_context(device.tls) if url.startswith("wss://") else None,
         vendor=device.vendor or "pile-interop",
         model=device.model or "RefStation16",
         serial=device.serial or "REF-0001",
@@ -117,6 +121,13 @@ class CampaignBase:
     def sut_info(self) -> dict[str, Any]:
         raise NotImplementedError
 
+    def never_connected_reason(self) -> str:
+        """Why a case did not even try: no connection ever came up in an earlier case."""
+        return (
+            f"the station {self.device.station_id!r} never connected "
+            f"(waited {self._never_connected_after or 0:.3g} s in an earlier case)"
+        )
+
     async def __aenter__(self) -> CampaignBase:
         await self.start()
         return self
@@ -159,11 +170,7 @@ class CampaignBase:
         run = CaseRun(scenario, self.env())
         self.last_partial: dict[str, Any] | None = None
         if self._never_connected_after is not None and not self.session.connections:
-            result = run.result(
-                Verdict.ERROR,
-                f"the station {self.device.station_id!r} never connected "
-                f"(waited {self._never_connected_after:.3g} s in an earlier case)",
-            )
+            result = run.result(Verdict.ERROR, self.never_connected_reason())
             return self.redactor.redact(result)
         budget = case_budget(scenario, self.timing)
         try:
@@ -208,6 +215,7 @@ class Campaign(CampaignBase):
     session: Session = field(init=False)
     responder: Csms16Responder = field(init=False)
     server: CsmsServer = field(init=False)
+    security: CsmsSecurity = field(init=False)
     timing: Timing = field(init=False)
     redactor: Redactor = field(init=False)
     _never_connected_after: float | None = None
@@ -232,7 +240,6 @@ class Campaign(CampaignBase):
             tokens, heartbeat_interval=int(self.profile.params.get("heartbeat_interval", 60))
         )
         self.session = Session(version, self.responder, name=self.device.station_id)
-        self.role = StationUnderTest(self.responder)
         others = [s for s in ("ocpp1.6", "ocpp2.0.1", "ocpp2.1") if s != version.subprotocol]
         self.server = CsmsServer(
             self.target.host,
@@ -243,6 +250,12 @@ class Campaign(CampaignBase):
             password=self.device.basic_auth_password,
             on_refused=self.session.log.event,
         )
+        if self.target.against != "reference":
+            check_listen_files(self.device)
+        self.security = CsmsSecurity(
+            self.server, self.device, reference=self.target.against == "reference"
+        )
+        self.role = StationUnderTest(self.responder, self.security)
         timeouts = dict(self.profile.timeouts)
         if self.device.actuator.timeout is not None:  # the bench knows how long its hands take
             timeouts["manual"] = self.device.actuator.timeout
@@ -260,7 +273,8 @@ class Campaign(CampaignBase):
 
     async def _on_connect(self, connection: ServerConnection, station_id: str, sub: str) -> None:
         version = self.session.version
-        if sub != version.subprotocol:
+        forced = self.server.agree_subprotocol != NEGOTIATE  # a case's negative: serve anyway
+        if sub != version.subprotocol and not forced:
             self.session.log.event(
                 f"refused {station_id}: it negotiated {sub}, the profile tests OCPP {version.name}"
             )
@@ -268,14 +282,21 @@ class Campaign(CampaignBase):
             return
         peer = connection.remote_address
         where = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
-        await self.session.serve(connection, f"{station_id} ({sub}) from {where}")
+        transport = self.server.describe_transport(connection)
+        agreed = sub or "no subprotocol agreed"
+        await self.session.serve(connection, f"{station_id} ({agreed}) from {where}, {transport}")
 
     # -- lifecycle ----------------------------------------------------------------------
 
     async def start(self) -> None:
+        try:
+            self.security.prepare()
+        except ssl.SSLError as exc:  # files checked already: a key that does not fit, say
+            raise UsageError(f"--device {self.device.path}: security: {exc}") from None
         await self.server.start()
         if self.target.against == "reference":
-            self.sut = self.target.sut_factory(self.server.url, self.device, self.target.time_scale)
+            device = self.security.station_device()
+            self.sut = self.target.sut_factory(self.server.url, device, self.target.time_scale)
             await self.sut.start()
             self.actuator = self.actuator or ReferenceActuator(self.sut)
         elif self.actuator is None:
@@ -297,6 +318,7 @@ class Campaign(CampaignBase):
         with contextlib.suppress(Exception):
             await self.session.close(1001, "test run finished")
         await self.server.stop()
+        self.security.cleanup()
         if self.actuator is not None:
             await self.actuator.close()
 

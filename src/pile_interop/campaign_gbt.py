@@ -164,6 +164,7 @@ def make_campaign(
     actuator: Any = None,
     bus_spec: str | None = None,
     sut_class: type | None = None,
+    url: str | None = None,
 ) -> CampaignBase:
     """The campaign for ``profile``'s protocol and SUT role."""
     from pile_interop.campaign import Campaign
@@ -177,5 +178,11 @@ def make_campaign(
             actuator=actuator,
             bus_spec=bus_spec,
             sut_class=sut_class,
+        )
+    if profile.sut == "csms":
+        from pile_interop.campaign_csms import StationCampaign
+
+        return StationCampaign(
+            profile, device, target, strict=strict, actuator=actuator, url=url, sut_class=sut_class
         )
     return Campaign(profile, device, target, actuator=actuator, strict=strict)

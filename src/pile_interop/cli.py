@@ -73,12 +73,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p_run = sub.add_parser("run", parents=[common], help="run a profile and write a report")
     p_run.add_argument("--profile", required=True, help="e.g. ocpp16/core-cs")
-    where = p_run.add_mutually_exclusive_group(required=True)
+    where = p_run.add_mutually_exclusive_group()  # one of them, or a CSMS descriptor's url
     where.add_argument(
         "--against", choices=["reference"], help="start the embedded reference SUT in-process"
     )
     where.add_argument(
         "--listen", type=_host_port, metavar="HOST:PORT", help="wait for the station to connect"
+    )
+    where.add_argument(
+        "--connect",
+        metavar="URL",
+        help="OCPP CSMS under test: connect to it as a station (ws[s]://host:port/path; the "
+        "station identity is appended); default: the device descriptor's url",
     )
     where.add_argument(
         "--can",
@@ -119,8 +125,24 @@ def build_parser() -> argparse.ArgumentParser:
     p_check.add_argument("--out", help="report folder (default reports/<time>-log)")
 
     p_serve = sub.add_parser("serve-reference", help="run a reference SUT as a simulator")
-    p_serve.add_argument("kind", choices=["station", "charger", "bms"], help="which reference SUT")
+    p_serve.add_argument(
+        "kind", choices=["station", "csms", "charger", "bms"], help="which reference SUT"
+    )
     p_serve.add_argument("--csms-url", help="station: ws://host:port/path of the CSMS")
+    p_serve.add_argument(
+        "--listen",
+        type=_host_port,
+        metavar="HOST:PORT",
+        default=("127.0.0.1", 9000),
+        help="csms: where it accepts stations (default 127.0.0.1:9000)",
+    )
+    p_serve.add_argument(
+        "--id-tag",
+        action="append",
+        default=[],
+        metavar="TAG=STATUS",
+        help="csms: an id tag it knows (Accepted, Blocked, Expired); repeat",
+    )
     p_serve.add_argument("--can", help="charger / bms: the CAN bus spec (e.g. socketcan:can0)")
     p_serve.add_argument("--variant", choices=["2011", "2015", "2023a"], default="2015")
     p_serve.add_argument("--station-id", default="REF-CS-001")
@@ -191,6 +213,8 @@ def _device_for(args: argparse.Namespace, root: ContentRoot, profile: Profile) -
         return load_device(args.device)
     if args.listen:
         raise UsageError("--listen needs --device FILE (station identity, actuator, features)")
+    if args.connect:
+        raise UsageError("--connect needs --device FILE (station identity, tokens, actuator)")
     if args.can:
         raise UsageError("--can needs --device FILE (the SUT's role, variant, actuator)")
     if not profile.reference_device:
@@ -221,6 +245,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         selected = [c for c in selected if c in args.case]
     everything = [library.get(c) for c in profile.cases]
     scenarios = [s for s in everything if s.id in selected]
+    targeted = args.against or args.listen or args.connect or args.can
+    if not targeted and not (profile.sut == "csms" and args.device):
+        raise UsageError("one of the arguments --against --listen --connect --can is required")
     device = _device_for(args, root, profile)
     if args.against:
         target = Target(
@@ -228,6 +255,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             time_scale=args.time_scale or profile.reference_time_scale,
             floor=profile.reference_floor_s,
         )
+    elif args.connect or (profile.sut == "csms" and not args.listen):
+        if profile.sut != "csms":
+            raise UsageError(f"--connect: profile {profile.id} tests a {profile.sut}, not a CSMS")
+        target = Target("connect", time_scale=args.time_scale or 1.0, floor=0.0)
     elif args.can or (profile.gbt27930 and not args.listen):
         target = Target("can", time_scale=args.time_scale or 1.0, floor=0.0)
     else:
@@ -238,7 +269,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         scale = args.time_scale or 1.0
         floor = profile.reference_floor_s if scale != 1.0 else 0.0
         target = Target("listen", host=host, port=port, time_scale=scale, floor=floor)
-    campaign = make_campaign(profile, device, target, strict=args.strict, bus_spec=args.can)
+    if profile.sut == "csms" and args.listen:
+        raise UsageError(f"profile {profile.id} tests a CSMS: use --connect URL, not --listen")
+    campaign = make_campaign(
+        profile, device, target, strict=args.strict, bus_spec=args.can, url=args.connect
+    )
     campaign.check(scenarios)
     out = Path(args.out) if args.out else _default_out(profile)
     progress = Progress(redactor=campaign.redactor)
@@ -404,15 +439,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     if args.kind in ("charger", "bms"):
         return _serve_gbt(args)
+    if args.kind == "csms":
+        return _serve_csms(args)
     if not args.csms_url:
         raise UsageError("serve-reference station needs --csms-url")
 
-    password = None
-    if args.password_file:
-        try:
-            password = Path(args.password_file).read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise UsageError(f"--password-file {args.password_file}: {exc.strerror}") from None
+    password = _password(args)
     if not args.csms_url.startswith(("ws://", "wss://")):
         raise UsageError(f"--csms-url {args.csms_url}: expected ws:// or wss://")
     try:
@@ -423,6 +455,39 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 connectors=args.connectors,
                 time_scale=args.time_scale,
                 password=password,
+                control=args.control,
+            )
+        )
+    except KeyboardInterrupt:
+        return EXIT_OK
+    return EXIT_OK
+
+
+def _password(args: argparse.Namespace) -> str | None:
+    if not args.password_file:
+        return None
+    try:
+        return Path(args.password_file).read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise UsageError(f"--password-file {args.password_file}: {exc.strerror}") from None
+
+
+def _serve_csms(args: argparse.Namespace) -> int:
+    from pile_interop.reference.serve import serve_csms
+
+    id_tags: dict[str, str] = {}
+    for item in args.id_tag:
+        tag, _, status = item.partition("=")
+        if not tag or status not in ("Accepted", "Blocked", "Expired"):
+            raise UsageError(f"--id-tag {item}: expected TAG=Accepted|Blocked|Expired")
+        id_tags[tag] = status
+    try:
+        asyncio.run(
+            serve_csms(
+                args.listen,
+                id_tags=id_tags,
+                station_id=args.station_id,
+                password=_password(args),
                 control=args.control,
             )
         )

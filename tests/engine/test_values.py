@@ -113,3 +113,12 @@ def test_every_sub_mapping_matches(mapping, data):
     )
     subset = {k: mapping[k] for k in keys}
     assert mismatches(subset, mapping) == []
+
+
+
+def test_or_matches_when_some_pattern_does_and_can_allow_absence():
+    either = {"key": {"$or": [{"$exists": False}, {"$len": 0}]}}
+    assert mismatches(either, {}) == []
+    assert mismatches(either, {"key": []}) == []
+    (problem,) = mismatches(either, {"key": ["HeartbeatInterval"]})
+    assert problem.startswith("key: matches none of")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import sys
 import time
 from dataclasses import dataclass, field
@@ -17,7 +18,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import tests.mutants.gbt27930  # noqa: F401 - registers the GB/T 27930 mutants
+import tests.mutants.csms16
+import tests.mutants.gbt27930
+import tests.mutants.security16  # noqa: F401 - registers the security-profile mutants
 from pile_interop.campaign import Report, Target, load_reference_run, reference_station
 from pile_interop.campaign_gbt import make_campaign
 from pile_interop.core.config import Profile, find_root
@@ -35,7 +38,8 @@ class Outcome:
 
     @property
     def not_passing(self) -> set[str]:
-        return {cid for cid, r in self.results.items() if r["verdict"] != "pass"}
+        """Cases that did not pass; ``na`` is the device descriptor's doing, never a defect's."""
+        return {cid for cid, r in self.results.items() if r["verdict"] not in ("pass", "na")}
 
     @property
     def intended(self) -> dict[str, Any] | None:
@@ -74,10 +78,13 @@ async def run_sut(
     profile_id: str = PROFILE,
     out: Path | None = None,
     strict: bool = False,
+    features: dict[str, bool] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """The case results of one (mutant or reference) station over the profile; with ``out``
-    also the report folder, as the CLI writes it."""
+    also the report folder, as the CLI writes it. ``features`` override the device's."""
     profile, everything, device = load(profile_id)
+    if features:
+        device = dataclasses.replace(device, features={**device.features, **features})
     scenarios = [s for s in everything if cases is None or s.id in cases]
     target = Target(
         "reference",
@@ -87,7 +94,11 @@ async def run_sut(
     )
     results: dict[str, dict[str, Any]] = {}
     campaign = make_campaign(
-        profile, device, target, strict=strict, sut_class=cls if profile.gbt27930 else None
+        profile,
+        device,
+        target,
+        strict=strict,
+        sut_class=cls if profile.gbt27930 or profile.sut == "csms" else None,
     )
     async with campaign:
         report = Report(out, campaign, everything) if out is not None else None
@@ -120,7 +131,9 @@ async def _run(mutants: list[Mutant], concurrency: int, *, full_gbt: bool) -> li
             async with gate:
                 t0 = time.monotonic()
                 cases = None if full else sorted(mutant.breaks)
-                results = await run_sut(mutant.cls, cases, profile_id=mutant.profile)
+                results = await run_sut(
+                    mutant.cls, cases, profile_id=mutant.profile, features=mutant.features
+                )
                 return Outcome(mutant, results, time.monotonic() - t0)
 
         return list(await asyncio.gather(*(one(m) for m in chosen)))

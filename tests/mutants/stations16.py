@@ -7,17 +7,22 @@ is a single defect, not a broken station).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from ocpp.v16 import call, call_result
 from ocpp.v16.enums import (
     AuthorizationStatus,
+    AvailabilityStatus,
+    AvailabilityType,
     ConfigurationStatus,
     DataTransferStatus,
+    Reason,
     RegistrationStatus,
     RemoteStartStopStatus,
     ResetStatus,
+    ResetType,
     UnlockStatus,
 )
 
@@ -33,17 +38,32 @@ class Mutant:
     requirement: str  # what that case's reason must name
     breaks: frozenset[str]  # every case that may not pass (includes ``catches``)
     profile: str = "ocpp16/core-cs"  # the profile whose run must catch it
+    #: device-descriptor features of its run, over the reference device's (e.g. fixed_cable)
+    features: dict[str, bool] = field(default_factory=dict)
 
 
 CATALOGUE: list[Mutant] = []
 
 
-def mutant(catches: str, requirement: str, *also: str, profile: str = "ocpp16/core-cs"):  # type: ignore[no-untyped-def]
+def mutant(  # type: ignore[no-untyped-def]
+    catches: str,
+    requirement: str,
+    *also: str,
+    profile: str = "ocpp16/core-cs",
+    features: dict[str, bool] | None = None,
+):
     def register(cls: type) -> type:
         doc = (cls.__doc__ or cls.__name__).strip().splitlines()[0]
         CATALOGUE.append(
             Mutant(
-                cls.__name__, doc, cls, catches, requirement, frozenset({catches, *also}), profile
+                cls.__name__,
+                doc,
+                cls,
+                catches,
+                requirement,
+                frozenset({catches, *also}),
+                profile,
+                dict(features or {}),
             )
         )
         return cls
@@ -337,3 +357,251 @@ class DataTransferBreaksSchema(ReferenceStation16):
         payload = call.DataTransfer(vendor_id=vendor_id, message_id=message_id, data={"v": data})  # type: ignore[arg-type]
         result = await self.request("DataTransfer", lambda: payload)
         return None if result is None else {"status": str(result.status)}
+
+
+# -- issue 3: the rest of the Core profile -------------------------------------------------------
+
+
+@mutant("TC_005_1_CS", "OCPP1.6 §9.1.23", "TC_020_3_CS")
+class KeepsTransactionOnEVSideDisconnect(ReferenceStation16):
+    """Keeps the transaction running when the EV side is unplugged, whatever
+    StopTransactionOnEVSideDisconnect says."""
+
+    def stop_on_ev_side_disconnect(self) -> bool:
+        return False
+
+
+@mutant("TC_005_3_CS", "OCPP1.6 §9.1.23")
+class AlwaysStopsOnEVSideDisconnect(ReferenceStation16):
+    """Stops the transaction when the EV side is unplugged, although
+    StopTransactionOnEVSideDisconnect is false."""
+
+    def stop_on_ev_side_disconnect(self) -> bool:
+        return True
+
+
+@mutant("TC_007_CS", "OCPP1.6 §9.1.13")
+class IgnoresLocalPreAuthorize(ReferenceStation16):
+    """Asks the Central System (Authorize.req) for a cached id although LocalPreAuthorize is
+    true."""
+
+    async def authorize_id_tag(self, id_tag: str) -> Any:
+        saved = self.config.get("LocalPreAuthorize")
+        self.config.set("LocalPreAuthorize", "false")
+        try:
+            return await super().authorize_id_tag(id_tag)
+        finally:
+            self.config.set("LocalPreAuthorize", saved)
+
+
+@mutant("TC_015_CS", "OCPP1.6 §5.14")
+class HardResetLosesTransaction(ReferenceStation16):
+    """Forgets a running transaction on a Hard reset: no StopTransaction, ever."""
+
+    async def perform_reset(self, type: str) -> None:
+        if type == ResetType.hard:
+            for conn in self._outlets():
+                if conn.transaction is not None and conn.sampler is not None:
+                    conn.sampler.cancel()
+                conn.transaction = None
+                conn.meter.set_flowing(False)
+        await super().perform_reset(type)
+
+
+@mutant("TC_016_CS", "OCPP1.6 §5.14")
+class SoftResetStopsAfterReboot(ReferenceStation16):
+    """Resets at once on a Soft reset too, sending the StopTransaction only after the reboot."""
+
+    async def perform_reset(self, type: str) -> None:
+        await super().perform_reset(ResetType.hard if type == ResetType.soft else type)
+
+    def stop_transaction(self, conn: Any, reason: str, *, id_tag: str | None = None) -> None:
+        if reason == Reason.hard_reset and self._soft:
+            reason = Reason.soft_reset
+        super().stop_transaction(conn, reason, id_tag=id_tag)
+
+    _soft = False
+
+    async def handle_reset(self, type: str) -> call_result.Reset:
+        self._soft = type == ResetType.soft
+        return await super().handle_reset(type)
+
+
+@mutant("TC_017_2_CS", "OCPP1.6 §5.18", features={"fixed_cable": True})
+class FixedCableUnlocks(ReferenceStation16):
+    """A station with a fixed cable answers UnlockConnector with Unlocked (it has no lock)."""
+
+    def unlock_status(self, connector_id: int) -> str:
+        if connector_id in self.connectors and connector_id > 0:
+            return UnlockStatus.unlocked
+        return super().unlock_status(connector_id)
+
+
+@mutant("TC_018_1_CS", "OCPP1.6 §5.18")
+class UnlockKeepsTransaction(ReferenceStation16):
+    """Answers UnlockConnector Unlocked during a transaction but does not finish it."""
+
+    def unlock(self, conn: Any, success: bool) -> None:
+        if conn.transaction is None:
+            super().unlock(conn, success)
+
+
+@mutant("TC_024_CS", "OCPP1.6 §4.9")
+class IgnoresLockFailure(ReferenceStation16):
+    """Starts the transaction although the connector could not be locked."""
+
+    def begin_transaction(self, conn: Any, id_tag: str, info: Any) -> None:
+        failing, conn.lock_failing = conn.lock_failing, False
+        try:
+            super().begin_transaction(conn, id_tag, info)
+        finally:
+            conn.lock_failing = failing
+
+
+@mutant("TC_026_CS", "OCPP1.6 §5.11")
+class AcceptsRemoteStartOnBusyConnector(ReferenceStation16):
+    """Answers Accepted to a RemoteStartTransaction for a connector that has a transaction."""
+
+    def remote_start_status(self, id_tag: str, connector_id: int | None) -> str:
+        conn = self.connectors.get(connector_id or 0)
+        if conn is not None and conn.transaction is not None:
+            return RemoteStartStopStatus.accepted
+        return super().remote_start_status(id_tag, connector_id)
+
+
+@mutant("TC_028_CS", "OCPP1.6 §5.12")
+class AcceptsUnknownRemoteStop(ReferenceStation16):
+    """Answers Accepted to a RemoteStopTransaction for a transactionId it does not know."""
+
+    def remote_stop_status(self, transaction_id: int) -> str:
+        return RemoteStartStopStatus.accepted
+
+
+@mutant("TC_030_CS", "OCPP1.6 §5.18")
+class UnlockNeverFails(ReferenceStation16):
+    """Answers Unlocked although the connector's lock failed to open."""
+
+    def unlock_status(self, connector_id: int) -> str:
+        status = super().unlock_status(connector_id)
+        return UnlockStatus.unlocked if status == UnlockStatus.unlock_failed else status
+
+
+@mutant("TC_031_CS", "OCPP1.6 §5.18")
+class UnlockFailedForUnknownConnector(ReferenceStation16):
+    """Answers UnlockFailed (not NotSupported) for a connectorId it does not have."""
+
+    async def handle_unlock_connector(self, connector_id: int) -> call_result.UnlockConnector:
+        if connector_id not in self.connectors:
+            return call_result.UnlockConnector(status=UnlockStatus.unlock_failed)
+        return await super().handle_unlock_connector(connector_id)
+
+
+@mutant("TC_032_1_CS", "OCPP1.6 §4.10")
+class PowerLossReportedAsReboot(ReferenceStation16):
+    """After a power failure it stops the transaction with reason Reboot, not PowerLoss."""
+
+    async def power_cycle(self) -> None:
+        self.outbox.open.clear()
+        self.reboot()  # on_reboot stops what still runs with reason Reboot
+
+
+@mutant("TC_037_1_CS", "OCPP1.6 §3.7", "TC_037_3_CS", "TC_039_CS")
+class DropsStartTransactionOffline(ReferenceStation16):
+    """Does not queue a StartTransaction.req while offline: it is lost."""
+
+    def send_transactional(self, action: str, build: Any, **kwargs: Any) -> Any:
+        if action == "StartTransaction" and not self.outbox.open.is_set():
+            return self.send(action, build)
+        return super().send_transactional(action, build, **kwargs)
+
+
+@mutant("TC_037_3_CS", "OCPP1.6 §9.1.24")
+class KeepsChargingOnInvalidStartConf(ReferenceStation16):
+    """Ignores a non-Accepted idTagInfo in StartTransaction.conf: the transaction goes on."""
+
+    async def on_start_transaction_conf(self, tx: Any, result: Any) -> None:
+        result = call_result.StartTransaction(
+            transaction_id=result.transaction_id, id_tag_info={"status": "Accepted"}
+        )
+        await super().on_start_transaction_conf(tx, result)
+
+
+@mutant("TC_039_CS", "OCPP1.6 §4.10")
+class OfflineStopWithoutTransactionId(ReferenceStation16):
+    """Builds the StopTransaction of a transaction stopped offline with transactionId 0 (the
+    id it knew when the transaction stopped), not the one StartTransaction.conf brought."""
+
+    _known_at_stop: dict[int, int | None]
+
+    def stop_transaction(self, conn: Any, reason: str, *, id_tag: str | None = None) -> None:
+        tx = conn.transaction
+        if tx is not None:
+            self.__dict__.setdefault("_known_at_stop", {})[tx.ref] = tx.transaction_id
+        super().stop_transaction(conn, reason, id_tag=id_tag)
+
+    def stop_transaction_payload(self, tx: Any, reason: str) -> call.StopTransaction:
+        payload = super().stop_transaction_payload(tx, reason)
+        if self.__dict__.get("_known_at_stop", {}).get(tx.ref, 0) is None:
+            payload.transaction_id = 0
+        return payload
+
+
+@mutant("TC_020_1_CS", "OCPP1.6 §5.2", "TC_013_CS", "TC_014_CS", "TC_020_2_CS", "TC_020_3_CS")
+class IgnoresInoperative(ReferenceStation16):
+    """Answers ChangeAvailability Inoperative as asked but stays available."""
+
+    def apply_availability(self, connector_id: int, type: str) -> None:
+        if type == AvailabilityType.operative:
+            super().apply_availability(connector_id, type)
+
+
+@mutant("TC_020_2_CS", "OCPP1.6 §5.2", "TC_013_CS", "TC_014_CS")
+class SilentWhenOperative(ReferenceStation16):
+    """Becomes Operative on ChangeAvailability without reporting the new status."""
+
+    def apply_availability(self, connector_id: int, type: str) -> None:
+        if type != AvailabilityType.operative:
+            super().apply_availability(connector_id, type)
+            return
+        for conn in self._availability_targets(connector_id):
+            conn.operative, conn.scheduled_operative = True, None
+        for conn in self.connectors.values():
+            conn.status, conn.error_code = self.derive_status(conn)  # changed, not reported
+
+
+@mutant("TC_020_3_CS", "OCPP1.6 §5.2")
+class InoperativeInterruptsTransaction(ReferenceStation16):
+    """Answers Accepted to Inoperative during a transaction and stops it at once."""
+
+    def change_availability_status(self, connector_id: int, type: str) -> str:
+        status = super().change_availability_status(connector_id, type)
+        return AvailabilityStatus.accepted if status == AvailabilityStatus.scheduled else status
+
+    def apply_availability(self, connector_id: int, type: str) -> None:
+        if type == AvailabilityType.inoperative:
+            for conn in self._availability_targets(connector_id):
+                if conn.id and conn.transaction is not None:
+                    self.stop_transaction(conn, Reason.other)
+        super().apply_availability(connector_id, type)
+
+
+@mutant("TC_070_CS", "OCPP1.6 §9.1.19")
+class SampleIntervalDoubled(ReferenceStation16):
+    """Samples meter values every two MeterValueSampleInterval."""
+
+    async def _sample_loop(self, conn: Any, tx: Any) -> None:
+        interval = self.config.get("MeterValueSampleInterval")
+        self.config.set("MeterValueSampleInterval", str(2 * int(interval)))
+        try:
+            await super()._sample_loop(conn, tx)
+        finally:
+            if self.config.get("MeterValueSampleInterval") == str(2 * int(interval)):
+                self.config.set("MeterValueSampleInterval", interval)
+
+
+@mutant("TC_071_CS", "OCPP1.6 §9.1.5")
+class AlignedReadingsLate(ReferenceStation16):
+    """Stamps its clock-aligned readings 3 s after the boundary (when it got round to them)."""
+
+    def _send_aligned(self, boundary: datetime) -> None:
+        super()._send_aligned(boundary + timedelta(seconds=3))

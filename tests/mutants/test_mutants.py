@@ -19,7 +19,16 @@ def outcomes() -> dict[str, Outcome]:
     return {o.mutant.name: o for o in done}
 
 
-@pytest.mark.parametrize("profile_id", ["ocpp16/core-cs", "gbt27930/charger", "gbt27930/bms"])
+@pytest.mark.parametrize(
+    "profile_id",
+    [
+        "ocpp16/core-cs",
+        "ocpp16/core-csms",
+        "ocpp16/security-cs",
+        "gbt27930/charger",
+        "gbt27930/bms",
+    ],
+)
 def test_every_case_of_the_profile_has_a_mutant_it_fails(profile_id):
     from tests.mutants.catalogue import load
 
@@ -32,8 +41,10 @@ def test_every_case_of_the_profile_has_a_mutant_it_fails(profile_id):
 def test_the_catalogue_has_the_mutants_the_issues_ask_for():
     count = {p: sum(m.profile == p for m in CATALOGUE) for p in {m.profile for m in CATALOGUE}}
     assert count["ocpp16/core-cs"] >= 15
+    assert count["ocpp16/core-csms"] >= 8
     assert count["gbt27930/charger"] >= 8
     assert count["gbt27930/bms"] >= 6
+    assert count["ocpp16/security-cs"] >= 4
 
 
 @pytest.mark.parametrize("name", [m.name for m in CATALOGUE])

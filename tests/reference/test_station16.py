@@ -517,6 +517,8 @@ def test_unplug_during_a_transaction_stops_it_with_ev_disconnected() -> None:
             await station.unplug(1)
             await csms.expect("StopTransaction", transactionId=tx_id, reason="EVDisconnected")
             await csms.expect("StatusNotification", connectorId=1, status="Finishing")
+            # UnlockConnectorOnEVSideDisconnect: the lock opens, the driver takes the cable
+            await station.unplug(1)
             await csms.expect("StatusNotification", connectorId=1, status="Available")
 
     run(scenario)

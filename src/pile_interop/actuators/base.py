@@ -25,6 +25,22 @@ DESCRIPTIONS = {
     "request_stop": "Stop charging at the SUT (stop button)",
     "pause": "Make the vehicle pause charging (BSM charge permit off)",
     "resume": "Make the vehicle resume charging (BSM charge permit on)",
+    # operator actions in a CSMS under test (the suite plays its charging station)
+    "remote_start": "In the CSMS, start a transaction remotely for id tag {id_tag!r} "
+    "(RemoteStartTransaction, connector {connector})",
+    "remote_stop": "In the CSMS, stop the running transaction remotely (RemoteStopTransaction)",
+    "reset": "In the CSMS, reset the station ({kind} reset)",
+    "unlock": "In the CSMS, unlock connector {connector} (UnlockConnector)",
+    "get_configuration": "In the CSMS, read the station's configuration (GetConfiguration, "
+    "keys {keys})",
+    "change_configuration": "In the CSMS, set configuration key {key!r} to {value!r} "
+    "(ChangeConfiguration)",
+    "change_availability": "In the CSMS, make connector {connector} {availability} "
+    "(ChangeAvailability)",
+    "clear_cache": "In the CSMS, clear the station's authorization cache (ClearCache)",
+    "data_transfer": "In the CSMS, send a DataTransfer to the station (vendorId {vendor_id!r})",
+    "set_registration": "In the CSMS, make it answer the station's next BootNotification with "
+    "{status}",
 }
 
 
@@ -35,7 +51,8 @@ class ActuatorError(Exception):
 def describe(action: str, args: dict[str, Any]) -> str:
     template = DESCRIPTIONS.get(action, action.replace("_", " "))
     try:
-        return template.format(**{"connector": 1, "error_code": "OtherError", **args})
+        defaults = {"connector": 1, "error_code": "OtherError", "keys": "all", "kind": "Hard"}
+        return template.format(**{**defaults, **args})
     except (KeyError, IndexError):
         return f"{action} {args}"
 

@@ -44,7 +44,8 @@ class ReferenceActuator:
         self.sut = sut
 
     def _method(self, action: str) -> Any:
-        for name in (_METHODS.get(action), *_FALLBACK.get(action, ())):
+        # a control-surface method named as the action (the reference CSMS: remote_start …)
+        for name in (_METHODS.get(action), *_FALLBACK.get(action, ()), action):
             method = getattr(self.sut, name, None) if name else None
             if method is not None:
                 return method

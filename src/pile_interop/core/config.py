@@ -34,6 +34,33 @@ class ActuatorSpec:
     timeout: float | None = None
 
 
+#: Security-profile features a case may ``need``; when the descriptor does not declare them
+#: they follow from ``security.profile`` (OCPP 1.6 Security Whitepaper §2).
+_SECURITY_FEATURES = {
+    "basic_auth": lambda d: d.security_profile in (1, 2) or bool(d.basic_auth_password),
+    "tls": lambda d: d.security_profile >= 2,
+    "client_certificate": lambda d: d.security_profile == 3,
+}
+
+
+@dataclass(frozen=True)
+class TlsFiles:
+    """PEM files of the device descriptor's ``security`` section (absolute paths or None).
+
+    The suite as CSMS serves ``server_cert`` / ``server_key`` (signed by ``ca_cert``, the CA
+    the station trusts and its client certificates chain to), ``expired_server_cert`` /
+    ``expired_server_key`` for the expired-certificate negative; the suite as a station
+    presents ``client_cert`` / ``client_key`` and trusts ``ca_cert``."""
+
+    ca_cert: str | None = None
+    server_cert: str | None = None
+    server_key: str | None = None
+    expired_server_cert: str | None = None
+    expired_server_key: str | None = None
+    client_cert: str | None = None
+    client_key: str | None = None
+
+
 @dataclass(frozen=True)
 class Device:
     """A device descriptor: who the SUT is and what it declares it supports."""
@@ -47,10 +74,12 @@ class Device:
     serial: str = ""
     firmware: str = ""
     station_id: str = "PILE-INTEROP-SUT"
+    url: str | None = None  # a CSMS SUT: the endpoint the suite connects to as a station
     connectors: int = 1
     actuator: ActuatorSpec = field(default_factory=ActuatorSpec)
     security_profile: int = 0
     basic_auth_password: str | None = None
+    tls: TlsFiles = field(default_factory=TlsFiles)
     features: dict[str, bool] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
     secrets: tuple[str, ...] = ()
@@ -58,7 +87,10 @@ class Device:
     can: str = ""  # GB/T 27930 SUTs: the python-can bus spec
 
     def supports(self, feature: str) -> bool | None:
-        """True/False when declared, None when the descriptor is silent."""
+        """True/False when declared, None when the descriptor is silent (the security
+        features ``basic_auth``, ``tls``, ``client_certificate`` follow from the profile)."""
+        if feature not in self.features and feature in _SECURITY_FEATURES:
+            return bool(_SECURITY_FEATURES[feature](self))
         return self.features.get(feature)
 
     def secret_values(self) -> list[str]:
@@ -84,6 +116,7 @@ class Device:
             "role": self.role,
             "ocpp": self.ocpp,
             "station_id": self.station_id,
+            **({"url": self.url} if self.url else {}),
             "connectors": self.connectors,
             "actuator": self.actuator.type,
             "security_profile": self.security_profile,
@@ -100,8 +133,15 @@ def load_device(path: str | Path) -> Device:
     act = d.get("actuator", {"type": "prompt"})
     sec = d.get("security", {})
     profile = sec.get("profile", 1 if sec.get("basic_auth_password") else 0)
-    if profile == 1 and not sec.get("basic_auth_password"):
-        raise doc.error("security profile 1 needs security.basic_auth_password", "security")
+    if profile in (1, 2) and not sec.get("basic_auth_password"):
+        raise doc.error(
+            f"security profile {profile} needs security.basic_auth_password", "security"
+        )
+    here = Path(path).resolve().parent
+
+    def file(key: str) -> str | None:  # relative to the descriptor
+        return str(here / sec[key]) if sec.get(key) else None
+
     return Device(
         path=str(path),
         role=d["role"],
@@ -112,6 +152,7 @@ def load_device(path: str | Path) -> Device:
         serial=d.get("serial", ""),
         firmware=d.get("firmware", ""),
         station_id=d.get("station_id", "PILE-INTEROP-SUT"),
+        url=d.get("url"),
         connectors=d.get("connectors", 1),
         actuator=ActuatorSpec(
             type=act["type"],
@@ -121,6 +162,7 @@ def load_device(path: str | Path) -> Device:
         ),
         security_profile=profile,
         basic_auth_password=sec.get("basic_auth_password"),
+        tls=TlsFiles(**{f: file(f) for f in TlsFiles.__dataclass_fields__}),
         features=dict(d.get("features", {})),
         tokens=dict(d.get("tokens", {})),
         secrets=tuple(d.get("secrets", [])),

@@ -12,10 +12,14 @@ import logging
 from functools import cache
 from typing import Any
 
-from jsonschema import Draft4Validator
+from jsonschema import Draft4Validator, FormatChecker
 from ocpp.messages import MessageType, get_validator
 
 log = logging.getLogger(__name__)
+
+#: Formats the OCPP schemas use that a SUT must honour (RFC 3339 time stamps). jsonschema
+#: ignores ``format`` unless told; ``uri`` is left out (vendors use relative locations).
+_FORMATS = FormatChecker(formats=["date-time"])
 
 #: 1.6 schemas whose ``multipleOf: 0.1`` needs decimals to judge floats (as the package does).
 _DECIMAL_16 = {
@@ -31,9 +35,10 @@ def _validator(message_type: int, action: str, version: str) -> Draft4Validator 
         decimal.Decimal if version == "1.6" and (message_type, action) in _DECIMAL_16 else float
     )
     try:
-        return get_validator(message_type, action, version, parse_float=parse_float)
+        plain = get_validator(message_type, action, version, parse_float=parse_float)
     except (OSError, ValueError, json.JSONDecodeError):
         return None
+    return Draft4Validator(plain.schema, format_checker=_FORMATS)
 
 
 def violations(message_type: int, action: str, payload: Any, version: str) -> list[str]:

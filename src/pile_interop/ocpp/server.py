@@ -5,6 +5,14 @@
   ``ocpp2.1``); a client that offers none of them is refused during the handshake (HTTP 400);
 * optional HTTP Basic authentication (security profile 1): the user name must be the station
   identity and the password the one from the device descriptor (HTTP 401 otherwise);
+* optional TLS (security profiles 2 and 3, ``ssl``): a failed TLS handshake (the alert the
+  station sent, or why the suite refused it) is reported like any refusal; with
+  ``client_cn_required`` (profile 3) the client certificate's subject commonName must be the
+  station identity of the URL (HTTP 403 otherwise);
+* ``agree_subprotocol`` makes the server answer a subprotocol of its choosing (or none), for the
+  "wrong subprotocol" negatives;
+* :meth:`restart` applies changed settings (a new ``ssl`` context…) on the same port, closing
+  the open connections;
 * every refused attempt is reported to ``on_refused`` so the case that waited for the
   connection can say why it never came.
 """
@@ -29,6 +37,7 @@ from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
 from pile_interop.core.errors import UsageError
+from pile_interop.security.pki import observe_handshakes, peer_common_name
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +46,8 @@ HANDSHAKE_TIMEOUT_S = 10.0
 
 OnConnect = Callable[[ServerConnection, str, str], Awaitable[None]]
 OnRefused = Callable[[str], object]
+#: ``agree_subprotocol`` value: pick the best subprotocol both sides speak (the normal case).
+NEGOTIATE = "negotiate"
 
 
 def station_id_from_path(path: str) -> str | None:
@@ -66,6 +77,8 @@ class CsmsServer:
         station_ids: Sequence[str] | None = None,
         password: str | None = None,
         ssl: ssl_module.SSLContext | None = None,
+        client_cn_required: bool = False,
+        agree_subprotocol: str | None = NEGOTIATE,
         on_refused: OnRefused | None = None,
         max_size: int = 1 << 20,
     ) -> None:
@@ -76,6 +89,8 @@ class CsmsServer:
         self.station_ids = set(station_ids) if station_ids else None
         self.password = password
         self.ssl = ssl
+        self.client_cn_required = client_cn_required
+        self.agree_subprotocol = agree_subprotocol
         self.on_refused = on_refused or (lambda _reason: None)
         self.max_size = max_size
         self._server: Server | None = None
@@ -92,6 +107,8 @@ class CsmsServer:
         return f"{scheme}://{host}:{self.bound_port}/ocpp"
 
     async def start(self) -> None:
+        if self.ssl is not None:
+            observe_handshakes(self.ssl, self._tls_failed)
         try:
             self._server = await serve(
                 self._handle,
@@ -118,6 +135,14 @@ class CsmsServer:
                 await asyncio.wait_for(self._server.wait_closed(), HANDSHAKE_TIMEOUT_S)
             self._server = None
 
+    async def restart(self) -> None:
+        """Apply changed settings: close the listener and every open connection, listen again
+        on the same port."""
+        if self._server is not None:
+            self.port = self.bound_port
+        await self.stop()
+        await self.start()
+
     async def __aenter__(self) -> CsmsServer:
         await self.start()
         return self
@@ -129,9 +154,15 @@ class CsmsServer:
 
     def _refuse(self, connection: ServerConnection, status: HTTPStatus, why: str) -> Response:
         peer = _peer(connection)
-        self.on_refused(f"refused a connection from {peer}: {why}")
+        self.on_refused(f"refused a connection from {peer} with HTTP {status.value}: {why}")
         log.info("refused %s: %s", peer, why)
         return connection.respond(status, why + "\n")
+
+    def _tls_failed(self, why: str) -> None:
+        if "alert" in why:
+            why = f"{why} (the station's alert: it refused the suite's TLS offer)"
+        self.on_refused(f"refused a connection: TLS handshake failed: {why}")
+        log.info("TLS handshake failed: %s", why)
 
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
         station_id = station_id_from_path(request.path)
@@ -141,6 +172,15 @@ class CsmsServer:
             return self._refuse(
                 connection, HTTPStatus.NOT_FOUND, f"unknown station identity {station_id!r}"
             )
+        if self.ssl is not None and self.client_cn_required:
+            common_name = peer_common_name(connection.transport.get_extra_info("ssl_object"))
+            if common_name != station_id:
+                return self._refuse(
+                    connection,
+                    HTTPStatus.FORBIDDEN,
+                    f"client certificate CN {common_name!r} is not the station identity "
+                    f"{station_id!r}",
+                )
         if self.password is not None:
             header = request.headers.get("Authorization")
             if header is None:
@@ -171,10 +211,32 @@ class CsmsServer:
     def _select_subprotocol(
         self, _connection: ServerConnection, offered: Sequence[Subprotocol]
     ) -> Subprotocol | None:
+        if self.agree_subprotocol != NEGOTIATE:
+            agreed = self.agree_subprotocol
+            return Subprotocol(agreed) if agreed else None
         for mine in self.subprotocols:  # our preference order: the profile's version first
             if mine in offered:
                 return mine
         return None  # unreachable: _process_request refused such clients
+
+    def describe_transport(self, connection: ServerConnection) -> str:
+        """How a connection came in: TLS version, client certificate, Basic auth user."""
+        ssl_object = connection.transport.get_extra_info("ssl_object")
+        if ssl_object is None:
+            parts = ["no TLS"]
+        else:
+            parts = [f"TLS {ssl_object.version()}"]
+            common_name = peer_common_name(ssl_object)
+            parts.append(
+                f"client certificate CN={common_name}" if common_name else "no client certificate"
+            )
+        header = connection.request.headers.get("Authorization") if connection.request else None
+        user = None
+        if header is not None:
+            with contextlib.suppress(InvalidHeader):
+                user, _password = parse_authorization_basic(header)
+        parts.append(f"HTTP Basic auth as {user}" if user else "no HTTP Basic auth")
+        return ", ".join(parts)
 
     async def _handle(self, connection: ServerConnection) -> None:
         station_id = station_id_from_path(connection.request.path if connection.request else "")

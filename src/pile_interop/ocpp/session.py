@@ -164,7 +164,7 @@ class Session:
         try:
             async for raw in connection:
                 await self._receive(raw)
-        except ConnectionClosed:
+        except (ConnectionClosed, Disconnected):  # closed under us, e.g. while answering
             pass
         finally:
             self._lost(connection)

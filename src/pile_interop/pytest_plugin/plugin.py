@@ -50,7 +50,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--pile-against",
         default="reference",
-        help="reference (default) or listen:HOST:PORT",
+        help="reference (default), listen:HOST:PORT (a station) or connect:URL (a CSMS)",
     )
     group.addoption("--pile-device", help="device descriptor YAML")
     group.addoption("--pile-out", help="also write a pile-interop report folder here")
@@ -256,6 +256,7 @@ class PileRuntime:
         root = find_root(opt("--pile-root"), start=Path(str(self.config.rootpath)))
         profile = self._profile_for(scenario, root)
         against = opt("--pile-against")
+        url = None
         if against == "reference":
             device_path = opt("--pile-device") or root.resolve(profile.reference_device or "")
             target = Target(
@@ -269,10 +270,18 @@ class PileRuntime:
                 raise UsageError("--pile-against listen:… needs --pile-device")
             device_path = opt("--pile-device")
             target = Target("listen", host=host or "0.0.0.0", port=int(port))
+        elif against.startswith("connect:"):  # a CSMS under test: ws[s]://host:port/path
+            if not opt("--pile-device"):
+                raise UsageError("--pile-against connect:… needs --pile-device")
+            device_path = opt("--pile-device")
+            url = against.removeprefix("connect:")
+            target = Target("connect", time_scale=opt("--pile-time-scale") or 1.0)
         else:
-            raise UsageError(f"--pile-against {against}: expected reference or listen:HOST:PORT")
+            raise UsageError(
+                f"--pile-against {against}: expected reference, listen:HOST:PORT or connect:URL"
+            )
         campaign = make_campaign(
-            profile, load_device(device_path), target, strict=opt("--pile-strict")
+            profile, load_device(device_path), target, strict=opt("--pile-strict"), url=url
         )
         self.thread = _LoopThread()
         self.thread.call(campaign.start(), 30.0)

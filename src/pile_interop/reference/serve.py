@@ -1,6 +1,7 @@
-"""``pile-interop serve-reference station``: the reference station as a standalone simulator.
+"""``pile-interop serve-reference station|csms``: the reference station or CSMS standalone.
 
-Manual actions come from the terminal (``plug 1``, ``tag ABC``, ``unplug 1``, ``help``) and,
+Manual (station) or operator (CSMS) actions come from the terminal (``plug 1``, ``tag ABC``;
+``start ABC 1``, ``reset Soft``; ``help``) and,
 with ``--control HOST:PORT``, over HTTP in the webhook actuator's format: ``POST /actions``
 with ``{"action": "plug_in", "args": {"connector": 1}}``. So the simulator is also a test
 bench for the ``webhook`` actuator and for ``--listen`` runs.
@@ -44,22 +45,45 @@ HELP = (
     "commands: plug N | unplug N | tag ID [N] | fault N [CODE] | clear N | lockfail N | "
     "power | offline | online | settle | status | quit"
 )
+#: the reference CSMS's operator actions (the same names as the actuator actions)
+_CSMS_COMMANDS = {
+    "start": ("remote_start", ["id_tag", "connector"]),
+    "stop": ("remote_stop", ["transaction_id"]),
+    "reset": ("reset", ["kind"]),
+    "unlock": ("unlock", ["connector"]),
+    "getconf": ("get_configuration", ["key"]),
+    "setconf": ("change_configuration", ["key", "value"]),
+    "avail": ("change_availability", ["connector", "availability"]),
+    "clearcache": ("clear_cache", []),
+    "register": ("set_registration", ["status"]),
+}
+CSMS_HELP = (
+    "commands: start TAG [N] | stop [TX] | reset Hard|Soft | unlock N | getconf [KEY] | "
+    "setconf KEY VALUE | avail N Operative|Inoperative | clearcache | "
+    "register Accepted|Pending|Rejected | status | quit"
+)
+_INTEGER_ARGS = {"connector", "transaction_id"}
 
 
-def parse_command(line: str) -> tuple[str, dict[str, Any]] | None:
+def parse_command(
+    line: str, commands: dict[str, tuple[str, list[str]]] | None = None, help_text: str = HELP
+) -> tuple[str, dict[str, Any]] | None:
     """``plug 1`` → ("plug_in", {"connector": 1}); None for an empty line."""
+    commands = _COMMANDS if commands is None else commands
     words = shlex.split(line)
     if not words:
         return None
     name, *rest = words
-    if name not in _COMMANDS:
-        raise ValueError(f"unknown command {name!r}; {HELP}")
-    action, names = _COMMANDS[name]
+    if name not in commands:
+        raise ValueError(f"unknown command {name!r}; {help_text}")
+    action, names = commands[name]
     if len(rest) > len(names):
         raise ValueError(f"{name} takes {len(names)} argument(s): {' '.join(names) or 'none'}")
     args: dict[str, Any] = {}
     for key, value in zip(names, rest, strict=False):
-        args[key] = int(value) if key == "connector" else value
+        args[key] = int(value) if key in _INTEGER_ARGS else value
+    if "key" in args and action == "get_configuration":
+        args["keys"] = [args.pop("key")]
     if names and names[0] == "connector" and "connector" not in args:
         raise ValueError(f"{name} needs a connector number")
     return action, args
@@ -128,9 +152,13 @@ def start_control(
     return server
 
 
-async def _terminal(actuator: ReferenceActuator) -> None:
+async def _terminal(
+    actuator: ReferenceActuator,
+    commands: dict[str, tuple[str, list[str]]] | None = None,
+    help_text: str = HELP,
+) -> None:
     """Read commands from stdin until EOF or ``quit``."""
-    print(HELP, file=sys.stderr)
+    print(help_text, file=sys.stderr)
     while True:
         line = await asyncio.to_thread(sys.stdin.readline)
         if line == "" or line.strip() in ("quit", "exit"):
@@ -139,7 +167,7 @@ async def _terminal(actuator: ReferenceActuator) -> None:
             print(json.dumps(actuator.sut.snapshot(), indent=2, default=str), file=sys.stderr)
             continue
         try:
-            parsed = parse_command(line)
+            parsed = parse_command(line, commands, help_text)
             if parsed is not None:
                 await perform(actuator, *parsed)
                 print(f"done: {parsed[0]}", file=sys.stderr)
@@ -182,3 +210,39 @@ async def serve_station(
             http.shutdown()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(station.stop(), 10.0)
+
+
+async def serve_csms(
+    listen: tuple[str, int],
+    *,
+    id_tags: dict[str, str],
+    station_id: str | None = None,
+    password: str | None = None,
+    control: tuple[str, int] | None = None,
+) -> None:
+    """The reference CSMS until Ctrl-C; with a password only ``station_id`` may connect."""
+    from pile_interop.reference.csms16 import ReferenceCsms16
+
+    csms = ReferenceCsms16(
+        host=listen[0],
+        port=listen[1],
+        id_tags=id_tags,
+        passwords={station_id: password} if password and station_id else {},
+    )
+    actuator = ReferenceActuator(csms)
+    http = None
+    await csms.start()
+    if control is not None:
+        http = start_control(actuator, asyncio.get_running_loop(), *control)
+        print(f"control API on http://{control[0]}:{http.server_port}/actions", file=sys.stderr)
+    print(f"CSMS accepting stations at {csms.url}/<station id>", file=sys.stderr)
+    try:
+        if sys.stdin is not None and sys.stdin.isatty():
+            await _terminal(actuator, _CSMS_COMMANDS, CSMS_HELP)
+        else:
+            await asyncio.Event().wait()  # until Ctrl-C / SIGTERM
+    finally:
+        if http is not None:
+            http.shutdown()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(csms.stop(), 10.0)

@@ -42,6 +42,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
+from pathlib import Path
 from typing import Any
 
 from ocpp.exceptions import OccurenceConstraintViolationError
@@ -61,6 +63,7 @@ from ocpp.v16.enums import (
     UnlockStatus,
 )
 
+from pile_interop.core.config import TlsFiles
 from pile_interop.reference.station16_core import (
     BOOT_DELAY_S,
     DEFAULT_BOOT_RETRY_S,
@@ -70,6 +73,7 @@ from pile_interop.reference.station16_core import (
 )
 from pile_interop.reference.station16_model import Connector16, TagInfo
 from pile_interop.reference.station16_sessions import StationSessions16
+from pile_interop.security.pki import CertFiles, client_context
 
 __all__ = [
     "BOOT_DELAY_S",
@@ -99,6 +103,17 @@ class ReferenceStation16(StationSessions16):
     ``ocpp1.6``; ``password`` adds HTTP Basic auth (security profile 1); ``config`` overrides
     configuration key values.
     """
+
+    @classmethod
+    def tls_context(cls, files: TlsFiles) -> ssl.SSLContext:
+        """Security profiles 2 and 3: trust ``files.ca_cert`` only (hostname checked, TLS 1.2
+        or newer) and present ``files.client_cert`` when the CSMS asks for one. A server
+        certificate that is untrusted, expired or for another host, or a server that offers
+        only TLS < 1.2, fails the handshake: no BootNotification, the usual reconnect."""
+        client = None
+        if files.client_cert and files.client_key:
+            client = CertFiles(Path(files.client_cert), Path(files.client_key))
+        return client_context(files.ca_cert, cert=client)
 
     def ignores_incoming_calls(self) -> bool:
         """§4.2: "While Rejected, the Charge Point SHALL NOT respond to any Central System
@@ -366,5 +381,5 @@ class ReferenceStation16(StationSessions16):
         if conn.transaction is not None:
             self.stop_transaction(conn, Reason.unlock_command)
         if success and conn.cable_held:
-            conn.cable_held = False  # the cable comes out of the socket
+            conn.cable_held = conn.cable_unlocked = False  # the cable comes out of the socket
             self.update_status(conn)

@@ -403,9 +403,15 @@ class StationCore16:
             return None
 
     async def go_offline(self) -> None:
-        """The network goes away: close the socket and do not reconnect until go_online()."""
+        """The network goes away: close the socket and do not reconnect until go_online().
+
+        Nothing can be sent from this moment on, so the station is offline at once (not only
+        once the socket has closed): what happens next follows the offline rules (§3.5.2)."""
         self._network_up.clear()
         self._drop.set()
+        self.registration = None
+        self.connected.clear()
+        self.outbox.open.clear()
 
     async def go_online(self) -> None:
         self._network_up.set()

@@ -134,8 +134,10 @@ class Connector16:
     error_code: str = ChargePointErrorCode.no_error
     # -- physical world (survives a reboot) --
     ev_connected: bool = False
-    #: The EV side was unplugged but the cable stays locked in the station's socket.
+    #: The EV side was unplugged but the cable stays in the station's socket.
     cable_held: bool = False
+    #: ... and the station has released its lock: the driver may take the cable away.
+    cable_unlocked: bool = False
     #: A transaction ended while the EV is still plugged in (status Finishing).
     session_ended: bool = False
     fault: str | None = None
@@ -155,6 +157,7 @@ class Connector16:
             "errorCode": str(self.error_code),
             "evConnected": self.ev_connected,
             "cableHeld": self.cable_held,
+            "cableUnlocked": self.cable_unlocked,
             "fault": self.fault,
             "lockFailing": self.lock_failing,
             "operative": self.operative,

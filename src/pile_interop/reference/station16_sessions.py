@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -65,7 +65,7 @@ class StationSessions16(StationCore16):
         if conn.ev_connected:
             return
         conn.ev_connected = True
-        conn.cable_held = False
+        conn.cable_held = conn.cable_unlocked = False
         conn.session_ended = False
         if conn.transaction is not None:  # EV back during a transaction (SuspendedEV)
             self._update_flow(conn)
@@ -78,9 +78,13 @@ class StationSessions16(StationCore16):
         self.update_status(conn)
 
     async def unplug(self, connector: int) -> None:
-        """The EV driver unplugs the cable at the EV (and takes it away if the station lets go)."""
+        """The EV driver unplugs the cable at the EV; with the EV already gone, the driver takes
+        the cable out of the station's socket if the station has released it."""
         conn = self._connector(connector)
         if not conn.ev_connected:
+            if conn.cable_held and (conn.cable_unlocked or self.fixed_cable):
+                conn.cable_held = conn.cable_unlocked = False
+                self.update_status(conn)
             return
         conn.ev_connected = False
         conn.session_ended = False
@@ -198,7 +202,7 @@ class StationSessions16(StationCore16):
                     self.update_status(conn)
                 await self.unplug(conn.id)
                 if conn.cable_held:
-                    conn.cable_held = False
+                    conn.cable_held = conn.cable_unlocked = False
                     self.update_status(conn)
             for conn in self.connectors.values():
                 if conn.fault is not None:
@@ -411,10 +415,13 @@ class StationSessions16(StationCore16):
         )
         self._apply_scheduled_availability()
         self.update_status(conn)
-        if conn.cable_held and (self.fixed_cable or self._unlock_on_ev_side_disconnect()):
-            # §9.1.33 UnlockConnectorOnEVSideDisconnect: the cable is released and taken away.
-            conn.cable_held = False
+        if conn.cable_held and self.fixed_cable:
+            conn.cable_held = False  # the station's own cable: nothing stays in a socket
             self.update_status(conn)
+        elif conn.cable_held and self._unlock_on_ev_side_disconnect():
+            # §9.1.33 UnlockConnectorOnEVSideDisconnect: the lock opens; the connector stays
+            # Finishing until the driver takes the cable out (§4.9 F1).
+            conn.cable_unlocked = True
 
     def _unlock_on_ev_side_disconnect(self) -> bool:
         return self.config.get_bool("UnlockConnectorOnEVSideDisconnect")
@@ -523,7 +530,10 @@ class StationSessions16(StationCore16):
             await self.clock.sleep_until(next_at)
             if conn.transaction is not tx:
                 return
-            now = self.clock.now()
+            # Stamped with the sampling instant it belongs to, not the moment this task got
+            # to run: a loaded machine must not make the simulated meter's interval jitter.
+            late = max(0.0, self.clock.monotonic() - next_at)
+            now = self.clock.now() - timedelta(seconds=late)
             items = self.config.get_list("MeterValuesSampledData")
             if items:
                 values = sampled_values(

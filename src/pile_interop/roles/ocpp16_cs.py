@@ -8,6 +8,7 @@ from typing import Any
 from pile_interop.actuators.base import ActuatorError
 from pile_interop.core.verdicts import HarnessError, Verdict
 from pile_interop.ocpp.csms16 import Csms16Responder
+from pile_interop.ocpp.csms_security import CsmsSecurity
 from pile_interop.ocpp.frames import CALLRESULT
 from pile_interop.ocpp.session import CallTimeout, Disconnected
 from pile_interop.scenario.runner import CaseRun
@@ -18,14 +19,27 @@ log = logging.getLogger(__name__)
 class StationUnderTest:
     """Before each case: the station connected, registered (BootNotification Accepted, every
     connector reported), idle (else the actuator settles it), ``before.config`` applied with
-    ChangeConfiguration (old values restored after the case)."""
+    ChangeConfiguration (old values restored after the case).
+
+    With ``before.connected: false`` the case starts at once (its steps bring the connection
+    up, e.g. after a ``peer: security`` step). ``peer:`` actions: ``security`` (serve another
+    security mode, see :mod:`pile_interop.ocpp.csms_security`; the baseline comes back after
+    the case) and ``disconnect`` (close the open connection)."""
 
     label = "OCPP-J 1.6 RPC framework"
+    #: peer actions that close the connection (see ``scenario.runner.link_resets``)
+    LINK_RESETS = frozenset({"security", "disconnect"})
 
-    def __init__(self, responder: Csms16Responder) -> None:
+    def __init__(self, responder: Csms16Responder, security: CsmsSecurity | None = None) -> None:
         self.responder = responder
+        self.security = security
 
     async def prepare(self, run: CaseRun) -> None:
+        if not run.scenario.before.connected:
+            record = run.new_record("before", "connect", "not waiting for the station")
+            record.verdict = Verdict.PASS.value
+            record.observed = "before.connected: false (the case's steps bring it up)"
+            return
         record = run.new_record("before", "connect", "station connected, registered and idle")
         state = self.responder.state
         env = run.env
@@ -122,6 +136,25 @@ class StationUnderTest:
                 record.observed = str(exc)
             finally:
                 record.duration_s = run._t() - record.t_start
+        if self.security is not None:
+            record = run.new_record("after", "peer", "mock CSMS back to its baseline security")
+            try:
+                record.observed = await self.security.reset() or "unchanged"
+                record.verdict = Verdict.PASS.value
+            except Exception as exc:  # recorded, never changes the verdict
+                record.verdict = Verdict.ERROR.value
+                record.observed = f"{type(exc).__name__}: {exc}"
+            finally:
+                record.duration_s = run._t() - record.t_start
 
     async def peer(self, run: CaseRun, action: str, args: dict[str, Any]) -> str:
-        raise HarnessError(f"peer: {action}: the mock Central System has no such behaviour")
+        if action == "security" and self.security is not None:
+            mode = self.security.mode_from_args(args)
+            return await self.security.apply(mode)
+        if action == "disconnect":
+            await run.session.close(1000, "closed by the test case")
+            return "mock CSMS closed the connection"
+        raise HarnessError(
+            f"peer: {action}: the mock Central System has no such behaviour "
+            "(known: security, disconnect)"
+        )

@@ -7,13 +7,16 @@ SUT broke the rule. It returns a short text of what it observed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from itertools import pairwise
 from statistics import mean
 from typing import TYPE_CHECKING, Any
 
-from pile_interop.core.frames import IN, is_message
+from pile_interop.core.clock import parse_iso, utc_iso
+from pile_interop.core.frames import EVENT, IN, is_message
 from pile_interop.core.verdicts import Failure, HarnessError
 
 if TYPE_CHECKING:
@@ -60,14 +63,17 @@ def get(name: str) -> Check:
         raise HarnessError(f"no check named {name!r} (known: {', '.join(names())})") from None
 
 
-@register("count", "{action} sent {min}..{max} times since the case began")
+@register("count", "{action} sent {min}..{max} times since the case began (or since {since})")
 def count(case: CaseRun, args: dict[str, Any]) -> str:
+    """How often the SUT sent ``action`` since the case began, or since the exchange saved as
+    ``since`` (that exchange itself not counted)."""
     action = args["action"]
     low, high = int(args.get("min", 0)), int(args.get("max", 1 << 30))
+    start = _alias_seq(case, args["since"]) if "since" in args else case.seq0
     n = sum(
         1
-        for f in case.session.log.since(case.seq0)
-        if f.direction == IN and is_message(f) and f.action == action
+        for f in case.session.log.since(start)
+        if f.direction == IN and is_message(f) and f.action == action and f.seq != start
     )
     if not low <= n <= high:
         raise Failure(
@@ -207,3 +213,167 @@ def period(case: CaseRun, args: dict[str, Any]) -> str:
             observed=shown,
         )
     return shown
+
+
+#: The measurand a SampledValue without one reports (OCPP 1.6 §7.31 SampledValue.measurand).
+DEFAULT_MEASURAND = "Energy.Active.Import.Register"
+#: SampledValue.context when it is absent (§7.31).
+DEFAULT_CONTEXT = "Sample.Periodic"
+
+
+def _readings(case: CaseRun, args: dict[str, Any]) -> list[tuple[datetime, list[dict[str, Any]]]]:
+    """(timestamp, sampled values in the context) of every MeterValues.req meterValue the SUT
+    sent for the connector since ``since`` (or the case's start), in wire order."""
+    since = _alias_seq(case, args["since"]) if "since" in args else case.seq0
+    connector = int(args["connector"])
+    context = str(args["context"])
+    found = []
+    for f in case.session.log.since(since):
+        if not (f.direction == IN and is_message(f) and f.action == "MeterValues"):
+            continue
+        payload = f.payload or {}
+        if payload.get("connectorId") != connector:
+            continue
+        for value in payload.get("meterValue") or []:
+            sampled = [
+                s
+                for s in value.get("sampledValue") or []
+                if s.get("context", DEFAULT_CONTEXT) == context
+            ]
+            if not sampled:
+                continue
+            try:
+                when = parse_iso(str(value.get("timestamp")))
+            except ValueError:
+                raise Failure(
+                    "a MeterValue timestamp is not a date-time",
+                    expected="an RFC 3339 timestamp",
+                    observed=f"#{f.seq} {value.get('timestamp')!r}",
+                ) from None
+            found.append((when, sampled))
+    return found
+
+
+def _measurand_items(sampled: list[dict[str, Any]]) -> set[str]:
+    items = set()
+    for s in sampled:
+        measurand = s.get("measurand", DEFAULT_MEASURAND)
+        items.add(measurand)
+        if s.get("phase"):
+            items.add(f"{measurand}.{s['phase']}")
+    return items
+
+
+@register(
+    "meter_values",
+    "MeterValues of connector {connector}, context {context}: every {interval} s "
+    "(± {tolerance} s), each configured measurand",
+)
+def meter_values(case: CaseRun, args: dict[str, Any]) -> str:
+    """Periodic MeterValues (OCPP 1.6 §4.7, §9.1.5, §9.1.19) judged by their own timestamps:
+
+    * at least ``min_count`` (3) readings of the connector in ``context``;
+    * each one has a SampledValue for every item of ``measurands`` (a configuration CSL such
+      as ``"Energy.Active.Import.Register,Voltage.L1"``; empty means the default measurand);
+    * no SampledValue has location ``EV`` unless it is the SoC;
+    * consecutive timestamps are ``interval`` s apart, within ``tolerance`` s;
+    * with ``aligned: true``, each timestamp is on a clock-aligned boundary (a multiple of the
+      interval since midnight UTC), within ``tolerance`` s.
+
+    The timestamps are the SUT's own clock, so no time scale applies to them."""
+    readings = _readings(case, args)
+    interval = float(args["interval"])
+    tolerance = float(args.get("tolerance", 0))
+    need = int(args.get("min_count", 3))
+    context = args["context"]
+    if len(readings) < need:
+        raise Failure(
+            f"only {len(readings)} MeterValues reading(s) with context {context}",
+            expected=f"at least {need} for connector {args['connector']}",
+            observed=f"{len(readings)}",
+        )
+    wanted = [m.strip() for m in str(args.get("measurands") or "").split(",") if m.strip()]
+    wanted = wanted or [DEFAULT_MEASURAND]
+    for when, sampled in readings:
+        missing = [m for m in wanted if m not in _measurand_items(sampled)]
+        if missing:
+            raise Failure(
+                f"the reading of {utc_iso(when)} lacks measurand(s) {missing}",
+                expected=f"a SampledValue for each of {wanted}",
+                observed=f"{sorted(_measurand_items(sampled))}",
+            )
+        ev = [s for s in sampled if s.get("location") == "EV" and s.get("measurand") != "SoC"]
+        if ev:
+            raise Failure(
+                f"the reading of {utc_iso(when)} has location EV for {ev[0].get('measurand')}",
+                expected="location EV only for the SoC",
+                observed=f"{ev[0]}",
+            )
+    times = [when for when, _ in readings]
+    for a, b in pairwise(times):
+        gap = (b - a).total_seconds()
+        if abs(gap - interval) > tolerance:
+            raise Failure(
+                f"readings {utc_iso(a)} and {utc_iso(b)} are {gap:g} s apart",
+                expected=f"{interval:g} s ± {tolerance:g} s",
+                observed=", ".join(utc_iso(t) for t in times),
+            )
+    if args.get("aligned"):
+        for when in times:
+            midnight = when.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+            offset = (when - midnight).total_seconds() % interval
+            off = min(offset, interval - offset)
+            if off > tolerance:
+                raise Failure(
+                    f"the reading of {utc_iso(when)} is {off:.3g} s off the clock-aligned boundary",
+                    expected=f"a multiple of {interval:g} s since midnight UTC, ± {tolerance:g} s",
+                    observed=", ".join(utc_iso(t) for t in times),
+                )
+    return f"{len(times)} readings: " + ", ".join(utc_iso(t) for t in times)
+
+
+def _events(case: CaseRun, args: dict[str, Any], prefix: str) -> list[str]:
+    since = _alias_seq(case, args["since"]) if "since" in args else case.seq0
+    return [
+        f.raw
+        for f in case.session.log.since(since)
+        if f.type == EVENT and isinstance(f.raw, str) and f.raw.startswith(prefix)
+    ]
+
+
+@register("connection", "the SUT's last connection: {matches}")
+def connection(case: CaseRun, args: dict[str, Any]) -> str:
+    """The description of the last connection the SUT opened during the case (transport, TLS
+    version, client certificate, Basic auth user…) matches every regular expression of
+    ``matches``."""
+    opened = _events(case, args, "connected: ")
+    if not opened:
+        raise Failure(
+            "the SUT opened no connection during the case",
+            expected=f"a connection matching {args.get('matches', [])}",
+            observed="no connection",
+        )
+    last = opened[-1]
+    for pattern in args.get("matches", []):
+        if not re.search(pattern, last):
+            raise Failure(
+                f"the connection does not match {pattern!r}",
+                expected=f"a connection matching {pattern!r}",
+                observed=last,
+            )
+    return last
+
+
+@register("refused", "the suite refused a connection attempt of the SUT matching {matching}")
+def refused(case: CaseRun, args: dict[str, Any]) -> str:
+    """The SUT did try to connect during the case and the suite (or a failed TLS handshake)
+    refused it: without an attempt, a case that forbids the connection cannot decide."""
+    pattern = args.get("matching", "")
+    attempts = [e for e in _events(case, args, "refused ") if re.search(pattern, e)]
+    if not attempts:
+        others = _events(case, args, "") or ["none"]
+        raise HarnessError(
+            f"the SUT made no connection attempt the suite refused ({pattern!r}); "
+            f"connection events: {'; '.join(others[-3:])}"
+        )
+    return f"{len(attempts)} refused: {attempts[-1]}"

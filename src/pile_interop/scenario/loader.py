@@ -21,7 +21,9 @@ log = logging.getLogger(__name__)
 PACKAGE = "pile_interop.scenario"
 STATES_FILE = "_states.yaml"
 #: Names every template may use besides the aliases (``as:``) the steps define.
-ROOT_NAMES = frozenset({"tokens", "params", "device", "connector", "now", "vars", "config"})
+ROOT_NAMES = frozenset(
+    {"tokens", "params", "device", "connector", "now", "earlier", "vars", "config"}
+)
 
 
 @cache
@@ -109,7 +111,10 @@ def load_scenario(path: Path, states: dict[str, State] | None = None) -> Scenari
         state=before_raw.get("state", "booted"),
         connector=before_raw.get("connector", 1),
         config={k: _config_text(v) for k, v in before_raw.get("config", {}).items()},
+        connected=before_raw.get("connected", True),
     )
+    if not before.connected and (before.config or before.state != "booted"):
+        raise doc.error("before.connected: false takes no state and no config", "before")
     if before.state not in states:
         known = ", ".join(sorted(states)) or "none"
         raise doc.error(f"unknown before-state {before.state!r} (known: {known})", "before")

@@ -81,6 +81,8 @@ class Before:
     state: str = "booted"
     connector: int | str = 1
     config: dict[str, str] = field(default_factory=dict)
+    #: False: do not wait for the SUT to be connected and registered before the steps
+    connected: bool = True
 
 
 @dataclass(frozen=True)

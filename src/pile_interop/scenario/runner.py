@@ -26,6 +26,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from pile_interop.actuators.base import Actuator, ActuatorError
@@ -43,6 +44,8 @@ from pile_interop.scenario.values import TemplateError, mismatches, render
 
 log = logging.getLogger(__name__)
 
+#: How far back ``{earlier}`` lies (minutes).
+EARLIER_MIN = 10
 _NOT_ARGS = {"act", "title", "requirement", "severity", "note", "prompt"}
 #: expectation keys of after-steps start here (main steps use their position)
 _AFTER = 100_000
@@ -66,6 +69,13 @@ class Role(Protocol):
     async def peer(self, run: CaseRun, action: str, args: dict[str, Any]) -> str:
         """A ``peer:`` step: change how the suite's mock peer behaves; returns what it did."""
         ...
+
+
+#: A role's ``peer:`` actions that close the link (the SUT reconnects): a frame that claimed
+#: an expectation while such a step ran came over the old connection, so the runner arms that
+#: expectation again (roles list them in a ``LINK_RESETS`` attribute).
+def link_resets(role: Role) -> frozenset[str]:
+    return frozenset(getattr(role, "LINK_RESETS", ()))
 
 
 @dataclass
@@ -145,6 +155,8 @@ class CaseRun:
             "vars": dict(scenario.vars),
             "config": dict(scenario.before.config),
             "now": utc_iso,
+            # a time stamp in the past, for messages a station queued while offline
+            "earlier": lambda: utc_iso(datetime.now(UTC) - timedelta(minutes=EARLIER_MIN)),
         }
         self.scope["connector"] = render(scenario.before.connector, self.scope)
         self.records: list[StepRecord] = []
@@ -153,6 +165,7 @@ class CaseRun:
         self.arm_seq: dict[int, int] = {}
         self.claimed_seq: dict[int, int] = {}
         self.claimed_any: set[int] = set()  # frames some step already took
+        self.armed_steps: dict[int, Step] = {}
         self.alias_time: dict[str, float] = {}
         self.alias_seq: dict[str, int] = {}
         self.skipped: dict[int, str] = {}
@@ -302,6 +315,7 @@ class CaseRun:
             )
 
         self.arm_seq[index] = self.session.log.last_seq
+        self.armed_steps[index] = step
         return self.session.arm(step.subject, predicate, reply, step.title(), on_claim)
 
     # -- the case -----------------------------------------------------------------------
@@ -686,6 +700,11 @@ class CaseRun:
         self.stimulus_mono = time.monotonic()
         record.expected = f"the suite's peer: {step.subject}"
         record.observed = await self.env.role.peer(self, step.subject, args)
+        if step.subject in link_resets(self.env.role):
+            for key, expectation in list(self.armed.items()):
+                if key > i and expectation.claimed:  # by a frame of the closed connection
+                    self.session.disarm(expectation)
+                    self.armed[key] = self._arm(self.armed_steps[key], key)
 
     async def _do_wait(self, step: Step, i: int, record: StepRecord) -> None:
         name = step.subject

@@ -9,7 +9,8 @@ int); otherwise every ``{expr}`` is replaced by its text. ``{{`` and ``}}`` are 
 Matching: ``expected`` is a subset of ``actual``. A mapping whose keys start with ``$`` is an
 operator: ``$in``, ``$nin``, ``$ne``, ``$gt``, ``$gte``, ``$lt``, ``$lte``, ``$exists``,
 ``$regex``, ``$type``, ``$len``, ``$contains`` (a list element matches), ``$each`` (every list
-element matches), ``$all`` (every listed pattern is matched by some element).
+element matches), ``$all`` (every listed pattern is matched by some element), ``$or`` (some
+listed pattern matches the value; ``{$exists: false}`` among them allows absence).
 """
 
 from __future__ import annotations
@@ -159,6 +160,10 @@ def _operator(op: str, arg: Any, actual: Any, path: str) -> list[str]:
             if present == bool(arg)
             else [f"{where}: expected {'present' if arg else 'absent'}, got {_show(actual)}"]
         )
+    if op == "$or":  # some listed pattern matches (``{$exists: false}`` allows absence)
+        if any(not mismatches(p, actual, path) for p in arg):
+            return []
+        return [f"{where}: matches none of {_show(arg)}, got {_show(actual)}"]
     if actual is _MISSING:
         return [f"{where}: expected {op} {_show(arg)}, got absent"]
     if op == "$in":
@@ -261,5 +266,6 @@ KNOWN_OPERATORS = frozenset(
         "$contains",
         "$each",
         "$all",
+        "$or",
     }
 )

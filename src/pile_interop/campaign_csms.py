@@ -1,0 +1,216 @@
+"""A campaign where the suite plays a charging station of a CSMS under test (OCPP 1.6, SUT
+role ``csms``).
+
+``--against reference`` starts the embedded reference CSMS in-process and drives its operator
+actions (remote start, reset, …) through the ``reference`` actuator; ``--connect URL`` (or the
+device descriptor's ``url``) reaches a real CSMS, whose operator actions come from the
+``prompt`` or ``webhook`` actuator.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import ssl as ssl_module
+from typing import Any
+
+from pile_interop import __version__
+from pile_interop.actuators.prompt import PromptActuator
+from pile_interop.actuators.reference import ReferenceActuator
+from pile_interop.actuators.webhook import WebhookActuator
+from pile_interop.campaign import CampaignBase, Target
+from pile_interop.core.config import Device, Profile
+from pile_interop.core.errors import UsageError
+from pile_interop.ocpp.client import ConnectFailed, check_url, open_station_connection
+from pile_interop.ocpp.cs16 import Station16Responder
+from pile_interop.ocpp.session import Session
+from pile_interop.ocpp.versions import by_name
+from pile_interop.reporting.redact import Redactor
+from pile_interop.roles.ocpp16_csms import CsmsUnderTest
+from pile_interop.scenario.timing import Timing
+
+log = logging.getLogger(__name__)
+
+#: Bound on the first connection attempt that tells "unreachable" (exit 2) from a CSMS that
+#: answers (whatever it answers is for the cases to judge).
+PROBE_BOUND_S = 10.0
+#: Bound on stopping the reference CSMS and closing the connection.
+STOP_BOUND_S = 10.0
+
+
+def reference_csms(device: Device, time_scale: float, cls: Any = None) -> Any:
+    """The embedded reference CSMS (or a subclass ``cls`` of it) that knows ``device``."""
+    from pile_interop.reference.csms16 import ReferenceCsms16
+
+    return (cls or ReferenceCsms16)(
+        id_tags=ReferenceCsms16.id_tags_from(device.tokens),
+        passwords=(
+            {device.station_id: device.basic_auth_password} if device.basic_auth_password else {}
+        ),
+    )
+
+
+class StationCampaign(CampaignBase):
+    """The suite as one charging station (identity ``device.station_id``) of the CSMS."""
+
+    BOUNDS = frozenset({"connect", "boot", "manual", "response", "message"})
+
+    def __init__(
+        self,
+        profile: Profile,
+        device: Device,
+        target: Target,
+        *,
+        strict: bool = False,
+        actuator: Any = None,
+        url: str | None = None,
+        sut_class: type | None = None,
+        ssl: ssl_module.SSLContext | None = None,
+    ) -> None:
+        if (profile.ocpp, profile.sut) != ("1.6", "csms"):
+            raise UsageError(f"profile {profile.id} is not an OCPP 1.6 CSMS profile")
+        if device.role != "csms" or device.ocpp != profile.ocpp:
+            raise UsageError(
+                f"--device {device.path}: describes an OCPP {device.ocpp} {device.role}, "
+                f"profile {profile.id} tests an OCPP {profile.ocpp} csms"
+            )
+        self.profile = profile
+        self.device = device
+        self.target = target
+        self.strict = strict
+        self.actuator = actuator
+        self.url = url or device.url
+        self.sut_class = sut_class
+        self.ssl = ssl
+        self.sut: Any = None
+        self.last_partial = None
+        self._never_connected_after = None
+        self.tokens = {**profile.tokens, **device.tokens}
+        self.version = by_name(profile.ocpp)
+        self.responder = Station16Responder(device.connectors)
+        self.session = Session(self.version, self.responder, name=device.station_id)
+        self.role = CsmsUnderTest(self.responder, self, device.connectors)
+        self._serving: asyncio.Task[None] | None = None
+        self.last_connect_failure = ""
+        timeouts = dict(profile.timeouts)
+        if device.actuator.timeout is not None:
+            timeouts["manual"] = device.actuator.timeout
+        self.timing = Timing(
+            timeouts, scale=target.time_scale, floor=target.floor, source=profile.path
+        )
+        password = device.basic_auth_password
+        self.redactor = Redactor(
+            device.secret_values(),
+            credentials=[(device.station_id, password)] if password else (),
+        )
+
+    # -- the link (the role's StationLink) ----------------------------------------------
+
+    def boot_payload(self) -> dict[str, Any]:
+        """The mock station's identity (the profile's params, not the CSMS's descriptor)."""
+        params = self.profile.params
+        return {
+            "chargePointVendor": str(params.get("station_vendor", "pile-interop"))[:20],
+            "chargePointModel": str(params.get("station_model", "MockStation16"))[:20],
+            "chargePointSerialNumber": "PI-MOCK-0001",
+            "firmwareVersion": __version__,
+        }
+
+    async def connect(self, timeout: float) -> str:
+        if self.url is None:
+            raise ConnectFailed("no CSMS URL (--connect or the device descriptor's url)")
+        try:
+            connection = await open_station_connection(
+                self.url,
+                self.device.station_id,
+                self.version.subprotocol,
+                timeout=timeout,
+                password=self.device.basic_auth_password,
+                ssl=self.ssl,
+            )
+        except ConnectFailed as exc:
+            self.last_connect_failure = exc.reason
+            self.session.log.event(f"connection failed: {exc.reason}")
+            raise
+        description = f"{self.device.station_id} ({connection.subprotocol}) to {self.url}"
+        self._serving = asyncio.create_task(self.session.serve(connection, description))
+        await self.session.wait_connected(timeout)
+        return description
+
+    async def disconnect(self, reason: str) -> None:
+        await self.session.close(1000, reason)
+        if self._serving is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._serving, STOP_BOUND_S)
+            self._serving = None
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self.target.against == "reference":
+            self.sut = reference_csms(self.device, self.target.time_scale, self.sut_class)
+            await self.sut.start()
+            self.url = self.sut.url
+            self.actuator = self.actuator or ReferenceActuator(self.sut)
+        else:
+            if self.url is None:
+                raise UsageError(
+                    f"profile {self.profile.id} tests a CSMS: pass --connect URL or set `url` "
+                    f"in --device {self.device.path}"
+                )
+            problem = check_url(self.url)
+            if problem:
+                raise UsageError(f"--connect: {problem}")
+            if self.actuator is None:
+                spec = self.device.actuator
+                if spec.type == "webhook":
+                    assert spec.url is not None
+                    self.actuator = WebhookActuator(spec.url, self.device.station_id, spec.headers)
+                elif spec.type == "reference":
+                    raise UsageError(
+                        f"--device {self.device.path}: actuator 'reference' needs --against "
+                        "reference"
+                    )
+                else:
+                    self.actuator = PromptActuator()
+            await self._probe()
+
+    async def _probe(self) -> None:
+        """Unreachable → exit 2 in seconds; anything that answers is the cases' business."""
+        try:
+            await self.connect(min(PROBE_BOUND_S, self.timing.upper("connect")))
+        except ConnectFailed as exc:
+            if exc.unreachable:
+                raise UsageError(f"--connect {self.url}: {exc.reason}") from None
+            log.info("first connection failed: %s", exc.reason)
+
+    async def stop(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.disconnect("test run finished")
+        if self.sut is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.sut.stop(), STOP_BOUND_S)
+        if self.actuator is not None:
+            await self.actuator.close()
+
+    def never_connected_reason(self) -> str:
+        return (
+            f"the suite never got a connection to the CSMS as station "
+            f"{self.device.station_id!r}; the last attempt: {self.last_connect_failure}"
+        )
+
+    def sut_info(self) -> dict[str, Any]:
+        device = self.device
+        return {
+            "role": self.profile.sut,
+            "vendor": device.vendor,
+            "model": device.model,
+            "serial": device.serial,
+            "firmware": device.firmware,
+            "station_id": device.station_id,
+            "url": self.url,
+            "ocpp": self.profile.ocpp,
+            "device": device.path,
+            "declared": device.public(),
+        }

@@ -1,0 +1,120 @@
+"""The WebSocket client the suite runs when it plays a charging station (SUT = CSMS).
+
+:func:`open_station_connection` connects as ``<url>/<station_id>`` offering one OCPP
+subprotocol, with optional HTTP Basic credentials (security profiles 1 and 2) and an optional
+TLS context (profiles 2 and 3). Every way a connection can fail becomes a
+:class:`ConnectFailed` whose text says what happened (HTTP status, TLS alert, refused,
+timeout) — the case that needed the connection puts it in its reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import socket
+import ssl as ssl_module
+from urllib.parse import quote, urlsplit
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import InvalidHandshake, InvalidStatus, InvalidURI
+from websockets.typing import Subprotocol
+
+
+class ConnectFailed(Exception):
+    """The connection could not be opened; ``unreachable`` when no server answered at all."""
+
+    def __init__(self, reason: str, *, unreachable: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.unreachable = unreachable
+
+
+def station_url(url: str, station_id: str) -> str:
+    """``ws://host:port/ocpp`` + ``CS-1`` → ``ws://host:port/ocpp/CS-1``."""
+    return f"{url.rstrip('/')}/{quote(station_id, safe='')}"
+
+
+def check_url(url: str) -> str | None:
+    """Why ``url`` cannot be a CSMS endpoint, or None."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("ws", "wss"):
+        return f"{url!r} is not a ws:// or wss:// URL"
+    if not parts.hostname:
+        return f"{url!r} names no host"
+    try:
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError:
+        return f"{url!r} has an invalid port"
+    return None
+
+
+def basic_auth_header(user: str, password: str) -> str:
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    return f"Basic {token}"
+
+
+async def open_station_connection(
+    url: str,
+    station_id: str,
+    subprotocol: str,
+    *,
+    timeout: float,
+    password: str | None = None,
+    ssl: ssl_module.SSLContext | None = None,
+    max_size: int = 1 << 20,
+) -> ClientConnection:
+    """Connect as station ``station_id``; :class:`ConnectFailed` saying why not."""
+    target = station_url(url, station_id)
+    headers = {}
+    if password is not None:
+        headers["Authorization"] = basic_auth_header(station_id, password)
+    try:
+        connection = await asyncio.wait_for(
+            connect(
+                target,
+                subprotocols=[Subprotocol(subprotocol)],
+                additional_headers=headers,
+                ssl=ssl if target.startswith("wss:") else None,
+                open_timeout=None,  # bounded by wait_for: one bound for TCP + TLS + upgrade
+                max_size=max_size,
+                ping_interval=None,  # OCPP keep-alive is the Heartbeat
+                proxy=None,
+            ),
+            timeout,
+        )
+    except TimeoutError:
+        raise ConnectFailed(
+            f"no WebSocket connection to {target} within {timeout:.3g} s "
+            "(TCP, TLS and HTTP upgrade)"
+        ) from None
+    except InvalidStatus as exc:
+        status = exc.response.status_code
+        phrase = exc.response.reason_phrase
+        raise ConnectFailed(f"{target} refused the upgrade: HTTP {status} {phrase}") from None
+    except InvalidURI as exc:
+        raise ConnectFailed(f"invalid URL {target}: {exc}", unreachable=True) from None
+    except ssl_module.SSLCertVerificationError as exc:
+        raise ConnectFailed(
+            f"TLS handshake with {target} failed: the CSMS certificate was not accepted "
+            f"({exc.verify_message})"
+        ) from None
+    except ssl_module.SSLError as exc:
+        raise ConnectFailed(
+            f"TLS handshake with {target} failed: {exc.reason or exc} (TLS alert)"
+        ) from None
+    except InvalidHandshake as exc:
+        raise ConnectFailed(f"WebSocket handshake with {target} failed: {exc}") from None
+    except ConnectionRefusedError:
+        raise ConnectFailed(f"{target}: connection refused", unreachable=True) from None
+    except socket.gaierror as exc:
+        raise ConnectFailed(f"{target}: unknown host ({exc.strerror})", unreachable=True) from None
+    except OSError as exc:
+        raise ConnectFailed(f"{target}: {exc.strerror or exc}", unreachable=True) from None
+    if connection.subprotocol != subprotocol:
+        await connection.close(1002, f"{subprotocol} required")
+        got = connection.subprotocol or "none"
+        raise ConnectFailed(
+            f"{target} accepted the connection without agreeing to {subprotocol} "
+            f"(Sec-WebSocket-Protocol: {got})"
+        )
+    return connection

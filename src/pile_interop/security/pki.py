@@ -1,0 +1,551 @@
+"""A throw-away test PKI and the TLS contexts of the OCPP 1.6 security profiles 2 and 3.
+
+OCPP 1.6 Security Whitepaper: profile 2 is TLS with a server certificate (plus HTTP Basic
+auth), profile 3 TLS with client-side certificates whose subject commonName is the charging
+station identity. This module is role-neutral: the suite as CSMS, the suite as charging
+station, the reference station and the reference CSMS all use it.
+
+Everything is made at run time with ``cryptography`` into a directory (a fresh temporary one by
+default, removed by :func:`temporary_pki`); no private key is ever committed, printed or
+logged — only file paths travel.
+
+Generating (:func:`generate_pki` → :class:`TestPki`):
+
+* ``root_ca`` — the trusted root (self-signed CA certificate);
+* ``server["valid"]`` — CSMS server certificate (SAN ``127.0.0.1`` and ``localhost`` by
+  default) signed by the root; ``server["expired"]`` the same, expired yesterday;
+  ``server["untrusted"]`` signed by a second root, ``untrusted_root_ca``, nobody trusts;
+* ``client["valid"]`` — charging-station client certificate, CN = the station identity,
+  signed by the root; ``client["expired"]`` expired; ``client["wrong_cn"]`` CN of another
+  station.
+
+Each entry is a :class:`CertFiles` (``cert`` and ``key`` PEM paths).
+
+TLS contexts (plain :class:`ssl.SSLContext`, usable with ``websockets``):
+
+* :func:`server_context` / :func:`pki_server_context` — TLS ≥ 1.2 unless ``max_version``
+  caps it below (the "TLS below 1.2" negative); optionally requires a client certificate
+  signed by a given CA;
+* :func:`client_context` / :func:`pki_client_context` — trusts a CA (hostname checked),
+  optionally presents a client certificate, optionally capped below TLS 1.2;
+* :func:`legacy_tls_problem` — ``None`` when this OpenSSL can still make a TLS 1.1 handshake
+  when asked, else why not (OpenSSL builds may refuse TLS < 1.2 whatever the context says);
+* :func:`observe_handshakes` — reports every failed server-side TLS handshake (the alert, e.g.
+  ``tlsv1 alert unknown ca``) to a callback, since the event loop swallows them;
+* :func:`peer_common_name` — the subject commonName of the peer's certificate;
+* :func:`load_cert_files` — checks user-given PEM files, :class:`PkiFileError` naming the file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import ipaddress
+import os
+import shutil
+import ssl
+import tempfile
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+__all__ = [
+    "DEFAULT_HOSTS",
+    "CertFiles",
+    "ClientVariant",
+    "PkiFileError",
+    "ServerVariant",
+    "TestPki",
+    "client_context",
+    "generate_pki",
+    "legacy_tls_problem",
+    "load_cert_files",
+    "observe_handshakes",
+    "peer_common_name",
+    "pki_client_context",
+    "pki_server_context",
+    "server_context",
+    "temporary_pki",
+    "tls_version_name",
+]
+
+ServerVariant = Literal["valid", "untrusted", "expired"]
+ClientVariant = Literal["valid", "expired", "wrong_cn"]
+SERVER_VARIANTS: tuple[ServerVariant, ...] = ("valid", "untrusted", "expired")
+CLIENT_VARIANTS: tuple[ClientVariant, ...] = ("valid", "expired", "wrong_cn")
+
+#: Names the CSMS server certificate is valid for (subjectAltName).
+DEFAULT_HOSTS: tuple[str, ...] = ("127.0.0.1", "localhost")
+#: Validity of the certificates that are not meant to be expired.
+VALID_DAYS = 30
+#: Cipher string that lets OpenSSL 3 negotiate TLS 1.0 / 1.1 (they need security level 0).
+LEGACY_CIPHERS = "DEFAULT:@SECLEVEL=0"
+#: How many bytes one in-memory handshake round may move (the probe's bound).
+_PROBE_ROUNDS = 20
+
+
+class PkiFileError(ValueError):
+    """A certificate or key file is missing, unreadable or not what it should be."""
+
+    def __init__(self, path: str | Path, why: str) -> None:
+        self.path = str(path)
+        self.why = why
+        super().__init__(f"{path}: {why}")
+
+
+@dataclass(frozen=True)
+class CertFiles:
+    """A certificate and its private key, both PEM files."""
+
+    cert: Path
+    key: Path
+
+
+@dataclass(frozen=True)
+class TestPki:
+    """The files of one generated test PKI (see the module docstring)."""
+
+    __test__ = False  # not a pytest test class
+
+    directory: Path
+    station_id: str
+    root_ca: Path
+    untrusted_root_ca: Path
+    server: dict[ServerVariant, CertFiles]
+    client: dict[ClientVariant, CertFiles]
+
+    def cleanup(self) -> None:
+        """Remove the directory with every key in it."""
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+# -- generating --------------------------------------------------------------------------------
+
+
+def _name(common_name: str) -> x509.Name:
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "pile-interop test PKI"),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+        ]
+    )
+
+
+def _write_key(path: Path, key: ec.EllipticCurvePrivateKey) -> None:
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(pem)
+
+
+def _write_cert(path: Path, cert: x509.Certificate) -> None:
+    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+
+
+@dataclass
+class _Issuer:
+    cert: x509.Certificate
+    key: ec.EllipticCurvePrivateKey
+
+
+def _root(common_name: str, now: dt.datetime) -> _Issuer:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = _name(common_name)
+    public = key.public_key()
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(public)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=VALID_DAYS))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    return _Issuer(cert, key)
+
+
+def _leaf(
+    issuer: _Issuer,
+    common_name: str,
+    *,
+    server: bool,
+    hosts: tuple[str, ...],
+    not_before: dt.datetime,
+    not_after: dt.datetime,
+) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    public = key.public_key()
+    usage = ExtendedKeyUsageOID.SERVER_AUTH if server else ExtendedKeyUsageOID.CLIENT_AUTH
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(_name(common_name))
+        .issuer_name(issuer.cert.subject)
+        .public_key(public)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=True,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()),
+            critical=False,
+        )
+    )
+    if server:
+        names: list[x509.GeneralName] = []
+        for host in hosts:
+            try:
+                names.append(x509.IPAddress(ipaddress.ip_address(host)))
+            except ValueError:
+                names.append(x509.DNSName(host))
+        builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
+    return builder.sign(issuer.key, hashes.SHA256()), key
+
+
+def generate_pki(
+    station_id: str,
+    directory: str | Path | None = None,
+    *,
+    hosts: tuple[str, ...] = DEFAULT_HOSTS,
+    now: dt.datetime | None = None,
+) -> TestPki:
+    """Make the whole test PKI into ``directory`` (a new temporary directory when None; the
+    caller removes it with :meth:`TestPki.cleanup`). Keys are written with mode 0600."""
+    folder = Path(directory) if directory is not None else Path(tempfile.mkdtemp(prefix="pki-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    now = now or dt.datetime.now(dt.UTC)
+    valid = (now - dt.timedelta(days=1), now + dt.timedelta(days=VALID_DAYS))
+    expired = (now - dt.timedelta(days=VALID_DAYS), now - dt.timedelta(days=1))
+    root = _root("pile-interop test root CA", now)
+    stranger = _root("pile-interop UNTRUSTED root CA", now)
+    _write_cert(folder / "root-ca.pem", root.cert)
+    _write_cert(folder / "untrusted-root-ca.pem", stranger.cert)
+
+    def leaf(name: str, issuer: _Issuer, cn: str, server: bool, when: tuple) -> CertFiles:
+        cert, key = _leaf(
+            issuer, cn, server=server, hosts=hosts, not_before=when[0], not_after=when[1]
+        )
+        files = CertFiles(folder / f"{name}.pem", folder / f"{name}-key.pem")
+        _write_cert(files.cert, cert)
+        _write_key(files.key, key)
+        return files
+
+    csms = "pile-interop test CSMS"
+    server: dict[ServerVariant, CertFiles] = {
+        "valid": leaf("server", root, csms, True, valid),
+        "expired": leaf("server-expired", root, csms, True, expired),
+        "untrusted": leaf("server-untrusted", stranger, csms, True, valid),
+    }
+    client: dict[ClientVariant, CertFiles] = {
+        "valid": leaf("client", root, station_id, False, valid),
+        "expired": leaf("client-expired", root, station_id, False, expired),
+        "wrong_cn": leaf("client-wrong-cn", root, f"NOT-{station_id}", False, valid),
+    }
+    return TestPki(
+        directory=folder,
+        station_id=station_id,
+        root_ca=folder / "root-ca.pem",
+        untrusted_root_ca=folder / "untrusted-root-ca.pem",
+        server=server,
+        client=client,
+    )
+
+
+@contextlib.contextmanager
+def temporary_pki(station_id: str, *, hosts: tuple[str, ...] = DEFAULT_HOSTS) -> Iterator[TestPki]:
+    """A test PKI in a temporary directory, removed (keys and all) on exit."""
+    pki = generate_pki(station_id, hosts=hosts)
+    try:
+        yield pki
+    finally:
+        pki.cleanup()
+
+
+# -- contexts ----------------------------------------------------------------------------------
+
+
+def _cap(context: ssl.SSLContext, max_version: ssl.TLSVersion | None) -> None:
+    if max_version is None:
+        return
+    with warnings.catch_warnings():  # TLS < 1.2 is deprecated: a negative test wants it
+        warnings.simplefilter("ignore", DeprecationWarning)
+        if max_version < ssl.TLSVersion.TLSv1_2:
+            context.minimum_version = ssl.TLSVersion.TLSv1
+            context.set_ciphers(LEGACY_CIPHERS)
+        context.maximum_version = max_version
+
+
+def server_context(
+    cert: CertFiles,
+    *,
+    client_ca: str | Path | None = None,
+    max_version: ssl.TLSVersion | None = None,
+) -> ssl.SSLContext:
+    """A server context presenting ``cert``; TLS ≥ 1.2 unless ``max_version`` is below 1.2
+    (then *only* versions up to it: the "TLS below 1.2" negative). With ``client_ca`` a client
+    certificate signed by that CA is required (security profile 3)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    _cap(context, max_version)
+    context.load_cert_chain(cert.cert, cert.key)
+    if client_ca is not None:
+        context.load_verify_locations(cafile=str(client_ca))
+        context.verify_mode = ssl.CERT_REQUIRED
+    return context
+
+
+def pki_server_context(
+    pki: TestPki,
+    variant: ServerVariant = "valid",
+    *,
+    require_client_cert: bool = False,
+    max_version: ssl.TLSVersion | None = None,
+) -> ssl.SSLContext:
+    """:func:`server_context` with the PKI's ``variant`` server certificate; a required
+    client certificate must chain to the PKI's trusted root."""
+    return server_context(
+        pki.server[variant],
+        client_ca=pki.root_ca if require_client_cert else None,
+        max_version=max_version,
+    )
+
+
+def client_context(
+    ca: str | Path | None,
+    *,
+    cert: CertFiles | None = None,
+    max_version: ssl.TLSVersion | None = None,
+    verify: bool = True,
+) -> ssl.SSLContext:
+    """A client context trusting ``ca`` (hostname checked; the system roots when None),
+    presenting ``cert`` if given. ``verify=False`` accepts any server certificate (only a
+    mutant wants that); ``max_version`` below 1.2 offers only the legacy versions."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    _cap(context, max_version)
+    if verify:
+        if ca is not None:
+            context.load_verify_locations(cafile=str(ca))
+        else:
+            context.load_default_certs()
+    else:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    if cert is not None:
+        context.load_cert_chain(cert.cert, cert.key)
+    return context
+
+
+def pki_client_context(
+    pki: TestPki,
+    *,
+    client: ClientVariant | None = None,
+    max_version: ssl.TLSVersion | None = None,
+) -> ssl.SSLContext:
+    """:func:`client_context` trusting the PKI's root, presenting the ``client`` variant."""
+    return client_context(
+        pki.root_ca,
+        cert=pki.client[client] if client is not None else None,
+        max_version=max_version,
+    )
+
+
+def load_cert_files(
+    ca: str | Path | None = None, cert: str | Path | None = None, key: str | Path | None = None
+) -> None:
+    """Check user-given PEM files: each exists, is readable and parses, and the key belongs
+    to the certificate. :class:`PkiFileError` names the first bad file (never its content)."""
+    texts: dict[str, bytes] = {}
+    for path in (ca, cert, key):
+        if path is None:
+            continue
+        try:
+            texts[str(path)] = Path(path).read_bytes()
+        except FileNotFoundError:
+            raise PkiFileError(path, "no such file") from None
+        except IsADirectoryError:
+            raise PkiFileError(path, "is a directory, not a PEM file") from None
+        except OSError as exc:
+            raise PkiFileError(path, f"cannot read it ({exc.strerror or exc})") from None
+    for path in (ca, cert):
+        if path is not None:
+            try:
+                x509.load_pem_x509_certificates(texts[str(path)])
+            except ValueError:
+                raise PkiFileError(path, "not a PEM certificate") from None
+    if cert is not None and key is not None:
+        try:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(str(cert), str(key), password=_no_password)
+        except ssl.SSLError as exc:
+            raise PkiFileError(
+                key, f"not the unencrypted private key of {cert} ({exc.reason or exc})"
+            ) from None
+
+
+def _no_password() -> str:
+    raise PkiFileError("key", "the private key is encrypted (an unencrypted PEM key is needed)")
+
+
+# -- observing -----------------------------------------------------------------------------------
+
+
+def tls_version_name(version: str | None) -> str:
+    """``TLSv1.3`` as OpenSSL reports it, or ``no TLS``."""
+    return version or "no TLS"
+
+
+def peer_common_name(ssl_object: Any) -> str | None:
+    """The subject commonName of the certificate the peer presented (None without one)."""
+    if ssl_object is None:
+        return None
+    cert = ssl_object.getpeercert()
+    if not cert:
+        return None
+    for rdn in cert.get("subject", ()):
+        for key, value in rdn:
+            if key == "commonName":
+                return str(value)
+    return None
+
+
+#: A server-side TLS handshake not finished after this long (real seconds) is reported: a
+#: peer that rejects our certificate may just close the TCP connection without an alert.
+HANDSHAKE_STALL_S = 1.0
+
+
+def observe_handshakes(
+    context: ssl.SSLContext,
+    on_failure: Callable[[str], object],
+    *,
+    stall_after: float = HANDSHAKE_STALL_S,
+) -> None:
+    """Call ``on_failure(reason)`` for every TLS handshake made with ``context`` that fails
+    (the alert the peer sent or what our side refused, e.g. ``tlsv1 alert unknown ca``), or
+    that has not finished ``stall_after`` seconds after it began (a Python peer, for one,
+    closes the connection on a bad certificate without sending its alert).
+
+    asyncio's TLS layer only logs such failures in debug mode; this hooks the documented
+    ``SSLContext.sslobject_class`` (and ``SSLObject._create``, how ``wrap_bio`` makes one)."""
+
+    class ObservedSSLObject(ssl.SSLObject):
+        _pile_state = "handshake"
+
+        @classmethod
+        def _create(cls, *args: Any, **kwargs: Any) -> Any:
+            obj = super()._create(*args, **kwargs)  # type: ignore[misc]
+            with contextlib.suppress(RuntimeError):  # no running loop: no stall watch
+                asyncio.get_running_loop().call_later(stall_after, obj._pile_stalled)
+            return obj
+
+        def _pile_stalled(self) -> None:
+            if self._pile_state == "handshake":
+                self._pile_state = "failed"
+                on_failure(
+                    f"not finished within {stall_after:g} s (the peer closed the connection "
+                    "during the handshake: it refused the certificate or the TLS version)"
+                )
+
+        def do_handshake(self) -> None:
+            try:
+                super().do_handshake()
+            except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+                raise
+            except ssl.SSLError as exc:
+                if self._pile_state == "handshake":
+                    on_failure(describe_ssl_error(exc))
+                self._pile_state = "failed"
+                raise
+            self._pile_state = "done"
+
+    context.sslobject_class = ObservedSSLObject
+
+
+def describe_ssl_error(exc: BaseException) -> str:
+    """One line for a TLS failure: the OpenSSL reason and, for a certificate, why."""
+    if isinstance(exc, ssl.SSLCertVerificationError) and exc.verify_message:
+        return f"certificate verify failed: {exc.verify_message}"
+    if isinstance(exc, ssl.SSLError) and exc.reason:
+        return exc.reason.lower().replace("_", " ")
+    return str(exc)
+
+
+# -- probing -----------------------------------------------------------------------------------
+
+
+def _handshake(server: ssl.SSLContext, client: ssl.SSLContext, host: str) -> str:
+    """Run a TLS handshake in memory between two contexts; the negotiated version."""
+    c_in, c_out, s_in, s_out = (ssl.MemoryBIO() for _ in range(4))
+    c = client.wrap_bio(c_in, c_out, server_hostname=host)
+    s = server.wrap_bio(s_in, s_out, server_side=True)
+    done = {"c": False, "s": False}
+    for _ in range(_PROBE_ROUNDS):
+        for name, obj in (("c", c), ("s", s)):
+            if not done[name]:
+                with contextlib.suppress(ssl.SSLWantReadError):
+                    obj.do_handshake()
+                    done[name] = True
+        s_in.write(c_out.read())
+        c_in.write(s_out.read())
+        if all(done.values()):
+            return str(c.version())
+    raise ssl.SSLError("the handshake did not finish")
+
+
+def legacy_tls_problem(pki: TestPki) -> str | None:
+    """``None`` if this Python/OpenSSL still makes a TLS 1.1 handshake when both sides ask for
+    it, else why not (then a "TLS below 1.2" negative cannot offer TLS 1.1 at all)."""
+    legacy = ssl.TLSVersion.TLSv1_1
+    try:
+        server = pki_server_context(pki, max_version=legacy)
+        client = client_context(pki.root_ca, max_version=legacy)
+        version = _handshake(server, client, "localhost")
+    except (ssl.SSLError, ValueError) as exc:
+        return f"this OpenSSL ({ssl.OPENSSL_VERSION}) refuses TLS 1.1: {describe_ssl_error(exc)}"
+    if version not in ("TLSv1.1", "TLSv1"):
+        return f"this OpenSSL ({ssl.OPENSSL_VERSION}) negotiated {version} when capped at 1.1"
+    return None

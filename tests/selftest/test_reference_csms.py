@@ -1,0 +1,179 @@
+"""The suite as a charging station of a CSMS under test: the Core profile against the reference
+CSMS, a CSMS in another process driven by the webhook actuator, and how a CSMS that cannot be
+reached or refuses the station is reported."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from pile_interop.campaign import Target
+from pile_interop.campaign_gbt import make_campaign
+from pile_interop.core.config import load_device
+from pile_interop.reference.csms16 import ReferenceCsms16
+from tests.mutants.catalogue import load, run_sut
+from tests.selftest.conftest import ROOT, cli, free_port
+from tests.selftest.test_cli import one_line_error
+
+pytestmark = [pytest.mark.xdist_group("csms")]
+PROFILE = "ocpp16/core-csms"
+POLL_S = 0.1
+
+
+def test_every_case_of_ocpp16_core_csms_passes_against_the_reference_csms():
+    results = asyncio.run(asyncio.wait_for(run_sut(None, profile_id=PROFILE), 120))
+    assert {c: r["verdict"] for c, r in results.items() if r["verdict"] != "pass"} == {}
+    assert len(results) >= 30
+    for cid, result in results.items():
+        assert all(s["verdict"] in ("pass", "skipped") for s in result["steps"]), cid
+        assert any(f["dir"] == "in" for f in result["frames"]), f"{cid} saw no CSMS answer"
+
+
+def test_the_cli_run_against_the_reference_csms_writes_a_report(tmp_path):
+    result = cli("run", "--profile", PROFILE, "--against", "reference", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    run = json.loads((tmp_path / "results.json").read_text())
+    assert run["sut"]["role"] == "csms"
+    assert run["summary"]["pass"] == len(run["cases"])
+    assert (tmp_path / "index.html").exists() and (tmp_path / "junit.xml").exists()
+
+
+def test_an_unreachable_csms_is_exit_2_in_seconds(tmp_path):
+    port = free_port()  # nothing listens there
+    device = ROOT / "fixtures/devices/example-csms-lab.yaml"
+    started = time.monotonic()
+    result = cli(
+        "run",
+        "--profile",
+        PROFILE,
+        "--connect",
+        f"ws://127.0.0.1:{port}/ocpp",
+        "--device",
+        str(device),
+        "--out",
+        str(tmp_path),
+    )
+    one_line_error(result, f"127.0.0.1:{port}", "connection refused")
+    assert time.monotonic() - started < 15
+
+
+def test_connect_needs_a_device_and_a_ws_url(tmp_path):
+    one_line_error(
+        cli("run", "--profile", PROFILE, "--connect", "ws://127.0.0.1:9/ocpp"), "--device"
+    )
+    device = ROOT / "fixtures/devices/example-csms-lab.yaml"
+    one_line_error(
+        cli("run", "--profile", PROFILE, "--connect", "http://x/ocpp", "--device", str(device)),
+        "ws://",
+    )
+
+
+def test_a_csms_that_refuses_the_password_gives_errors_naming_http_401(tmp_path):
+    """A refused basic-auth is not a crash: every case says the CSMS answered HTTP 401."""
+    device_file = tmp_path / "csms.yaml"
+    device_file.write_text(
+        "role: csms\nocpp: '1.6'\nstation_id: PI-MOCK-CS-01\nconnectors: 2\n"
+        "actuator: {type: prompt}\n"
+        "security: {profile: 1, basic_auth_password: wrong-password-123}\n"
+        "tokens: {valid: PI-VALID-01}\n"
+    )
+
+    async def scenario() -> list[dict]:
+        profile, everything, _ = load(PROFILE)
+        csms = ReferenceCsms16(passwords={"PI-MOCK-CS-01": "right-password-456"})
+        await csms.start()
+        try:
+            campaign = make_campaign(
+                profile,
+                load_device(device_file),
+                Target("connect", time_scale=0.1, floor=1.0),
+                url=csms.url,
+            )
+            async with campaign:
+                return [await campaign.run_case(s) for s in everything[:2]]
+        finally:
+            await csms.stop()
+
+    results = asyncio.run(asyncio.wait_for(scenario(), 60))
+    for result in results:
+        assert result["verdict"] == "error"
+        assert "HTTP 401" in result["reason"]
+        assert "wrong-password-123" not in json.dumps(result)
+
+
+@pytest.mark.slow
+def test_the_standalone_reference_csms_with_the_webhook_actuator(tmp_path):
+    """Two processes: the suite connects to `serve-reference csms` and triggers its operator
+    actions over its HTTP control API (the webhook actuator), as a vendor's CI would."""
+    ws_port, control_port = free_port(), free_port()
+    device = tmp_path / "csms.yaml"
+    device.write_text(
+        "role: csms\nocpp: '1.6'\nstation_id: BENCH-CS-1\nconnectors: 2\n"
+        f"url: ws://127.0.0.1:{ws_port}/ocpp\n"
+        f"actuator: {{type: webhook, url: 'http://127.0.0.1:{control_port}/actions'}}\n"
+        "tokens: {valid: PI-VALID-01, blocked: PI-BLOCKED}\n"
+    )
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pile_interop",
+            "serve-reference",
+            "csms",
+            "--listen",
+            f"127.0.0.1:{ws_port}",
+            "--id-tag",
+            "PI-VALID-01=Accepted",
+            "--id-tag",
+            "PI-BLOCKED=Blocked",
+            "--control",
+            f"127.0.0.1:{control_port}",
+        ],
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_for_port(ws_port)
+        cases = ["TC_010_CSMS", "TC_012_CSMS", "TC_013_CSMS", "TC_023_3_CSMS"]
+        result = cli(
+            "run",
+            "--profile",
+            PROFILE,
+            "--device",
+            str(device),
+            "--out",
+            str(tmp_path / "r"),
+            *[arg for case in cases for arg in ("--case", case)],
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert result.returncode == 0, result.stderr
+    run = json.loads((tmp_path / "r/results.json").read_text())
+    ran = {c["id"]: c["verdict"] for c in run["cases"] if c["verdict"] != "skipped"}
+    assert ran == dict.fromkeys(cases, "pass")
+
+
+def _wait_for_port(port: int, bound: float = 20.0) -> None:
+    import socket
+
+    deadline = time.monotonic() + bound
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(POLL_S)
+    raise AssertionError(f"nothing listens on 127.0.0.1:{port} after {bound} s")
+
+
+def test_the_example_lab_descriptor_loads():
+    device = load_device(Path(ROOT) / "fixtures/devices/example-csms-lab.yaml")
+    assert device.role == "csms" and device.url and device.url.startswith("ws://")
