@@ -22,13 +22,19 @@ from pile_interop.actuators.webhook import WebhookActuator
 from pile_interop.campaign import CampaignBase, Target
 from pile_interop.core.config import Device, Profile
 from pile_interop.core.errors import UsageError
-from pile_interop.ocpp.client import ConnectFailed, check_url, open_station_connection
+from pile_interop.ocpp.client import (
+    ConnectFailed,
+    check_url,
+    describe_transport,
+    open_station_connection,
+)
 from pile_interop.ocpp.cs16 import Station16Responder
 from pile_interop.ocpp.session import Session
 from pile_interop.ocpp.versions import by_name
 from pile_interop.reporting.redact import Redactor
 from pile_interop.roles.ocpp16_csms import CsmsUnderTest
 from pile_interop.scenario.timing import Timing
+from pile_interop.security.station_tls import Presented, StationTls
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +45,11 @@ PROBE_BOUND_S = 10.0
 STOP_BOUND_S = 10.0
 
 
-def reference_csms(device: Device, time_scale: float, cls: Any = None) -> Any:
-    """The embedded reference CSMS (or a subclass ``cls`` of it) that knows ``device``."""
+def reference_csms(device: Device, tls: StationTls, cls: Any = None) -> Any:
+    """The embedded reference CSMS (or a subclass ``cls`` of it) that knows ``device``: its
+    id tags, its password, and with security profile 2/3 serving wss from the run's PKI
+    (requiring a client certificate whose CN is the station identity when the device
+    declares ``client_certificate``)."""
     from pile_interop.reference.csms16 import ReferenceCsms16
 
     return (cls or ReferenceCsms16)(
@@ -48,6 +57,9 @@ def reference_csms(device: Device, time_scale: float, cls: Any = None) -> Any:
         passwords=(
             {device.station_id: device.basic_auth_password} if device.basic_auth_password else {}
         ),
+        ssl=tls.reference_server_context(),
+        client_cn_required=tls.client_certificates,
+        pki=tls.pki,
     )
 
 
@@ -82,7 +94,8 @@ class StationCampaign(CampaignBase):
         self.actuator = actuator
         self.url = url or device.url
         self.sut_class = sut_class
-        self.ssl = ssl
+        self.tls = StationTls(device, ssl)
+        self.baseline = Presented.baseline(device)
         self.sut: Any = None
         self.last_partial = None
         self._never_connected_after = None
@@ -117,23 +130,31 @@ class StationCampaign(CampaignBase):
             "firmwareVersion": __version__,
         }
 
-    async def connect(self, timeout: float) -> str:
+    async def connect(self, timeout: float, presented: Presented | None = None) -> str:
+        """Open a connection presenting the baseline credentials (or ``presented``)."""
+        presented = presented or self.baseline
         if self.url is None:
-            raise ConnectFailed("no CSMS URL (--connect or the device descriptor's url)")
+            raise ConnectFailed(
+                "no CSMS URL (--connect or the device descriptor's url)", kind="unreachable"
+            )
         try:
             connection = await open_station_connection(
                 self.url,
                 self.device.station_id,
-                self.version.subprotocol,
+                presented.subprotocol or self.version.subprotocol,
                 timeout=timeout,
-                password=self.device.basic_auth_password,
-                ssl=self.ssl,
+                password=presented.password,
+                user=presented.user,
+                ssl=self.tls.client_context(presented) if self.url.startswith("wss:") else None,
             )
         except ConnectFailed as exc:
             self.last_connect_failure = exc.reason
             self.session.log.event(f"connection failed: {exc.reason}")
             raise
-        description = f"{self.device.station_id} ({connection.subprotocol}) to {self.url}"
+        description = (
+            f"{self.device.station_id} ({connection.subprotocol}, {describe_transport(connection)}"
+            f"{', ' + presented.describe() if presented.describe() else ''}) to {self.url}"
+        )
         self._serving = asyncio.create_task(self.session.serve(connection, description))
         await self.session.wait_connected(timeout)
         return description
@@ -149,7 +170,8 @@ class StationCampaign(CampaignBase):
 
     async def start(self) -> None:
         if self.target.against == "reference":
-            self.sut = reference_csms(self.device, self.target.time_scale, self.sut_class)
+            self.tls.generate_pki()
+            self.sut = reference_csms(self.device, self.tls, self.sut_class)
             await self.sut.start()
             self.url = self.sut.url
             self.actuator = self.actuator or ReferenceActuator(self.sut)
@@ -162,6 +184,7 @@ class StationCampaign(CampaignBase):
             problem = check_url(self.url)
             if problem:
                 raise UsageError(f"--connect: {problem}")
+            self.tls.check_files()
             if self.actuator is None:
                 spec = self.device.actuator
                 if spec.type == "webhook":
@@ -191,6 +214,7 @@ class StationCampaign(CampaignBase):
         if self.sut is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.sut.stop(), STOP_BOUND_S)
+        self.tls.cleanup()
         if self.actuator is not None:
             await self.actuator.close()
 

@@ -115,7 +115,6 @@ def test_every_sub_mapping_matches(mapping, data):
     assert mismatches(subset, mapping) == []
 
 
-
 def test_or_matches_when_some_pattern_does_and_can_allow_absence():
     either = {"key": {"$or": [{"$exists": False}, {"$len": 0}]}}
     assert mismatches(either, {}) == []

@@ -183,6 +183,14 @@ class GetConfigurationListsKeys(ReferenceCsms16):
         return call.GetConfiguration(key=keys or ["HeartbeatInterval"])
 
 
+@mutant("TC_019_2_CSMS", "OCPP1.6 §5.8", profile=CSMS)
+class GetConfigurationAlwaysAll(ReferenceCsms16):
+    """Reads the whole configuration even when the operator asks for one key."""
+
+    def get_configuration_request(self, keys: list[str] | None) -> call.GetConfiguration:
+        return call.GetConfiguration()
+
+
 @mutant("TC_021_CSMS", "OCPP1.6 §5.3", "TC_040_2_CSMS", profile=CSMS)
 class ConfigurationValueAsNumberText(ReferenceCsms16):
     """Sends configuration values with a unit appended ("60s")."""
@@ -318,6 +326,7 @@ class ClearCacheNeverSent(ReferenceCsms16):
     "TC_028_CSMS",
     "TC_032_1_CSMS",
     "TC_037_1_CSMS",
+    "TC_020_3_CSMS",
     profile=CSMS,
 )
 class RefusesChargingStatus(ReferenceCsms16):

@@ -74,7 +74,16 @@ def mutant(  # type: ignore[no-untyped-def]
 # -- boot ------------------------------------------------------------------------------------
 
 
-@mutant("TC_001_CS", "OCPP1.6 §4.9", "TC_002_CS", "TC_013_CS", "TC_014_CS")
+@mutant(
+    "TC_001_CS",
+    "OCPP1.6 §4.9",
+    "TC_002_CS",
+    "TC_013_CS",
+    "TC_014_CS",
+    "TC_015_CS",
+    "TC_016_CS",
+    "TC_032_1_CS",
+)
 class NoStatusAfterBoot(ReferenceStation16):
     """Sends no StatusNotification after an accepted BootNotification."""
 
@@ -140,7 +149,16 @@ class NegativeMeterStart(ReferenceStation16):
         return payload
 
 
-@mutant("TC_004_1_CS", "OCPP1.6 §4.8", "TC_011_1_CS")
+@mutant(
+    "TC_004_1_CS",
+    "OCPP1.6 §4.8",
+    "TC_011_1_CS",
+    "TC_007_CS",
+    "TC_024_CS",
+    "TC_037_1_CS",
+    "TC_037_3_CS",
+    "TC_039_CS",
+)
 class ForgetsAuthorizationOnPlugIn(ReferenceStation16):
     """Drops a pending authorization when the cable is plugged in: no transaction starts."""
 
@@ -151,7 +169,16 @@ class ForgetsAuthorizationOnPlugIn(ReferenceStation16):
         await super().plug_in(connector)
 
 
-@mutant("TC_004_2_CS", "OCPP1.6 §9.1.6", "TC_011_2_CS", "TC_061_CS")
+@mutant(
+    "TC_004_2_CS",
+    "OCPP1.6 §9.1.6",
+    "TC_011_2_CS",
+    "TC_061_CS",
+    "TC_007_CS",  # the before-state id_cached waits for ConnectionTimeOut
+    "TC_037_1_CS",
+    "TC_037_3_CS",
+    "TC_039_CS",
+)
 class IgnoresConnectionTimeOut(ReferenceStation16):
     """Never cancels an authorization that waits for a cable (ConnectionTimeOut ignored)."""
 
@@ -171,7 +198,7 @@ class RejectsRemoteStartWhenPlugged(ReferenceStation16):
         return super().remote_start_status(id_tag, connector_id)
 
 
-@mutant("TC_011_1_CS", "OCPP1.6 §5.11", "TC_011_2_CS")
+@mutant("TC_011_1_CS", "OCPP1.6 §5.11", "TC_011_2_CS", "TC_024_CS")
 class RejectsRemoteStartWithoutCable(ReferenceStation16):
     """Rejects RemoteStartTransaction while no cable is plugged in."""
 
@@ -191,7 +218,20 @@ class RemoteStartNeverTimesOut(ReferenceStation16):
             conn.authorization.timer.cancel()
 
 
-@mutant("TC_012_CS", "OCPP1.6 §4.10")
+@mutant(
+    "TC_012_CS",
+    "OCPP1.6 §4.10",
+    # every other case that checks the StopTransaction's transactionId
+    "TC_005_1_CS",
+    "TC_005_3_CS",
+    "TC_015_CS",
+    "TC_016_CS",
+    "TC_018_1_CS",
+    "TC_020_3_CS",
+    "TC_032_1_CS",
+    "TC_037_3_CS",
+    "TC_039_CS",
+)
 class WrongStopTransactionId(ReferenceStation16):
     """Sends StopTransaction with transactionId + 1."""
 
@@ -201,7 +241,7 @@ class WrongStopTransactionId(ReferenceStation16):
         return payload
 
 
-@mutant("TC_012_CS", "OCPP1.6 §4.10")
+@mutant("TC_012_CS", "OCPP1.6 §4.10", "TC_005_3_CS")
 class IgnoresRemoteStop(ReferenceStation16):
     """Answers RemoteStopTransaction Accepted but never stops the transaction."""
 
@@ -222,7 +262,7 @@ class AvailabilityNotPersistent(ReferenceStation16):
             conn.operative = True
 
 
-@mutant("TC_014_CS", "OCPP1.6 §5.14")
+@mutant("TC_014_CS", "OCPP1.6 §5.14", "TC_016_CS")
 class RejectsSoftReset(ReferenceStation16):
     """Answers a Soft Reset with Rejected."""
 
@@ -230,7 +270,7 @@ class RejectsSoftReset(ReferenceStation16):
         return ResetStatus.rejected if type == "Soft" else super().reset_status(type)
 
 
-@mutant("TC_017_1_CS", "OCPP1.6 §5.18")
+@mutant("TC_017_1_CS", "OCPP1.6 §5.18", "TC_018_1_CS")
 class UnlockAlwaysFails(ReferenceStation16):
     """Answers every UnlockConnector with UnlockFailed."""
 
@@ -264,7 +304,7 @@ class DropsUnknownKeys(ReferenceStation16):
         return result
 
 
-@mutant("TC_021_CS", "OCPP1.6 §5.3")
+@mutant("TC_021_CS", "OCPP1.6 §5.3", "TC_070_CS")
 class ForgetsMeterValueSampleInterval(ReferenceStation16):
     """Accepts a new MeterValueSampleInterval but keeps the old value."""
 
@@ -309,7 +349,7 @@ def _accepts(status: str) -> type[ReferenceStation16]:
     return Accepts
 
 
-@mutant("TC_023_1_CS", "OCPP1.6 §4.1")
+@mutant("TC_023_1_CS", "OCPP1.6 §4.1", "TC_037_3_CS")
 class AcceptsInvalidIdTag(_accepts(AuthorizationStatus.invalid)):  # type: ignore[misc]
     """Starts a transaction for an idTag the Central System answered Invalid."""
 
@@ -324,7 +364,7 @@ class AcceptsBlockedIdTag(_accepts(AuthorizationStatus.blocked)):  # type: ignor
     """Starts a transaction for an idTag the Central System answered Blocked."""
 
 
-@mutant("TC_061_CS", "OCPP1.6 §3.5.1")
+@mutant("TC_061_CS", "OCPP1.6 §3.5.1", "TC_007_CS")  # TC_007 clears the cache before it
 class ClearCacheDoesNothing(ReferenceStation16):
     """Answers ClearCache Accepted but keeps the cached ids."""
 

@@ -177,3 +177,39 @@ def _wait_for_port(port: int, bound: float = 20.0) -> None:
 def test_the_example_lab_descriptor_loads():
     device = load_device(Path(ROOT) / "fixtures/devices/example-csms-lab.yaml")
     assert device.role == "csms" and device.url and device.url.startswith("ws://")
+
+
+def test_the_security_profile_passes_against_the_reference_csms_without_leaking_secrets(tmp_path):
+    result = cli(
+        "run", "--profile", "ocpp16/security-csms", "--against", "reference", "--out", str(tmp_path)
+    )
+    assert result.returncode == 0, result.stderr
+    run = json.loads((tmp_path / "results.json").read_text())
+    assert {c["verdict"] for c in run["cases"]} == {"pass"}
+    assert len(run["cases"]) >= 10
+    password = "pi-mock-station-authorization-key"  # reference-csms16-secure.yaml
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            text = path.read_text(errors="replace")
+            assert "PRIVATE KEY" not in text, path
+            assert password not in text, path
+
+
+def test_a_missing_ca_certificate_is_exit_2_naming_the_file(tmp_path):
+    device = tmp_path / "csms.yaml"
+    device.write_text(
+        "role: csms\nocpp: '1.6'\nstation_id: CS-1\nconnectors: 1\nactuator: {type: prompt}\n"
+        "security: {profile: 2, basic_auth_password: secret-pass-1234, ca_cert: no-such-ca.pem}\n"
+    )
+    result = cli(
+        "run",
+        "--profile",
+        "ocpp16/security-csms",
+        "--connect",
+        f"wss://127.0.0.1:{free_port()}/ocpp",
+        "--device",
+        str(device),
+        "--out",
+        str(tmp_path / "r"),
+    )
+    one_line_error(result, "no-such-ca.pem")

@@ -21,12 +21,33 @@ from websockets.typing import Subprotocol
 
 
 class ConnectFailed(Exception):
-    """The connection could not be opened; ``unreachable`` when no server answered at all."""
+    """The connection could not be opened. ``kind`` says where it stopped: ``unreachable``
+    (no server answered at all), ``timeout``, ``tls`` (the handshake failed), ``http`` (the
+    upgrade was refused), ``handshake`` (another WebSocket handshake problem) or
+    ``subprotocol`` (accepted without agreeing to the offered subprotocol)."""
 
-    def __init__(self, reason: str, *, unreachable: bool = False) -> None:
+    def __init__(self, reason: str, *, kind: str) -> None:
         super().__init__(reason)
         self.reason = reason
-        self.unreachable = unreachable
+        self.kind = kind
+
+    @property
+    def unreachable(self) -> bool:
+        return self.kind == "unreachable"
+
+    @property
+    def refused(self) -> bool:
+        """The server said no (TLS alert / closed handshake, or an HTTP error status)."""
+        return self.kind in ("tls", "http")
+
+
+def describe_transport(connection: ClientConnection) -> str:
+    """``TLSv1.3 TLS_AES_256_GCM_SHA384`` for a wss connection, ``no TLS`` for ws."""
+    ssl_object = connection.transport.get_extra_info("ssl_object")
+    if ssl_object is None:
+        return "no TLS"
+    cipher = ssl_object.cipher()
+    return f"{ssl_object.version()} {cipher[0] if cipher else ''}".strip()
 
 
 def station_url(url: str, station_id: str) -> str:
@@ -62,12 +83,14 @@ async def open_station_connection(
     password: str | None = None,
     ssl: ssl_module.SSLContext | None = None,
     max_size: int = 1 << 20,
+    user: str | None = None,
 ) -> ClientConnection:
-    """Connect as station ``station_id``; :class:`ConnectFailed` saying why not."""
+    """Connect as station ``station_id``; :class:`ConnectFailed` saying why not. ``user`` is
+    the Basic user name when it is not the station identity (a negative case)."""
     target = station_url(url, station_id)
     headers = {}
     if password is not None:
-        headers["Authorization"] = basic_auth_header(station_id, password)
+        headers["Authorization"] = basic_auth_header(user or station_id, password)
     try:
         connection = await asyncio.wait_for(
             connect(
@@ -85,36 +108,64 @@ async def open_station_connection(
     except TimeoutError:
         raise ConnectFailed(
             f"no WebSocket connection to {target} within {timeout:.3g} s "
-            "(TCP, TLS and HTTP upgrade)"
+            "(TCP, TLS and HTTP upgrade)",
+            kind="timeout",
         ) from None
     except InvalidStatus as exc:
         status = exc.response.status_code
         phrase = exc.response.reason_phrase
-        raise ConnectFailed(f"{target} refused the upgrade: HTTP {status} {phrase}") from None
+        raise ConnectFailed(
+            f"{target} refused the upgrade: HTTP {status} {phrase}", kind="http"
+        ) from None
     except InvalidURI as exc:
-        raise ConnectFailed(f"invalid URL {target}: {exc}", unreachable=True) from None
+        raise ConnectFailed(f"invalid URL {target}: {exc}", kind="unreachable") from None
     except ssl_module.SSLCertVerificationError as exc:
         raise ConnectFailed(
             f"TLS handshake with {target} failed: the CSMS certificate was not accepted "
-            f"({exc.verify_message})"
+            f"({exc.verify_message})",
+            kind="tls",
         ) from None
     except ssl_module.SSLError as exc:
         raise ConnectFailed(
-            f"TLS handshake with {target} failed: {exc.reason or exc} (TLS alert)"
+            f"TLS handshake with {target} failed: {exc.reason or exc} (TLS alert)", kind="tls"
+        ) from None
+    except (ConnectionResetError, EOFError) as exc:
+        # a TLS server that refuses our certificate (or none) may just drop the connection
+        where = "TLS handshake" if ssl is not None else "connection"
+        raise ConnectFailed(
+            f"{where} with {target} failed: the server closed the connection "
+            f"({type(exc).__name__})",
+            kind="tls" if ssl is not None else "handshake",
         ) from None
     except InvalidHandshake as exc:
-        raise ConnectFailed(f"WebSocket handshake with {target} failed: {exc}") from None
+        cause = exc.__cause__
+        if ssl is not None and isinstance(
+            cause, ssl_module.SSLError | ConnectionResetError | EOFError
+        ):
+            # TLS 1.3 checks the client certificate after the handshake: a server refusing it
+            # closes the connection before answering the HTTP upgrade
+            raise ConnectFailed(
+                f"{target} closed the TLS connection before answering the upgrade "
+                f"(as a TLS 1.3 server refusing the client certificate does): {cause}",
+                kind="tls",
+            ) from None
+        raise ConnectFailed(
+            f"WebSocket handshake with {target} failed: {exc}", kind="handshake"
+        ) from None
     except ConnectionRefusedError:
-        raise ConnectFailed(f"{target}: connection refused", unreachable=True) from None
+        raise ConnectFailed(f"{target}: connection refused", kind="unreachable") from None
     except socket.gaierror as exc:
-        raise ConnectFailed(f"{target}: unknown host ({exc.strerror})", unreachable=True) from None
+        raise ConnectFailed(
+            f"{target}: unknown host ({exc.strerror})", kind="unreachable"
+        ) from None
     except OSError as exc:
-        raise ConnectFailed(f"{target}: {exc.strerror or exc}", unreachable=True) from None
+        raise ConnectFailed(f"{target}: {exc.strerror or exc}", kind="unreachable") from None
     if connection.subprotocol != subprotocol:
         await connection.close(1002, f"{subprotocol} required")
         got = connection.subprotocol or "none"
         raise ConnectFailed(
             f"{target} accepted the connection without agreeing to {subprotocol} "
-            f"(Sec-WebSocket-Protocol: {got})"
+            f"(Sec-WebSocket-Protocol: {got})",
+            kind="subprotocol",
         )
     return connection

@@ -150,7 +150,11 @@ class ReferenceCsms16:
         passwords: dict[str, str] | None = None,
         heartbeat_interval: int = 300,
         ssl: Any = None,
+        client_cn_required: bool = False,
+        pki: Any = None,
     ) -> None:
+        #: the test PKI ``ssl`` was made from, if any (security mutants serve other files)
+        self.pki = pki
         self.id_tags = dict(id_tags or {})
         self.passwords = dict(passwords or {})
         self.heartbeat_interval = heartbeat_interval
@@ -169,6 +173,7 @@ class ReferenceCsms16:
             station_ids=list(self.passwords) or None,
             password=password,
             ssl=ssl,
+            client_cn_required=client_cn_required,
         )
 
     @staticmethod

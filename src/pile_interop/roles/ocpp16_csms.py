@@ -8,12 +8,13 @@ import time
 from typing import Any, Protocol
 
 from pile_interop.core.clock import utc_iso
-from pile_interop.core.verdicts import HarnessError, Verdict
+from pile_interop.core.verdicts import Failure, HarnessError, Verdict
 from pile_interop.ocpp.client import ConnectFailed
 from pile_interop.ocpp.cs16 import Station16Responder
 from pile_interop.ocpp.frames import CALLRESULT, Frame
 from pile_interop.ocpp.session import CallTimeout, Disconnected
 from pile_interop.scenario.runner import CaseRun
+from pile_interop.security.station_tls import Presented
 
 log = logging.getLogger(__name__)
 
@@ -21,8 +22,12 @@ log = logging.getLogger(__name__)
 class StationLink(Protocol):
     """How the role reaches the CSMS (the campaign opens and closes the connection)."""
 
-    async def connect(self, timeout: float) -> str:
-        """Open a connection (replacing none); :class:`ConnectFailed`. Returns a description."""
+    baseline: Presented  # what the station presents by default (its security profile)
+    url: str | None
+
+    async def connect(self, timeout: float, presented: Presented | None = None) -> str:
+        """Open a connection presenting ``presented`` (default: the baseline);
+        :class:`ConnectFailed`. Returns a description (subprotocol, TLS, credentials)."""
         ...
 
     async def disconnect(self, reason: str) -> None: ...
@@ -34,7 +39,8 @@ class CsmsUnderTest:
     """Before each case: the mock station connected, registered (BootNotification Accepted,
     every connector reported Available), and without transactions left by an earlier case
     (they are stopped with StopTransaction, reason Local); ``before.config`` sets the mock
-    station's own configuration keys (what its GetConfiguration answers)."""
+    station's own configuration keys (what its GetConfiguration answers). With
+    ``before.connected: false`` the case starts disconnected and connects in its steps."""
 
     label = "OCPP-J 1.6 RPC framework"
 
@@ -46,6 +52,11 @@ class CsmsUnderTest:
     # -- before -------------------------------------------------------------------------
 
     async def prepare(self, run: CaseRun) -> None:
+        if not run.scenario.before.connected:
+            # the case makes the connection itself (a security case: a refusal is its verdict)
+            if run.session.is_connected:
+                await self.link.disconnect("the case connects by itself")
+            return
         record = run.new_record("before", "connect", "station connected, registered and idle")
         try:
             await self._ensure_connected(run)
@@ -131,26 +142,70 @@ class CsmsUnderTest:
     # -- peer ---------------------------------------------------------------------------
 
     async def peer(self, run: CaseRun, action: str, args: dict[str, Any]) -> str:
-        """``disconnect`` (the station loses its network), ``connect`` (it comes back),
+        """``disconnect`` (the station loses its network); ``connect`` (it connects again,
+        presenting the baseline credentials or the ones ``args`` change: ``password: right |
+        wrong | none``, ``user``, ``client_cert: valid | expired | wrong_cn | none``,
+        ``tls_max: "1.1"``, ``subprotocol``; ``expect: accepted`` (default) or ``refused``);
         ``reboot`` (it restarts: a new connection, unregistered, nothing in memory; the case
         sends the BootNotification)."""
         if action == "disconnect":
             await self.link.disconnect("the station goes offline")
             return "the mock station closed its connection"
-        if action in ("connect", "reboot"):
-            if action == "reboot":
-                await self.link.disconnect("the station reboots")
-                self.responder.rebooted()
-            bound = run.timing.upper("connect")
+        if action == "reboot":
+            await self.link.disconnect("the station reboots")
+            self.responder.rebooted()
+            return await self._connect(run, self.link.baseline, "accepted")
+        if action == "connect":
             try:
-                description = await self.link.connect(bound)
-            except ConnectFailed as exc:
-                raise HarnessError(f"peer {action}: {exc.reason}") from None
-            return f"{action}: connected again ({description})"
+                presented = self.link.baseline.changed(args)
+            except ValueError as exc:
+                raise HarnessError(f"peer connect: {exc}") from None
+            expect = args.get("expect", "accepted")
+            if expect not in ("accepted", "refused"):
+                raise HarnessError(f"peer connect: expect {expect!r} (accepted or refused)")
+            if run.session.is_connected:
+                await self.link.disconnect("a new connection attempt")
+            return await self._connect(run, presented, expect)
         raise HarnessError(
             f"peer: {action}: the mock charging station has no such behaviour "
             "(known: connect, disconnect, reboot)"
         )
+
+    async def _connect(self, run: CaseRun, presented: Presented, expect: str) -> str:
+        bound = run.timing.upper("connect")
+        shown = presented.describe() or "no credentials"
+        try:
+            description = await self.link.connect(bound, presented)
+        except ConnectFailed as exc:
+            if expect == "refused" and exc.refused:
+                return f"the CSMS refused the connection ({shown}): {exc.reason}"
+            if expect == "refused":
+                raise Failure(
+                    "the CSMS did not refuse the connection",
+                    expected=f"the TLS handshake or the HTTP upgrade refused ({shown})",
+                    observed=exc.reason,
+                ) from None
+            raise Failure(
+                "the CSMS refused the station's connection",
+                expected=f"a WebSocket connection within {bound:.3g} s ({shown})",
+                observed=exc.reason,
+            ) from None
+        if expect == "refused":
+            await self.link.disconnect("the CSMS should have refused this connection")
+            raise Failure(
+                "the CSMS accepted a connection it must refuse",
+                expected=f"the TLS handshake or the HTTP upgrade refused ({shown})",
+                observed=f"connected: {description}",
+            )
+        url = self.link.url or ""
+        if url.startswith("wss:") and not any(v in description for v in ("TLSv1.2", "TLSv1.3")):
+            await self.link.disconnect("TLS below 1.2")
+            raise Failure(
+                "the CSMS negotiated TLS below 1.2",
+                expected="TLS 1.2 or higher",
+                observed=description,
+            )
+        return f"connected: {description}"
 
 
 def _status(connector: int, status: str) -> dict[str, Any]:
