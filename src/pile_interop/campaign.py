@@ -80,15 +80,20 @@ def reference_station(url: str, device: Device, time_scale: float, cls: Any = No
 class Target:
     """Which SUT a campaign talks to and how."""
 
-    against: str  # "reference" | "listen"
+    against: str  # "reference" | "listen" | "connect" (a CSMS) | "can"
     host: str = "127.0.0.1"
     port: int = 0
+    url: str = ""  # connect / can: where the SUT is
     time_scale: float = 1.0
     floor: float = 0.0
     sut_factory: SutFactory = reference_station
 
     def describe(self) -> str:
-        return "reference" if self.against == "reference" else f"listen {self.host}:{self.port}"
+        if self.against == "reference":
+            return "reference"
+        if self.against in ("connect", "can"):
+            return f"{self.against} {self.url}".strip()
+        return f"listen {self.host}:{self.port}"
 
 
 class CampaignBase:
@@ -148,6 +153,7 @@ class CampaignBase:
             params=dict(self.profile.params),
             secrets=self.device.secret_values(),
             strict=self.strict,
+            run_values=dict(getattr(self, "run_values", {})),
         )
 
     def check(self, scenarios: list[Scenario]) -> None:
@@ -270,6 +276,8 @@ class Campaign(CampaignBase):
             self.device.secret_values(),
             credentials=[(self.device.station_id, password)] if password else (),
         )
+        self.redactor.learn(self.security.new_password, self.device.station_id)
+        self.run_values = {"new_authorization_key": self.security.new_password}
 
     async def _on_connect(self, connection: ServerConnection, station_id: str, sub: str) -> None:
         version = self.session.version

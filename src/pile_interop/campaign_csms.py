@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import ssl as ssl_module
+from dataclasses import replace
 from typing import Any
 
 from pile_interop import __version__
@@ -93,6 +94,8 @@ class StationCampaign(CampaignBase):
         self.strict = strict
         self.actuator = actuator
         self.url = url or device.url
+        if target.against == "connect" and self.url:
+            target.url = self.url
         self.sut_class = sut_class
         self.tls = StationTls(device, ssl)
         self.baseline = Presented.baseline(device)
@@ -101,7 +104,10 @@ class StationCampaign(CampaignBase):
         self._never_connected_after = None
         self.tokens = {**profile.tokens, **device.tokens}
         self.version = by_name(profile.ocpp)
-        self.responder = Station16Responder(device.connectors)
+        self.responder = Station16Responder(
+            device.connectors, basic_auth=device.basic_auth_password is not None
+        )
+        self.responder.on_new_password = self._new_password
         self.session = Session(self.version, self.responder, name=device.station_id)
         self.role = CsmsUnderTest(self.responder, self, device.connectors)
         self._serving: asyncio.Task[None] | None = None
@@ -117,6 +123,12 @@ class StationCampaign(CampaignBase):
             device.secret_values(),
             credentials=[(device.station_id, password)] if password else (),
         )
+
+    def _new_password(self, password: str) -> None:
+        """The CSMS gave the station a new AuthorizationKey: a secret from now on, and the
+        password of the station's next connections."""
+        self.redactor.learn(password, self.device.station_id)
+        self.baseline = replace(self.baseline, password=password)
 
     # -- the link (the role's StationLink) ----------------------------------------------
 

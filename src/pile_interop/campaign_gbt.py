@@ -115,6 +115,7 @@ class GbtCampaign(CampaignBase):
                     "a GB/T 27930 SUT needs a bus: --can SPEC or gbt27930.can in the device"
                 )
             spec = self.bus_spec
+            self.target.url = spec
             if self.actuator is None:
                 kind = self.device.actuator
                 if kind.type == "webhook" and kind.url:

@@ -21,6 +21,7 @@ ALL = (
     "TC_086_CS",
     "TC_087_CS",
     "TC_088_CS",
+    "TC_073_CS",
     "TC_086_2_CS",
     "TC_086_3_CS",
     "TC_086_4_CS",
@@ -123,3 +124,11 @@ class OffersNoSubprotocol(ReferenceStation16):
 
     def _connect_kwargs(self) -> dict[str, Any]:
         return {**super()._connect_kwargs(), "subprotocols": None}
+
+
+@mutant("TC_073_CS", "OCPP1.6-SEC Basic authentication", profile=PROFILE)
+class KeepsOldAuthorizationKey(ReferenceStation16):
+    """Answers a new AuthorizationKey Accepted but keeps connecting with the old password."""
+
+    def set_authorization_key(self, value: str) -> None:
+        return None

@@ -67,7 +67,7 @@ _ALL = tuple(
     f"TC_{n}_CSMS"
     for n in (
         *("085", "085_2", "085_3", "086", "086_2"),
-        *("087", "087_2", "087_3", "087_4", "088", "088_2"),
+        *("087", "087_2", "087_3", "087_4", "088", "088_2", "073"),
     )
 )
 
@@ -136,3 +136,27 @@ class AgreesToNoSubprotocol(ReferenceCsms16):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.server.agree_subprotocol = None
+
+
+@mutant("TC_073_CSMS", "OCPP1.6-SEC Basic authentication", profile=SECURITY)
+class ShortDecimalPassword(ReferenceCsms16):
+    """Generates new station passwords of 8 decimal digits (not 16-20 bytes in hex)."""
+
+    def new_authorization_key(self) -> str:
+        return "12345678"
+
+
+@mutant("TC_073_CSMS", "OCPP1.6-SEC Basic authentication", profile=SECURITY)
+class ForgetsNewPassword(ReferenceCsms16):
+    """Sends the station a new password but keeps checking the old one."""
+
+    def store_password(self, station_id: str, password: str) -> None:
+        return None
+
+
+@mutant("TC_073_CSMS", "OCPP1.6-SEC Basic authentication", profile=SECURITY)
+class StopsCheckingAfterPasswordChange(ReferenceCsms16):
+    """After a password change it accepts any password for the station (the old one too)."""
+
+    def store_password(self, station_id: str, password: str) -> None:
+        self.server.password = None

@@ -43,6 +43,7 @@ def test_the_catalogue_has_the_mutants_the_issues_ask_for():
     assert count["ocpp16/core-cs"] >= 15
     assert count["ocpp16/core-csms"] >= 8
     assert count["ocpp16/security-csms"] >= 4
+    assert count["ocpp16/security-csms"] + count["ocpp16/security-cs"] >= 8
     assert count["gbt27930/charger"] >= 8
     assert count["gbt27930/bms"] >= 6
     assert count["ocpp16/security-cs"] >= 4

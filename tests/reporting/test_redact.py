@@ -192,3 +192,13 @@ def test_redactor_for_a_device_descriptor_knows_its_password_secrets_and_webhook
     text = f"{PASSWORD} {BASIC} MeterSeal-77ab91 tok-987654 bench-2"
     assert redactor.redact_text(text) == "*** *** *** *** bench-2"
     assert Redactor.for_descriptor({}).redact_text(PASSWORD) == PASSWORD
+
+
+def test_a_secret_learnt_during_the_run_is_masked_from_then_on_with_its_basic_credential():
+    redactor = Redactor(["first-secret-123"])
+    new = "0f" * 20
+    assert new in redactor.redact_text(f"key {new}")
+    redactor.learn(new, "CS-1")
+    basic = base64.b64encode(f"CS-1:{new}".encode()).decode()
+    text = redactor.redact_text(f"key {new}, header {basic}, old first-secret-123")
+    assert new not in text and basic not in text and "first-secret-123" not in text

@@ -119,7 +119,10 @@ class DropsConnectionOnChangeConfiguration(ReferenceStation16):
     """Loses its network when asked to change a configuration key, and comes back."""
 
     async def handle_change_configuration(self, key: str, value: str) -> Any:
+        link = self._link
         await self.go_offline()
+        if link is not None:  # the socket is gone before the answer could be written
+            await link._connection.close()
         asyncio.get_running_loop().call_later(0.3, lambda: asyncio.ensure_future(self.go_online()))
         return call_result.ChangeConfiguration(status="Accepted")
 

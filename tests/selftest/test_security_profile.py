@@ -4,6 +4,7 @@ certificate files are a one-line exit 2, and no private key reaches a report."""
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,8 @@ def test_security_profile_passes_against_the_reference_and_no_key_is_reported(tm
     assert "results.json" in {p.name for p in tmp_path.iterdir()}
     assert "PRIVATE KEY" not in text
     assert "ref-station-authorization-key-01" not in text  # the Basic-auth password
+    # TC_073: the run's new AuthorizationKey (40 hex digits) is masked wherever it went
+    assert not re.search(r"(?<![0-9a-fA-F])[0-9a-fA-F]{40}(?![0-9a-fA-F])", text)
     assert "TLS TLSv1." in text  # the transport is in the evidence
     assert "client certificate CN=REF-CS-001" in text
 

@@ -39,6 +39,8 @@ DESCRIPTIONS = {
     "(ChangeAvailability)",
     "clear_cache": "In the CSMS, clear the station's authorization cache (ClearCache)",
     "data_transfer": "In the CSMS, send a DataTransfer to the station (vendorId {vendor_id!r})",
+    "update_password": "In the CSMS, give the station a new HTTP Basic password "
+    "(ChangeConfiguration AuthorizationKey)",
     "set_registration": "In the CSMS, make it answer the station's next BootNotification with "
     "{status}",
 }

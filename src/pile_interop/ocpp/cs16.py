@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from pile_interop.ocpp.frames import CALLRESULT, Frame
 from pile_interop.ocpp.session import Reply
 
+#: The Security Whitepaper's write-only key holding the station's Basic auth password.
+AUTHORIZATION_KEY = "AuthorizationKey"
 #: The mock station's configuration: key → (value, read-only).
 DEFAULT_CONFIG: dict[str, tuple[str, bool]] = {
     "AllowOfflineTxForUnknownId": ("false", False),
@@ -92,8 +95,12 @@ class CsmsState:
 class Station16Responder:
     """Default answers of a mock OCPP 1.6 charging station (Core profile)."""
 
-    def __init__(self, connectors: int = 2) -> None:
+    def __init__(self, connectors: int = 2, *, basic_auth: bool = False) -> None:
         self.connectors = connectors
+        #: whether the station authenticates with HTTP Basic (then AuthorizationKey exists)
+        self.basic_auth = basic_auth
+        #: called with a new AuthorizationKey the station accepted (its next password)
+        self.on_new_password: Callable[[str], None] | None = None
         self.config: dict[str, tuple[str, bool]] = dict(DEFAULT_CONFIG)
         self.config["NumberOfConnectors"] = (str(connectors), True)
         self.state = CsmsState()
@@ -108,7 +115,13 @@ class Station16Responder:
     # -- configuration ------------------------------------------------------------------
 
     def configuration_status(self, key: str, value: str) -> str:
-        """What ChangeConfiguration of ``key`` to ``value`` answers (§5.3, §9.1)."""
+        """What ChangeConfiguration of ``key`` to ``value`` answers (§5.3, §9.1; the write-only
+        AuthorizationKey of the Security Whitepaper when the station uses Basic auth)."""
+        if key == AUTHORIZATION_KEY:
+            if not self.basic_auth:
+                return "NotSupported"
+            ok = 16 <= len(value) <= 40 and value.isascii() and value.isprintable()
+            return "Accepted" if ok else "Rejected"
         if key not in self.config:
             return "NotSupported"
         if self.config[key][1]:
@@ -188,7 +201,11 @@ class Station16Responder:
             and answer
             and answer.get("status") in ("Accepted", "RebootRequired")
         ):
-            self.set_config(str(payload["key"]), str(payload["value"]))
+            if payload["key"] == AUTHORIZATION_KEY:
+                if self.on_new_password is not None:
+                    self.on_new_password(str(payload["value"]))
+            else:
+                self.set_config(str(payload["key"]), str(payload["value"]))
 
     def observe_response(self, call: Frame, response: Frame) -> None:
         """The CSMS answered one of our CALLs: track registration and transactions."""

@@ -22,6 +22,7 @@ certificate comes from a generated PKI whose root the station cannot know).
 
 from __future__ import annotations
 
+import secrets
 import ssl
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -45,7 +46,9 @@ from pile_interop.security.pki import (
 #: ``tls_max`` values a case may ask for.
 LEGACY_VERSIONS = {"1.0": ssl.TLSVersion.TLSv1, "1.1": ssl.TLSVersion.TLSv1_1}
 #: The arguments of a ``peer: security`` step.
-MODE_ARGS = frozenset({"basic_auth", "client_cert", "server_cert", "tls_max", "subprotocol"})
+MODE_ARGS = frozenset(
+    {"basic_auth", "client_cert", "server_cert", "tls_max", "subprotocol", "password"}
+)
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,9 @@ class SecurityMode:
     server_cert: str = "valid"
     tls_max: str | None = None
     subprotocol: str | None = NEGOTIATE
+    #: the Basic password demanded: "device" (the descriptor's) or "new" (the run's new
+    #: AuthorizationKey, after a case changed it: TC_073)
+    password: str = "device"
 
     @classmethod
     def for_profile(cls, profile: int) -> SecurityMode:
@@ -70,7 +76,8 @@ class SecurityMode:
         if self.client_cert:
             parts.append("client certificate required (CN = station identity)")
         if self.basic_auth:
-            parts.append("HTTP Basic auth required")
+            which = " (the new AuthorizationKey)" if self.password == "new" else ""
+            parts.append(f"HTTP Basic auth required{which}")
         if self.subprotocol != NEGOTIATE:
             parts.append(f"answers subprotocol {self.subprotocol or 'none'}")
         return ", ".join(parts)
@@ -126,6 +133,9 @@ class CsmsSecurity:
         self.current = self.baseline
         self.pki: TestPki | None = None
         self._legacy_problem: str | bool | None = False  # False: not probed yet
+        #: the AuthorizationKey a password-update case sets (TC_073): fresh for every run,
+        #: 20 bytes as 40 hex characters, a secret the campaign's redactor knows
+        self.new_password = secrets.token_hex(20)
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -192,7 +202,8 @@ class CsmsSecurity:
     def configure(self, mode: SecurityMode) -> None:
         """Set the server up for ``mode`` (takes effect at its next start / restart)."""
         self.server.ssl = self.ssl_context(mode)
-        self.server.password = self.device.basic_auth_password if mode.basic_auth else None
+        password = self.new_password if mode.password == "new" else self.device.basic_auth_password
+        self.server.password = password if mode.basic_auth else None
         self.server.client_cn_required = mode.client_cert
         self.server.agree_subprotocol = mode.subprotocol
         self.current = mode
@@ -226,6 +237,8 @@ class CsmsSecurity:
                 f"peer: security: server_cert {mode.server_cert!r} "
                 f"(known: {', '.join(SERVER_VARIANTS)})"
             )
+        if mode.password not in ("device", "new"):
+            raise HarnessError(f"peer: security: password {mode.password!r} (known: device, new)")
         if mode.tls_max is not None and mode.tls_max not in LEGACY_VERSIONS:
             raise HarnessError(f"peer: security: tls_max {mode.tls_max!r} (known: 1.0, 1.1)")
         tls_only = [k for k in ("client_cert", "tls_max") if args.get(k)]

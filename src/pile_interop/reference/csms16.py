@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -359,6 +360,28 @@ class ReferenceCsms16:
         self, connector: int, availability: str, station: str | None = None
     ) -> Any:
         return await self._send(self.change_availability_request(connector, availability), station)
+
+    def new_authorization_key(self) -> str:
+        """A new Basic password: 20 random bytes as 40 hex characters (the OCA validation of
+        TC_073: hex, 16 to 20 bytes)."""
+        return secrets.token_hex(20)
+
+    async def update_password(self, station: str | None = None) -> Any:
+        """Give the station a new Basic password (ChangeConfiguration AuthorizationKey); once
+        it accepted, only the new one is accepted on its next connections."""
+        link = self._link(station)
+        key = self.new_authorization_key()
+        answer = await self._send(
+            call.ChangeConfiguration(key="AuthorizationKey", value=key), link.id
+        )
+        if str(getattr(answer, "status", "")) == "Accepted":
+            self.store_password(link.id, key)
+        return answer
+
+    def store_password(self, station_id: str, password: str) -> None:
+        self.passwords[station_id] = password
+        if len(self.passwords) == 1:
+            self.server.password = password
 
     async def clear_cache(self, station: str | None = None) -> Any:
         return await self._send(call.ClearCache(), station)

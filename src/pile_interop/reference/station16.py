@@ -94,6 +94,10 @@ ECHO_MESSAGE_ID = "echo"
 SOFT_RESET_DRAIN_S = 60
 
 
+#: The OCPP 1.6 Security Whitepaper's configuration key holding the Basic auth password.
+AUTHORIZATION_KEY = "AuthorizationKey"
+
+
 class ReferenceStation16(StationSessions16):
     """A simulated OCPP 1.6J Core charging station (client side of the websocket).
 
@@ -160,6 +164,11 @@ class ReferenceStation16(StationSessions16):
     async def handle_change_configuration(
         self, key: str, value: str
     ) -> call_result.ChangeConfiguration:
+        if key == AUTHORIZATION_KEY:
+            status = self.authorization_key_status(value)
+            if status == ConfigurationStatus.accepted:
+                self.set_authorization_key(value)
+            return call_result.ChangeConfiguration(status=status)  # type: ignore[arg-type]
         status = self.change_configuration_status(key, value)
         spec = self.config.spec(key)
         if (
@@ -170,6 +179,19 @@ class ReferenceStation16(StationSessions16):
             self.config.set(spec.name, value)
             self.on_configuration_changed(spec.name)
         return call_result.ChangeConfiguration(status=status)  # type: ignore[arg-type]
+
+    def authorization_key_status(self, value: str) -> str:
+        """The Basic password (security profiles 1 and 2; write-only, so GetConfiguration
+        does not show it): NotSupported without Basic auth, Rejected unless 16-40 printable
+        ASCII characters (the Security Whitepaper: 16-20 bytes, sent as up to 40 hex digits)."""
+        if self.password is None:
+            return ConfigurationStatus.not_supported
+        ok = 16 <= len(value) <= 40 and value.isascii() and value.isprintable()
+        return ConfigurationStatus.accepted if ok else ConfigurationStatus.rejected
+
+    def set_authorization_key(self, value: str) -> None:
+        """The new password is used from the next connection on."""
+        self.password = value
 
     def change_configuration_status(self, key: str, value: str) -> str:
         """Accepted, Rejected (read-only or bad value), NotSupported (unknown key) or

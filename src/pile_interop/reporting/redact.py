@@ -133,7 +133,12 @@ class Redactor:
         *,
         credentials: Iterable[tuple[str, str]] = (),
     ) -> None:
-        known: set[str] = set()
+        self._known: set[str] = set()
+        self._secrets: re.Pattern[str] | None = None
+        self._add(secrets, credentials)
+
+    def _add(self, secrets: Iterable[str], credentials: Iterable[tuple[str, str]]) -> None:
+        known = self._known
         for secret in secrets:
             known.update(self._accept(secret))
         for user, password in credentials:
@@ -144,11 +149,15 @@ class Redactor:
         for secret in known:
             variants.update(v for v in _variants(secret) if v.strip("*"))
         self._count = len(known)
-        self._secrets: re.Pattern[str] | None = None
         if variants:
             # Longest first, so a secret that contains another is masked whole.
             ordered = sorted(variants, key=lambda v: (-len(v), v))
             self._secrets = re.compile("|".join(re.escape(v) for v in ordered))
+
+    def learn(self, secret: str, user: str | None = None) -> None:
+        """A secret that came up during the run (a password the CSMS under test just set):
+        masked from now on, by everyone holding this redactor."""
+        self._add([secret], [(user, secret)] if user else [])
 
     @staticmethod
     def _accept(secret: Any) -> set[str]:

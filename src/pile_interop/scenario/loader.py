@@ -22,7 +22,7 @@ PACKAGE = "pile_interop.scenario"
 STATES_FILE = "_states.yaml"
 #: Names every template may use besides the aliases (``as:``) the steps define.
 ROOT_NAMES = frozenset(
-    {"tokens", "params", "device", "connector", "now", "earlier", "vars", "config"}
+    {"tokens", "params", "device", "connector", "now", "earlier", "vars", "config", "run"}
 )
 
 

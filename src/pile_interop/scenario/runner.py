@@ -93,6 +93,9 @@ class CaseEnv:
     secrets: list[str] = field(default_factory=list)
     #: --strict: a broken SHOULD fails the case instead of warning
     strict: bool = False
+    #: values of this run a case may use as ``{run.…}`` (e.g. a generated AuthorizationKey;
+    #: the campaign's redactor knows the secret ones)
+    run_values: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -153,6 +156,7 @@ class CaseRun:
             "params": env.params,
             "device": device,
             "vars": dict(scenario.vars),
+            "run": env.run_values,
             "config": dict(scenario.before.config),
             "now": utc_iso,
             # a time stamp in the past, for messages a station queued while offline

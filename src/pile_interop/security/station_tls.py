@@ -44,12 +44,15 @@ class Presented:
     client: str | None = None  # client certificate: valid, expired, wrong_cn (None: none)
     tls_max: str | None = None  # "1.0" / "1.1": offer only TLS up to this version
     subprotocol: str | None = None  # offer this instead of the profile's
+    #: the descriptor's password, after a CSMS changed it (``password: old``)
+    original_password: str | None = None
 
     @classmethod
     def baseline(cls, device: Device) -> Presented:
         return cls(
             password=device.basic_auth_password,
             client="valid" if device.supports("client_certificate") else None,
+            original_password=device.basic_auth_password,
         )
 
     def changed(self, args: dict[str, Any]) -> Presented:
@@ -61,8 +64,10 @@ class Presented:
                 presented = replace(presented, password=WRONG_PASSWORD)
             elif wanted == "none":
                 presented = replace(presented, password=None)
+            elif wanted == "old":
+                presented = replace(presented, password=self.original_password)
             elif wanted != "right":
-                raise ValueError(f"password: {wanted!r} (right, wrong or none)")
+                raise ValueError(f"password: {wanted!r} (right, old, wrong or none)")
         if "user" in args:
             presented = replace(presented, user=str(args["user"]))
         if "client_cert" in args:
@@ -80,11 +85,16 @@ class Presented:
 
     def describe(self) -> str:
         """What was presented, for the report (never the password itself)."""
-        parts = []
+        parts: list[str] = []
         if self.password == WRONG_PASSWORD:
             parts.append("a wrong Basic password")
         elif self.password is not None:
-            parts.append("Basic auth" + (f" as {self.user!r}" if self.user else ""))
+            changed = self.original_password and self.password != self.original_password
+            parts.append(
+                "Basic auth"
+                + (f" as {self.user!r}" if self.user else "")
+                + (" with the new AuthorizationKey" if changed else "")
+            )
         if self.client:
             parts.append(f"client certificate ({self.client})")
         if self.tls_max:
