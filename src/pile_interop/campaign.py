@@ -126,6 +126,19 @@ class CampaignBase:
     def sut_info(self) -> dict[str, Any]:
         raise NotImplementedError
 
+    def lab_actuator(self, who: str | None = None) -> Actuator:
+        """The device descriptor's actuator for a real SUT: ``webhook`` (the POST names ``who``,
+        by default the station identity) or ``prompt``; ``reference`` is a usage error."""
+        spec = self.device.actuator
+        if spec.type == "webhook":
+            assert spec.url is not None  # the descriptor schema requires it
+            return WebhookActuator(spec.url, who or self.device.station_id, spec.headers)
+        if spec.type == "reference":
+            raise UsageError(
+                f"--device {self.device.path}: actuator 'reference' needs --against reference"
+            )
+        return PromptActuator()
+
     def never_connected_reason(self) -> str:
         """Why a case did not even try: no connection ever came up in an earlier case."""
         return (
@@ -308,16 +321,7 @@ class Campaign(CampaignBase):
             await self.sut.start()
             self.actuator = self.actuator or ReferenceActuator(self.sut)
         elif self.actuator is None:
-            spec = self.device.actuator
-            if spec.type == "webhook":
-                assert spec.url is not None
-                self.actuator = WebhookActuator(spec.url, self.device.station_id, spec.headers)
-            elif spec.type == "reference":
-                raise UsageError(
-                    f"--device {self.device.path}: actuator 'reference' needs --against reference"
-                )
-            else:
-                self.actuator = PromptActuator()
+            self.actuator = self.lab_actuator()
 
     async def stop(self) -> None:
         if self.sut is not None:

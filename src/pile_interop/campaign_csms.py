@@ -17,9 +17,7 @@ from dataclasses import replace
 from typing import Any
 
 from pile_interop import __version__
-from pile_interop.actuators.prompt import PromptActuator
 from pile_interop.actuators.reference import ReferenceActuator
-from pile_interop.actuators.webhook import WebhookActuator
 from pile_interop.campaign import CampaignBase, Target
 from pile_interop.core.config import Device, Profile
 from pile_interop.core.errors import UsageError
@@ -197,18 +195,7 @@ class StationCampaign(CampaignBase):
             if problem:
                 raise UsageError(f"--connect: {problem}")
             self.tls.check_files()
-            if self.actuator is None:
-                spec = self.device.actuator
-                if spec.type == "webhook":
-                    assert spec.url is not None
-                    self.actuator = WebhookActuator(spec.url, self.device.station_id, spec.headers)
-                elif spec.type == "reference":
-                    raise UsageError(
-                        f"--device {self.device.path}: actuator 'reference' needs --against "
-                        "reference"
-                    )
-                else:
-                    self.actuator = PromptActuator()
+            self.actuator = self.actuator or self.lab_actuator()
             await self._probe()
 
     async def _probe(self) -> None:

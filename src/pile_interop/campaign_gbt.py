@@ -16,9 +16,7 @@ from typing import Any
 import can
 
 from pile_interop import __version__
-from pile_interop.actuators.prompt import PromptActuator
 from pile_interop.actuators.reference import ReferenceActuator
-from pile_interop.actuators.webhook import WebhookActuator
 from pile_interop.campaign import CampaignBase, Target
 from pile_interop.core.clock import Clock
 from pile_interop.core.config import Device, Profile
@@ -116,12 +114,7 @@ class GbtCampaign(CampaignBase):
                 )
             spec = self.bus_spec
             self.target.url = spec
-            if self.actuator is None:
-                kind = self.device.actuator
-                if kind.type == "webhook" and kind.url:
-                    self.actuator = WebhookActuator(kind.url, self.profile.sut, kind.headers)
-                else:
-                    self.actuator = PromptActuator()
+            self.actuator = self.actuator or self.lab_actuator(self.profile.sut)
         self.mock = mock_class(self._open(spec), variant=self.variant, clock=self.clock)
         await self.mock.start()
         self.session = CanLink(self._open(spec), variant=self.variant, sut_address=sut_address)

@@ -98,3 +98,33 @@ def test_a_case_written_in_python_carries_the_same_metadata_as_markers(pytester)
         "--pile-root", str(ROOT), "-p", "no:cacheprovider", timeout=120
     )
     result.assert_outcomes(passed=1)
+
+
+def test_csms_cases_run_as_items_against_the_reference_csms(pytester):
+    """A CSMS vendor's CI: the _CSMS cases as pytest items (the suite plays the station)."""
+    cases = ROOT / "conformance" / "ocpp16" / "csms"
+    result = pytester.runpytest_subprocess(
+        str(cases / "TC_010_CSMS.yaml"),
+        str(cases / "TC_023_3_CSMS.yaml"),
+        "--pile-root",
+        str(ROOT),
+        "-p",
+        "no:cacheprovider",
+        timeout=120,
+    )
+    result.assert_outcomes(passed=2)
+
+
+def test_connect_needs_a_device(pytester):
+    result = pytester.runpytest_subprocess(
+        str(ROOT / "conformance" / "ocpp16" / "csms" / "TC_010_CSMS.yaml"),
+        "--pile-root",
+        str(ROOT),
+        "--pile-against",
+        "connect:ws://127.0.0.1:9/ocpp",
+        "-p",
+        "no:cacheprovider",
+        timeout=60,
+    )
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*--pile-against connect:* needs --pile-device*"])

@@ -16,6 +16,7 @@ import logging
 import shlex
 import sys
 import threading
+from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -193,23 +194,13 @@ async def serve_station(
         time_scale=time_scale,
         password=password,
     )
-    actuator = ReferenceActuator(station)
-    http = None
-    if control is not None:
-        http = start_control(actuator, asyncio.get_running_loop(), *control)
-        print(f"control API on http://{control[0]}:{http.server_port}/actions", file=sys.stderr)
-    await station.start()
-    print(f"station {station_id} → {csms_url.rstrip('/')}/{station_id}", file=sys.stderr)
-    try:
-        if sys.stdin is not None and sys.stdin.isatty():
-            await _terminal(actuator)
-        else:
-            await asyncio.Event().wait()  # until Ctrl-C / SIGTERM
-    finally:
-        if http is not None:
-            http.shutdown()
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(station.stop(), 10.0)
+    await _serve(
+        station,
+        lambda: f"station {station_id} → {csms_url.rstrip('/')}/{station_id}",
+        control,
+        _COMMANDS,
+        HELP,
+    )
 
 
 async def serve_csms(
@@ -229,20 +220,38 @@ async def serve_csms(
         id_tags=id_tags,
         passwords={station_id: password} if password and station_id else {},
     )
-    actuator = ReferenceActuator(csms)
+    await _serve(
+        csms,
+        lambda: f"CSMS accepting stations at {csms.url}/<station id>",
+        control,
+        _CSMS_COMMANDS,
+        CSMS_HELP,
+    )
+
+
+async def _serve(
+    sut: Any,
+    banner: Callable[[], str],
+    control: tuple[str, int] | None,
+    commands: dict[str, tuple[str, list[str]]],
+    help_text: str,
+) -> None:
+    """Start ``sut``, say where it is (``banner()``), take actions from the terminal and
+    ``control`` until EOF / Ctrl-C, stop it."""
+    actuator = ReferenceActuator(sut)
     http = None
-    await csms.start()
-    if control is not None:
-        http = start_control(actuator, asyncio.get_running_loop(), *control)
-        print(f"control API on http://{control[0]}:{http.server_port}/actions", file=sys.stderr)
-    print(f"CSMS accepting stations at {csms.url}/<station id>", file=sys.stderr)
+    await sut.start()
     try:
+        if control is not None:
+            http = start_control(actuator, asyncio.get_running_loop(), *control)
+            print(f"control API on http://{control[0]}:{http.server_port}/actions", file=sys.stderr)
+        print(banner(), file=sys.stderr)
         if sys.stdin is not None and sys.stdin.isatty():
-            await _terminal(actuator, _CSMS_COMMANDS, CSMS_HELP)
+            await _terminal(actuator, commands, help_text)
         else:
             await asyncio.Event().wait()  # until Ctrl-C / SIGTERM
     finally:
         if http is not None:
             http.shutdown()
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(csms.stop(), 10.0)
+            await asyncio.wait_for(sut.stop(), 10.0)

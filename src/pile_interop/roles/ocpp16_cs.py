@@ -82,11 +82,8 @@ class StationUnderTest:
             raise
         finally:
             record.duration_s = run._t() - record.t_start
-        for key, value in run.scenario.before.config.items():
-            rendered = run.render(value)
-            if isinstance(rendered, bool):
-                rendered = "true" if rendered else "false"
-            await self._configure(run, key, str(rendered))
+        for key, value in run.config_values().items():
+            await self._configure(run, key, value)
 
     async def _configure(self, run: CaseRun, key: str, value: str) -> None:
         record = run.new_record("before", "send", f"configure {key} = {value}")

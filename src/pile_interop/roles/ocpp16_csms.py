@@ -69,14 +69,11 @@ class CsmsUnderTest:
             raise
         finally:
             record.duration_s = run._t() - record.t_start
-        for key, value in run.scenario.before.config.items():
-            rendered = run.render(value)
-            if isinstance(rendered, bool):
-                rendered = "true" if rendered else "false"
+        for key, value in run.config_values().items():
             old = self.responder.config.get(key)
             if old is not None:
                 run.restore.setdefault(key, old[0])
-            self.responder.set_config(key, str(rendered))
+            self.responder.set_config(key, value)
 
     async def _ensure_connected(self, run: CaseRun) -> None:
         if run.session.is_connected:

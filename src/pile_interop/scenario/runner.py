@@ -488,6 +488,17 @@ class CaseRun:
     def render(self, value: Any) -> Any:
         return self._render(value)
 
+    def config_values(self) -> dict[str, str]:
+        """``before.config`` rendered as OCPP configuration values (text; booleans as
+        ``true`` / ``false``)."""
+        values = {}
+        for key, value in self.scenario.before.config.items():
+            rendered = self._render(value)
+            if isinstance(rendered, bool):
+                rendered = "true" if rendered else "false"
+            values[key] = str(rendered)
+        return values
+
     def observed_instead(self, action: str, pattern: Any, since_seq: int) -> str:
         return self._observed_instead(action, pattern, since_seq)
 
