@@ -22,6 +22,7 @@ from typing import Any
 # importing a mutant module registers its mutants in CATALOGUE
 import tests.mutants.csms16
 import tests.mutants.gbt27930
+import tests.mutants.negative16
 import tests.mutants.security16
 import tests.mutants.security_csms16  # noqa: F401
 from pile_interop.campaign import Report, Target, load_reference_run, reference_station
@@ -128,7 +129,7 @@ async def run_all(mutants: list[Mutant], concurrency: int = 8) -> list[Outcome]:
 
 
 def _whole_profile_is_cheap(mutant: Mutant) -> bool:
-    return mutant.profile.endswith("-csms")
+    return mutant.profile.endswith("-csms") or mutant.profile.startswith("ocpp16/negative")
 
 
 async def _run(mutants: list[Mutant], concurrency: int, *, full: bool) -> list[Outcome]:

@@ -393,11 +393,36 @@ class Session:
             return await asyncio.wait_for(asyncio.shield(pending.future), timeout)
         except TimeoutError:
             self._pending.pop(uid, None)
-            self._late[uid] = frame
-            while len(self._late) > _LATE_MEMORY:
-                self._late.popitem(last=False)
+            self._remember_late(uid, frame)
             raise CallTimeout(
                 f"no CALLRESULT or CALLERROR for {action} ({uid}) within {timeout:.3g} s"
+            ) from None
+        finally:
+            if not pending.future.done():
+                pending.future.cancel()
+
+    def _remember_late(self, uid: str, frame: Frame) -> None:
+        """A CALL we stopped waiting for: its response is then "late", not "unknown"."""
+        self._late[uid] = frame
+        while len(self._late) > _LATE_MEMORY:
+            self._late.popitem(last=False)
+
+    async def call_raw(self, text: str, unique_id: str, *, timeout: float) -> Frame:
+        """Send exactly ``text`` (a CALL with ``unique_id``, deliberately broken for a negative
+        test) and return the CALLRESULT or CALLERROR that answers it; :class:`CallTimeout`,
+        :class:`Disconnected` as :meth:`call`."""
+        frame = await self.send_raw(text)
+        pending = self._pending.get(unique_id)
+        if pending is None:  # not a CALL we can await: the frame is recorded, nothing to wait for
+            raise ValueError(f"not a CALL with unique id {unique_id!r}: {text[:80]}")
+        try:
+            return await asyncio.wait_for(asyncio.shield(pending.future), timeout)
+        except TimeoutError:
+            self._pending.pop(unique_id, None)
+            self._remember_late(unique_id, frame)
+            raise CallTimeout(
+                f"no CALLRESULT or CALLERROR for {frame.action} ({unique_id}) "
+                f"within {timeout:.3g} s"
             ) from None
         finally:
             if not pending.future.done():

@@ -30,6 +30,7 @@ from websockets.asyncio.server import ServerConnection
 
 from pile_interop.core.clock import utc_iso
 from pile_interop.ocpp.server import CsmsServer
+from pile_interop.reference.ocpp16_rpc import Rpc16
 
 log = logging.getLogger(__name__)
 # a handler's exception (a mutant's defect) is answered with a CALLERROR and logged by the
@@ -69,12 +70,13 @@ class StationRecord:
     last_heartbeat: str | None = None
 
 
-class CsmsLink16(ChargePoint):
+class CsmsLink16(Rpc16, ChargePoint):
     """The ``ocpp`` handler of one station connection; every answer comes from the CSMS."""
 
     def __init__(self, csms: ReferenceCsms16, station_id: str, connection: Any) -> None:
         super().__init__(station_id, connection, response_timeout=RESPONSE_TIMEOUT_S, logger=log)
         self._csms = csms
+        self.configure_rpc(csms)
 
     @on(Action.boot_notification)
     async def _boot(self, **payload: Any) -> Any:

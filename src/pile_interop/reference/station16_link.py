@@ -20,6 +20,8 @@ from ocpp.routing import on
 from ocpp.v16 import ChargePoint
 from ocpp.v16.enums import Action
 
+from pile_interop.reference.ocpp16_rpc import Rpc16
+
 if TYPE_CHECKING:
     from pile_interop.reference.station16 import ReferenceStation16
 
@@ -35,7 +37,7 @@ def is_call_frame(raw: str | bytes) -> bool:
     return isinstance(frame, list) and bool(frame) and frame[0] == 2
 
 
-class StationLink16(ChargePoint):
+class StationLink16(Rpc16, ChargePoint):
     """The ``ocpp`` ChargePoint of one connection; all behaviour lives in the station."""
 
     def __init__(
@@ -48,6 +50,7 @@ class StationLink16(ChargePoint):
             logger=station.log,
         )
         self._station = station
+        self.configure_rpc(station)
 
     async def route_message(self, raw_msg: str) -> None:
         # §4.2: "While Rejected, the Charge Point SHALL NOT respond to any Central System

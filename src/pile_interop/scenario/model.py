@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-KINDS = ("act", "expect", "expect_none", "send", "wait", "check", "peer")
+KINDS = ("act", "expect", "expect_none", "send", "wait", "check", "peer", "negative")
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,8 @@ class Step:
             return f"expect no {subject} during {self.data['during']}"
         if self.kind == "send":
             return f"send {subject}"
+        if self.kind == "negative":
+            return f"send invalid {subject} ({self.data['mutation'].replace('_', ' ')})"
         if self.kind == "wait":
             return f"wait {subject}"
         if self.kind == "peer":

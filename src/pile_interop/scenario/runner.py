@@ -23,11 +23,16 @@ import asyncio
 import contextlib
 import logging
 import time
+import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
+
+from hypothesis import HealthCheck, Phase, find
+from hypothesis import settings as hypothesis_settings
+from hypothesis.errors import NoSuchExample
 
 from pile_interop.actuators.base import Actuator, ActuatorError
 from pile_interop.core.clock import utc_iso
@@ -37,7 +42,7 @@ from pile_interop.core.link import Exchange, Expectation
 from pile_interop.core.verdicts import Failure, HarnessError, NotApplicable, Verdict, worst
 from pile_interop.ocpp.frames import CALLERROR
 from pile_interop.ocpp.session import CallTimeout, Disconnected, Reply, Session
-from pile_interop.scenario import checks
+from pile_interop.scenario import checks, negative
 from pile_interop.scenario.model import Scenario, Step
 from pile_interop.scenario.timing import Timing
 from pile_interop.scenario.values import TemplateError, mismatches, render
@@ -130,6 +135,32 @@ class StepRecord:
 
 class _Skip(Exception):
     """A step whose ``when:`` is false."""
+
+
+#: The profile parameter with the number of frames a ``negative:`` step draws.
+NEGATIVE_PARAM = "negative_examples"
+#: Extra probes a ``negative:`` step may spend shrinking a failing frame.
+SHRINK_PROBES = 30
+#: Slack on top of the response bound for one probe handed across threads.
+PROBE_SLACK_S = 5.0
+
+
+@dataclass
+class _Probe:
+    """One invalid frame sent by a ``negative:`` step and how it was answered."""
+
+    payload: dict[str, Any]
+    text: str
+    seq: int
+    answer: str
+    ok: bool = False
+    lost: bool = False  # no answer at all: the search ends here
+
+
+class _ProbeLost(Exception):
+    def __init__(self, probe: _Probe) -> None:
+        super().__init__(probe.answer)
+        self.probe = probe
 
 
 def _merge(base: Any, override: Any) -> Any:
@@ -709,6 +740,89 @@ class CaseRun:
             step.get("as"), {"request": payload, "reply": actual}, response.mono, response.seq
         )
 
+    async def _do_negative(self, step: Step, i: int, record: StepRecord) -> None:
+        """Invalid CALLs drawn by hypothesis (:mod:`negative`); the first one the SUT answers
+        otherwise than with an allowed CALLERROR is shrunk to the smallest such frame."""
+        action, mutation = step.subject, step.data["mutation"]
+        version = self.session.version.schema_version
+        base = self._render(step.get("payload", {}))
+        examples = int(self._render(step.get("examples", self.env.params.get(NEGATIVE_PARAM, 10))))
+        codes = step.get("codes")
+        allowed = frozenset(codes) if codes else negative.allowed_codes(mutation, version)
+        try:
+            strategy = negative.Mutator(action, version, base).strategy(mutation)
+        except negative.NoSuchMutation as exc:
+            raise HarnessError(f"{step.source}: {exc}") from None
+        name = step.get("timeout", "response")
+        bound = self.timing.upper(name)
+        shown = " or ".join(sorted(allowed))
+        record.expected = f"CALLERROR {shown} within {bound:.3g} s to each of {examples} frames"
+        loop = asyncio.get_running_loop()
+        probes: list[_Probe] = []
+
+        def misanswered(payload: dict[str, Any]) -> bool:
+            if len(probes) >= examples + SHRINK_PROBES:
+                return False  # enough probes: keep the smallest failing frame found so far
+            future = asyncio.run_coroutine_threadsafe(
+                self._probe(action, payload, allowed, bound), loop
+            )
+            probe = future.result(bound + PROBE_SLACK_S)
+            probes.append(probe)
+            if probe.lost:
+                raise _ProbeLost(probe)
+            return not probe.ok
+
+        search = hypothesis_settings(
+            max_examples=examples,
+            database=None,
+            deadline=None,
+            derandomize=True,
+            suppress_health_check=list(HealthCheck),
+            phases=[Phase.generate, Phase.shrink],
+        )
+        try:
+            smallest = await asyncio.to_thread(find, strategy, misanswered, settings=search)
+        except NoSuchExample:
+            seen = Counter(p.answer for p in probes)
+            record.frames = [p.seq for p in probes[:50]]
+            record.observed = f"{len(probes)} invalid frames, answered: " + ", ".join(
+                f"{answer} ×{n}" for answer, n in seen.most_common(4)
+            )
+            return
+        except _ProbeLost as lost:
+            record.frames = [lost.probe.seq]
+            raise Failure(
+                f"{action} with {mutation.replace('_', ' ')}: no CALLERROR",
+                expected=f"{record.expected} ({self.timing.describe(name)})",
+                observed=f"sent {lost.probe.text}; {lost.probe.answer}",
+            ) from None
+        probe = next(p for p in reversed(probes) if p.payload == smallest and not p.ok)
+        record.frames = [probe.seq]
+        raise Failure(
+            f"{action} with {mutation.replace('_', ' ')} answered {probe.answer} "
+            f"where CALLERROR {shown} is required",
+            expected=record.expected,
+            observed=f"sent {probe.text} (the smallest of {len(probes)} frames tried); "
+            f"got {probe.answer}",
+        )
+
+    async def _probe(
+        self, action: str, payload: dict[str, Any], allowed: frozenset[str], bound: float
+    ) -> _Probe:
+        uid = str(uuid.uuid4())
+        text = negative.frame_text(uid, action, payload)
+        seq = self.session.log.last_seq + 1
+        try:
+            response = await self.session.call_raw(text, uid, timeout=bound)
+        except CallTimeout:
+            return _Probe(payload, text, seq, f"no answer within {bound:.3g} s", lost=True)
+        except Disconnected as exc:
+            return _Probe(payload, text, seq, f"the connection closed ({exc})", lost=True)
+        if response.type == CALLERROR:
+            answer = f"CALLERROR {response.error_code}"
+            return _Probe(payload, text, seq, answer, ok=response.error_code in allowed)
+        return _Probe(payload, text, seq, f"{response.type} {compact(response.payload)}")
+
     async def _do_peer(self, step: Step, i: int, record: StepRecord) -> None:
         args = self._render(step.get("args", {}))
         self.stimulus_seq = self.session.log.last_seq
@@ -814,6 +928,10 @@ def case_budget(scenario: Scenario, timing: Timing) -> float:
             total += timing.lower(step.subject)
         elif step.kind == "peer":
             total += bound("manual")
+        elif step.kind == "negative":
+            examples = step.get("examples", 10)
+            per = timing.upper(step.get("timeout", "response"))
+            total += per * ((examples if isinstance(examples, int) else 50) + SHRINK_PROBES)
     return total + 5.0
 
 
