@@ -166,7 +166,10 @@ class StationCampaign(CampaignBase):
             f"{', ' + presented.describe() if presented.describe() else ''}) to {self.url}"
         )
         self._serving = asyncio.create_task(self.session.serve(connection, description))
-        await self.session.wait_connected(timeout)
+        # serve() marks the session connected before its first await: one turn of the loop
+        # is enough. (Waiting for ``session.connected`` would miss a CSMS that closes right
+        # after the upgrade: set and cleared before the waiter runs. The next step sees it.)
+        await asyncio.sleep(0)
         return description
 
     async def disconnect(self, reason: str) -> None:

@@ -9,6 +9,7 @@ from tests.mutants.stations16 import mutant
 
 CS = "ocpp16/negative-cs"
 CSMS = "ocpp16/negative-csms"
+#: the cases that validate a payload (the schema-drawn ones)
 _ALL_CS = tuple(f"NEG_{n:02d}_CS" for n in range(1, 9))
 _ALL_CSMS = tuple(f"NEG_{n:02d}_CSMS" for n in range(1, 8))
 
@@ -41,3 +42,59 @@ class CsmsNames201Errors(ReferenceCsms16):
     """Answers schema violations with the 2.0.1 code names (FormatViolation) on a 1.6 link."""
 
     names_16_errors = False
+
+
+@mutant("NEG_09_CS", "OCPP-J1.6 §4.2.3 NotImplemented", profile=CS)
+class StationUnknownActionNotSupported(ReferenceStation16):
+    """Answers an unknown action NotSupported (the ocpp package's swap of the two codes)."""
+
+    answers_unknown_actions = False
+
+
+@mutant("NEG_08_CSMS", "OCPP-J1.6 §4.2.3 NotImplemented", profile=CSMS)
+class CsmsUnknownActionNotSupported(ReferenceCsms16):
+    """Answers an unknown action NotSupported."""
+
+    answers_unknown_actions = False
+
+
+@mutant("NEG_10_CS", "OCPP-J1.6 RPC robustness", profile=CS)
+class StationDropsOnMalformedJson(ReferenceStation16):
+    """Closes the connection when a frame is not JSON."""
+
+    drops_connection_on = frozenset({"malformed"})
+
+
+@mutant("NEG_09_CSMS", "OCPP-J1.6 RPC robustness", profile=CSMS)
+class CsmsDropsOnMalformedJson(ReferenceCsms16):
+    """Closes the connection when a frame is not JSON."""
+
+    drops_connection_on = frozenset({"malformed"})
+
+
+@mutant("NEG_11_CS", "OCPP-J1.6 RPC robustness", profile=CS)
+class StationDropsOnUnknownResult(ReferenceStation16):
+    """Closes the connection on a CALLRESULT it did not ask for."""
+
+    drops_connection_on = frozenset({"unknown_result"})
+
+
+@mutant("NEG_10_CSMS", "OCPP-J1.6 RPC robustness", profile=CSMS)
+class CsmsDropsOnUnknownResult(ReferenceCsms16):
+    """Closes the connection on a CALLRESULT it did not ask for."""
+
+    drops_connection_on = frozenset({"unknown_result"})
+
+
+@mutant("NEG_12_CS", "OCPP-J1.6 RPC robustness", profile=CS)
+class StationDropsOnDuplicateId(ReferenceStation16):
+    """Closes the connection when a CALL reuses a recent unique id."""
+
+    drops_connection_on = frozenset({"duplicate_id"})
+
+
+@mutant("NEG_11_CSMS", "OCPP-J1.6 RPC robustness", profile=CSMS)
+class CsmsDropsOnDuplicateId(ReferenceCsms16):
+    """Closes the connection when a CALL reuses a recent unique id."""
+
+    drops_connection_on = frozenset({"duplicate_id"})

@@ -866,12 +866,15 @@ def test_data_transfer_both_ways() -> None:
     run(scenario)
 
 
-def test_unsupported_profiles_get_a_not_implemented_call_error() -> None:
+def test_unsupported_profiles_get_a_not_supported_call_error() -> None:
+    """OCPP-J 1.6 §4.2.3: a recognised action the station does not support is NotSupported
+    (the ocpp package alone would say NotImplemented, which means "not known")."""
+
     async def scenario() -> None:
         async with station_and_csms() as (_, csms):
             with pytest.raises(Exception) as caught:
                 await csms.call(call.GetLocalListVersion())
-            assert type(caught.value).__name__ == "NotImplementedError"
+            assert type(caught.value).__name__ == "NotSupportedError"
 
     run(scenario)
 

@@ -8,10 +8,13 @@ the cases are done; a campaign run is bounded by ``RUN_BOUND_S``.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import dataclasses
 import io
+import os
 import socket
+import struct
 import time
 import tracemalloc
 from collections.abc import Awaitable, Callable
@@ -26,6 +29,7 @@ from pile_interop.campaign import CampaignBase, Report, Target, load_reference_r
 from pile_interop.campaign_gbt import make_campaign
 from pile_interop.core.config import find_root, load_device
 from pile_interop.scenario.runner import case_budget
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[2]
 #: The most a rude peer behaves rudely (it is cancelled when the cases are done).
@@ -165,3 +169,27 @@ async def run_against(
             with contextlib.suppress(BaseException):
                 await asyncio.wait_for(task, 5)
     return Run(results, elapsed, budgets, out, peak, max_kept)
+
+
+async def raw_upgrade(url: str, subprotocol: str = "ocpp1.6") -> tuple[Any, Any]:
+    """Open a WebSocket by hand (no library buffering a peer's frames): the stream pair."""
+    parts = urlsplit(url)
+    reader, writer = await asyncio.wait_for(
+        asyncio.open_connection(parts.hostname, parts.port), 5
+    )
+    key = base64.b64encode(os.urandom(16)).decode()
+    writer.write(
+        (
+            f"GET {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\nUpgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+            f"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: {subprotocol}\r\n\r\n"
+        ).encode()
+    )
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+    assert head.startswith(b"HTTP/1.1 101"), head
+    return reader, writer
+
+
+def frame_header(length: int, opcode: int = 1) -> bytes:
+    """A client frame header (FIN, masked with the all-zero key: the payload goes as is)."""
+    return bytes([0x80 | opcode, 0x80 | 127]) + struct.pack("!Q", length) + bytes(4)

@@ -6,6 +6,7 @@ connection event, each with its direction, time, exact text and the findings aga
 
 from __future__ import annotations
 
+import bisect
 import json
 import time
 from dataclasses import dataclass, field
@@ -82,30 +83,71 @@ def is_message(frame: Frame) -> bool:
 
 
 class FrameLog:
-    """Every frame and connection event of a link, in order. Cases read windows of it."""
+    """Every frame and connection event of a link, in order. Cases read windows of it.
 
-    def __init__(self) -> None:
+    With ``max_frames`` the log keeps at most that many frames between two
+    :meth:`discard_through` calls (a campaign discards after each case: "per case"). Past the
+    bound a flooding SUT's frames are still handled (returned to the caller, checked, answered)
+    but not stored, and a single EVENT ("N frames not recorded") says how many were dropped.
+    Connection events get ``EVENT_HEADROOM`` more room, so the close that ends a flood is kept.
+    Sequence numbers go on counting the dropped frames.
+    """
+
+    #: Room for connection events beyond ``max_frames``.
+    EVENT_HEADROOM = 100
+
+    def __init__(self, max_frames: int | None = None) -> None:
         self.frames: list[Frame] = []
-        self._offset = 0  # seq of the last discarded frame
+        self.max_frames = max_frames
+        #: frames not stored since the last discard (the log was full)
+        self.dropped = 0
+        self._seq = 0  # seq of the last frame, stored or not
+        self._marker: Frame | None = None
 
     def add(self, direction: str, raw: str, **fields: Any) -> Frame:
-        frame = Frame(seq=self.last_seq + 1, direction=direction, raw=raw, **fields)
-        self.frames.append(frame)
+        self._seq += 1
+        frame = Frame(seq=self._seq, direction=direction, raw=raw, **fields)
+        if self._full(direction):
+            self._drop()
+        else:
+            self.frames.append(frame)
         return frame
+
+    def _full(self, direction: str) -> bool:
+        if self.max_frames is None:
+            return False
+        room = self.max_frames + (self.EVENT_HEADROOM if direction == EVENT else 0)
+        return len(self.frames) >= room
+
+    def _drop(self) -> None:
+        self.dropped += 1
+        if self._marker is None:
+            self._seq += 1
+            self._marker = Frame(seq=self._seq, direction=EVENT, raw="", type=EVENT)
+            self.frames.append(self._marker)
+        self._marker.raw = (
+            f"{self.dropped} frames dropped: the frame log keeps at most {self.max_frames} "
+            "frames a case (the SUT floods the suite)"
+        )
 
     def event(self, text: str) -> Frame:
         return self.add(EVENT, text, type=EVENT)
 
     def since(self, seq: int) -> list[Frame]:
         """Frames with ``frame.seq > seq`` (that are still kept)."""
-        return self.frames[max(0, seq - self._offset) :]
+        return self.frames[bisect.bisect_right(self.frames, seq, key=_seq) :]
 
     def discard_through(self, seq: int) -> None:
         """Forget frames up to ``seq`` (no case window needs them any more): bounded memory."""
-        drop = max(0, min(seq - self._offset, len(self.frames)))
-        del self.frames[:drop]
-        self._offset += drop
+        del self.frames[: bisect.bisect_right(self.frames, seq, key=_seq)]
+        if self._marker is not None and self._marker.seq <= seq:
+            self._marker = None
+            self.dropped = 0
 
     @property
     def last_seq(self) -> int:
-        return self._offset + len(self.frames)
+        return self._seq
+
+
+def _seq(frame: Frame) -> int:
+    return frame.seq

@@ -27,7 +27,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -35,6 +35,7 @@ from typing import Any, Protocol
 from ocpp.messages import Call, CallError, CallResult, MessageType
 from websockets.asyncio.connection import Connection
 from websockets.exceptions import ConnectionClosed
+from websockets.protocol import State
 
 from pile_interop.core.link import Exchange, Expectation, Expectations
 from pile_interop.ocpp import schemas
@@ -45,6 +46,9 @@ log = logging.getLogger(__name__)
 
 #: Bound on one ``send`` when the peer stops reading (its TCP window full).
 SEND_TIMEOUT_S = 10.0
+#: Frames one case keeps in its log (a flooding SUT's further frames are counted, not kept;
+#: a campaign empties the log after each case).
+MAX_FRAMES_PER_CASE = 10_000
 #: How many timed-out unique ids are remembered, to tell a late response from an unknown one.
 _LATE_MEMORY = 256
 
@@ -123,7 +127,7 @@ class Session:
         self.version = version
         self.responder = responder
         self.name = name
-        self.log = frame_log or FrameLog()
+        self.log = frame_log or FrameLog(max_frames=MAX_FRAMES_PER_CASE)
         self.check_schemas = check_schemas
         self.send_timeout = send_timeout
         self.connected = asyncio.Event()
@@ -134,6 +138,8 @@ class Session:
         self._expectations = Expectations()
         self._pending: dict[str, _Pending] = {}
         self._late: OrderedDict[str, Frame] = OrderedDict()
+        #: how the last connection ended (the event's text), for "not connected" reasons
+        self.last_closed = ""
         self.listeners: list[Callable[[Frame], None]] = []
 
     # -- connection ---------------------------------------------------------------------
@@ -165,7 +171,12 @@ class Session:
             async for raw in connection:
                 await self._receive(raw)
         except (ConnectionClosed, Disconnected):  # closed under us, e.g. while answering
-            pass
+            # read on, unrecorded, while the connection closes: a SUT that floods the suite
+            # would otherwise keep its close frame queued behind unread frames until the
+            # close timeout (websockets' ``close_timeout`` bounds this)
+            with contextlib.suppress(ConnectionClosed):
+                async for _raw in connection:
+                    pass
         finally:
             self._lost(connection)
 
@@ -178,11 +189,19 @@ class Session:
             if first is not None
             else ""
         )
-        if code is None or first is None:
+        sent = connection.protocol.close_sent
+        if first is None and sent is not None:
+            # the suite closed (a frame too big, invalid UTF-8, a peer that does not read…)
+            # and got no close frame back: say which code the suite sent
+            by = " by the suite"
+            detail = f"code {sent.code}" + (f", {sent.reason!r}" if sent.reason else "")
+            detail += "; no close frame from the SUT"
+        elif code is None or first is None:
             detail = "the TCP connection dropped without a close frame"
         else:
             detail = f"code {code}" + (f", {reason!r}" if reason else "")
-        self._event(f"connection closed{by} ({detail})")
+        self.last_closed = f"connection closed{by} ({detail})"
+        self._event(self.last_closed)
         if self._connection is connection:
             self._connection = None
             self.connected.clear()
@@ -193,9 +212,11 @@ class Session:
                     pending.future.set_exception(
                         Disconnected(
                             f"connection closed while awaiting the response to "
-                            f"{pending.call.action} ({uid})"
+                            f"{pending.call.action} ({uid}){by}: {detail}"
                         )
                     )
+                    # the caller may be gone already (its send failed): no "never retrieved"
+                    pending.future.exception()
             self._pending.clear()
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
@@ -383,7 +404,7 @@ class Session:
         uid = unique_id or str(uuid.uuid4())
         text = Call(uid, action, payload).to_json()
         if self._connection is None:
-            raise Disconnected(f"not connected: cannot send {action}")
+            raise Disconnected(f"not connected{self._why_not()}: cannot send {action}")
         frame = self.log.add(OUT, text, type=CALL, unique_id=uid, action=action, payload=payload)
         pending = _Pending(frame)
         self._pending[uid] = pending
@@ -396,10 +417,28 @@ class Session:
             self._remember_late(uid, frame)
             raise CallTimeout(
                 f"no CALLRESULT or CALLERROR for {action} ({uid}) within {timeout:.3g} s"
+                f"{self._meanwhile(frame.seq)}"
             ) from None
         finally:
             if not pending.future.done():
                 pending.future.cancel()
+
+    def _why_not(self) -> str:
+        """`` (connection closed by the SUT (code 1011, 'go away'))`` or nothing."""
+        return f" ({self.last_closed})" if self.last_closed else ""
+
+    def _meanwhile(self, seq: int) -> str:
+        """What the SUT sent after frame ``seq`` instead of the awaited response."""
+        came = Counter(
+            f.action if f.type == CALL and f.action else f.type
+            for f in self.log.since(seq)
+            if f.direction == IN
+        )
+        if not came:
+            return "; nothing came from the SUT meanwhile"
+        listed = ", ".join(f"{what} ×{n}" for what, n in came.most_common(5))
+        more = f" and {len(came) - 5} more kinds" if len(came) > 5 else ""
+        return f"; the SUT sent meanwhile: {listed}{more}"
 
     def _remember_late(self, uid: str, frame: Frame) -> None:
         """A CALL we stopped waiting for: its response is then "late", not "unknown"."""
@@ -422,7 +461,7 @@ class Session:
             self._remember_late(unique_id, frame)
             raise CallTimeout(
                 f"no CALLRESULT or CALLERROR for {frame.action} ({unique_id}) "
-                f"within {timeout:.3g} s"
+                f"within {timeout:.3g} s{self._meanwhile(frame.seq)}"
             ) from None
         finally:
             if not pending.future.done():
@@ -431,7 +470,7 @@ class Session:
     async def send_raw(self, text: str) -> Frame:
         """Send exactly ``text`` (negative tests); it is recorded like any frame."""
         if self._connection is None:
-            raise Disconnected("not connected: cannot send a raw frame")
+            raise Disconnected(f"not connected{self._why_not()}: cannot send a raw frame")
         kind, uid, action, payload, code, _desc, _problem = parse(text)
         frame = self.log.add(
             OUT, text, type=kind, unique_id=uid, action=action, payload=payload, error_code=code
@@ -446,6 +485,10 @@ class Session:
         connection = self._connection
         if connection is None:
             raise Disconnected("not connected")
+        if connection.protocol.state is not State.OPEN:
+            # websockets' send() on a closing connection waits for the close to finish: the
+            # receive loop would stop reading and the SUT's close frame would never get in
+            raise Disconnected("the connection is closing")
         try:
             await asyncio.wait_for(connection.send(text), self.send_timeout)
         except ConnectionClosed as exc:

@@ -2,8 +2,8 @@
 
 The link only routes: every CSMS-initiated Core action goes to the station's ``handle_*``
 method (which mutants override). Actions of profiles the station does not support have no
-handler, so the ``ocpp`` package answers them with a NotImplemented CALLERROR, and unknown
-actions with NotSupported.
+handler: :class:`~pile_interop.reference.ocpp16_rpc.Rpc16` answers them NotSupported, and
+unknown actions NotImplemented (OCPP-J 1.6 §4.2.3).
 
 Follow-up work of a handler (e.g. StopTransaction.req after RemoteStopTransaction.conf) is
 deferred by the station and started here only once the response frame has been written, so

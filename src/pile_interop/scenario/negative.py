@@ -45,7 +45,16 @@ CODES_16: dict[str, frozenset[str]] = {
     ),
     "extra_property": frozenset({"FormationViolation"}),
 }
-MUTATIONS = tuple(CODES_16)
+#: Frame-level defects: no schema to draw from, one deterministic frame each. What the SUT
+#: must do: ``unknown_action`` — answer NotImplemented ("Requested Action is not known by
+#: receiver"); ``malformed_json`` (a CALL cut short), ``unknown_result_id`` (a CALLRESULT for a
+#: CALL never sent) and ``duplicate_unique_id`` (a second CALL reusing the first one's id) —
+#: OCPP-J does not define an answer, so: no crash, the connection stays, and the next valid
+#: CALL is answered.
+RAW_MUTATIONS = ("unknown_action", "malformed_json", "unknown_result_id", "duplicate_unique_id")
+#: The action no OCPP version defines (``unknown_action``).
+UNKNOWN_ACTION = "PileInteropNoSuchAction"
+MUTATIONS = (*CODES_16, *RAW_MUTATIONS)
 _RENAMED_201 = {
     "FormationViolation": "FormatViolation",
     "OccurenceConstraintViolation": "OccurrenceConstraintViolation",
@@ -77,7 +86,7 @@ class NoSuchMutation(ValueError):
 
 
 def allowed_codes(mutation: str, version: str) -> frozenset[str]:
-    codes = CODES_16[mutation]
+    codes = CODES_16.get(mutation, frozenset({"NotImplemented"}))
     if version == "1.6":
         return codes
     return frozenset(_RENAMED_201.get(code, code) for code in codes)
@@ -193,3 +202,13 @@ class Mutator:
 def frame_text(unique_id: str, action: str, payload: dict[str, Any]) -> str:
     """The CALL exactly as it goes on the wire (compact JSON, as OCPP-J frames are)."""
     return json.dumps([2, unique_id, action, payload], separators=(",", ":"))
+
+
+def malformed_text(unique_id: str, action: str, payload: dict[str, Any]) -> str:
+    """A CALL cut short in the middle of its payload: not JSON."""
+    text = frame_text(unique_id, action, payload)
+    return text[: max(len(text) - 2, 10)]
+
+
+def result_text(unique_id: str) -> str:
+    return json.dumps([3, unique_id, {}], separators=(",", ":"))

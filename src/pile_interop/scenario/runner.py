@@ -21,13 +21,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, Protocol
 
 from hypothesis import HealthCheck, Phase, find
@@ -155,12 +158,6 @@ class _Probe:
     answer: str
     ok: bool = False
     lost: bool = False  # no answer at all: the search ends here
-
-
-class _ProbeLost(Exception):
-    def __init__(self, probe: _Probe) -> None:
-        super().__init__(probe.answer)
-        self.probe = probe
 
 
 def _merge(base: Any, override: Any) -> Any:
@@ -746,6 +743,9 @@ class CaseRun:
         action, mutation = step.subject, step.data["mutation"]
         version = self.session.version.schema_version
         base = self._render(step.get("payload", {}))
+        if mutation in negative.RAW_MUTATIONS:
+            await self._raw_negative(step, record, action, mutation, base)
+            return
         examples = int(self._render(step.get("examples", self.env.params.get(NEGATIVE_PARAM, 10))))
         codes = step.get("codes")
         allowed = frozenset(codes) if codes else negative.allowed_codes(mutation, version)
@@ -760,17 +760,24 @@ class CaseRun:
         loop = asyncio.get_running_loop()
         probes: list[_Probe] = []
 
+        lost: list[_Probe] = []
+        judged: dict[str, bool] = {}  # a frame is sent once: hypothesis replays its verdict
+
         def misanswered(payload: dict[str, Any]) -> bool:
-            if len(probes) >= examples + SHRINK_PROBES:
-                return False  # enough probes: keep the smallest failing frame found so far
+            key = json.dumps(payload, sort_keys=True)
+            if key in judged:
+                return judged[key]
+            if lost or len(probes) >= examples + SHRINK_PROBES:
+                return False  # no answer any more, or enough probes: the search ends
             future = asyncio.run_coroutine_threadsafe(
                 self._probe(action, payload, allowed, bound), loop
             )
             probe = future.result(bound + PROBE_SLACK_S)
             probes.append(probe)
             if probe.lost:
-                raise _ProbeLost(probe)
-            return not probe.ok
+                lost.append(probe)
+            judged[key] = probe.lost or not probe.ok
+            return judged[key]
 
         search = hypothesis_settings(
             max_examples=examples,
@@ -780,23 +787,35 @@ class CaseRun:
             suppress_health_check=list(HealthCheck),
             phases=[Phase.generate, Phase.shrink],
         )
+        # its own thread: the default executor also serves the event loop's (and the ocpp
+        # package's) blocking work, which the probes need while the search waits on them
+        searcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="negative")
         try:
-            smallest = await asyncio.to_thread(find, strategy, misanswered, settings=search)
+            smallest = await loop.run_in_executor(
+                searcher, partial(find, strategy, misanswered, settings=search)
+            )
         except NoSuchExample:
+            smallest = None
+        except Exception as exc:  # the search itself broke: not a verdict about the SUT
+            raise HarnessError(f"{step.source}: the frame search failed: {exc!r}") from None
+        finally:
+            searcher.shutdown(wait=False)
+        if lost:
+            record.frames = [lost[0].seq]
+            raise Failure(
+                f"{action} with {mutation.replace('_', ' ')}: no CALLERROR",
+                expected=f"{record.expected} ({self.timing.describe(name)})",
+                observed=f"sent {lost[0].text}; {lost[0].answer}",
+            )
+        if smallest is None:
             seen = Counter(p.answer for p in probes)
             record.frames = [p.seq for p in probes[:50]]
             record.observed = f"{len(probes)} invalid frames, answered: " + ", ".join(
                 f"{answer} ×{n}" for answer, n in seen.most_common(4)
             )
             return
-        except _ProbeLost as lost:
-            record.frames = [lost.probe.seq]
-            raise Failure(
-                f"{action} with {mutation.replace('_', ' ')}: no CALLERROR",
-                expected=f"{record.expected} ({self.timing.describe(name)})",
-                observed=f"sent {lost.probe.text}; {lost.probe.answer}",
-            ) from None
-        probe = next(p for p in reversed(probes) if p.payload == smallest and not p.ok)
+        failing = [p for p in probes if not p.ok]
+        probe = next((p for p in reversed(failing) if p.payload == smallest), failing[-1])
         record.frames = [probe.seq]
         raise Failure(
             f"{action} with {mutation.replace('_', ' ')} answered {probe.answer} "
@@ -806,11 +825,67 @@ class CaseRun:
             f"got {probe.answer}",
         )
 
-    async def _probe(
-        self, action: str, payload: dict[str, Any], allowed: frozenset[str], bound: float
-    ) -> _Probe:
+    async def _raw_negative(
+        self, step: Step, record: StepRecord, action: str, mutation: str, base: dict[str, Any]
+    ) -> None:
+        """A frame-level defect (:data:`negative.RAW_MUTATIONS`), then ``action`` with the
+        valid ``base`` payload, which must still be answered."""
+        name = step.get("timeout", "response")
+        bound = self.timing.upper(name)
+        version = self.session.version.schema_version
         uid = str(uuid.uuid4())
-        text = negative.frame_text(uid, action, payload)
+        if mutation == "unknown_action":
+            allowed = negative.allowed_codes(mutation, version)
+            text = negative.frame_text(uid, negative.UNKNOWN_ACTION, {})
+            record.expected = f"CALLERROR {' or '.join(sorted(allowed))} within {bound:.3g} s"
+            probe = await self._probe(negative.UNKNOWN_ACTION, {}, allowed, bound, text, uid)
+            record.frames = [probe.seq]
+            if not probe.ok:
+                raise Failure(
+                    f"an unknown action answered {probe.answer}",
+                    expected=record.expected,
+                    observed=f"sent {text}; got {probe.answer}",
+                )
+            record.observed = f"sent {text}; got {probe.answer}"
+            return
+        if mutation == "malformed_json":
+            sent = await self.session.send_raw(negative.malformed_text(uid, action, base))
+        elif mutation == "unknown_result_id":
+            sent = await self.session.send_raw(negative.result_text(uid))
+        else:  # duplicate_unique_id: the first CALL is answered as usual, then the same id
+            first = await self._probe(action, base, frozenset(), bound, None, uid)
+            if first.lost:
+                raise Failure(
+                    f"no answer to a valid {action}",
+                    expected=f"a CALLRESULT within {bound:.3g} s",
+                    observed=f"sent {first.text}; {first.answer}",
+                )
+            sent = await self.session.send_raw(negative.frame_text(uid, action, base))
+        record.expected = (
+            f"{sent.raw[:120]} survived: the connection stays open and a valid {action} is "
+            f"answered within {bound:.3g} s"
+        )
+        check = await self._probe(action, base, frozenset(), bound)
+        record.frames = [sent.seq, check.seq]
+        if check.lost or check.answer.startswith("CALLERROR"):
+            raise Failure(
+                f"after {mutation.replace('_', ' ')} the SUT no longer answers {action}",
+                expected=record.expected,
+                observed=f"sent {sent.raw[:200]}; then {check.text}: {check.answer}",
+            )
+        record.observed = f"sent {sent.raw[:200]}; a valid {action} then got {check.answer}"
+
+    async def _probe(
+        self,
+        action: str,
+        payload: dict[str, Any],
+        allowed: frozenset[str],
+        bound: float,
+        text: str | None = None,
+        uid: str | None = None,
+    ) -> _Probe:
+        uid = uid or str(uuid.uuid4())
+        text = text or negative.frame_text(uid, action, payload)
         seq = self.session.log.last_seq + 1
         try:
             response = await self.session.call_raw(text, uid, timeout=bound)
