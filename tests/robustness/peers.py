@@ -18,22 +18,26 @@ import struct
 import time
 import tracemalloc
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
 from pile_interop.actuators.prompt import PromptActuator
-from pile_interop.campaign import CampaignBase, Report, Target, load_reference_run
+from pile_interop.campaign import Campaign, CampaignBase, Report, Target, load_reference_run
 from pile_interop.campaign_gbt import make_campaign
 from pile_interop.core.config import find_root, load_device
+from pile_interop.core.frames import FrameLog
+from pile_interop.ocpp import session as session_module
 from pile_interop.scenario.runner import case_budget
-from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[2]
 #: The most a rude peer behaves rudely (it is cancelled when the cases are done).
 PEER_BOUND_S = 30.0
+#: Bound on a cancelled peer winding down.
+PEER_STOP_S = 5.0
 #: Bound on one campaign run against a rude peer (start, the cases, the report, stop).
 RUN_BOUND_S = 45.0
 #: What the issue allows a case beyond its own bound (``case_budget``).
@@ -79,11 +83,12 @@ class Run:
     out: Path
     peak_bytes: int = 0
     max_kept_frames: int = 0
-    notes: list[str] = field(default_factory=list)
 
     def check_bounded(self) -> None:
         """Every case ended within its bound plus ``SLACK_S``, with a reason, not ``pass``;
-        the report folder is there."""
+        the frame log stayed within its bound; the report folder is there."""
+        bound = session_module.MAX_FRAMES_PER_CASE + FrameLog.EVENT_HEADROOM + 1
+        assert self.max_kept_frames <= bound, self.max_kept_frames
         for case_id, result in self.results.items():
             assert self.elapsed[case_id] <= self.budgets[case_id] + SLACK_S, (
                 f"{case_id} took {self.elapsed[case_id]:.1f} s, bound {self.budgets[case_id]:.1f}"
@@ -104,7 +109,7 @@ class Run:
 
 
 async def run_against(
-    peer: Peer,
+    peer: Peer | None,
     cases: list[str],
     out: Path,
     device_path: Path,
@@ -118,7 +123,8 @@ async def run_against(
     """Run ``cases`` of ``profile_id`` in a lab campaign whose SUT is ``peer``.
 
     SUT = station: the suite listens on a free port and ``peer(url)`` connects to it;
-    SUT = CSMS: ``peer`` already listens at ``url`` and the suite connects."""
+    SUT = CSMS: the rude CSMS already listens at ``url`` (``peer`` is None) and the suite
+    connects."""
     profile, everything, _reference = load_reference_run(profile_id, find_root(ROOT))
     quick = quick or (QUICK_CSMS if profile.sut == "csms" else QUICK_CS)
     profile = dataclasses.replace(profile, timeouts={**profile.timeouts, **quick})
@@ -149,10 +155,9 @@ async def run_against(
             if before is not None:
                 await before(campaign)
             report = Report(out, campaign, everything)
-            if profile.sut != "csms":
-                task = asyncio.create_task(
-                    asyncio.wait_for(peer(campaign.listen_url()), PEER_BOUND_S)  # type: ignore[attr-defined]
-                )
+            if peer is not None and isinstance(campaign, Campaign):  # SUT = station
+                station_url = campaign.listen_url()
+                task = asyncio.create_task(asyncio.wait_for(peer(station_url), PEER_BOUND_S))
             for scenario in chosen:
                 budgets[scenario.id] = case_budget(scenario, campaign.timing)
                 t0 = time.monotonic()
@@ -166,17 +171,15 @@ async def run_against(
             tracemalloc.stop()
         if task is not None:
             task.cancel()
-            with contextlib.suppress(BaseException):
-                await asyncio.wait_for(task, 5)
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(task, PEER_STOP_S)
     return Run(results, elapsed, budgets, out, peak, max_kept)
 
 
 async def raw_upgrade(url: str, subprotocol: str = "ocpp1.6") -> tuple[Any, Any]:
     """Open a WebSocket by hand (no library buffering a peer's frames): the stream pair."""
     parts = urlsplit(url)
-    reader, writer = await asyncio.wait_for(
-        asyncio.open_connection(parts.hostname, parts.port), 5
-    )
+    reader, writer = await asyncio.wait_for(asyncio.open_connection(parts.hostname, parts.port), 5)
     key = base64.b64encode(os.urandom(16)).decode()
     writer.write(
         (

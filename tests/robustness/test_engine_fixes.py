@@ -8,11 +8,11 @@ import asyncio
 import json
 import time
 
+import pytest
+
 from pile_interop.core.frames import EVENT, IN, OUT, FrameLog
 from pile_interop.ocpp.session import CallTimeout, Disconnected
 from tests.engine.test_session import BOUND, client, run, with_server
-
-import pytest
 
 pytestmark = pytest.mark.xdist_group("rude")
 
@@ -27,14 +27,14 @@ def test_an_unbounded_frame_log_keeps_everything() -> None:
 def test_a_full_frame_log_counts_what_it_drops_in_one_event() -> None:
     log = FrameLog(max_frames=5)
     frames = [log.add(IN, str(i)) for i in range(12)]
-    assert [f.seq for f in frames] == [1, 2, 3, 4, 5, 7, 8, 9, 10, 11, 12, 13]  # 6: the marker
+    assert [f.seq for f in frames] == [1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13]  # 7: the marker
     assert len(log.frames) == 6 and log.dropped == 7
     marker = log.frames[-1]
-    assert marker.type == EVENT and marker.seq == 6
+    assert marker.type == EVENT and marker.seq == 7
     assert marker.raw.startswith("7 frames dropped: the frame log keeps at most 5 frames")
     assert frames[-1].raw == "11"  # a dropped frame is still handed back to the caller
     assert log.last_seq == 13
-    assert [f.seq for f in log.since(3)] == [4, 5, 6]
+    assert [f.seq for f in log.since(3)] == [4, 5, 7]
     assert log.since(13) == []
 
 
@@ -112,7 +112,9 @@ def test_a_call_timeout_says_what_the_sut_sent_instead() -> None:
         await asyncio.wait_for(ws.recv(), BOUND)
         await ws.send("garbage")
         await ws.send(json.dumps([3, "unknown-id", {}]))
-        with pytest.raises(CallTimeout, match="the SUT sent meanwhile: MALFORMED ×1, CALLRESULT ×1"):
+        with pytest.raises(
+            CallTimeout, match="the SUT sent meanwhile: MALFORMED ×1, CALLRESULT ×1"
+        ):
             await call
         silent = asyncio.create_task(session.call("ClearCache", {}, timeout=0.2))
         with pytest.raises(CallTimeout, match="nothing came from the SUT meanwhile"):

@@ -36,8 +36,10 @@ def test_a_run_killed_with_sigkill_keeps_every_ended_case(tmp_path: Path) -> Non
     out = tmp_path / "out"
     selection = [arg for case in CASES for arg in ("--case", case)]
     process = subprocess.Popen(
-        [sys.executable, "-m", "pile_interop", "run", "--profile", "ocpp16/core-cs"]
-        + ["--against", "reference", "--out", str(out), *selection],
+        [
+            *(sys.executable, "-m", "pile_interop", "run", "--profile", "ocpp16/core-cs"),
+            *("--against", "reference", "--out", str(out), *selection),
+        ],
         cwd=ROOT,
         env={**os.environ, "NO_COLOR": "1"},
         stdout=subprocess.DEVNULL,

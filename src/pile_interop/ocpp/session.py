@@ -490,7 +490,10 @@ class Session:
             # receive loop would stop reading and the SUT's close frame would never get in
             raise Disconnected("the connection is closing")
         try:
-            await asyncio.wait_for(connection.send(text), self.send_timeout)
+            # asyncio.timeout, not wait_for: send() must start now, while the state is OPEN
+            # (wait_for runs it in a new task, after a close may have begun)
+            async with asyncio.timeout(self.send_timeout):
+                await connection.send(text)
         except ConnectionClosed as exc:
             raise Disconnected(f"connection closed while sending: {exc}") from None
         except TimeoutError:

@@ -486,8 +486,9 @@ def observe_handshakes(
             if self._pile_state == "handshake":
                 self._pile_state = "failed"
                 on_failure(
-                    f"not finished within {stall_after:g} s (the peer closed the connection "
-                    "during the handshake: it refused the certificate or the TLS version)"
+                    f"not finished within {stall_after:g} s (the peer stalled, or closed the "
+                    "connection during the handshake: it refused the certificate or the TLS "
+                    "version)"
                 )
 
         def do_handshake(self) -> None:
