@@ -18,6 +18,8 @@ def test_every_negative_case_passes_against_the_reference(profile_id):
     assert {c: r["reason"] for c, r in results.items() if r["verdict"] != "pass"} == {}
     for cid, result in results.items():
         (step,) = [s for s in result["steps"] if s["kind"] == "negative"]
-        assert "CALLERROR" in step["observed"], cid
+        assert step["verdict"] == "pass", cid
+        schema_drawn = "invalid frames, answered: CALLERROR" in step["observed"]
+        assert schema_drawn or step["observed"].startswith("sent "), (cid, step["observed"])
         sent = [f for f in result["frames"] if f["dir"] == "out" and f["type"] == "CALL"]
         assert sent, f"{cid}: the invalid frames are in the wire log"

@@ -119,7 +119,7 @@ class ScenarioItem(pytest.Item):
 
 def _outcome(result: dict[str, Any]) -> None:
     """The pytest outcome of a verdict: fail → AssertionError, error → PileError, na → skip,
-    warn → a PileWarning; pass returns."""
+    warn (and a failed official-tool quirk) → a PileWarning; pass returns."""
     verdict, reason = result["verdict"], result["reason"]
     if verdict == "fail":
         raise AssertionError(reason)
@@ -129,6 +129,11 @@ def _outcome(result: dict[str, Any]) -> None:
         pytest.skip(f"not applicable: {reason}")
     if verdict == "warn":
         warnings.warn(PileWarning(reason), stacklevel=3)
+    for quirk in (result.get("compatibility") or {}).get("quirks") or []:
+        warnings.warn(
+            PileWarning(f"the official test tool would fail this case: {quirk['reason']}"),
+            stacklevel=3,
+        )
 
 
 def describe_failure(result: dict[str, Any]) -> str:

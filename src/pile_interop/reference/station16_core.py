@@ -394,7 +394,12 @@ class StationCore16:
         )
 
     async def request(self, action: str, build: Callable[[], Any]) -> Any:
-        """Send a CALL and wait for its result; None when it was not answered."""
+        """Send a CALL and wait for its result; None when it was not answered. Asked for while
+        the station is online but still registering (its boot's StatusNotifications), the CALL
+        waits for the registration to finish (within the response time-out)."""
+        if self._network_up.is_set() and not self.outbox.open.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.outbox.open.wait(), self.response_timeout())
         future = self.send(action, build)
         try:
             return await asyncio.wait_for(asyncio.shield(future), 3 * self.response_timeout())

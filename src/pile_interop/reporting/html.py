@@ -412,7 +412,22 @@ def _case_view(
         "frames": [_frame_view(f, suite, sut, marked) for f in frames],
         "findings": [text(f) for f in case.get("findings") or []],
         "search": _search_text(case, reqs),
+        "quirks": _quirks(case),
     }
+
+
+def _quirks(case: Mapping[str, Any]) -> list[dict[str, str]]:
+    """The official-tool quirks this case's SUT would trip (its conformance verdict stands)."""
+    compatibility = mapping(case.get("compatibility"))
+    return [
+        {
+            "title": text(q.get("title") or ""),
+            "quirk": text(q.get("quirk") or ""),
+            "reason": text(q.get("reason") or ""),
+        }
+        for q in compatibility.get("quirks") or []
+        if isinstance(q, Mapping)
+    ]
 
 
 def _blocks(cases: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -505,6 +520,7 @@ def build_view(
         "bar": Markup(summary_bar(counts)),
         "total": len(cases),
         "attention": attention,
+        "quirky": [c for c in case_views if c["quirks"] and c["verdict_class"] in ("pass", "warn")],
         "blocks": _blocks(case_views),
         "cases": case_views,
         "evidence": evidence,

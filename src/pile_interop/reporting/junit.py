@@ -85,6 +85,9 @@ def _testcase(suite: ET.Element, profile: str, case: Mapping[str, Any]) -> None:
     for rid in requirement_ids(case):
         _sub(props, "property", name="requirement", value=rid)
     _sub(props, "property", name="verdict", value=case.get("verdict") or "")
+    compatibility = case.get("compatibility")
+    if isinstance(compatibility, Mapping) and compatibility.get("quirks"):
+        _sub(props, "property", name="compatibility", value=compatibility.get("verdict") or "")
     if case.get("title"):
         _sub(props, "property", name="title", value=case["title"])
     _sub(props, "property", name="mandatory", value=bool(case.get("mandatory")))

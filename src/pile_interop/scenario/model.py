@@ -43,6 +43,13 @@ class Step:
     def should(self) -> bool:
         return self.data.get("severity") == "should"
 
+    @property
+    def quirk(self) -> str | None:
+        """What the official test tool does that the specification does not require: a
+        failure of this step changes the compatibility verdict, not the conformance one."""
+        quirk = self.data.get("quirk")
+        return str(quirk) if quirk else None
+
     def title(self) -> str:
         if "title" in self.data:
             return str(self.data["title"])
@@ -67,7 +74,7 @@ class Step:
         return f"check {subject}"
 
 
-_COMMON = {"title", "requirement", "severity", "note"}
+_COMMON = {"title", "requirement", "severity", "note", "quirk"}
 
 
 def _flow(value: Any) -> str:
