@@ -197,6 +197,12 @@ class StationCampaign(CampaignBase):
             problem = check_url(self.url)
             if problem:
                 raise UsageError(f"--connect: {problem}")
+            profile = self.device.security_profile
+            if (profile >= 2) != self.url.startswith("wss:"):
+                raise UsageError(
+                    f"--connect {self.url}: security profile {profile} of --device "
+                    f"{self.device.path} needs a {'wss' if profile >= 2 else 'ws'}:// URL"
+                )
             self.tls.check_files()
             self.actuator = self.actuator or self.lab_actuator()
             await self._probe()

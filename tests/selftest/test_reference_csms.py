@@ -216,3 +216,23 @@ def test_a_missing_ca_certificate_is_exit_2_naming_the_file(tmp_path):
         str(tmp_path / "r"),
     )
     one_line_error(result, "no-such-ca.pem")
+
+
+def test_a_tls_security_profile_with_a_plain_ws_url_is_exit_2(tmp_path):
+    device = tmp_path / "csms.yaml"
+    device.write_text(
+        "role: csms\nocpp: '1.6'\nstation_id: CS-1\nconnectors: 1\nactuator: {type: prompt}\n"
+        "security: {profile: 2, basic_auth_password: secret-pass-1234}\n"
+    )
+    result = cli(
+        "run",
+        "--profile",
+        "ocpp16/security-csms",
+        "--connect",
+        "ws://127.0.0.1:9/ocpp",
+        "--device",
+        str(device),
+        "--out",
+        str(tmp_path / "r"),
+    )
+    one_line_error(result, "security profile 2", "wss://")

@@ -411,12 +411,22 @@ class Session:
         self._notify(frame)
         try:
             await self._send(text)
+        except BaseException:
+            pending.future.cancel()
+            raise
+        return await self._response_to(pending, timeout)
+
+    async def _response_to(self, pending: _Pending, timeout: float) -> Frame:
+        """The CALLRESULT or CALLERROR answering ``pending`` within ``timeout`` s."""
+        frame = pending.call
+        uid = frame.unique_id or ""
+        try:
             return await asyncio.wait_for(asyncio.shield(pending.future), timeout)
         except TimeoutError:
             self._pending.pop(uid, None)
             self._remember_late(uid, frame)
             raise CallTimeout(
-                f"no CALLRESULT or CALLERROR for {action} ({uid}) within {timeout:.3g} s"
+                f"no CALLRESULT or CALLERROR for {frame.action} ({uid}) within {timeout:.3g} s"
                 f"{self._meanwhile(frame.seq)}"
             ) from None
         finally:
@@ -450,22 +460,11 @@ class Session:
         """Send exactly ``text`` (a CALL with ``unique_id``, deliberately broken for a negative
         test) and return the CALLRESULT or CALLERROR that answers it; :class:`CallTimeout`,
         :class:`Disconnected` as :meth:`call`."""
-        frame = await self.send_raw(text)
+        await self.send_raw(text)
         pending = self._pending.get(unique_id)
         if pending is None:  # not a CALL we can await: the frame is recorded, nothing to wait for
             raise ValueError(f"not a CALL with unique id {unique_id!r}: {text[:80]}")
-        try:
-            return await asyncio.wait_for(asyncio.shield(pending.future), timeout)
-        except TimeoutError:
-            self._pending.pop(unique_id, None)
-            self._remember_late(unique_id, frame)
-            raise CallTimeout(
-                f"no CALLRESULT or CALLERROR for {frame.action} ({unique_id}) "
-                f"within {timeout:.3g} s{self._meanwhile(frame.seq)}"
-            ) from None
-        finally:
-            if not pending.future.done():
-                pending.future.cancel()
+        return await self._response_to(pending, timeout)
 
     async def send_raw(self, text: str) -> Frame:
         """Send exactly ``text`` (negative tests); it is recorded like any frame."""

@@ -104,13 +104,15 @@ def _sut_rows(sut: Mapping[str, Any]) -> list[dict[str, str]]:
     """Identity rows; where the SUT reported (BootNotification) something other than the
     descriptor declares, both are shown."""
     declared = mapping(sut.get("declared"))
+    csms = sut.get("role") == "csms"
     rows = []
     for label, key in (
         ("Vendor", "vendor"),
         ("Model", "model"),
         ("Serial number", "serial"),
         ("Firmware", "firmware"),
-        ("Station id", "station_id"),
+        ("Endpoint", "url"),
+        ("Suite connected as station" if csms else "Station id", "station_id"),
         ("OCPP", "ocpp"),
         ("Role", "role"),
     ):
