@@ -154,7 +154,6 @@ class StationCampaign(CampaignBase):
                 presented.subprotocol or self.version.subprotocol,
                 timeout=timeout,
                 password=presented.password,
-                user=presented.user,
                 ssl=self.tls.client_context(presented) if self.url.startswith("wss:") else None,
             )
         except ConnectFailed as exc:
@@ -169,7 +168,7 @@ class StationCampaign(CampaignBase):
         # serve() marks the session connected before its first await: one turn of the loop
         # is enough. (Waiting for ``session.connected`` would miss a CSMS that closes right
         # after the upgrade: set and cleared before the waiter runs. The next step sees it.)
-        await asyncio.sleep(0)
+        await asyncio.sleep(0)  # one loop turn, not a wait: the serve task starts
         return description
 
     async def disconnect(self, reason: str) -> None:

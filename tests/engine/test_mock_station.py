@@ -103,10 +103,14 @@ def test_urls_are_checked_before_connecting():
     assert "port" in (check_url("ws://x:99999/ocpp") or "")
 
 
+#: How long the silent server holds a connection (longer than the client's bound).
+SILENT_HOLD_S = 5.0
+
+
 def test_a_server_that_never_answers_the_upgrade_is_a_bounded_failure():
     async def scenario() -> str:
         async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            await asyncio.sleep(5)  # accepts TCP, never answers the HTTP upgrade
+            await asyncio.sleep(SILENT_HOLD_S)  # accepts TCP, never answers the HTTP upgrade
             writer.close()
 
         server = await asyncio.start_server(silent, "127.0.0.1", 0)

@@ -59,6 +59,10 @@ def test_discarding_a_case_empties_the_log_for_the_next_one() -> None:
     assert [f.seq for f in log.since(nxt[0].seq - 1)] == [f.seq for f in log.frames]
 
 
+#: How long the flood runs before the suite closes the connection.
+FLOOD_BEFORE_CLOSE_S = 0.5
+
+
 def test_closing_under_a_flood_does_not_wait_for_the_close_timeout() -> None:
     """A SUT that keeps sending while the suite closes: the suite stops answering at once
     and reads on, so the SUT's close frame gets through (it used to take 10 s)."""
@@ -71,14 +75,14 @@ def test_closing_under_a_flood_does_not_wait_for_the_close_timeout() -> None:
             for i in range(100_000):
                 await ws.send(json.dumps([2, f"h{i}", "Heartbeat", {}]))
                 if i % 100 == 0:
-                    await asyncio.sleep(0)
+                    await asyncio.sleep(0)  # yield to the loop: the suite must run too
 
         async def drain() -> None:
             async for _message in ws:
                 pass
 
         tasks = [asyncio.create_task(flood()), asyncio.create_task(drain())]
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(FLOOD_BEFORE_CLOSE_S)
         t0 = time.monotonic()
         await session.close(1001, "test over")
         await session.wait_disconnected(BOUND)

@@ -84,13 +84,21 @@ GARBAGE: list[str | bytes] = [
 ]
 
 
+#: The garbage peer's pause between its bursts.
+GARBAGE_PACE_S = 0.1
+#: The flooding peer sends a burst every tick (FLOOD_RATE // 100 frames per tick).
+FLOOD_TICK_S = 0.01
+#: The stalling TLS client's pause between two bytes of its ClientHello.
+DRIBBLE_PACE_S = 1.0
+
+
 def test_garbage_and_binary_frames_fail_the_case_with_what_was_awaited(tmp_path: Path) -> None:
     async def garbage(url: str) -> None:
         async with connect(f"{url}", subprotocols=["ocpp1.6"]) as ws:
             for _ in range(20):
                 for junk in GARBAGE:
                     await ws.send(junk)
-                await asyncio.sleep(0.1)
+                await asyncio.sleep(GARBAGE_PACE_S)
             await hold(ws)
 
     out = tmp_path / "out"
@@ -171,7 +179,7 @@ def test_a_flood_of_frames_neither_stalls_the_cases_nor_grows_memory(
                     sent += 2
                     await ws.send(json.dumps([2, f"h{sent}", "Heartbeat", {}]))
                     await ws.send(json.dumps([3, f"junk{sent}", {"currentTime": "x"}]))
-                await asyncio.sleep(0.01)
+                await asyncio.sleep(FLOOD_TICK_S)
             await reading
 
     out = tmp_path / "out"
@@ -210,7 +218,7 @@ def test_a_stalled_tls_handshake_is_cut_by_the_handshake_bound(
             with contextlib.suppress(OSError):
                 for byte in b"\x16\x03\x01\x02\x00":
                     writer.write(bytes([byte]))
-                    await asyncio.sleep(1)
+                    await asyncio.sleep(DRIBBLE_PACE_S)
 
         dribbling = asyncio.create_task(dribble())
         with contextlib.suppress(Exception):

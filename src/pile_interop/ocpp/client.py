@@ -83,14 +83,12 @@ async def open_station_connection(
     password: str | None = None,
     ssl: ssl_module.SSLContext | None = None,
     max_size: int = 1 << 20,
-    user: str | None = None,
 ) -> ClientConnection:
-    """Connect as station ``station_id``; :class:`ConnectFailed` saying why not. ``user`` is
-    the Basic user name when it is not the station identity (a negative case)."""
+    """Connect as station ``station_id``; :class:`ConnectFailed` saying why not."""
     target = station_url(url, station_id)
     headers = {}
     if password is not None:
-        headers["Authorization"] = basic_auth_header(user or station_id, password)
+        headers["Authorization"] = basic_auth_header(station_id, password)
     try:
         connection = await asyncio.wait_for(
             connect(

@@ -9,8 +9,6 @@ say which CALL the station sends and when, so a case's frames are exactly its st
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -83,13 +81,7 @@ class CsmsState:
 
     registration: str | None = None  # status of the last BootNotification.conf
     interval: int | None = None  # its heartbeat / retry interval
-    boot_reply: dict[str, Any] = field(default_factory=dict)
     transactions: dict[int, int] = field(default_factory=dict)  # open: transactionId → connector
-    reported: set[int] = field(default_factory=set)  # connectors reported since the boot
-    received: list[str] = field(default_factory=list)  # actions the CSMS sent (last 100)
-
-    def open_transactions(self) -> list[int]:
-        return sorted(self.transactions)
 
 
 class Station16Responder:
@@ -104,13 +96,6 @@ class Station16Responder:
         self.config: dict[str, tuple[str, bool]] = dict(DEFAULT_CONFIG)
         self.config["NumberOfConnectors"] = (str(connectors), True)
         self.state = CsmsState()
-        self._changed = asyncio.Event()
-
-    async def changed(self, timeout: float) -> None:
-        """Return when the state may have changed, or after ``timeout`` s (a bounded poll)."""
-        self._changed.clear()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._changed.wait(), timeout)
 
     # -- configuration ------------------------------------------------------------------
 
@@ -192,8 +177,6 @@ class Station16Responder:
 
     def observe(self, call: Frame, reply: Frame | None) -> None:
         """A CALL from the CSMS was answered: remember configuration changes."""
-        self._changed.set()
-        self.state.received = [*self.state.received[-99:], call.action or "?"]
         payload = call.payload or {}
         answer = reply.payload if reply is not None and reply.type == CALLRESULT else None
         if (
@@ -209,7 +192,6 @@ class Station16Responder:
 
     def observe_response(self, call: Frame, response: Frame) -> None:
         """The CSMS answered one of our CALLs: track registration and transactions."""
-        self._changed.set()
         payload = call.payload or {}
         answer = response.payload if response.type == CALLRESULT else None
         state = self.state
@@ -217,16 +199,10 @@ class Station16Responder:
             return
         if call.action == "BootNotification":
             state.registration = answer.get("status")
-            state.boot_reply = dict(answer)
             interval = answer.get("interval")
             state.interval = interval if isinstance(interval, int) else None
-            state.reported.clear()
             if state.registration == "Accepted" and isinstance(interval, int) and interval > 0:
                 self.set_config("HeartbeatInterval", str(interval))
-        elif call.action == "StatusNotification":
-            connector = payload.get("connectorId")
-            if isinstance(connector, int):
-                state.reported.add(connector)
         elif call.action == "StartTransaction":
             tx = answer.get("transactionId")
             status = (answer.get("idTagInfo") or {}).get("status")
@@ -240,11 +216,8 @@ class Station16Responder:
     def connection_lost(self) -> None:
         """Registration outlives a connection (a station boots once, then reconnects without
         a new BootNotification); a simulated reboot forgets it (:meth:`rebooted`)."""
-        self._changed.set()
 
     def rebooted(self) -> None:
         """The mock station rebooted: unregistered, no transaction in memory."""
         self.state.registration = None
         self.state.transactions.clear()
-        self.state.reported.clear()
-        self._changed.set()

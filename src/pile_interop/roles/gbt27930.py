@@ -12,7 +12,7 @@ from typing import Any
 
 from pile_interop.actuators.base import ActuatorError
 from pile_interop.core.frames import IN
-from pile_interop.core.verdicts import HarnessError, Verdict
+from pile_interop.core.verdicts import HarnessError
 from pile_interop.gbt27930.link import CanLink
 from pile_interop.gbt27930.peer import Peer27930
 from pile_interop.scenario.runner import CaseRun
@@ -55,8 +55,7 @@ class PeerRole:
             self.mock.suppress(name, False)
 
     async def prepare(self, run: CaseRun) -> None:
-        record = run.new_record("before", "connect", "both sides unplugged, the bus quiet")
-        try:
+        with run.before_record("both sides unplugged, the bus quiet"):
             await self.mock.disconnect()
             self._reset_peer()
             try:
@@ -64,13 +63,6 @@ class PeerRole:
             except ActuatorError as exc:
                 raise HarnessError(f"could not bring the SUT to idle: {exc}") from None
             await self._quiet(run)
-            record.verdict = Verdict.PASS.value
-        except HarnessError as exc:
-            record.verdict = Verdict.ERROR.value
-            record.observed = exc.reason
-            raise
-        finally:
-            record.duration_s = run._t() - record.t_start
 
     async def _quiet(self, run: CaseRun) -> None:
         quiet = run.timing.lower("quiet")

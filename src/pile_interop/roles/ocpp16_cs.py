@@ -40,10 +40,9 @@ class StationUnderTest:
             record.verdict = Verdict.PASS.value
             record.observed = "before.connected: false (the case's steps bring it up)"
             return
-        record = run.new_record("before", "connect", "station connected, registered and idle")
         state = self.responder.state
         env = run.env
-        try:
+        with run.before_record("station connected, registered and idle"):
             bound = run.timing.upper("connect")
             try:
                 await run.session.wait_connected(bound)
@@ -75,13 +74,6 @@ class StationUnderTest:
                     f"transactions {state.open_transactions()} open)",
                     self.responder.changed,
                 )
-            record.verdict = Verdict.PASS.value
-        except HarnessError as exc:
-            record.verdict = Verdict.ERROR.value
-            record.observed = exc.reason
-            raise
-        finally:
-            record.duration_s = run._t() - record.t_start
         for key, value in run.config_values().items():
             await self._configure(run, key, value)
 

@@ -8,7 +8,7 @@ import time
 from typing import Any, Protocol
 
 from pile_interop.core.clock import utc_iso
-from pile_interop.core.verdicts import Failure, HarnessError, Verdict
+from pile_interop.core.verdicts import Failure, HarnessError
 from pile_interop.ocpp.client import ConnectFailed
 from pile_interop.ocpp.cs16 import Station16Responder
 from pile_interop.ocpp.frames import CALLRESULT, Frame
@@ -54,21 +54,14 @@ class CsmsUnderTest:
     async def prepare(self, run: CaseRun) -> None:
         if not run.scenario.before.connected:
             # the case makes the connection itself (a security case: a refusal is its verdict)
-            if run.session.is_connected:
-                await self.link.disconnect("the case connects by itself")
+            with run.before_record("not connected: the case's steps connect"):
+                if run.session.is_connected:
+                    await self.link.disconnect("the case connects by itself")
             return
-        record = run.new_record("before", "connect", "station connected, registered and idle")
-        try:
+        with run.before_record("station connected, registered and idle"):
             await self._ensure_connected(run)
             await self._ensure_registered(run)
             await self._ensure_idle(run)
-            record.verdict = Verdict.PASS.value
-        except HarnessError as exc:
-            record.verdict = Verdict.ERROR.value
-            record.observed = exc.reason
-            raise
-        finally:
-            record.duration_s = run._t() - record.t_start
         for key, value in run.config_values().items():
             old = self.responder.config.get(key)
             if old is not None:
@@ -141,7 +134,7 @@ class CsmsUnderTest:
     async def peer(self, run: CaseRun, action: str, args: dict[str, Any]) -> str:
         """``disconnect`` (the station loses its network); ``connect`` (it connects again,
         presenting the baseline credentials or the ones ``args`` change: ``password: right |
-        wrong | none``, ``user``, ``client_cert: valid | expired | wrong_cn | none``,
+        old | wrong | none``, ``client_cert: valid | expired | wrong_cn | none``,
         ``tls_max: "1.1"``, ``subprotocol``; ``expect: accepted`` (default) or ``refused``);
         ``reboot`` (it restarts: a new connection, unregistered, nothing in memory; the case
         sends the BootNotification)."""

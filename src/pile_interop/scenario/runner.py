@@ -26,7 +26,7 @@ import logging
 import time
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -507,6 +507,21 @@ class CaseRun:
         record = StepRecord(0, phase, kind, title, None, self._t())
         self.records.append(record)
         return record
+
+    @contextlib.contextmanager
+    def before_record(self, title: str, kind: str = "connect") -> Iterator[StepRecord]:
+        """The record of a role's before-phase work: ``pass`` when the block ends, ``error``
+        with the reason of a :class:`HarnessError` it raises (re-raised)."""
+        record = self.new_record("before", kind, title)
+        try:
+            yield record
+            record.verdict = Verdict.PASS.value
+        except HarnessError as exc:
+            record.verdict = Verdict.ERROR.value
+            record.observed = exc.reason
+            raise
+        finally:
+            record.duration_s = self._t() - record.t_start
 
     async def wait_until(
         self,

@@ -40,7 +40,6 @@ class Presented:
     """What one connection attempt presents to the CSMS."""
 
     password: str | None = None  # Basic auth password (None: no Authorization header)
-    user: str | None = None  # Basic user when not the station identity
     client: str | None = None  # client certificate: valid, expired, wrong_cn (None: none)
     tls_max: str | None = None  # "1.0" / "1.1": offer only TLS up to this version
     subprotocol: str | None = None  # offer this instead of the profile's
@@ -68,8 +67,6 @@ class Presented:
                 presented = replace(presented, password=self.original_password)
             elif wanted != "right":
                 raise ValueError(f"password: {wanted!r} (right, old, wrong or none)")
-        if "user" in args:
-            presented = replace(presented, user=str(args["user"]))
         if "client_cert" in args:
             variant = args["client_cert"]
             if variant not in ("valid", "expired", "wrong_cn", "none"):
@@ -90,11 +87,7 @@ class Presented:
             parts.append("a wrong Basic password")
         elif self.password is not None:
             changed = self.original_password and self.password != self.original_password
-            parts.append(
-                "Basic auth"
-                + (f" as {self.user!r}" if self.user else "")
-                + (" with the new AuthorizationKey" if changed else "")
-            )
+            parts.append("Basic auth" + (" with the new AuthorizationKey" if changed else ""))
         if self.client:
             parts.append(f"client certificate ({self.client})")
         if self.tls_max:
