@@ -34,21 +34,27 @@ from pile_interop.core.config import (
     load_profile,
 )
 from pile_interop.core.errors import UsageError
-from pile_interop.core.verdicts import Verdict
-from pile_interop.ocpp.csms16 import Csms16Responder
+from pile_interop.core.verdicts import Failure, HarnessError, Verdict
 from pile_interop.ocpp.csms_security import CsmsSecurity, check_listen_files
+from pile_interop.ocpp.dialects import for_device, for_run
 from pile_interop.ocpp.server import NEGOTIATE, CsmsServer
 from pile_interop.ocpp.session import Session
-from pile_interop.ocpp.versions import by_name
 from pile_interop.reporting.redact import Redactor
 from pile_interop.reporting.results_json import profile_verdict, summarize, write_results_json
 from pile_interop.reporting.stream import ResultsStream
 from pile_interop.reporting.writer import write_all
-from pile_interop.roles.ocpp16_cs import StationUnderTest
 from pile_interop.scenario.loader import CaseLibrary
 from pile_interop.scenario.model import Scenario
 from pile_interop.scenario.runner import CaseEnv, CaseRun, case_budget, case_identity
 from pile_interop.scenario.timing import Timing
+from pile_interop.security.certhash import certificate_hash_data
+from pile_interop.security.pki import (
+    TestPki,
+    csr_common_name,
+    generate_pki,
+    make_ca_certificate,
+    sign_csr,
+)
 
 log = logging.getLogger(__name__)
 
@@ -57,23 +63,9 @@ SutFactory = Callable[[str, Device, float], Any]
 
 
 def reference_station(url: str, device: Device, time_scale: float, cls: Any = None) -> Any:
-    """The embedded reference station for ``device`` (or a subclass ``cls`` of it)."""
-    from pile_interop.reference.station16 import ReferenceStation16
-
-    station_cls = cls or ReferenceStation16
-    return station_cls(
-        url,
-        device.station_id,
-        connectors=device.connectors,
-        time_scale=time_scale,
-        password=device.basic_auth_password,
-        ssl=station_cls.tls_context(device.tls) if url.startswith("wss://") else None,
-        vendor=device.vendor or "pile-interop",
-        model=device.model or "RefStation16",
-        serial=device.serial or "REF-0001",
-        firmware=device.firmware or __version__,
-        fixed_cable=bool(device.features.get("fixed_cable", False)),
-    )
+    """The embedded reference station for ``device`` (or a subclass ``cls`` of it), of the
+    device's OCPP version."""
+    return for_device(device.ocpp).reference_station(url, device, time_scale, cls)
 
 
 @dataclass
@@ -232,7 +224,7 @@ class Campaign(CampaignBase):
     sut: Any = None
     strict: bool = False
     session: Session = field(init=False)
-    responder: Csms16Responder = field(init=False)
+    responder: Any = field(init=False)
     server: CsmsServer = field(init=False)
     security: CsmsSecurity = field(init=False)
     timing: Timing = field(init=False)
@@ -241,23 +233,17 @@ class Campaign(CampaignBase):
 
     def __post_init__(self) -> None:
         self.last_partial = None
-        if (self.profile.ocpp, self.profile.sut) != ("1.6", "cs"):
-            raise UsageError(
-                f"profile {self.profile.id}: OCPP {self.profile.ocpp} with SUT {self.profile.sut} "
-                "is not implemented yet (this version runs OCPP 1.6 charging-station profiles)"
-            )
-        if self.device.role != self.profile.sut or self.device.ocpp != self.profile.ocpp:
+        run = for_run(self.profile.ocpp, self.device.ocpp)
+        if self.profile.sut != "cs" or self.device.role != "cs" or run is None:
             raise UsageError(
                 f"--device {self.device.path}: describes an OCPP {self.device.ocpp} "
                 f"{self.device.role}, profile {self.profile.id} tests an OCPP {self.profile.ocpp} "
                 f"{self.profile.sut}"
             )
-        version = by_name(self.profile.ocpp)
+        dialect, version = run
         tokens = {**self.profile.tokens, **self.device.tokens}
         self.tokens = tokens
-        self.responder = Csms16Responder(
-            tokens, heartbeat_interval=int(self.profile.params.get("heartbeat_interval", 60))
-        )
+        self.responder = dialect.mock_csms(tokens, dict(self.profile.params))
         self.session = Session(version, self.responder, name=self.device.station_id)
         others = [s for s in ("ocpp1.6", "ocpp2.0.1", "ocpp2.1") if s != version.subprotocol]
         self.server = CsmsServer(
@@ -274,7 +260,7 @@ class Campaign(CampaignBase):
         self.security = CsmsSecurity(
             self.server, self.device, reference=self.target.against == "reference"
         )
-        self.role = StationUnderTest(self.responder, self.security)
+        self.role = dialect.station_role(self.responder, self.security)
         timeouts = dict(self.profile.timeouts)
         if self.device.actuator.timeout is not None:  # the bench knows how long its hands take
             timeouts["manual"] = self.device.actuator.timeout
@@ -290,7 +276,62 @@ class Campaign(CampaignBase):
             credentials=[(self.device.station_id, password)] if password else (),
         )
         self.redactor.learn(self.security.new_password, self.device.station_id)
-        self.run_values = {"new_authorization_key": self.security.new_password}
+        self._own_pki: TestPki | None = None
+        self._install: tuple[str, dict[str, str]] | None = None
+        station_id = self.device.station_id
+        # certificates are made when a case asks for them (a CSR is signed after it came)
+        self.run_values: dict[str, Any] = {
+            "new_authorization_key": self.security.new_password,
+            # a CA of its own, never the one the station trusts for the suite's TLS (the
+            # certificate cases delete what they install)
+            "ca_certificate": lambda: self._install_ca()[0],
+            "ca_certificate_hash": lambda: self._install_ca()[1],
+            # where the station reaches the mock CSMS (without its identity): as served now,
+            # and over TLS on the same port (a security-profile upgrade's new slot)
+            "csms_url": lambda: self.server.url,
+            "csms_url_tls": lambda: "wss" + self.server.url.removeprefix("wss").removeprefix("ws"),
+            "station_certificate_chain": lambda: self._sign_last_csr(None),
+            "wrong_cn_certificate_chain": lambda: self._sign_last_csr(f"NOT-{station_id}"),
+        }
+
+    def _certificate_pki(self) -> TestPki:
+        """The run's test PKI (TLS profiles), or one made for the certificate cases."""
+        if self.security.pki is not None:
+            return self.security.pki
+        if self._own_pki is None:
+            self._own_pki = generate_pki(self.device.station_id)
+        return self._own_pki
+
+    def _install_ca(self) -> tuple[str, dict[str, str]]:
+        """The CA certificate the certificate cases install, and its CertificateHashData."""
+        if self._install is None:
+            pem = make_ca_certificate("pile-interop install-test CA")
+            self._install = (pem, certificate_hash_data(pem))
+        return self._install
+
+    def _sign_last_csr(self, common_name: str | None) -> str:
+        """The certificate the run's root issues for the station's last CSR (with another CN
+        for a negative case)."""
+        csrs = getattr(self.responder.state, "csrs", [])
+        if not csrs:
+            raise HarnessError("no SignCertificate with a CSR from the station to sign yet")
+        station_id = self.device.station_id
+        try:
+            named = csr_common_name(csrs[-1])
+            if common_name is None and named != station_id:
+                # a CSMS signs only a request for the station itself (A02.FR.06)
+                raise Failure(
+                    f"the station's CSR names CN={named!r}, not its identity",
+                    expected=f"a CSR with the common name {station_id!r}",
+                    observed=f"CN={named!r}",
+                )
+            return sign_csr(self._certificate_pki(), csrs[-1], common_name=common_name)
+        except ValueError as exc:
+            raise Failure(
+                "the station's CSR cannot be signed",
+                expected="a PEM PKCS#10 request with a valid signature",
+                observed=str(exc),
+            ) from None
 
     async def _on_connect(self, connection: ServerConnection, station_id: str, sub: str) -> None:
         version = self.session.version
@@ -331,6 +372,8 @@ class Campaign(CampaignBase):
             await self.session.close(1001, "test run finished")
         await self.server.stop()
         self.security.cleanup()
+        if self._own_pki is not None:
+            self._own_pki.cleanup()
         if self.actuator is not None:
             await self.actuator.close()
 
@@ -340,14 +383,14 @@ class Campaign(CampaignBase):
     # -- cases --------------------------------------------------------------------------
 
     def sut_info(self) -> dict[str, Any]:
-        boot = self.responder.state.boot
+        told = self.responder.station_identity()  # what its BootNotification said
         device = self.device
         return {
             "role": self.profile.sut,
-            "vendor": boot.get("chargePointVendor") or device.vendor,
-            "model": boot.get("chargePointModel") or device.model,
-            "serial": boot.get("chargePointSerialNumber") or device.serial,
-            "firmware": boot.get("firmwareVersion") or device.firmware,
+            "vendor": told.get("vendor") or device.vendor,
+            "model": told.get("model") or device.model,
+            "serial": told.get("serial") or device.serial,
+            "firmware": told.get("firmware") or device.firmware,
             "station_id": device.station_id,
             "ocpp": self.profile.ocpp,
             "device": device.path,

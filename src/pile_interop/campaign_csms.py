@@ -16,7 +16,6 @@ import ssl as ssl_module
 from dataclasses import replace
 from typing import Any
 
-from pile_interop import __version__
 from pile_interop.actuators.reference import ReferenceActuator
 from pile_interop.campaign import CampaignBase, Target
 from pile_interop.core.config import Device, Profile
@@ -27,13 +26,12 @@ from pile_interop.ocpp.client import (
     describe_transport,
     open_station_connection,
 )
-from pile_interop.ocpp.cs16 import Station16Responder
+from pile_interop.ocpp.dialects import for_device, for_run
 from pile_interop.ocpp.session import Session
-from pile_interop.ocpp.versions import by_name
 from pile_interop.reporting.redact import Redactor
-from pile_interop.roles.ocpp16_csms import CsmsUnderTest
 from pile_interop.scenario.timing import Timing
-from pile_interop.security.station_tls import Presented, StationTls
+from pile_interop.security.pki import make_csr
+from pile_interop.security.station_tls import Presented, StationTls, basic_user
 
 log = logging.getLogger(__name__)
 
@@ -45,21 +43,11 @@ STOP_BOUND_S = 10.0
 
 
 def reference_csms(device: Device, tls: StationTls, cls: Any = None) -> Any:
-    """The embedded reference CSMS (or a subclass ``cls`` of it) that knows ``device``: its
-    id tags, its password, and with security profile 2/3 serving wss from the run's PKI
-    (requiring a client certificate whose CN is the station identity when the device
-    declares ``client_certificate``)."""
-    from pile_interop.reference.csms16 import ReferenceCsms16
-
-    return (cls or ReferenceCsms16)(
-        id_tags=ReferenceCsms16.id_tags_from(device.tokens),
-        passwords=(
-            {device.station_id: device.basic_auth_password} if device.basic_auth_password else {}
-        ),
-        ssl=tls.reference_server_context(),
-        client_cn_required=tls.client_certificates,
-        pki=tls.pki,
-    )
+    """The embedded reference CSMS (or a subclass ``cls`` of it) of the device's OCPP version
+    that knows ``device``: its id tokens, its password, and with security profile 2/3 serving
+    wss from the run's PKI (requiring a client certificate whose CN is the station identity
+    when the device declares ``client_certificate``)."""
+    return for_device(device.ocpp).reference_csms(device, tls, cls)
 
 
 class StationCampaign(CampaignBase):
@@ -79,13 +67,13 @@ class StationCampaign(CampaignBase):
         sut_class: type | None = None,
         ssl: ssl_module.SSLContext | None = None,
     ) -> None:
-        if (profile.ocpp, profile.sut) != ("1.6", "csms"):
-            raise UsageError(f"profile {profile.id} is not an OCPP 1.6 CSMS profile")
-        if device.role != "csms" or device.ocpp != profile.ocpp:
+        run = for_run(profile.ocpp, device.ocpp)
+        if profile.sut != "csms" or device.role != "csms" or run is None:
             raise UsageError(
                 f"--device {device.path}: describes an OCPP {device.ocpp} {device.role}, "
-                f"profile {profile.id} tests an OCPP {profile.ocpp} csms"
+                f"profile {profile.id} tests an OCPP {profile.ocpp} {profile.sut}"
             )
+        self.dialect, self.version = run
         self.profile = profile
         self.device = device
         self.target = target
@@ -101,13 +89,10 @@ class StationCampaign(CampaignBase):
         self.last_partial = None
         self._never_connected_after = None
         self.tokens = {**profile.tokens, **device.tokens}
-        self.version = by_name(profile.ocpp)
-        self.responder = Station16Responder(
-            device.connectors, basic_auth=device.basic_auth_password is not None
-        )
+        self.responder = self.dialect.mock_station(device)
         self.responder.on_new_password = self._new_password
         self.session = Session(self.version, self.responder, name=device.station_id)
-        self.role = CsmsUnderTest(self.responder, self, device.connectors)
+        self.role = self.dialect.csms_role(self.responder, self, device.connectors)
         self._serving: asyncio.Task[None] | None = None
         self.last_connect_failure = ""
         timeouts = dict(profile.timeouts)
@@ -116,11 +101,27 @@ class StationCampaign(CampaignBase):
         self.timing = Timing(
             timeouts, scale=target.time_scale, floor=target.floor, source=profile.path
         )
+        station_id = device.station_id
+        self._csrs: dict[str, str] = {}
+        # CSRs for the certificate cases, made when a case first asks (their keys are dropped)
+        self.run_values: dict[str, Any] = {
+            "station_csr": lambda: self._csr(station_id),
+            "wrong_cn_csr": lambda: self._csr(f"NOT-{station_id}"),
+        }
         password = device.basic_auth_password
         self.redactor = Redactor(
             device.secret_values(),
-            credentials=[(device.station_id, password)] if password else (),
+            credentials=(
+                [(device.station_id, password), (f"{device.station_id}Invalid", password)]
+                if password
+                else ()
+            ),
         )
+
+    def _csr(self, common_name: str) -> str:
+        if common_name not in self._csrs:
+            self._csrs[common_name] = make_csr(common_name)
+        return self._csrs[common_name]
 
     def _new_password(self, password: str) -> None:
         """The CSMS gave the station a new AuthorizationKey: a secret from now on, and the
@@ -132,13 +133,7 @@ class StationCampaign(CampaignBase):
 
     def boot_payload(self) -> dict[str, Any]:
         """The mock station's identity (the profile's params, not the CSMS's descriptor)."""
-        params = self.profile.params
-        return {
-            "chargePointVendor": str(params.get("station_vendor", "pile-interop"))[:20],
-            "chargePointModel": str(params.get("station_model", "MockStation16"))[:20],
-            "chargePointSerialNumber": "PI-MOCK-0001",
-            "firmwareVersion": __version__,
-        }
+        return self.responder.boot_payload(self.profile.params)
 
     async def connect(self, timeout: float, presented: Presented | None = None) -> str:
         """Open a connection presenting the baseline credentials (or ``presented``)."""
@@ -154,6 +149,7 @@ class StationCampaign(CampaignBase):
                 presented.subprotocol or self.version.subprotocol,
                 timeout=timeout,
                 password=presented.password,
+                username=basic_user(self.device.station_id, presented),
                 ssl=self.tls.client_context(presented) if self.url.startswith("wss:") else None,
             )
         except ConnectFailed as exc:

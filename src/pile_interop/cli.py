@@ -143,6 +143,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="TAG=STATUS",
         help="csms: an id tag it knows (Accepted, Blocked, Expired); repeat",
     )
+    p_serve.add_argument(
+        "--ocpp",
+        choices=["1.6", "2.0.1"],
+        default="1.6",
+        help="station / csms: the OCPP version it speaks (default 1.6)",
+    )
     p_serve.add_argument("--can", help="charger / bms: the CAN bus spec (e.g. socketcan:can0)")
     p_serve.add_argument("--variant", choices=["2011", "2015", "2023a"], default="2015")
     p_serve.add_argument("--station-id", default="REF-CS-001")
@@ -456,6 +462,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 time_scale=args.time_scale,
                 password=password,
                 control=args.control,
+                ocpp=args.ocpp,
             )
         )
     except KeyboardInterrupt:
@@ -489,6 +496,7 @@ def _serve_csms(args: argparse.Namespace) -> int:
                 station_id=args.station_id,
                 password=_password(args),
                 control=args.control,
+                ocpp=args.ocpp,
             )
         )
     except KeyboardInterrupt:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import functools
 import sys
 import time
 from dataclasses import dataclass, field
@@ -21,10 +22,14 @@ from typing import Any
 
 # importing a mutant module registers its mutants in CATALOGUE
 import tests.mutants.csms16
+import tests.mutants.csms201
 import tests.mutants.gbt27930
 import tests.mutants.negative16
 import tests.mutants.security16
-import tests.mutants.security_csms16  # noqa: F401
+import tests.mutants.security201
+import tests.mutants.security_csms16
+import tests.mutants.stations201
+import tests.mutants.stations201_tx  # noqa: F401
 from pile_interop.campaign import Report, Target, load_reference_run, reference_station
 from pile_interop.campaign_gbt import make_campaign
 from pile_interop.core.config import Profile, find_root
@@ -72,7 +77,10 @@ class Outcome:
         return not self.problems()
 
 
+@functools.cache
 def load(profile_id: str = PROFILE) -> tuple[Profile, list[Any], Any]:
+    """A profile's cases and reference device, loaded once: loading blocks the event loop
+    the concurrent campaigns share (the frozen results are not changed by a run)."""
     return load_reference_run(profile_id, find_root(ROOT))
 
 

@@ -27,6 +27,9 @@ def outcomes() -> dict[str, Outcome]:
         "ocpp16/security-cs",
         "gbt27930/charger",
         "gbt27930/bms",
+        "ocpp201/core-csms",
+        "ocpp201/advanced-security-csms",
+        "ocpp201/advanced-security-cs",
     ],
 )
 def test_every_case_of_the_profile_has_a_mutant_it_fails(profile_id):
@@ -47,6 +50,7 @@ def test_the_catalogue_has_the_mutants_the_issues_ask_for():
     assert count["gbt27930/charger"] >= 8
     assert count["gbt27930/bms"] >= 6
     assert count["ocpp16/security-cs"] >= 4
+    assert count["ocpp201/core-csms"] + count["ocpp201/advanced-security-csms"] >= 10
 
 
 @pytest.mark.parametrize("name", [m.name for m in CATALOGUE])

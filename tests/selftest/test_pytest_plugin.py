@@ -128,3 +128,23 @@ def test_connect_needs_a_device(pytester):
     )
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*--pile-against connect:* needs --pile-device*"])
+
+
+@pytest.mark.parametrize(
+    "cases", [["cs/TC_B_06_CS.yaml", "cs/TC_E_04_CS.yaml"], ["csms/TC_B_06_CSMS.yaml"]]
+)
+def test_ocpp201_yaml_cases_run_as_items(pytester, tmp_path, cases):
+    """2.0.1 cases of either role as pytest items, against the embedded reference SUT (one
+    pytest session tests one SUT)."""
+    folder = ROOT / "conformance" / "ocpp201"
+    result = pytester.runpytest_subprocess(
+        *[str(folder / case) for case in cases],
+        "--pile-root",
+        str(ROOT),
+        "--pile-out",
+        str(tmp_path / "report"),
+        "-p",
+        "no:cacheprovider",
+        timeout=120,
+    )
+    result.assert_outcomes(passed=len(cases))

@@ -56,7 +56,11 @@ class ReferenceActuator:
         if method is None:
             raise ActuatorError(f"the reference SUT cannot {action}")
         accepted = inspect.signature(method).parameters
-        kwargs = {_ARGS.get(k, k): v for k, v in args.items() if _ARGS.get(k, k) in accepted}
+        kwargs = {}
+        for key, value in args.items():  # the action's own name, else the 1.6 surface's
+            name = key if key in accepted else _ARGS.get(key, key)
+            if name in accepted:
+                kwargs[name] = value
         try:
             await asyncio.wait_for(method(**kwargs), timeout)
         except TimeoutError:

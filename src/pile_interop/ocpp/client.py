@@ -83,12 +83,14 @@ async def open_station_connection(
     password: str | None = None,
     ssl: ssl_module.SSLContext | None = None,
     max_size: int = 1 << 20,
+    username: str | None = None,
 ) -> ClientConnection:
-    """Connect as station ``station_id``; :class:`ConnectFailed` saying why not."""
+    """Connect as station ``station_id`` (Basic user ``username``, by default the identity);
+    :class:`ConnectFailed` saying why not."""
     target = station_url(url, station_id)
     headers = {}
     if password is not None:
-        headers["Authorization"] = basic_auth_header(station_id, password)
+        headers["Authorization"] = basic_auth_header(username or station_id, password)
     try:
         connection = await asyncio.wait_for(
             connect(

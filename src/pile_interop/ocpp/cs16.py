@@ -9,7 +9,7 @@ say which CALL the station sends and when, so a case's frames are exactly its st
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,6 +96,17 @@ class Station16Responder:
         self.config: dict[str, tuple[str, bool]] = dict(DEFAULT_CONFIG)
         self.config["NumberOfConnectors"] = (str(connectors), True)
         self.state = CsmsState()
+
+    def boot_payload(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """The BootNotification the mock sends (the profile's params name the station)."""
+        from pile_interop import __version__
+
+        return {
+            "chargePointVendor": str(params.get("station_vendor", "pile-interop"))[:20],
+            "chargePointModel": str(params.get("station_model", "MockStation16"))[:20],
+            "chargePointSerialNumber": "PI-MOCK-0001",
+            "firmwareVersion": __version__,
+        }
 
     # -- configuration ------------------------------------------------------------------
 
@@ -212,6 +223,9 @@ class Station16Responder:
             tx = payload.get("transactionId")
             if isinstance(tx, int):
                 state.transactions.pop(tx, None)
+
+    def connection_opened(self) -> None:
+        """The suite opened it: nothing to note."""
 
     def connection_lost(self) -> None:
         """Registration outlives a connection (a station boots once, then reconnects without

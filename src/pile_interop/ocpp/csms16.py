@@ -90,6 +90,16 @@ class Csms16Responder:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._changed.wait(), timeout)
 
+    def station_identity(self) -> dict[str, Any]:
+        """Vendor, model, serial and firmware as the last BootNotification gave them."""
+        boot = self.state.boot
+        return {
+            "vendor": boot.get("chargePointVendor"),
+            "model": boot.get("chargePointModel"),
+            "serial": boot.get("chargePointSerialNumber"),
+            "firmware": boot.get("firmwareVersion"),
+        }
+
     # -- answers ------------------------------------------------------------------------
 
     def id_tag_info(self, id_tag: str | None) -> dict[str, Any]:
@@ -178,6 +188,9 @@ class Csms16Responder:
 
     def observe_response(self, call: Frame, response: Frame) -> None:
         """Our CALLs change nothing we track: the station reports changes itself."""
+
+    def connection_opened(self) -> None:
+        """A 1.6 station boots on every connection: nothing to note."""
 
     def connection_lost(self) -> None:
         self.state.registration = None

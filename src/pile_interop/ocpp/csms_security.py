@@ -76,7 +76,7 @@ class SecurityMode:
         if self.client_cert:
             parts.append("client certificate required (CN = station identity)")
         if self.basic_auth:
-            which = " (the new AuthorizationKey)" if self.password == "new" else ""
+            which = " (the new password)" if self.password == "new" else ""
             parts.append(f"HTTP Basic auth required{which}")
         if self.subprotocol != NEGOTIATE:
             parts.append(f"answers subprotocol {self.subprotocol or 'none'}")

@@ -90,6 +90,9 @@ class CsmsServer:
         self.password = password
         self.ssl = ssl
         self.client_cn_required = client_cn_required
+        #: security profile 3 after an upgrade: a client certificate naming the station stands
+        #: in for the Basic credentials (OCPP 2.0.1 A05)
+        self.client_cert_replaces_password = False
         self.agree_subprotocol = agree_subprotocol
         self.on_refused = on_refused or (lambda _reason: None)
         self.max_size = max_size
@@ -172,8 +175,10 @@ class CsmsServer:
             return self._refuse(
                 connection, HTTPStatus.NOT_FOUND, f"unknown station identity {station_id!r}"
             )
-        if self.ssl is not None and self.client_cn_required:
+        common_name = None
+        if self.ssl is not None:
             common_name = peer_common_name(connection.transport.get_extra_info("ssl_object"))
+        if self.ssl is not None and self.client_cn_required:
             if common_name != station_id:
                 return self._refuse(
                     connection,
@@ -181,7 +186,8 @@ class CsmsServer:
                     f"client certificate CN {common_name!r} is not the station identity "
                     f"{station_id!r}",
                 )
-        if self.password is not None:
+        by_certificate = self.client_cert_replaces_password and common_name == station_id
+        if self.password is not None and not by_certificate:
             header = request.headers.get("Authorization")
             if header is None:
                 return self._unauthorized(connection, "no HTTP Basic credentials")

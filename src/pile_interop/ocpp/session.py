@@ -94,6 +94,10 @@ class Responder(Protocol):
         """Track state after a CALL the suite sent was answered."""
         ...
 
+    def connection_opened(self) -> None:
+        """A new connection is open (e.g. a rebooted station may be about to boot)."""
+        ...
+
     def connection_lost(self) -> None:
         """The connection closed (e.g. forget the registration status)."""
         ...
@@ -148,6 +152,11 @@ class Session:
     def is_connected(self) -> bool:
         return self._connection is not None
 
+    @property
+    def subprotocol(self) -> str | None:
+        """The subprotocol agreed on the open connection (None: none open, or none agreed)."""
+        return self._connection.subprotocol if self._connection is not None else None
+
     async def wait_connected(self, timeout: float) -> None:
         """Wait until a connection is open; :class:`TimeoutError` after ``timeout`` s."""
         await asyncio.wait_for(self.connected.wait(), timeout)
@@ -162,6 +171,7 @@ class Session:
         self.connections += 1
         self._disconnected.clear()
         self.connected.set()
+        self.responder.connection_opened()
         if old is not None:
             self._event(f"a new connection replaces the open one ({description})")
             self.responder.connection_lost()

@@ -7,9 +7,8 @@ from typing import Any
 
 from pile_interop.actuators.base import ActuatorError
 from pile_interop.core.verdicts import HarnessError, Verdict
-from pile_interop.ocpp.csms16 import Csms16Responder
 from pile_interop.ocpp.csms_security import CsmsSecurity
-from pile_interop.ocpp.frames import CALLRESULT
+from pile_interop.ocpp.frames import CALLRESULT, Frame
 from pile_interop.ocpp.session import CallTimeout, Disconnected
 from pile_interop.scenario.runner import CaseRun
 
@@ -30,7 +29,7 @@ class StationUnderTest:
     #: peer actions that close the connection (see ``scenario.runner.link_resets``)
     LINK_RESETS = frozenset({"security", "disconnect"})
 
-    def __init__(self, responder: Csms16Responder, security: CsmsSecurity | None = None) -> None:
+    def __init__(self, responder: Any, security: CsmsSecurity | None = None) -> None:
         self.responder = responder
         self.security = security
 
@@ -81,30 +80,50 @@ class StationUnderTest:
         record = run.new_record("before", "send", f"configure {key} = {value}")
         bound = run.timing.upper("response")
         try:
-            got = await run.session.call("GetConfiguration", {"key": [key]}, timeout=bound)
-            keys = (got.payload or {}).get("configurationKey", []) if got.type == CALLRESULT else []
-            old = next((k for k in keys if k.get("key") == key), None)
-            changed = await run.session.call(
-                "ChangeConfiguration", {"key": key, "value": value}, timeout=bound
-            )
+            old = await self.read_config(run, key, bound)
+            changed = await self.write_config(run, key, value, bound)
         except (CallTimeout, Disconnected, ValueError) as exc:
             record.verdict = Verdict.ERROR.value
             record.observed = str(exc)
             raise HarnessError(f"before: could not set {key} = {value}: {exc}") from None
         finally:
             record.duration_s = run._t() - record.t_start
-        status = (changed.payload or {}).get("status") if changed.type == CALLRESULT else None
         record.frames = [changed.seq]
-        record.expected = "ChangeConfiguration status Accepted"
+        record.expected = f"{self.WRITE_ACTION} status Accepted"
         record.observed = changed.brief()
-        if status != "Accepted":
+        if not self.write_accepted(changed):
             record.verdict = Verdict.ERROR.value
             raise HarnessError(
                 f"before: the case needs {key} = {value}, the station answered {changed.brief()}"
             )
         record.verdict = Verdict.PASS.value
-        if old is not None and "value" in old and not old.get("readonly") and old["value"] != value:
-            run.restore.setdefault(key, old["value"])
+        if old is not None and old != value:
+            run.restore.setdefault(key, old)
+
+    # -- the version's configuration messages (OCPP 1.6: Get/ChangeConfiguration) ----------
+
+    #: the CALL that writes a configuration value, for the records
+    WRITE_ACTION = "ChangeConfiguration"
+    #: the configuration key of the station's HTTP Basic password
+    PASSWORD_KEY = "AuthorizationKey"
+
+    async def read_config(self, run: CaseRun, key: str, bound: float) -> str | None:
+        """The station's current value of ``key``, or None when it cannot be restored
+        (unknown, read-only)."""
+        got = await run.session.call("GetConfiguration", {"key": [key]}, timeout=bound)
+        keys = (got.payload or {}).get("configurationKey", []) if got.type == CALLRESULT else []
+        old = next((k for k in keys if k.get("key") == key), None)
+        if old is None or "value" not in old or old.get("readonly"):
+            return None
+        return str(old["value"])
+
+    async def write_config(self, run: CaseRun, key: str, value: str, bound: float) -> Frame:
+        return await run.session.call(
+            "ChangeConfiguration", {"key": key, "value": value}, timeout=bound
+        )
+
+    def write_accepted(self, answer: Frame) -> bool:
+        return answer.type == CALLRESULT and (answer.payload or {}).get("status") == "Accepted"
 
     async def restore(self, run: CaseRun) -> None:
         for key, value in run.restore.items():
@@ -112,11 +131,7 @@ class StationUnderTest:
                 break
             record = run.new_record("after", "send", f"restore {key} = {value}")
             try:
-                got = await run.session.call(
-                    "ChangeConfiguration",
-                    {"key": key, "value": value},
-                    timeout=run.timing.upper("response"),
-                )
+                got = await self.write_config(run, key, value, run.timing.upper("response"))
                 record.verdict = Verdict.PASS.value
                 record.observed = got.brief()
                 record.frames = [got.seq]
@@ -142,7 +157,7 @@ class StationUnderTest:
             if mode.password == "new" and self.security.device.basic_auth_password:
                 # after the case the station gets its own key back (over the new key's
                 # connection), then the CSMS demands the old one again
-                run.restore.setdefault("AuthorizationKey", self.security.device.basic_auth_password)
+                run.restore.setdefault(self.PASSWORD_KEY, self.security.device.basic_auth_password)
             return await self.security.apply(mode)
         if action == "disconnect":
             await run.session.close(1000, "closed by the test case")

@@ -10,7 +10,6 @@ from typing import Any, Protocol
 from pile_interop.core.clock import utc_iso
 from pile_interop.core.verdicts import Failure, HarnessError
 from pile_interop.ocpp.client import ConnectFailed
-from pile_interop.ocpp.cs16 import Station16Responder
 from pile_interop.ocpp.frames import CALLRESULT, Frame
 from pile_interop.ocpp.session import CallTimeout, Disconnected
 from pile_interop.scenario.runner import CaseRun
@@ -44,7 +43,7 @@ class CsmsUnderTest:
 
     label = "OCPP-J 1.6 RPC framework"
 
-    def __init__(self, responder: Station16Responder, link: StationLink, connectors: int) -> None:
+    def __init__(self, responder: Any, link: StationLink, connectors: int) -> None:
         self.responder = responder
         self.link = link
         self.connectors = connectors
@@ -63,10 +62,37 @@ class CsmsUnderTest:
             await self._ensure_registered(run)
             await self._ensure_idle(run)
         for key, value in run.config_values().items():
-            old = self.responder.config.get(key)
+            old = self.own_config(key)
             if old is not None:
-                run.restore.setdefault(key, old[0])
-            self.responder.set_config(key, value)
+                run.restore.setdefault(key, old)
+            self.set_own_config(key, value)
+
+    # -- the version's messages (OCPP 1.6) ------------------------------------------------
+
+    def own_config(self, key: str) -> str | None:
+        """The mock station's own configuration value of ``key`` (None: it has none)."""
+        old = self.responder.config.get(key)
+        return None if old is None else str(old[0])
+
+    def set_own_config(self, key: str, value: str) -> None:
+        self.responder.set_config(key, value)
+
+    def registered_calls(self) -> list[tuple[str, dict[str, Any]]]:
+        """What a registered station reports: every connector (0 = the station) Available."""
+        return [
+            ("StatusNotification", _status(connector, "Available"))
+            for connector in range(0, self.connectors + 1)
+        ]
+
+    def end_transaction_calls(self, tx: Any, connector: int) -> list[tuple[str, dict[str, Any]]]:
+        """How the station ends a transaction an earlier case left open."""
+        return [
+            (
+                "StopTransaction",
+                {"transactionId": tx, "meterStop": 0, "timestamp": utc_iso(), "reason": "Local"},
+            ),
+            ("StatusNotification", _status(connector, "Available")),
+        ]
 
     async def _ensure_connected(self, run: CaseRun) -> None:
         if run.session.is_connected:
@@ -111,23 +137,19 @@ class CsmsUnderTest:
                     f"({run.timing.describe('boot')}); the CSMS answered: {'; '.join(answers)}"
                 )
             await asyncio.sleep(wait)  # bounded by timeouts.boot (the deadline above)
-        for connector in range(0, self.connectors + 1):
-            await self._call(run, "StatusNotification", _status(connector, "Available"))
+        for action, payload in self.registered_calls():
+            await self._call(run, action, payload)
 
     async def _ensure_idle(self, run: CaseRun) -> None:
         state = self.responder.state
         for tx, connector in sorted(state.transactions.items()):
-            await self._call(
-                run,
-                "StopTransaction",
-                {"transactionId": tx, "meterStop": 0, "timestamp": utc_iso(), "reason": "Local"},
-            )
+            for action, payload in self.end_transaction_calls(tx, connector):
+                await self._call(run, action, payload)
             state.transactions.pop(tx, None)
-            await self._call(run, "StatusNotification", _status(connector, "Available"))
 
     async def restore(self, run: CaseRun) -> None:
         for key, value in run.restore.items():
-            self.responder.set_config(key, value)
+            self.set_own_config(key, value)
 
     # -- peer ---------------------------------------------------------------------------
 

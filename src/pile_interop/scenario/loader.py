@@ -22,7 +22,7 @@ PACKAGE = "pile_interop.scenario"
 STATES_FILE = "_states.yaml"
 #: Names every template may use besides the aliases (``as:``) the steps define.
 ROOT_NAMES = frozenset(
-    {"tokens", "params", "device", "connector", "now", "earlier", "vars", "config", "run"}
+    {"tokens", "params", "device", "connector", "evse", "now", "earlier", "vars", "config", "run"}
 )
 
 
@@ -110,6 +110,7 @@ def load_scenario(path: Path, states: dict[str, State] | None = None) -> Scenari
     before = Before(
         state=before_raw.get("state", "booted"),
         connector=before_raw.get("connector", 1),
+        evse=before_raw.get("evse", 1),
         config={k: _config_text(v) for k, v in before_raw.get("config", {}).items()},
         connected=before_raw.get("connected", True),
     )

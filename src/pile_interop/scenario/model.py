@@ -89,6 +89,8 @@ def _flow(value: Any) -> str:
 class Before:
     state: str = "booted"
     connector: int | str = 1
+    #: OCPP 2.0.1: the EVSE the case uses (``{evse}``)
+    evse: int | str = 1
     config: dict[str, str] = field(default_factory=dict)
     #: False: do not wait for the SUT to be connected and registered before the steps
     connected: bool = True

@@ -193,6 +193,7 @@ class CaseRun:
             "earlier": lambda: utc_iso(datetime.now(UTC) - timedelta(minutes=EARLIER_MIN)),
         }
         self.scope["connector"] = render(scenario.before.connector, self.scope)
+        self.scope["evse"] = render(scenario.before.evse, self.scope)
         self.records: list[StepRecord] = []
         self.required_wait = 0.0
         self.armed: dict[int, Expectation] = {}

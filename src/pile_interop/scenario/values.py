@@ -62,6 +62,8 @@ def _lookup(expr: str, scope: Mapping[str, Any]) -> Any:
                 raise KeyError(key)
         except (KeyError, IndexError, TypeError):
             raise TemplateError(f"{{{expr}}}: {key or index!r} not found") from None
+        if callable(value):  # a value made when a case asks for it (e.g. a signed CSR)
+            value = value()
     return value
 
 

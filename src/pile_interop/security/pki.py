@@ -33,7 +33,9 @@ TLS contexts (plain :class:`ssl.SSLContext`, usable with ``websockets``):
 * :func:`observe_handshakes` — reports every failed server-side TLS handshake (the alert, e.g.
   ``tlsv1 alert unknown ca``) to a callback, since the event loop swallows them;
 * :func:`peer_common_name` — the subject commonName of the peer's certificate;
-* :func:`load_cert_files` — checks user-given PEM files, :class:`PkiFileError` naming the file.
+* :func:`load_cert_files` — checks user-given PEM files, :class:`PkiFileError` naming the file;
+* :func:`sign_csr` — the root issues a station certificate for a CSR (OCPP 2.0.1
+  SignCertificate; the root's key is kept as ``root-ca-key.pem`` for that).
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ from typing import Any, Literal
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 __all__ = [
@@ -73,6 +75,7 @@ __all__ = [
     "pki_client_context",
     "pki_server_context",
     "server_context",
+    "sign_csr",
     "temporary_pki",
     "tls_version_name",
 ]
@@ -121,6 +124,8 @@ class TestPki:
     untrusted_root_ca: Path
     server: dict[ServerVariant, CertFiles]
     client: dict[ClientVariant, CertFiles]
+    #: the root's private key (mode 0600): a CSMS signs stations' CSRs with it (:func:`sign_csr`)
+    root_ca_key: Path | None = None
 
     def cleanup(self) -> None:
         """Remove the directory with every key in it."""
@@ -263,6 +268,7 @@ def generate_pki(
     root = _root("pile-interop test root CA", now)
     stranger = _root("pile-interop UNTRUSTED root CA", now)
     _write_cert(folder / "root-ca.pem", root.cert)
+    _write_key(folder / "root-ca-key.pem", root.key)
     _write_cert(folder / "untrusted-root-ca.pem", stranger.cert)
 
     def leaf(name: str, issuer: _Issuer, cn: str, server: bool, when: tuple) -> CertFiles:
@@ -292,7 +298,79 @@ def generate_pki(
         untrusted_root_ca=folder / "untrusted-root-ca.pem",
         server=server,
         client=client,
+        root_ca_key=folder / "root-ca-key.pem",
     )
+
+
+def sign_csr(
+    pki: TestPki, csr_pem: str, *, days: int = VALID_DAYS, common_name: str | None = None
+) -> str:
+    """The PEM certificate the PKI's root issues for a PKCS#10 ``csr_pem`` (OCPP 2.0.1
+    SignCertificate → CertificateSigned): the CSR's subject (its CN replaced by
+    ``common_name`` when given: a negative case's wrong CN) and public key, a client-auth leaf
+    valid for ``days``. ``ValueError`` when the CSR does not parse or its signature is wrong."""
+    if pki.root_ca_key is None:
+        raise ValueError("this PKI has no root key to sign with")
+    csr = x509.load_pem_x509_csr(csr_pem.encode())
+    if not csr.is_signature_valid:
+        raise ValueError("the CSR's signature does not verify")
+    root_cert = x509.load_pem_x509_certificate(pki.root_ca.read_bytes())
+    root_key = serialization.load_pem_private_key(pki.root_ca_key.read_bytes(), password=None)
+    if not isinstance(root_key, ec.EllipticCurvePrivateKey):
+        raise ValueError("the root key is not an EC key")
+    now = dt.datetime.now(dt.UTC)
+    public = csr.public_key()
+    if not isinstance(public, ec.EllipticCurvePublicKey | rsa.RSAPublicKey):
+        raise ValueError("the CSR's key is neither EC nor RSA")
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(csr.subject if common_name is None else _name(common_name))
+        .issuer_name(root_cert.subject)
+        .public_key(public)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()),
+            critical=False,
+        )
+        .sign(root_key, hashes.SHA256())
+    )
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def csr_common_name(csr_pem: str) -> str | None:
+    """The subject CN of a PEM PKCS#10 request (``ValueError`` when it does not parse)."""
+    csr = x509.load_pem_x509_csr(csr_pem.encode())
+    names = csr.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return str(names[0].value) if names else None
+
+
+def make_ca_certificate(common_name: str) -> str:
+    """A self-signed CA certificate (PEM) that no TLS connection of the run uses: what the
+    certificate-management cases install and delete. Its key is thrown away."""
+    return (
+        _root(common_name, dt.datetime.now(dt.UTC))
+        .cert.public_bytes(serialization.Encoding.PEM)
+        .decode()
+    )
+
+
+def make_csr(common_name: str, organization: str = "pile-interop") -> str:
+    """A PEM PKCS#10 request for ``common_name`` (the suite as a station: SignCertificate).
+    Its private key is thrown away: the CSMS under test only signs it."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization),
+        ]
+    )
+    csr = x509.CertificateSigningRequestBuilder().subject_name(subject).sign(key, hashes.SHA256())
+    return csr.public_bytes(serialization.Encoding.PEM).decode()
 
 
 @contextlib.contextmanager

@@ -33,6 +33,16 @@ from pile_interop.security.pki import (
 _TLS_MAX = {"1.0": ssl.TLSVersion.TLSv1, "1.1": ssl.TLSVersion.TLSv1_1}
 #: The Basic password a case sends when it wants a wrong one (never the real one).
 WRONG_PASSWORD = "pile-interop-wrong-password"
+#: What a ``peer: connect`` step may change (``expect`` says how it must end).
+CONNECT_ARGS = frozenset(
+    {"username", "password", "client_cert", "tls_max", "subprotocol", "expect"}
+)
+
+
+def basic_user(station_id: str, presented: Presented) -> str:
+    """The Basic user name presented: the identity, or (a case's negative, as the OCA tool
+    does) the identity with ``Invalid`` appended."""
+    return f"{station_id}Invalid" if presented.username == "wrong" else station_id
 
 
 @dataclass(frozen=True)
@@ -45,6 +55,8 @@ class Presented:
     subprotocol: str | None = None  # offer this instead of the profile's
     #: the descriptor's password, after a CSMS changed it (``password: old``)
     original_password: str | None = None
+    #: the Basic user name: None = the station identity (OCPP); a case's wrong one otherwise
+    username: str | None = None
 
     @classmethod
     def baseline(cls, device: Device) -> Presented:
@@ -56,7 +68,16 @@ class Presented:
 
     def changed(self, args: dict[str, Any]) -> Presented:
         """The baseline with a case's ``peer: connect`` arguments applied."""
+        unknown = set(args) - CONNECT_ARGS
+        if unknown:
+            raise ValueError(
+                f"unknown argument(s) {sorted(unknown)} (known: {', '.join(sorted(CONNECT_ARGS))})"
+            )
         presented = self
+        if "username" in args:
+            if args["username"] not in ("right", "wrong"):
+                raise ValueError(f"username: {args['username']!r} (right or wrong)")
+            presented = replace(presented, username=args["username"])
         if "password" in args:
             wanted = args["password"]
             if wanted == "wrong":
@@ -83,11 +104,13 @@ class Presented:
     def describe(self) -> str:
         """What was presented, for the report (never the password itself)."""
         parts: list[str] = []
+        if self.username == "wrong":
+            parts.append("a Basic user name other than the station identity")
         if self.password == WRONG_PASSWORD:
             parts.append("a wrong Basic password")
         elif self.password is not None:
             changed = self.original_password and self.password != self.original_password
-            parts.append("Basic auth" + (" with the new AuthorizationKey" if changed else ""))
+            parts.append("Basic auth" + (" with the new password" if changed else ""))
         if self.client:
             parts.append(f"client certificate ({self.client})")
         if self.tls_max:
