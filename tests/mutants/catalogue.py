@@ -126,6 +126,10 @@ async def run_sut(
 #: GB/T 27930 campaigns keep 10-50 ms periods: more of them at once would judge the event
 #: loop's load, not the mutant.
 GBT_CONCURRENCY = 2
+#: OCPP 2.0.1 mutant campaigns at once (measured: 174 of them in 3.6 min, every one caught; the
+#: 1.6 ones run first at ``concurrency``, since TC_088_2_CS's 2 s window misses a station
+#: slowed down by a busier loop)
+OCPP201_CONCURRENCY = 24
 
 
 async def run_all(mutants: list[Mutant], concurrency: int = 8) -> list[Outcome]:
@@ -158,9 +162,12 @@ async def _run(mutants: list[Mutant], concurrency: int, *, full: bool) -> list[O
 
     # OCPP campaigns mostly wait on protocol timers: many at once; GB/T 27930 ones keep
     # 10-50 ms periods, so two at a time
-    ocpp = [m for m in mutants if not m.profile.startswith("gbt27930/")]
+    ocpp16 = [m for m in mutants if m.profile.startswith("ocpp16/")]
+    ocpp201 = [m for m in mutants if m.profile.startswith("ocpp201/")]
     gbt = [m for m in mutants if m.profile.startswith("gbt27930/")]
-    done = await batch(ocpp, concurrency)
+    done = await batch(ocpp16, concurrency)
+    # the 2.0.1 cases' windows are wider than the 1.6 security negatives' 2 s: more at once
+    done += await batch(ocpp201, max(concurrency, OCPP201_CONCURRENCY))
     done += await batch(gbt, GBT_CONCURRENCY)
     order = {m.name: i for i, m in enumerate(mutants)}
     return sorted(done, key=lambda o: order[o.mutant.name])

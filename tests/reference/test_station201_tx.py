@@ -681,3 +681,39 @@ def test_reset_evse_on_idle_leaves_a_running_transaction_alone() -> None:
         assert len(port.statuses(1)) == count + 1
 
     run(main)
+
+
+def test_two_availability_changes_in_a_row_are_both_reported() -> None:
+    async def main() -> None:
+        port = FakePort()
+        evses = Evses(port, 1)
+        await evses.on_registered()
+
+        def change(status: str) -> Any:
+            return call.ChangeAvailability(operational_status=status, evse={"id": 1})
+
+        await evses.change_availability(change("Inoperative"))
+        await port.until(lambda: port.statuses(1)[-1:] == ["Unavailable"], "Unavailable")
+        # the state changes with the answer; a second change right after it is reported too
+        await evses.change_availability(change("Operative"))
+        assert evses.snapshot()["evses"][0]["operative"]
+        await evses.change_availability(change("Inoperative"))
+        await port.until(lambda: port.statuses(1)[-2:] == ["Available", "Unavailable"], "both")
+        await evses.change_availability(change("Operative"))
+        await port.until(lambda: port.statuses(1)[-1:] == ["Available"], "Available")
+
+    run(main)
+
+
+def test_settle_waits_for_a_card_still_being_authorized() -> None:
+    async def main() -> None:
+        port = FakePort()
+        evses = Evses(port, 1)
+        await evses.on_registered()
+        presenting = asyncio.create_task(evses.present_id_tag("VALID", 1))
+        await asyncio.sleep(0)  # the card is presented, its Authorize under way
+        await evses.settle(WAIT)
+        await presenting
+        assert evses.snapshot()["evses"][0]["authorizedIdToken"] is None
+
+    run(main)

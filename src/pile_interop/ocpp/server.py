@@ -178,14 +178,13 @@ class CsmsServer:
         common_name = None
         if self.ssl is not None:
             common_name = peer_common_name(connection.transport.get_extra_info("ssl_object"))
-        if self.ssl is not None and self.client_cn_required:
-            if common_name != station_id:
-                return self._refuse(
-                    connection,
-                    HTTPStatus.FORBIDDEN,
-                    f"client certificate CN {common_name!r} is not the station identity "
-                    f"{station_id!r}",
-                )
+        if self.ssl is not None and self.client_cn_required and common_name != station_id:
+            return self._refuse(
+                connection,
+                HTTPStatus.FORBIDDEN,
+                f"client certificate CN {common_name!r} is not the station identity "
+                f"{station_id!r}",
+            )
         by_certificate = self.client_cert_replaces_password and common_name == station_id
         if self.password is not None and not by_certificate:
             header = request.headers.get("Authorization")

@@ -197,7 +197,7 @@ class StationCore16:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # OSError, InvalidHandshake, TimeoutError, ConnectionClosed
-                self.log.warning("%s: connection to %s failed: %r", self.station_id, self.url, exc)
+                self.log.info("%s: connection to %s failed: %r", self.station_id, self.url, exc)
             self._on_disconnected()
             if self._stopping or self._rebooting or not self._network_up.is_set():
                 continue

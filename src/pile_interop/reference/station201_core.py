@@ -411,7 +411,7 @@ class StationCore201:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # OSError, InvalidHandshake, TimeoutError, SSLError …
-                self.log.warning("%s: connection to %s failed: %r", self.station_id, url, exc)
+                self.log.info("%s: connection to %s failed: %r", self.station_id, url, exc)
                 self.on_connect_error(exc)
             if not opened:
                 self._connect_failed()

@@ -46,6 +46,12 @@ through ``port.send``) go out one at a time, in the order they were made, from o
 that a power loss does not cancel (the Ended events it makes must still reach the station's
 offline queue).
 
+What a CSMS request starts (a remote start or stop, an unlock, triggered messages, the
+StatusNotifications of a ChangeAvailability) runs once its answer went out; the availability
+itself changes with the answer, so that what the CSMS or the driver does next sees it.
+``settle`` lets those follow-ups, and cards still waiting for their AuthorizeResponse, finish
+before it clears the EVSEs.
+
 Mutant hooks (one decision each): :meth:`Evses.conditions`, :meth:`Evses.start_point_reached`,
 :meth:`Evses.should_end`, :meth:`Evses.start_trigger`, :meth:`Evses.charging_state`,
 :meth:`Evses.next_seq_no`, :meth:`Evses.transaction_event_payload`,
@@ -55,6 +61,7 @@ Mutant hooks (one decision each): :meth:`Evses.conditions`, :meth:`Evses.start_p
 :meth:`Evses.meter_values_payload`, :meth:`Evses.read`, :meth:`Evses.remote_start_decision`,
 :meth:`Evses.remote_stop_status`, :meth:`Evses.unlock_status`,
 :meth:`Evses.availability_status`, :meth:`Evses.apply_availability`,
+:meth:`Evses.availability_changed`,
 :meth:`Evses.transaction_status`, :meth:`Evses.clear_cache_status`,
 :meth:`Evses.trigger_status`, :meth:`Evses.lock_problem_event`, :meth:`Evses.reset_evse`,
 :meth:`Evses.stops_by_group`, :meth:`Evses.stop_on_ev_side_disconnect`,
@@ -298,7 +305,8 @@ class Evses:
         self._sender: asyncio.Task[None] | None = None
         self._ticker: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
-        #: follow-ups of CSMS requests still to run (remote start, stop, availability …)
+        #: follow-ups of CSMS requests still to run (remote start, stop, availability …) and
+        #: cards being presented: ``settle`` lets them finish first
         self._follow_ups: set[asyncio.Task[Any]] = set()
         self._was_online = False
         self._aligned_interval = 0
@@ -447,7 +455,18 @@ class Evses:
         self._evaluate(e, "EVCommunicationLost", reason="EVDisconnected")
 
     async def present_id_tag(self, id_tag: str, evse: int | None = None) -> None:
-        """A card (ISO14443) is presented at the reader."""
+        """A card (ISO14443) is presented at the reader (``settle`` waits for a presentation
+        still waiting for its AuthorizeResponse)."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._follow_ups.add(task)
+        try:
+            await self._present(id_tag, evse)
+        finally:
+            if task is not None:
+                self._follow_ups.discard(task)
+
+    async def _present(self, id_tag: str, evse: int | None) -> None:
         self._ensure_ticker()
         token = Token(id_tag)
         if evse is not None:
@@ -535,7 +554,8 @@ class Evses:
         async def _settle() -> None:
             # what an answered CSMS request started finishes first (a remote start still
             # waiting for its AuthorizeResponse must not authorize an EVSE after the settle)
-            pending = [t for t in self._follow_ups if not t.done()]
+            current = asyncio.current_task()
+            pending = [t for t in self._follow_ups if not t.done() and t is not current]
             if pending:
                 await asyncio.wait(pending)
             for e in self.evses.values():
@@ -1028,10 +1048,12 @@ class Evses:
             connector_id=CONNECTOR_ID,
         )
 
-    def report_status(self, e: Evse201, *, force: bool = False) -> None:
-        """StatusNotification when the status changed (or ``force``), while online; what
-        changes offline is reported after the reconnect."""
-        status = self.connector_status(e)
+    def report_status(self, e: Evse201, *, force: bool = False, status: str | None = None) -> None:
+        """StatusNotification when the status (``status``, else the current one) changed since
+        the last one reported (or ``force``), while online; what changes offline is reported
+        after the reconnect."""
+        if status is None:
+            status = self.connector_status(e)
         if not force and status == e.reported:
             return
         if not self.port.online:
@@ -1312,11 +1334,15 @@ class Evses:
         else:
             self.station_scheduled = False
 
-    def availability_changed(self, evse_id: int | None, operative: bool) -> None:
-        """G03.FR.? / G04: the connectors whose status changed report it (StatusNotification
-        Unavailable / Available), after the ChangeAvailability answer."""
+    def availability_changed(
+        self, evse_id: int | None, operative: bool, statuses: dict[int, str]
+    ) -> None:
+        """G03 / G04: after the ChangeAvailability answer, the connectors report the status the
+        change left them in (``statuses``, taken when it happened: a second change right after
+        the first is reported as a second StatusNotification) when it differs from the last
+        one reported."""
         for e in self.evses.values():
-            self.report_status(e)
+            self.report_status(e, status=statuses[e.id])
 
     async def change_availability(self, req: call.ChangeAvailability) -> Any:
         status = self.availability_status(req)
@@ -1327,7 +1353,10 @@ class Evses:
             # the state changes now (a request or manual action right after the answer sees
             # it); only the StatusNotifications wait for the answer to go out
             self.apply_availability(evse_id, operative)
-            self._after_reply(lambda: self.availability_changed(evse_id, operative), "availability")
+            statuses = {e.id: self.connector_status(e) for e in self.evses.values()}
+            self._after_reply(
+                lambda: self.availability_changed(evse_id, operative, statuses), "availability"
+            )
         return call_result.ChangeAvailability(status=status)  # type: ignore[arg-type]
 
     # -- GetTransactionStatus (E14) -----------------------------------------------------------
