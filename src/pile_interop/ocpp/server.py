@@ -182,8 +182,7 @@ class CsmsServer:
             return self._refuse(
                 connection,
                 HTTPStatus.FORBIDDEN,
-                f"client certificate CN {common_name!r} is not the station identity "
-                f"{station_id!r}",
+                f"client certificate CN {common_name!r} is not the station identity {station_id!r}",
             )
         by_certificate = self.client_cert_replaces_password and common_name == station_id
         if self.password is not None and not by_certificate:

@@ -725,8 +725,8 @@ class ReferenceStation201(StationSecurity201):
     async def clear_fault(self, evse: int = 1) -> None:
         await self.evses.clear_fault(evse)
 
-    async def set_lock_failure(self, evse: int = 1, on: bool = True) -> None:
-        await self.evses.set_lock_failure(evse, on)
+    async def set_lock_failure(self, evse: int = 1, failing: bool = True) -> None:
+        await self.evses.set_lock_failure(evse, failing)
 
     async def ev_suspend(self, evse: int = 1) -> None:
         await self.evses.ev_suspend(evse)
