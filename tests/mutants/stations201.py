@@ -467,3 +467,18 @@ class RepeatsRefusedDataTransfer(ReferenceStation201):
         if answer is not None and answer.get("status") != "Accepted":
             answer = await super().send_data_transfer(vendor_id, message_id, data)
         return answer
+
+
+@mutant("TC_E_91_CS", "OCPP2.0.1 TransactionEventRequest.offline", profile=PROFILE)
+class OfflineEventsNotMarked(ReferenceStation201):
+    """Queues the TransactionEvents of an offline transaction without ``offline: true``."""
+
+    async def send_tx(self, request: Any) -> Any:
+        if getattr(request, "offline", None) is not None:
+            request.offline = None
+        was_up = self._link_up
+        self._link_up = lambda: True  # type: ignore[method-assign]  # never marks it offline
+        try:
+            return await super().send_tx(request)
+        finally:
+            self._link_up = was_up  # type: ignore[method-assign]
