@@ -11,11 +11,11 @@ import time
 from typing import Any
 
 from pile_interop.actuators.base import ActuatorError
+from pile_interop.core.case import CaseContext
 from pile_interop.core.frames import IN
 from pile_interop.core.verdicts import HarnessError
 from pile_interop.gbt27930.link import CanLink
 from pile_interop.gbt27930.peer import Peer27930
-from pile_interop.scenario.runner import CaseRun
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ class PeerRole:
         for name in list(self.mock.suppressed):
             self.mock.suppress(name, False)
 
-    async def prepare(self, run: CaseRun) -> None:
+    async def prepare(self, run: CaseContext) -> None:
         with run.before_record("both sides unplugged, the bus quiet"):
             await self.mock.disconnect()
             self._reset_peer()
@@ -64,7 +64,7 @@ class PeerRole:
                 raise HarnessError(f"could not bring the SUT to idle: {exc}") from None
             await self._quiet(run)
 
-    async def _quiet(self, run: CaseRun) -> None:
+    async def _quiet(self, run: CaseContext) -> None:
         quiet = run.timing.lower("quiet")
         bound = run.timing.upper("settle")
         deadline = time.monotonic() + bound
@@ -81,10 +81,10 @@ class PeerRole:
                 )
             await asyncio.sleep(_POLL_S)  # a bounded poll of the frame log
 
-    async def restore(self, run: CaseRun) -> None:
+    async def restore(self, run: CaseContext) -> None:
         self._reset_peer()
 
-    async def peer(self, run: CaseRun, action: str, args: dict[str, Any]) -> str:
+    async def peer(self, run: CaseContext, action: str, args: dict[str, Any]) -> str:
         if action not in PEER_ACTIONS:
             known = ", ".join(sorted(PEER_ACTIONS))
             raise HarnessError(f"peer: {action}: not a behaviour of the mock peer ({known})")

@@ -6,11 +6,11 @@ import logging
 from typing import Any
 
 from pile_interop.actuators.base import ActuatorError
+from pile_interop.core.case import CaseContext
 from pile_interop.core.verdicts import HarnessError, Verdict
 from pile_interop.ocpp.csms_security import CsmsSecurity
 from pile_interop.ocpp.frames import CALLRESULT, Frame
 from pile_interop.ocpp.session import CallTimeout, Disconnected
-from pile_interop.scenario.runner import CaseRun
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ class StationUnderTest:
         self.responder = responder
         self.security = security
 
-    async def prepare(self, run: CaseRun) -> None:
+    async def prepare(self, run: CaseContext) -> None:
         if not run.scenario.before.connected:
             record = run.new_record("before", "connect", "not waiting for the station")
             record.verdict = Verdict.PASS.value
@@ -76,7 +76,7 @@ class StationUnderTest:
         for key, value in run.config_values().items():
             await self._configure(run, key, value)
 
-    async def _configure(self, run: CaseRun, key: str, value: str) -> None:
+    async def _configure(self, run: CaseContext, key: str, value: str) -> None:
         record = run.new_record("before", "send", f"configure {key} = {value}")
         bound = run.timing.upper("response")
         try:
@@ -107,7 +107,7 @@ class StationUnderTest:
     #: the configuration key of the station's HTTP Basic password
     PASSWORD_KEY = "AuthorizationKey"
 
-    async def read_config(self, run: CaseRun, key: str, bound: float) -> str | None:
+    async def read_config(self, run: CaseContext, key: str, bound: float) -> str | None:
         """The station's current value of ``key``, or None when it cannot be restored
         (unknown, read-only)."""
         got = await run.session.call("GetConfiguration", {"key": [key]}, timeout=bound)
@@ -117,7 +117,7 @@ class StationUnderTest:
             return None
         return str(old["value"])
 
-    async def write_config(self, run: CaseRun, key: str, value: str, bound: float) -> Frame:
+    async def write_config(self, run: CaseContext, key: str, value: str, bound: float) -> Frame:
         return await run.session.call(
             "ChangeConfiguration", {"key": key, "value": value}, timeout=bound
         )
@@ -125,7 +125,7 @@ class StationUnderTest:
     def write_accepted(self, answer: Frame) -> bool:
         return answer.type == CALLRESULT and (answer.payload or {}).get("status") == "Accepted"
 
-    async def restore(self, run: CaseRun) -> None:
+    async def restore(self, run: CaseContext) -> None:
         for key, value in run.restore.items():
             if not run.session.is_connected:
                 break
@@ -151,7 +151,7 @@ class StationUnderTest:
             finally:
                 record.duration_s = run._t() - record.t_start
 
-    async def peer(self, run: CaseRun, action: str, args: dict[str, Any]) -> str:
+    async def peer(self, run: CaseContext, action: str, args: dict[str, Any]) -> str:
         if action == "security" and self.security is not None:
             mode = self.security.mode_from_args(args)
             if mode.password == "new" and self.security.device.basic_auth_password:

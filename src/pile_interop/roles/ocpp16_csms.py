@@ -7,12 +7,12 @@ import logging
 import time
 from typing import Any, Protocol
 
+from pile_interop.core.case import CaseContext
 from pile_interop.core.clock import utc_iso
 from pile_interop.core.verdicts import Failure, HarnessError
 from pile_interop.ocpp.client import ConnectFailed
 from pile_interop.ocpp.frames import CALLRESULT, Frame
 from pile_interop.ocpp.session import CallTimeout, Disconnected
-from pile_interop.scenario.runner import CaseRun
 from pile_interop.security.station_tls import Presented
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ class CsmsUnderTest:
 
     # -- before -------------------------------------------------------------------------
 
-    async def prepare(self, run: CaseRun) -> None:
+    async def prepare(self, run: CaseContext) -> None:
         if not run.scenario.before.connected:
             # the case makes the connection itself (a security case: a refusal is its verdict)
             with run.before_record("not connected: the case's steps connect"):
@@ -94,7 +94,7 @@ class CsmsUnderTest:
             ("StatusNotification", _status(connector, "Available")),
         ]
 
-    async def _ensure_connected(self, run: CaseRun) -> None:
+    async def _ensure_connected(self, run: CaseContext) -> None:
         if run.session.is_connected:
             return
         bound = run.timing.upper("connect")
@@ -103,14 +103,14 @@ class CsmsUnderTest:
         except ConnectFailed as exc:
             raise HarnessError(f"could not connect to the CSMS: {exc.reason}") from None
 
-    async def _call(self, run: CaseRun, action: str, payload: dict[str, Any]) -> Frame:
+    async def _call(self, run: CaseContext, action: str, payload: dict[str, Any]) -> Frame:
         bound = run.timing.upper("response")
         try:
             return await run.session.call(action, payload, timeout=bound)
         except (CallTimeout, Disconnected) as exc:
             raise HarnessError(f"before: {action}: {exc}") from None
 
-    async def _ensure_registered(self, run: CaseRun) -> None:
+    async def _ensure_registered(self, run: CaseContext) -> None:
         state = self.responder.state
         if state.registration == "Accepted":
             return
@@ -140,20 +140,20 @@ class CsmsUnderTest:
         for action, payload in self.registered_calls():
             await self._call(run, action, payload)
 
-    async def _ensure_idle(self, run: CaseRun) -> None:
+    async def _ensure_idle(self, run: CaseContext) -> None:
         state = self.responder.state
         for tx, connector in sorted(state.transactions.items()):
             for action, payload in self.end_transaction_calls(tx, connector):
                 await self._call(run, action, payload)
             state.transactions.pop(tx, None)
 
-    async def restore(self, run: CaseRun) -> None:
+    async def restore(self, run: CaseContext) -> None:
         for key, value in run.restore.items():
             self.set_own_config(key, value)
 
     # -- peer ---------------------------------------------------------------------------
 
-    async def peer(self, run: CaseRun, action: str, args: dict[str, Any]) -> str:
+    async def peer(self, run: CaseContext, action: str, args: dict[str, Any]) -> str:
         """``disconnect`` (the station loses its network); ``connect`` (it connects again,
         presenting the baseline credentials or the ones ``args`` change: ``password: right |
         old | wrong | none``, ``client_cert: valid | expired | wrong_cn | none``,
@@ -183,7 +183,7 @@ class CsmsUnderTest:
             "(known: connect, disconnect, reboot)"
         )
 
-    async def _connect(self, run: CaseRun, presented: Presented, expect: str) -> str:
+    async def _connect(self, run: CaseContext, presented: Presented, expect: str) -> str:
         bound = run.timing.upper("connect")
         shown = presented.describe() or "no credentials"
         try:

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from pile_interop.core.case import CaseContext
 from pile_interop.ocpp.frames import CALLRESULT, Frame
 from pile_interop.roles.ocpp16_cs import StationUnderTest
-from pile_interop.scenario.runner import CaseRun
 
 _NAME = re.compile(
     r"(?P<component>[^.\[\]]+)\.(?P<variable>[^.\[\]]+)(?:\[(?P<instance>[^\]]+)\])?"
@@ -44,7 +44,7 @@ class Station201UnderTest(StationUnderTest):
     WRITE_ACTION = "SetVariables"
     PASSWORD_KEY = PASSWORD_VARIABLE
 
-    async def read_config(self, run: CaseRun, key: str, bound: float) -> str | None:
+    async def read_config(self, run: CaseContext, key: str, bound: float) -> str | None:
         if key == PASSWORD_VARIABLE:  # write-only: restored from the descriptor instead
             return None
         got = await run.session.call(
@@ -56,7 +56,7 @@ class Station201UnderTest(StationUnderTest):
             return None
         return str(first["attributeValue"])
 
-    async def write_config(self, run: CaseRun, key: str, value: str, bound: float) -> Frame:
+    async def write_config(self, run: CaseContext, key: str, value: str, bound: float) -> Frame:
         item = {**component_variable(key), "attributeValue": value}
         return await run.session.call("SetVariables", {"setVariableData": [item]}, timeout=bound)
 

@@ -31,13 +31,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any, Protocol
+from typing import Any
 
 from hypothesis import HealthCheck, Phase, find
 from hypothesis import settings as hypothesis_settings
 from hypothesis.errors import NoSuchExample
 
 from pile_interop.actuators.base import Actuator, ActuatorError
+from pile_interop.core.case import Role, link_resets
 from pile_interop.core.clock import utc_iso
 from pile_interop.core.config import Device, Profile
 from pile_interop.core.frames import EVENT, IN, OUT, Frame, compact, is_message
@@ -57,33 +58,6 @@ EARLIER_MIN = 10
 _NOT_ARGS = {"act", "title", "requirement", "severity", "note", "prompt"}
 #: expectation keys of after-steps start here (main steps use their position)
 _AFTER = 100_000
-
-
-class Role(Protocol):
-    """The side the suite plays, for one protocol and SUT role (e.g. the CSMS of an OCPP 1.6
-    station): how a case's before-phase reaches the OCA "before" state and what it restores."""
-
-    #: names the protocol in the reason of a protocol finding ("OCPP-J 1.6 RPC framework")
-    label: str
-
-    async def prepare(self, run: CaseRun) -> None:
-        """Connected, registered, idle, configured: or a HarnessError saying what was not."""
-        ...
-
-    async def restore(self, run: CaseRun) -> None:
-        """Undo what ``prepare`` changed (recorded, never changes the verdict)."""
-        ...
-
-    async def peer(self, run: CaseRun, action: str, args: dict[str, Any]) -> str:
-        """A ``peer:`` step: change how the suite's mock peer behaves; returns what it did."""
-        ...
-
-
-#: A role's ``peer:`` actions that close the link (the SUT reconnects): a frame that claimed
-#: an expectation while such a step ran came over the old connection, so the runner arms that
-#: expectation again (roles list them in a ``LINK_RESETS`` attribute).
-def link_resets(role: Role) -> frozenset[str]:
-    return frozenset(getattr(role, "LINK_RESETS", ()))
 
 
 @dataclass
