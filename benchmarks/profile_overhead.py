@@ -1,7 +1,7 @@
 """Harness overhead of a whole profile run against the embedded reference station.
 
 ``python benchmarks/profile_overhead.py [--runs N] [--profile ID]`` runs the profile N times
-(the same machinery as ``tests/mutants/catalogue.py:run_sut(None)``: a :class:`Campaign`
+(the same machinery as ``tests/mutants/catalogue.py:run_sut(None)``: a :class:`StationCampaign`
 against the reference station, every case in order) and compares the wall time of each run,
 campaign start and stop included, with the time the cases are *required* to spend by protocol
 (``wait`` steps, ``expect_none`` windows, and the SUT's protocol timers a case waits on, i.e.
@@ -36,8 +36,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pile_interop.campaign import Campaign, Target, load_reference_run, reference_station
 from pile_interop.core.config import Device, Profile, find_root
+from pile_interop.engine.campaign import (
+    StationCampaign,
+    Target,
+    load_reference_run,
+    reference_station,
+)
 from pile_interop.scenario.model import Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -140,7 +145,7 @@ async def one_run(profile_id: str) -> dict[str, Any]:
         sut_factory=reference_station,
     )
     results: list[dict[str, Any]] = []
-    campaign = Campaign(profile, device, target)
+    campaign = StationCampaign(profile, device, target)
     async with campaign:
         for scenario in scenarios:
             results.append(await campaign.run_case(scenario))

@@ -45,10 +45,10 @@ from ocpp.v16.enums import Action
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.asyncio.server import ServerConnection, serve
 
-from pile_interop.ocpp.csms16 import Csms16Responder
 from pile_interop.ocpp.frames import CALLRESULT
 from pile_interop.ocpp.server import CsmsServer
 from pile_interop.ocpp.session import Session
+from pile_interop.ocpp.v16.mock_csms import MockCsms
 from pile_interop.ocpp.versions import by_name
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -109,9 +109,7 @@ async def stop_station(ws: ClientConnection, task: asyncio.Task[None]) -> None:
 
 
 async def ours(check_schemas: bool) -> Link:
-    session = Session(
-        by_name("1.6"), Csms16Responder({}), name=STATION_ID, check_schemas=check_schemas
-    )
+    session = Session(by_name("1.6"), MockCsms({}), name=STATION_ID, check_schemas=check_schemas)
 
     async def on_connect(connection: ServerConnection, station_id: str, sub: str) -> None:
         await session.serve(connection, f"{station_id} ({sub})")

@@ -234,8 +234,8 @@ def _default_out(profile: Profile) -> Path:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from pile_interop.campaign import Report, Target, run_profile
-    from pile_interop.campaign_gbt import make_campaign
+    from pile_interop.engine.campaign import Report, Target, run_profile
+    from pile_interop.engine.can_campaign import make_campaign
     from pile_interop.reporting.console import Progress
     from pile_interop.scenario.loader import CaseLibrary
 
@@ -441,7 +441,7 @@ def cmd_check_log(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from pile_interop.reference.serve import serve_station
+    from pile_interop.ocpp.serve import serve_station
 
     if args.kind in ("charger", "bms"):
         return _serve_gbt(args)
@@ -480,7 +480,7 @@ def _password(args: argparse.Namespace) -> str | None:
 
 
 def _serve_csms(args: argparse.Namespace) -> int:
-    from pile_interop.reference.serve import serve_csms
+    from pile_interop.ocpp.serve import serve_csms
 
     id_tags: dict[str, str] = {}
     for item in args.id_tag:
@@ -509,7 +509,7 @@ def _serve_gbt(args: argparse.Namespace) -> int:
     from pile_interop.gbt27930.bms import Bms27930
     from pile_interop.gbt27930.bus import open_bus
     from pile_interop.gbt27930.charger import Charger27930
-    from pile_interop.reference.serve_gbt import serve_peer
+    from pile_interop.gbt27930.serve import serve_peer
 
     if not args.can:
         raise UsageError(f"serve-reference {args.kind} needs --can SPEC")

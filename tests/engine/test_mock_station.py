@@ -8,9 +8,9 @@ import asyncio
 import pytest
 
 from pile_interop.ocpp.client import ConnectFailed, check_url, open_station_connection
-from pile_interop.ocpp.cs16 import Station16Responder
 from pile_interop.ocpp.frames import CALL, CALLRESULT, IN, OUT, FrameLog
 from pile_interop.ocpp.schemas import violations
+from pile_interop.ocpp.v16.mock_station import MockStation
 
 
 def _call(action: str, payload: dict) -> object:
@@ -24,7 +24,7 @@ def _result(call_action: str, payload: dict) -> tuple[object, object]:
 
 
 def test_every_default_answer_is_schema_valid():
-    mock = Station16Responder(connectors=2)
+    mock = MockStation(connectors=2)
     requests = {
         "GetConfiguration": {"key": ["HeartbeatInterval", "NoSuchKey"]},
         "ChangeConfiguration": {"key": "HeartbeatInterval", "value": "60"},
@@ -54,11 +54,11 @@ def test_every_default_answer_is_schema_valid():
     ],
 )
 def test_change_configuration_answers_as_section_5_3_says(key, value, status):
-    assert Station16Responder().configuration_status(key, value) == status
+    assert MockStation().configuration_status(key, value) == status
 
 
 def test_get_configuration_names_unknown_keys_and_all_keys_when_none_asked():
-    mock = Station16Responder(connectors=3)
+    mock = MockStation(connectors=3)
     got = mock.get_configuration(["NumberOfConnectors", "Nope"])
     assert got["configurationKey"] == [
         {"key": "NumberOfConnectors", "readonly": True, "value": "3"}
@@ -68,7 +68,7 @@ def test_get_configuration_names_unknown_keys_and_all_keys_when_none_asked():
 
 
 def test_unknown_connectors_and_transactions_are_refused():
-    mock = Station16Responder(connectors=2)
+    mock = MockStation(connectors=2)
     assert mock.reply(_call("UnlockConnector", {"connectorId": 3})).payload == {
         "status": "NotSupported"
     }
@@ -80,7 +80,7 @@ def test_unknown_connectors_and_transactions_are_refused():
 
 
 def test_it_learns_registration_and_transactions_from_the_csms_answers():
-    mock = Station16Responder()
+    mock = MockStation()
     mock.observe_response(*_result("BootNotification", {"status": "Accepted", "interval": 42}))
     assert mock.state.registration == "Accepted"
     assert mock.config["HeartbeatInterval"][0] == "42"

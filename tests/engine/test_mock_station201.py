@@ -11,9 +11,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from pile_interop.ocpp.cs201 import Station201Responder
 from pile_interop.ocpp.frames import CALL, CALLERROR, CALLRESULT, IN, OUT, FrameLog
 from pile_interop.ocpp.schemas import violations
+from pile_interop.ocpp.v201.mock_station import MockStation
 from pile_interop.security.certhash import certificate_hash_data
 
 STATION = "CS-MOCK"
@@ -57,7 +57,7 @@ def _var(component: str, variable: str, **extra: object) -> dict:
 
 
 def test_every_default_answer_is_schema_valid():
-    mock = Station201Responder(evses=2, station_id=STATION)
+    mock = MockStation(evses=2, station_id=STATION)
     requests = {
         "GetVariables": {"getVariableData": [_var("TxCtrlr", "TxStartPoint")]},
         "SetVariables": {
@@ -120,7 +120,7 @@ def test_every_default_answer_is_schema_valid():
     ],
 )
 def test_set_variables_answers_per_item(component, variable, value, status):
-    mock = Station201Responder()
+    mock = MockStation()
     reply = mock.reply(
         _call(
             "SetVariables", {"setVariableData": [_var(component, variable, attributeValue=value)]}
@@ -132,7 +132,7 @@ def test_set_variables_answers_per_item(component, variable, value, status):
 
 
 def test_get_variables_reads_the_model_and_hides_the_password():
-    mock = Station201Responder(basic_auth=True)
+    mock = MockStation(basic_auth=True)
     items = [
         _var("OCPPCommCtrlr", "HeartbeatInterval"),
         {
@@ -160,7 +160,7 @@ def test_get_variables_reads_the_model_and_hides_the_password():
 
 
 def test_accepted_set_variables_change_the_model_and_a_new_password_is_reported():
-    mock = Station201Responder(basic_auth=True)
+    mock = MockStation(basic_auth=True)
     learned: list[str] = []
     mock.on_new_password = learned.append
     items = [
@@ -183,9 +183,9 @@ def test_accepted_set_variables_change_the_model_and_a_new_password_is_reported(
 
 
 def test_the_password_needs_basic_auth_and_16_to_40_printable_characters():
-    plain, basic = Station201Responder(), Station201Responder(basic_auth=True)
+    plain, basic = MockStation(), MockStation(basic_auth=True)
 
-    def status(mock: Station201Responder, value: str) -> str:
+    def status(mock: MockStation, value: str) -> str:
         item = _var("SecurityCtrlr", "BasicAuthPassword", attributeValue=value)
         return mock.set_variable_status(item)
 
@@ -197,7 +197,7 @@ def test_the_password_needs_basic_auth_and_16_to_40_printable_characters():
 
 
 def test_before_config_sets_and_adds_variables():
-    mock = Station201Responder()
+    mock = MockStation()
     mock.set_variable("TxCtrlr.TxStartPoint", "Authorized")
     mock.set_variable("Vendor.Custom", "7")
     assert mock.get_variable("TxCtrlr.TxStartPoint") == "Authorized"
@@ -206,7 +206,7 @@ def test_before_config_sets_and_adds_variables():
 
 
 def test_certificate_signed_needs_a_certificate_for_the_station_identity():
-    mock = Station201Responder(station_id=STATION)
+    mock = MockStation(station_id=STATION)
 
     def status(chain: str) -> str:
         return mock.reply(_call("CertificateSigned", {"certificateChain": chain})).payload["status"]
@@ -218,7 +218,7 @@ def test_certificate_signed_needs_a_certificate_for_the_station_identity():
 
 
 def test_installed_certificates_are_listed_and_deleted_by_hash():
-    mock = Station201Responder()
+    mock = MockStation()
     pem = _cert("CSMS root")
     install = {"certificateType": "CSMSRootCertificate", "certificate": pem}
     assert mock.reply(_call("InstallCertificate", install)).payload == {"status": "Accepted"}
@@ -246,14 +246,14 @@ def test_installed_certificates_are_listed_and_deleted_by_hash():
 
 
 def test_unsupported_and_unknown_actions_are_call_errors():
-    mock = Station201Responder()
+    mock = MockStation()
     assert mock.reply(_call("SetChargingProfile", {})).error[0] == "NotSupported"
     assert mock.reply(_call("ReserveNow", {})).error[0] == "NotSupported"
     assert mock.reply(_call("RemoteStartTransaction", {})).error[0] == "NotImplemented"
 
 
 def test_registration_interval_and_transactions_are_learned_from_the_exchanges():
-    mock = Station201Responder()
+    mock = MockStation()
     boot = mock.boot_payload({"station_model": "M" * 30, "station_vendor": "V"})
     assert boot["reason"] == "PowerUp" and boot["chargingStation"]["model"] == "M" * 20
     assert violations(2, "BootNotification", boot, "2.0.1") == []
@@ -292,7 +292,7 @@ def test_registration_interval_and_transactions_are_learned_from_the_exchanges()
 
 
 def test_evse_ranges_are_checked():
-    mock = Station201Responder(evses=2)
+    mock = MockStation(evses=2)
     assert mock.reply(_call("UnlockConnector", {"evseId": 3, "connectorId": 1})).payload == {
         "status": "UnknownConnector"
     }
@@ -308,7 +308,7 @@ def test_evse_ranges_are_checked():
 
 
 def test_a_call_error_answer_teaches_nothing():
-    mock = Station201Responder()
+    mock = MockStation()
     items = [_var("SampledDataCtrlr", "TxUpdatedInterval", attributeValue="15")]
     mock.observe(*_exchange("SetVariables", {"setVariableData": items}, {}, CALLERROR))
     assert mock.get_variable("SampledDataCtrlr.TxUpdatedInterval") == "0"

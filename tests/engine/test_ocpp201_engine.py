@@ -11,10 +11,10 @@ import pytest
 from pile_interop.core.frames import IN, FrameLog
 from pile_interop.core.verdicts import Failure
 from pile_interop.ocpp import dialects
-from pile_interop.ocpp.csms201 import Csms201Responder
 from pile_interop.ocpp.frames import CALL, CALLRESULT, OUT
 from pile_interop.ocpp.schemas import violations
-from pile_interop.roles.ocpp201_cs import component_variable
+from pile_interop.ocpp.v201.mock_csms import MockCsms
+from pile_interop.ocpp.v201.station_role import component_variable
 from pile_interop.scenario import checks
 
 TOKENS = {
@@ -32,7 +32,7 @@ def _call(action: str, payload: dict[str, Any]) -> Any:
     return FrameLog().add(IN, "", type=CALL, unique_id="1", action=action, payload=payload)
 
 
-def _answered(mock: Csms201Responder, action: str, payload: dict[str, Any]) -> dict[str, Any]:
+def _answered(mock: MockCsms, action: str, payload: dict[str, Any]) -> dict[str, Any]:
     call = _call(action, payload)
     reply = mock.reply(call)
     assert reply.payload is not None, action
@@ -43,15 +43,15 @@ def _answered(mock: Csms201Responder, action: str, payload: dict[str, Any]) -> d
 
 
 def test_a_profile_runs_against_devices_of_its_dialect_only():
-    assert dialects.for_run("1.6", "1.6")[0] is dialects.V16  # type: ignore[index]
+    assert dialects.for_run("1.6", "1.6")[0].name == "1.6"  # type: ignore[index]
     dialect, version = dialects.for_run("2.0.1", "2.1")  # type: ignore[misc]
-    assert dialect is dialects.V201 and version.subprotocol == "ocpp2.1"
+    assert dialect.name == "2.0.1" and version.subprotocol == "ocpp2.1"
     assert dialects.for_run("2.0.1", "1.6") is None
     assert dialects.for_run("1.6", "2.0.1") is None
 
 
 def test_the_mock_csms_answers_tokens_by_their_role_with_group_ids():
-    mock = Csms201Responder(TOKENS, heartbeat_interval=30, params=PARAMS)
+    mock = MockCsms(TOKENS, heartbeat_interval=30, params=PARAMS)
 
     def info(token: str) -> dict[str, Any]:
         got = _answered(mock, "Authorize", {"idToken": {"idToken": token, "type": "ISO14443"}})
@@ -74,7 +74,7 @@ def test_the_mock_csms_answers_tokens_by_their_role_with_group_ids():
 
 
 def test_the_mock_csms_learns_statuses_transactions_reports_and_csrs():
-    mock = Csms201Responder(TOKENS, params=PARAMS)
+    mock = MockCsms(TOKENS, params=PARAMS)
     _answered(
         mock,
         "BootNotification",
@@ -240,3 +240,9 @@ def test_meter_values_of_an_evse_and_its_transaction_events():
     assert check.run(case, args).startswith("3 readings")
     with pytest.raises(Failure, match="only 2"):  # without the transaction's events
         check.run(case, {**args, "transaction": "T9"})
+
+
+def test_the_version_packages_register_their_dialects_by_folder():
+    assert dialects.known() == ["1.6", "2.0.1", "2.1"]
+    with pytest.raises(ValueError, match="no dialect for OCPP '3.0'"):
+        dialects.for_device("3.0")

@@ -11,10 +11,10 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
 
-from pile_interop.ocpp.csms16 import Csms16Responder
 from pile_interop.ocpp.frames import CALLERROR, CALLRESULT, EVENT, IN
 from pile_interop.ocpp.server import CsmsServer
 from pile_interop.ocpp.session import CallTimeout, Disconnected, Reply, Session
+from pile_interop.ocpp.v16.mock_csms import MockCsms
 from pile_interop.ocpp.versions import V16
 
 BOUND = 5.0  # every wait in these tests
@@ -27,7 +27,7 @@ def run(coro: Awaitable[None]) -> None:
 async def with_server(
     body: Callable[[CsmsServer, Session], Awaitable[None]], *, password: str | None = None
 ) -> None:
-    session = Session(V16, Csms16Responder({"valid": "OK1", "blocked": "BAD1"}))
+    session = Session(V16, MockCsms({"valid": "OK1", "blocked": "BAD1"}))
 
     async def on_connect(conn, station_id, sub):
         await session.serve(conn, f"{station_id} {sub}")

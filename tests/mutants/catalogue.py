@@ -30,9 +30,9 @@ import tests.mutants.security201
 import tests.mutants.security_csms16
 import tests.mutants.stations201
 import tests.mutants.stations201_tx  # noqa: F401
-from pile_interop.campaign import Report, Target, load_reference_run, reference_station
-from pile_interop.campaign_gbt import make_campaign
 from pile_interop.core.config import Profile, find_root
+from pile_interop.engine.campaign import Report, Target, load_reference_run, reference_station
+from pile_interop.engine.can_campaign import make_campaign
 from tests.mutants.stations16 import CATALOGUE, Mutant
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,7 +11,7 @@ from typing import Any
 
 from ocpp.v16 import call, call_result
 
-from pile_interop.reference.csms16 import VENDOR_ID, ReferenceCsms16
+from pile_interop.ocpp.v16.reference.csms import VENDOR_ID, ReferenceCsms
 from tests.mutants.stations16 import mutant
 
 CSMS = "ocpp16/core-csms"
@@ -35,7 +35,7 @@ _AUTHORIZES = (
 
 
 @mutant("TC_001_CSMS", "OCPP1.6 §4.2", *_BOOTS, profile=CSMS)
-class BootIntervalZero(ReferenceCsms16):
+class BootIntervalZero(ReferenceCsms):
     """Accepts a station with heartbeat interval 0 (no heartbeat period given)."""
 
     def boot_reply(self, station_id: str) -> call_result.BootNotification:
@@ -50,7 +50,7 @@ class BootIntervalZero(ReferenceCsms16):
     *(f"TC_{n}_CSMS" for n in ("004_2", "017_1", "026", "030", "031", "040_1", "040_2")),
     profile=CSMS,
 )
-class HeartbeatWithoutTime(ReferenceCsms16):
+class HeartbeatWithoutTime(ReferenceCsms):
     """Answers Heartbeat with a currentTime that is not a date (a schema violation)."""
 
     def heartbeat_reply(self, station_id: str) -> call_result.Heartbeat:
@@ -58,7 +58,7 @@ class HeartbeatWithoutTime(ReferenceCsms16):
 
 
 @mutant("TC_002_CSMS", "OCPP1.6 §4.2", profile=CSMS)
-class IgnoresPendingSetting(ReferenceCsms16):
+class IgnoresPendingSetting(ReferenceCsms):
     """Always answers BootNotification Accepted, whatever the operator configured."""
 
     def boot_reply(self, station_id: str) -> call_result.BootNotification:
@@ -67,7 +67,7 @@ class IgnoresPendingSetting(ReferenceCsms16):
 
 
 @mutant("TC_023_1_CSMS", "OCPP1.6 §4.1", profile=CSMS)
-class AcceptsUnknownIdTag(ReferenceCsms16):
+class AcceptsUnknownIdTag(ReferenceCsms):
     """Authorizes any id tag it does not know (Accepted instead of Invalid)."""
 
     def id_tag_info(self, id_tag: str | None) -> dict[str, Any]:
@@ -77,7 +77,7 @@ class AcceptsUnknownIdTag(ReferenceCsms16):
 
 
 @mutant("TC_023_2_CSMS", "OCPP1.6 §4.1", profile=CSMS)
-class IgnoresExpiry(ReferenceCsms16):
+class IgnoresExpiry(ReferenceCsms):
     """Answers Accepted for an expired id tag."""
 
     def id_tag_info(self, id_tag: str | None) -> dict[str, Any]:
@@ -86,7 +86,7 @@ class IgnoresExpiry(ReferenceCsms16):
 
 
 @mutant("TC_023_3_CSMS", "OCPP1.6 §4.1", profile=CSMS)
-class BlockedAsInvalid(ReferenceCsms16):
+class BlockedAsInvalid(ReferenceCsms):
     """Answers Invalid for a blocked id tag (the driver is not told the card is blocked)."""
 
     def id_tag_info(self, id_tag: str | None) -> dict[str, Any]:
@@ -95,7 +95,7 @@ class BlockedAsInvalid(ReferenceCsms16):
 
 
 @mutant("TC_007_CSMS", "OCPP1.6 §4.8", "TC_037_1_CSMS", "TC_039_CSMS", profile=CSMS)
-class StartNeedsPriorAuthorize(ReferenceCsms16):
+class StartNeedsPriorAuthorize(ReferenceCsms):
     """Answers StartTransaction Invalid unless the id tag was authorized on this connection
     first (breaks cached and offline starts)."""
 
@@ -120,7 +120,7 @@ class StartNeedsPriorAuthorize(ReferenceCsms16):
 
 
 @mutant("TC_037_1_CSMS", "OCPP1.6 §4.8", "TC_039_CSMS", profile=CSMS)
-class RejectsPastStart(ReferenceCsms16):
+class RejectsPastStart(ReferenceCsms):
     """Refuses a StartTransaction time-stamped more than a minute ago (queued offline)."""
 
     def start_transaction_reply(
@@ -140,7 +140,7 @@ class RejectsPastStart(ReferenceCsms16):
 @mutant(
     "TC_010_CSMS", "OCPP1.6 §5.11", "TC_011_1_CSMS", "TC_011_2_CSMS", "TC_026_CSMS", profile=CSMS
 )
-class RemoteStartWrongTag(ReferenceCsms16):
+class RemoteStartWrongTag(ReferenceCsms):
     """Sends RemoteStartTransaction with a fixed operator tag instead of the chosen one."""
 
     def remote_start_request(
@@ -150,7 +150,7 @@ class RemoteStartWrongTag(ReferenceCsms16):
 
 
 @mutant("TC_012_CSMS", "OCPP1.6 §5.12", "TC_028_CSMS", profile=CSMS)
-class RemoteStopWrongTransaction(ReferenceCsms16):
+class RemoteStopWrongTransaction(ReferenceCsms):
     """Sends RemoteStopTransaction with the id of the previous transaction (off by one)."""
 
     def remote_stop_request(self, transaction_id: int) -> call.RemoteStopTransaction:
@@ -158,7 +158,7 @@ class RemoteStopWrongTransaction(ReferenceCsms16):
 
 
 @mutant("TC_013_CSMS", "OCPP1.6 §5.14", profile=CSMS)
-class AlwaysSoftReset(ReferenceCsms16):
+class AlwaysSoftReset(ReferenceCsms):
     """Sends a Soft reset whatever the operator asked."""
 
     def reset_request(self, kind: str) -> call.Reset:
@@ -168,7 +168,7 @@ class AlwaysSoftReset(ReferenceCsms16):
 @mutant(
     "TC_017_1_CSMS", "OCPP1.6 §5.18", "TC_018_1_CSMS", "TC_030_CSMS", "TC_031_CSMS", profile=CSMS
 )
-class UnlocksConnectorZero(ReferenceCsms16):
+class UnlocksConnectorZero(ReferenceCsms):
     """Sends UnlockConnector for connector 0 (the whole station) instead of the one asked."""
 
     def unlock_request(self, connector: int) -> call.UnlockConnector:
@@ -176,7 +176,7 @@ class UnlocksConnectorZero(ReferenceCsms16):
 
 
 @mutant("TC_019_1_CSMS", "OCPP1.6 §5.8", profile=CSMS)
-class GetConfigurationListsKeys(ReferenceCsms16):
+class GetConfigurationListsKeys(ReferenceCsms):
     """Asks for a fixed short list of keys when the operator wants the whole configuration."""
 
     def get_configuration_request(self, keys: list[str] | None) -> call.GetConfiguration:
@@ -184,7 +184,7 @@ class GetConfigurationListsKeys(ReferenceCsms16):
 
 
 @mutant("TC_019_2_CSMS", "OCPP1.6 §5.8", profile=CSMS)
-class GetConfigurationAlwaysAll(ReferenceCsms16):
+class GetConfigurationAlwaysAll(ReferenceCsms):
     """Reads the whole configuration even when the operator asks for one key."""
 
     def get_configuration_request(self, keys: list[str] | None) -> call.GetConfiguration:
@@ -192,7 +192,7 @@ class GetConfigurationAlwaysAll(ReferenceCsms16):
 
 
 @mutant("TC_021_CSMS", "OCPP1.6 §5.3", "TC_040_2_CSMS", profile=CSMS)
-class ConfigurationValueAsNumberText(ReferenceCsms16):
+class ConfigurationValueAsNumberText(ReferenceCsms):
     """Sends configuration values with a unit appended ("60s")."""
 
     def change_configuration_request(self, key: str, value: str) -> call.ChangeConfiguration:
@@ -200,7 +200,7 @@ class ConfigurationValueAsNumberText(ReferenceCsms16):
 
 
 @mutant("TC_028_CSMS", "OCPP1.6 §4.10", "TC_012_CSMS", profile=CSMS)
-class ForgetsTransactionOnRemoteStop(ReferenceCsms16):
+class ForgetsTransactionOnRemoteStop(ReferenceCsms):
     """Closes its transaction as soon as it sends RemoteStop, then answers the station's
     StopTransaction of it with a CALLERROR (a CSMS cannot refuse a stop)."""
 
@@ -225,7 +225,7 @@ class ForgetsTransactionOnRemoteStop(ReferenceCsms16):
 
 
 @mutant("TC_032_1_CSMS", "OCPP1.6 §4.10", profile=CSMS)
-class RejectsStopAfterReboot(ReferenceCsms16):
+class RejectsStopAfterReboot(ReferenceCsms):
     """Forgets open transactions when a station reboots, then answers their StopTransaction
     (reason PowerLoss) with a CALLERROR."""
 
@@ -249,7 +249,7 @@ class RejectsStopAfterReboot(ReferenceCsms16):
 
 
 @mutant("TC_064_CSMS", "OCPP1.6 §4.3", profile=CSMS)
-class AcceptsEveryVendor(ReferenceCsms16):
+class AcceptsEveryVendor(ReferenceCsms):
     """Answers Accepted to a DataTransfer of any vendor."""
 
     def data_transfer_status(self, vendor_id: str, message_id: str | None) -> str:
@@ -260,7 +260,7 @@ class AcceptsEveryVendor(ReferenceCsms16):
         )
 
 
-class _ClosesAfter(ReferenceCsms16):
+class _ClosesAfter(ReferenceCsms):
     """Closes the station's connection when an operator request got the answer ``closes_on``
     (a CSMS that treats a legal negative answer as a broken station)."""
 
@@ -297,7 +297,7 @@ class ClosesOnNotSupportedKey(_ClosesAfter):
 
 
 @mutant("TC_014_CSMS", "OCPP1.6 §5.14", profile=CSMS)
-class AlwaysHardReset(ReferenceCsms16):
+class AlwaysHardReset(ReferenceCsms):
     """Sends a Hard reset whatever the operator asked."""
 
     def reset_request(self, kind: str) -> call.Reset:
@@ -305,7 +305,7 @@ class AlwaysHardReset(ReferenceCsms16):
 
 
 @mutant("TC_061_CSMS", "OCPP1.6 §5.4", profile=CSMS)
-class ClearCacheNeverSent(ReferenceCsms16):
+class ClearCacheNeverSent(ReferenceCsms):
     """Its "clear cache" operator action reports success but sends nothing."""
 
     async def clear_cache(self, station: str | None = None) -> Any:
@@ -329,7 +329,7 @@ class ClearCacheNeverSent(ReferenceCsms16):
     "TC_020_3_CSMS",
     profile=CSMS,
 )
-class RefusesChargingStatus(ReferenceCsms16):
+class RefusesChargingStatus(ReferenceCsms):
     """Answers StatusNotification Charging with a CALLERROR."""
 
     def on_status(self, station_id: str, connector_id: int, status: str, error_code: str) -> None:
@@ -348,7 +348,7 @@ class RefusesChargingStatus(ReferenceCsms16):
     "TC_024_CSMS",
     profile=CSMS,
 )
-class RefusesPreparingToAvailable(ReferenceCsms16):
+class RefusesPreparingToAvailable(ReferenceCsms):
     """Answers a StatusNotification Available with a CALLERROR when the connector was
     Preparing (it expects every Preparing to end in a transaction)."""
 
@@ -360,7 +360,7 @@ class RefusesPreparingToAvailable(ReferenceCsms16):
 
 
 @mutant("TC_024_CSMS", "OCPP1.6 §4.9", profile=CSMS)
-class RefusesFaultReports(ReferenceCsms16):
+class RefusesFaultReports(ReferenceCsms):
     """Answers a StatusNotification with an errorCode other than NoError with a CALLERROR."""
 
     def on_status(self, station_id: str, connector_id: int, status: str, error_code: str) -> None:
@@ -370,7 +370,7 @@ class RefusesFaultReports(ReferenceCsms16):
 
 
 @mutant("TC_005_1_CSMS", "OCPP1.6 §4.10", profile=CSMS)
-class RefusesEvDisconnectedStop(ReferenceCsms16):
+class RefusesEvDisconnectedStop(ReferenceCsms):
     """Answers a StopTransaction with reason EVDisconnected with a CALLERROR."""
 
     def stop_transaction_reply(
@@ -387,7 +387,7 @@ class RefusesEvDisconnectedStop(ReferenceCsms16):
 
 
 @mutant("TC_039_CSMS", "OCPP1.6 §4.7", profile=CSMS)
-class RefusesOldMeterValues(ReferenceCsms16):
+class RefusesOldMeterValues(ReferenceCsms):
     """Answers MeterValues older than a minute (queued offline) with a CALLERROR."""
 
     def on_meter_values(self, transaction_id: int | None, values: list[Any]) -> None:
@@ -402,7 +402,7 @@ class RefusesOldMeterValues(ReferenceCsms16):
 
 
 @mutant("TC_020_1_CSMS", "OCPP1.6 §5.2", "TC_020_2_CSMS", "TC_020_3_CSMS", profile=CSMS)
-class AvailabilityForWholeStation(ReferenceCsms16):
+class AvailabilityForWholeStation(ReferenceCsms):
     """Sends ChangeAvailability for connector 0 (the whole station) whatever the operator chose."""
 
     def change_availability_request(self, connector: int, kind: str) -> call.ChangeAvailability:
@@ -410,7 +410,7 @@ class AvailabilityForWholeStation(ReferenceCsms16):
 
 
 @mutant("TC_020_2_CSMS", "OCPP1.6 §5.2", profile=CSMS)
-class CannotReenableConnector(ReferenceCsms16):
+class CannotReenableConnector(ReferenceCsms):
     """Its "make operative" action sends Inoperative again (a UI bound to the wrong value)."""
 
     def change_availability_request(self, connector: int, kind: str) -> call.ChangeAvailability:

@@ -19,8 +19,8 @@ from websockets.exceptions import InvalidHeader
 from websockets.headers import build_authorization_basic, parse_authorization_basic
 
 from pile_interop.ocpp.server import CsmsServer, station_id_from_path
-from pile_interop.reference.csms201 import ReferenceCsms201
-from pile_interop.reference.csms201_link import CsmsLink201
+from pile_interop.ocpp.v201.reference.csms import ReferenceCsms
+from pile_interop.ocpp.v201.reference.csms_link import CsmsLink
 from pile_interop.security.pki import pki_server_context, server_context, sign_csr
 from tests.mutants.stations16 import mutant
 
@@ -70,7 +70,7 @@ def _tx(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 @mutant("TC_A_01_CSMS", "A00.FR.204", *_CONNECTED_CORE, profile=CORE)
-class ComparesPasswordHashes201(ReferenceCsms201):
+class ComparesPasswordHashes201(ReferenceCsms):
     """Checks the Basic password against a hash of the configured one (never matches)."""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -102,7 +102,7 @@ class _AnyUserServer(CsmsServer):
 
 
 @mutant("TC_A_02_CSMS", "A00.FR.204", profile=CORE)
-class IgnoresBasicUserName(ReferenceCsms201):
+class IgnoresBasicUserName(ReferenceCsms):
     """Checks the Basic password but not the user name (any user may open the station's URL)."""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -121,7 +121,7 @@ class IgnoresBasicUserName(ReferenceCsms201):
 
 
 @mutant("TC_A_03_CSMS", "A00.FR.205", "TC_A_02_CSMS", profile=CORE)
-class AcceptsAnyPassword201(ReferenceCsms201):
+class AcceptsAnyPassword201(ReferenceCsms):
     """Accepts any (or no) Basic password: the station identity in the URL is enough."""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -147,7 +147,7 @@ def _legacy_tls(kwargs: dict[str, Any]) -> dict[str, Any]:
 
 
 @mutant("TC_A_06_CSMS", "A00.FR.315", profile=CORE)
-class AcceptsLegacyTls201(ReferenceCsms201):
+class AcceptsLegacyTls201(ReferenceCsms):
     """Also accepts TLS 1.0 and 1.1."""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -160,7 +160,7 @@ _PASSWORDS = {"password_update": True}
 
 
 @mutant("TC_A_09_CSMS", "A00.FR.205", profile=CORE, features=_PASSWORDS)
-class ShortDecimalPassword201(ReferenceCsms201):
+class ShortDecimalPassword201(ReferenceCsms):
     """Generates new station passwords of 8 decimal digits (not 16 to 40 characters)."""
 
     def new_password(self) -> str:
@@ -174,7 +174,7 @@ class ShortDecimalPassword201(ReferenceCsms201):
     profile=CORE,
     features=_PASSWORDS,
 )
-class SwitchesToRejectedPassword(ReferenceCsms201):
+class SwitchesToRejectedPassword(ReferenceCsms):
     """Switches to a new Basic password even when the station rejected it (locks it out)."""
 
     async def update_password(self, station: str | None = None) -> Any:
@@ -186,7 +186,7 @@ class SwitchesToRejectedPassword(ReferenceCsms201):
 
 
 @mutant("TC_A_90_CSMS", "A04.FR.03", profile=CORE)
-class RefusesOldSecurityEvents(ReferenceCsms201):
+class RefusesOldSecurityEvents(ReferenceCsms):
     """Answers a SecurityEventNotification older than a minute with a CALLERROR."""
 
     def note(self, station_id: str, action: str, payload: dict[str, Any]) -> None:
@@ -202,7 +202,7 @@ class RefusesOldSecurityEvents(ReferenceCsms201):
 
 
 @mutant("TC_B_01_CSMS", "B01.FR.02", *_ids("B_02", "B_03", "B_20", "B_21", "B_22"), profile=CORE)
-class BootIntervalZero201(ReferenceCsms201):
+class BootIntervalZero201(ReferenceCsms):
     """Accepts a station with heartbeat interval 0 (no heartbeat period given)."""
 
     def boot_reply(self, station_id: str) -> call_result.BootNotification:
@@ -213,7 +213,7 @@ class BootIntervalZero201(ReferenceCsms201):
 
 
 @mutant("TC_B_02_CSMS", "B01.FR.02", profile=CORE)
-class PendingWithoutInterval(ReferenceCsms201):
+class PendingWithoutInterval(ReferenceCsms):
     """Answers BootNotification Pending without an interval (its schema check off)."""
 
     validates_requests = False
@@ -226,10 +226,10 @@ class PendingWithoutInterval(ReferenceCsms201):
 
 
 @mutant("TC_B_03_CSMS", "OCPP2.0.1 B03", profile=CORE)
-class ConfiguresRejectedStation(ReferenceCsms201):
+class ConfiguresRejectedStation(ReferenceCsms):
     """Reads the configuration (GetVariables) of a station it has just rejected."""
 
-    async def after_boot(self, link: CsmsLink201, payload: dict[str, Any]) -> None:
+    async def after_boot(self, link: CsmsLink, payload: dict[str, Any]) -> None:
         if self.record(link.id).registration == "Rejected":
             request = self.get_variables_request(
                 [{"component": "OCPPCommCtrlr", "variable": "HeartbeatInterval"}]
@@ -238,7 +238,7 @@ class ConfiguresRejectedStation(ReferenceCsms201):
 
 
 @mutant("TC_B_06_CSMS", "OCPP2.0.1 B06", profile=CORE)
-class GetVariablesAddsHeartbeat(ReferenceCsms201):
+class GetVariablesAddsHeartbeat(ReferenceCsms):
     """Adds OCPPCommCtrlr.HeartbeatInterval to every GetVariables (a dashboard's extra read)."""
 
     def get_variables_request(self, variables: list[dict[str, Any]]) -> call.GetVariables:
@@ -247,7 +247,7 @@ class GetVariablesAddsHeartbeat(ReferenceCsms201):
 
 
 @mutant("TC_B_07_CSMS", "OCPP2.0.1 B06", profile=CORE)
-class GetVariablesFirstOnly(ReferenceCsms201):
+class GetVariablesFirstOnly(ReferenceCsms):
     """Reads only the first of several variables the operator asked for."""
 
     def get_variables_request(self, variables: list[dict[str, Any]]) -> call.GetVariables:
@@ -255,7 +255,7 @@ class GetVariablesFirstOnly(ReferenceCsms201):
 
 
 @mutant("TC_B_09_CSMS", "OCPP2.0.1 B05", "TC_B_10_CSMS", profile=CORE)
-class SetVariablesWithUnit(ReferenceCsms201):
+class SetVariablesWithUnit(ReferenceCsms):
     """Sends variable values with a unit appended ("45s")."""
 
     def set_variables_request(self, variables: list[dict[str, Any]]) -> call.SetVariables:
@@ -263,7 +263,7 @@ class SetVariablesWithUnit(ReferenceCsms201):
 
 
 @mutant("TC_B_12_CSMS", "B07.FR.07", "TC_B_14_CSMS", profile=CORE)
-class BaseReportAlwaysFull(ReferenceCsms201):
+class BaseReportAlwaysFull(ReferenceCsms):
     """Asks for the FullInventory whatever report base the operator chose."""
 
     def get_base_report_request(self, report_base: str, request_id: int) -> call.GetBaseReport:
@@ -271,7 +271,7 @@ class BaseReportAlwaysFull(ReferenceCsms201):
 
 
 @mutant("TC_B_14_CSMS", "OCPP2.0.1 B07", "TC_B_12_CSMS", "TC_B_13_CSMS", profile=CORE)
-class RefusesReportContinuation(ReferenceCsms201):
+class RefusesReportContinuation(ReferenceCsms):
     """Answers a NotifyReport part that is not the first (seqNo > 0) with a CALLERROR."""
 
     def on_notify_report(self, station_id: str, payload: dict[str, Any]) -> None:
@@ -281,7 +281,7 @@ class RefusesReportContinuation(ReferenceCsms201):
 
 
 @mutant("TC_B_18_CSMS", "OCPP2.0.1 B08", profile=CORE)
-class GetReportWithoutFilter(ReferenceCsms201):
+class GetReportWithoutFilter(ReferenceCsms):
     """Sends GetReport without the component/variables the operator chose (the whole report)."""
 
     def get_report_request(
@@ -294,7 +294,7 @@ class GetReportWithoutFilter(ReferenceCsms201):
 
 
 @mutant("TC_B_20_CSMS", "OCPP2.0.1 B11", "TC_B_21_CSMS", "TC_B_26_CSMS", profile=CORE)
-class AlwaysImmediateReset(ReferenceCsms201):
+class AlwaysImmediateReset(ReferenceCsms):
     """Sends a Reset type Immediate whatever the operator asked."""
 
     def reset_request(self, kind: str, evse: int | None) -> call.Reset:
@@ -302,7 +302,7 @@ class AlwaysImmediateReset(ReferenceCsms201):
 
 
 @mutant("TC_B_22_CSMS", "OCPP2.0.1 B12", "TC_B_27_CSMS", profile=CORE)
-class AlwaysOnIdleReset(ReferenceCsms201):
+class AlwaysOnIdleReset(ReferenceCsms):
     """Sends a Reset type OnIdle whatever the operator asked."""
 
     def reset_request(self, kind: str, evse: int | None) -> call.Reset:
@@ -310,20 +310,20 @@ class AlwaysOnIdleReset(ReferenceCsms201):
 
 
 @mutant("TC_B_25_CSMS", "OCPP2.0.1 B11", "TC_B_26_CSMS", "TC_B_27_CSMS", profile=CORE)
-class EvseResetResetsStation(ReferenceCsms201):
+class EvseResetResetsStation(ReferenceCsms):
     """Resets the whole station when the operator resets one EVSE (drops evseId)."""
 
     def reset_request(self, kind: str, evse: int | None) -> call.Reset:
         return super().reset_request(kind, None)
 
 
-class _ClosesAfter(ReferenceCsms201):
+class _ClosesAfter(ReferenceCsms):
     """Closes the station's connection when an operator request got the answer ``closes_on``
     (a CSMS that treats a legal negative answer as a broken station)."""
 
     closes_on: tuple[str, str] = ("", "")
 
-    async def _call(self, link: CsmsLink201, request: Any) -> Any:
+    async def _call(self, link: CsmsLink, request: Any) -> Any:
         answer = await super()._call(link, request)
         action, status = self.closes_on
         if type(request).__name__ == action and str(getattr(answer, "status", "")) == status:
@@ -332,7 +332,7 @@ class _ClosesAfter(ReferenceCsms201):
 
 
 @mutant("TC_B_42_CSMS", "OCPP2.0.1 B09", profile=CORE)
-class NetworkProfileUrlWithoutScheme(ReferenceCsms201):
+class NetworkProfileUrlWithoutScheme(ReferenceCsms):
     """Writes the CSMS URL of a network profile without its scheme (host:port/path)."""
 
     def set_network_profile_request(
@@ -346,7 +346,7 @@ class NetworkProfileUrlWithoutScheme(ReferenceCsms201):
 
 
 @mutant("TC_B_44_CSMS", "OCPP2.0.1 B09", profile=CORE)
-class ResetsAfterFailedNetworkProfile(ReferenceCsms201):
+class ResetsAfterFailedNetworkProfile(ReferenceCsms):
     """Resets the station to activate a network profile the station failed to store."""
 
     async def set_network_profile(
@@ -362,7 +362,7 @@ class ResetsAfterFailedNetworkProfile(ReferenceCsms201):
 
 
 @mutant("TC_C_02_CSMS", "OCPP2.0.1 C01", "TC_C_20_CSMS", profile=CORE)
-class AcceptsUnknownIdToken(ReferenceCsms201):
+class AcceptsUnknownIdToken(ReferenceCsms):
     """Authorizes any idToken it does not know (Accepted instead of Invalid)."""
 
     def id_token_info(self, id_token: dict[str, Any] | None) -> dict[str, Any]:
@@ -372,7 +372,7 @@ class AcceptsUnknownIdToken(ReferenceCsms201):
 
 
 @mutant("TC_C_06_CSMS", "OCPP2.0.1 C01", profile=CORE)
-class AcceptsBlockedIdToken(ReferenceCsms201):
+class AcceptsBlockedIdToken(ReferenceCsms):
     """Answers Accepted for a blocked idToken."""
 
     def id_token_info(self, id_token: dict[str, Any] | None) -> dict[str, Any]:
@@ -381,7 +381,7 @@ class AcceptsBlockedIdToken(ReferenceCsms201):
 
 
 @mutant("TC_C_07_CSMS", "OCPP2.0.1 C01", profile=CORE)
-class IgnoresExpiry201(ReferenceCsms201):
+class IgnoresExpiry201(ReferenceCsms):
     """Answers Accepted for an expired idToken."""
 
     def id_token_info(self, id_token: dict[str, Any] | None) -> dict[str, Any]:
@@ -397,7 +397,7 @@ class IgnoresExpiry201(ReferenceCsms201):
     *_ids("E_39", "F_01", "F_02", "F_03", "F_04", "J_07"),
     profile=CORE,
 )
-class TransactionEventWithoutIdTokenInfo(ReferenceCsms201):
+class TransactionEventWithoutIdTokenInfo(ReferenceCsms):
     """Answers every TransactionEvent without idTokenInfo, even one with an idToken."""
 
     def transaction_event_reply(
@@ -407,7 +407,7 @@ class TransactionEventWithoutIdTokenInfo(ReferenceCsms201):
 
 
 @mutant("TC_C_37_CSMS", "OCPP2.0.1 C11", "TC_C_38_CSMS", profile=CORE)
-class ClearCacheNeverSent201(ReferenceCsms201):
+class ClearCacheNeverSent201(ReferenceCsms):
     """Its "clear cache" operator action reports success but sends nothing."""
 
     async def clear_cache(self, station: str | None = None) -> Any:
@@ -416,7 +416,7 @@ class ClearCacheNeverSent201(ReferenceCsms201):
 
 
 @mutant("TC_C_39_CSMS", "OCPP2.0.1 C09", profile=CORE)
-class ForgetsGroupIdToken(ReferenceCsms201):
+class ForgetsGroupIdToken(ReferenceCsms):
     """Answers a group member's idToken without its groupIdToken."""
 
     def id_token_info(self, id_token: dict[str, Any] | None) -> dict[str, Any]:
@@ -428,7 +428,7 @@ class ForgetsGroupIdToken(ReferenceCsms201):
 
 
 @mutant("TC_C_47_CSMS", "OCPP2.0.1 C16", "TC_C_48_CSMS", "TC_C_49_CSMS", profile=CORE)
-class MasterPassWithoutGroup(ReferenceCsms201):
+class MasterPassWithoutGroup(ReferenceCsms):
     """Answers the master pass idToken without its (master pass) groupIdToken."""
 
     def id_token_info(self, id_token: dict[str, Any] | None) -> dict[str, Any]:
@@ -443,7 +443,7 @@ class MasterPassWithoutGroup(ReferenceCsms201):
 
 
 @mutant("TC_E_01_CSMS", "OCPP2.0.1 E01", "TC_E_38_CSMS", profile=CORE)
-class RefusesSuspendedEv(ReferenceCsms201):
+class RefusesSuspendedEv(ReferenceCsms):
     """Answers a TransactionEvent whose chargingState is SuspendedEV with a CALLERROR."""
 
     def on_transaction_event(
@@ -460,7 +460,7 @@ class RefusesSuspendedEv(ReferenceCsms201):
     *_ids("C_39", "C_47", "C_48", "C_49", "J_07"),
     profile=CORE,
 )
-class RefusesStartWhileCharging(ReferenceCsms201):
+class RefusesStartWhileCharging(ReferenceCsms):
     """Answers a TransactionEvent Started with chargingState Charging with a CALLERROR."""
 
     def on_transaction_event(
@@ -474,7 +474,7 @@ class RefusesStartWhileCharging(ReferenceCsms201):
 
 
 @mutant("TC_E_03_CSMS", "OCPP2.0.1 E02", *_ids("C_02", "C_06", "C_07"), profile=CORE)
-class UpdatedWithoutIdTokenInfo(ReferenceCsms201):
+class UpdatedWithoutIdTokenInfo(ReferenceCsms):
     """Answers a TransactionEvent Updated carrying an idToken without idTokenInfo."""
 
     def transaction_event_reply(
@@ -486,7 +486,7 @@ class UpdatedWithoutIdTokenInfo(ReferenceCsms201):
 
 
 @mutant("TC_E_04_CSMS", "OCPP2.0.1 E03", *_ids("E_39", "F_02", "F_03", "F_04"), profile=CORE)
-class RefusesIdleStart(ReferenceCsms201):
+class RefusesIdleStart(ReferenceCsms):
     """Answers a TransactionEvent Started with chargingState Idle with a CALLERROR."""
 
     def on_transaction_event(
@@ -506,7 +506,7 @@ class RefusesIdleStart(ReferenceCsms201):
     "TC_G_17_CSMS",
     profile=CORE,
 )
-class EndedWithoutIdTokenInfo(ReferenceCsms201):
+class EndedWithoutIdTokenInfo(ReferenceCsms):
     """Answers a TransactionEvent Ended carrying an idToken without idTokenInfo."""
 
     def transaction_event_reply(
@@ -523,7 +523,7 @@ class EndedWithoutIdTokenInfo(ReferenceCsms201):
     *_ids("C_02", "C_06", "C_07", "E_09", "E_31", "J_03", "J_10"),
     profile=CORE,
 )
-class RefusesEvDisconnectedStop201(ReferenceCsms201):
+class RefusesEvDisconnectedStop201(ReferenceCsms):
     """Answers a TransactionEvent Ended with stoppedReason EVDisconnected with a CALLERROR."""
 
     def on_transaction_event(
@@ -535,7 +535,7 @@ class RefusesEvDisconnectedStop201(ReferenceCsms201):
 
 
 @mutant("TC_E_21_CSMS", "OCPP2.0.1 F03", profile=CORE)
-class RequestStopWrongTransaction(ReferenceCsms201):
+class RequestStopWrongTransaction(ReferenceCsms):
     """Sends RequestStopTransaction with its own database key, not the transactionId."""
 
     def request_stop_request(self, transaction_id: str) -> call.RequestStopTransaction:
@@ -543,7 +543,7 @@ class RequestStopWrongTransaction(ReferenceCsms201):
 
 
 @mutant("TC_E_29_CSMS", "OCPP2.0.1 E14", "TC_E_30_CSMS", "TC_E_31_CSMS", profile=CORE)
-class TransactionStatusWithoutId(ReferenceCsms201):
+class TransactionStatusWithoutId(ReferenceCsms):
     """Sends GetTransactionStatus without the transactionId the operator asked about."""
 
     async def get_transaction_status(
@@ -553,7 +553,7 @@ class TransactionStatusWithoutId(ReferenceCsms201):
 
 
 @mutant("TC_E_34_CSMS", "OCPP2.0.1 E14", "TC_E_33_CSMS", profile=CORE)
-class TransactionStatusEmptyId(ReferenceCsms201):
+class TransactionStatusEmptyId(ReferenceCsms):
     """Sends GetTransactionStatus with an empty transactionId when none is asked about."""
 
     async def get_transaction_status(
@@ -563,7 +563,7 @@ class TransactionStatusEmptyId(ReferenceCsms201):
 
 
 @mutant("TC_E_53_CSMS", "OCPP2.0.1 TransactionEventRequest.seqNo", profile=CORE)
-class SeqNoPerEvse(ReferenceCsms201):
+class SeqNoPerEvse(ReferenceCsms):
     """Counts seqNo per EVSE, not per transaction: refuses a new transaction's seqNo 0."""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -592,7 +592,7 @@ class SeqNoPerEvse(ReferenceCsms201):
 
 
 @mutant("TC_F_01_CSMS", "OCPP2.0.1 F01", *_ids("F_02", "F_03", "F_04"), profile=CORE)
-class RequestStartWithoutRemoteStartId(ReferenceCsms201):
+class RequestStartWithoutRemoteStartId(ReferenceCsms):
     """Sends RequestStartTransaction without a remoteStartId (its own schema check off)."""
 
     def request_start_request(
@@ -604,7 +604,7 @@ class RequestStartWithoutRemoteStartId(ReferenceCsms201):
             evse_id=evse,
         )
 
-    async def _call(self, link: CsmsLink201, request: Any) -> Any:
+    async def _call(self, link: CsmsLink, request: Any) -> Any:
         if not isinstance(request, call.RequestStartTransaction):
             return await super()._call(link, request)
         try:
@@ -616,7 +616,7 @@ class RequestStartWithoutRemoteStartId(ReferenceCsms201):
 
 
 @mutant("TC_F_06_CSMS", "OCPP2.0.1 F05", profile=CORE)
-class UnlocksConnectorZero201(ReferenceCsms201):
+class UnlocksConnectorZero201(ReferenceCsms):
     """Sends UnlockConnector for connector 0 instead of the one asked."""
 
     def unlock_request(self, evse: int, connector: int) -> call.UnlockConnector:
@@ -624,7 +624,7 @@ class UnlocksConnectorZero201(ReferenceCsms201):
 
 
 @mutant("TC_F_11_CSMS", "F06.FR.01", *_ids("F_13", "F_23", "F_24"), profile=CORE)
-class TriggerWithoutEvse(ReferenceCsms201):
+class TriggerWithoutEvse(ReferenceCsms):
     """Sends TriggerMessage without the EVSE the operator chose (for the whole station)."""
 
     def trigger_message_request(
@@ -634,7 +634,7 @@ class TriggerWithoutEvse(ReferenceCsms201):
 
 
 @mutant("TC_F_12_CSMS", "F06.FR.01", *_ids("F_14", "F_15", "F_18", "F_20"), profile=CORE)
-class TriggerAlwaysEvseOne(ReferenceCsms201):
+class TriggerAlwaysEvseOne(ReferenceCsms):
     """Sends TriggerMessage for EVSE 1 when the operator chose none (the whole station)."""
 
     def trigger_message_request(
@@ -656,7 +656,7 @@ class ClosesOnNotImplementedTrigger(_ClosesAfter):
 @mutant(
     "TC_G_03_CSMS", "OCPP2.0.1 G03", *_ids("G_04", "G_07", "G_08", "G_11", "G_17"), profile=CORE
 )
-class AvailabilityForWholeStation201(ReferenceCsms201):
+class AvailabilityForWholeStation201(ReferenceCsms):
     """Sends ChangeAvailability for the whole station whatever EVSE / connector was chosen."""
 
     def change_availability_request(
@@ -666,7 +666,7 @@ class AvailabilityForWholeStation201(ReferenceCsms201):
 
 
 @mutant("TC_G_04_CSMS", "OCPP2.0.1 G03", "TC_G_06_CSMS", "TC_G_08_CSMS", profile=CORE)
-class CannotMakeOperative(ReferenceCsms201):
+class CannotMakeOperative(ReferenceCsms):
     """Its "make operative" action sends Inoperative again (a UI bound to the wrong value)."""
 
     def change_availability_request(
@@ -676,7 +676,7 @@ class CannotMakeOperative(ReferenceCsms201):
 
 
 @mutant("TC_G_05_CSMS", "OCPP2.0.1 G04", "TC_G_06_CSMS", "TC_G_14_CSMS", profile=CORE)
-class StationAvailabilityForEvseOne(ReferenceCsms201):
+class StationAvailabilityForEvseOne(ReferenceCsms):
     """Sends ChangeAvailability for EVSE 1 when the operator chose the whole station."""
 
     def change_availability_request(
@@ -691,7 +691,7 @@ class StationAvailabilityForEvseOne(ReferenceCsms201):
 
 
 @mutant("TC_J_01_CSMS", "OCPP2.0.1 J01", "TC_J_02_CSMS", profile=CORE)
-class RefusesMainMeterValues(ReferenceCsms201):
+class RefusesMainMeterValues(ReferenceCsms):
     """Answers MeterValues of evseId 0 (the station's main meter) with a CALLERROR."""
 
     def on_meter_values(self, station_id: str, evse_id: int, values: list[Any]) -> None:
@@ -701,7 +701,7 @@ class RefusesMainMeterValues(ReferenceCsms201):
 
 
 @mutant("TC_J_02_CSMS", "OCPP2.0.1 J02", "TC_J_03_CSMS", profile=CORE)
-class RefusesClockAlignedEvents(ReferenceCsms201):
+class RefusesClockAlignedEvents(ReferenceCsms):
     """Answers a TransactionEvent with triggerReason MeterValueClock with a CALLERROR."""
 
     def on_transaction_event(
@@ -718,7 +718,7 @@ class RefusesClockAlignedEvents(ReferenceCsms201):
     *_ids("C_48", "E_29", "E_30", "E_33"),
     profile=CORE,
 )
-class RefusesPeriodicEvents(ReferenceCsms201):
+class RefusesPeriodicEvents(ReferenceCsms):
     """Answers a TransactionEvent with triggerReason MeterValuePeriodic with a CALLERROR."""
 
     def on_transaction_event(
@@ -733,7 +733,7 @@ class RefusesPeriodicEvents(ReferenceCsms201):
 
 
 @mutant("TC_M_01_CSMS", "OCPP2.0.1 M05", *_ids("M_02", "M_05", "M_20", "M_21"), profile=CORE)
-class SwapsRootCertificateTypes(ReferenceCsms201):
+class SwapsRootCertificateTypes(ReferenceCsms):
     """Installs CSMS root CA certificates as manufacturer roots and vice versa."""
 
     def install_certificate_request(
@@ -748,7 +748,7 @@ class SwapsRootCertificateTypes(ReferenceCsms201):
 
 
 @mutant("TC_M_13_CSMS", "OCPP2.0.1 M03", "TC_M_18_CSMS", "TC_M_19_CSMS", profile=CORE)
-class InstalledCertificatesCsmsRootOnly(ReferenceCsms201):
+class InstalledCertificatesCsmsRootOnly(ReferenceCsms):
     """Asks only for the installed CSMSRootCertificates whatever types the operator chose."""
 
     async def get_installed_certificates(
@@ -758,7 +758,7 @@ class InstalledCertificatesCsmsRootOnly(ReferenceCsms201):
 
 
 @mutant("TC_M_20_CSMS", "OCPP2.0.1 M04", "TC_M_21_CSMS", profile=CORE)
-class DeleteCertificateBase64Hashes(ReferenceCsms201):
+class DeleteCertificateBase64Hashes(ReferenceCsms):
     """Names the certificate to delete with its hashes in base64 instead of hex."""
 
     def delete_certificate_request(self, hash_data: dict[str, Any]) -> call.DeleteCertificate:
@@ -775,7 +775,7 @@ class DeleteCertificateBase64Hashes(ReferenceCsms201):
 
 
 @mutant("TC_P_02_CSMS", "OCPP2.0.1 P02", profile=CORE)
-class AcceptsEveryVendor201(ReferenceCsms201):
+class AcceptsEveryVendor201(ReferenceCsms):
     """Answers Accepted to a DataTransfer of any vendor."""
 
     def data_transfer_status(self, vendor_id: str, message_id: str | None) -> str:
@@ -786,7 +786,7 @@ class AcceptsEveryVendor201(ReferenceCsms201):
 
 
 @mutant("TC_A_07_CSMS", "A00.FR.403", *_CONNECTED_SECURITY, profile=SECURITY)
-class TrustsTheWrongCa201(ReferenceCsms201):
+class TrustsTheWrongCa201(ReferenceCsms):
     """Verifies client certificates against another CA than the one it issued them with."""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -797,7 +797,7 @@ class TrustsTheWrongCa201(ReferenceCsms201):
 
 
 @mutant("TC_A_07_2_CSMS", "A00.FR.405", profile=SECURITY)
-class IgnoresClientCertificateName201(ReferenceCsms201):
+class IgnoresClientCertificateName201(ReferenceCsms):
     """Accepts any client certificate of its CA, whatever station identity it was issued to."""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -805,7 +805,7 @@ class IgnoresClientCertificateName201(ReferenceCsms201):
 
 
 @mutant("TC_A_07_3_CSMS", "A00.FR.407", profile=SECURITY)
-class IgnoresCertificateExpiry201(ReferenceCsms201):
+class IgnoresCertificateExpiry201(ReferenceCsms):
     """Does not check the validity period of client certificates."""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -817,7 +817,7 @@ class IgnoresCertificateExpiry201(ReferenceCsms201):
 
 
 @mutant("TC_A_07_4_CSMS", "A00.FR.401", "TC_A_07_2_CSMS", profile=SECURITY)
-class ClientCertificateOptional201(ReferenceCsms201):
+class ClientCertificateOptional201(ReferenceCsms):
     """Asks for a client certificate but accepts a station without one (or with any name)."""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -828,7 +828,7 @@ class ClientCertificateOptional201(ReferenceCsms201):
 
 
 @mutant("TC_A_04_CSMS", "A00.FR.306", *_CONNECTED_SECURITY, profile=SECURITY)
-class ServesExpiredCertificateSecure201(ReferenceCsms201):
+class ServesExpiredCertificateSecure201(ReferenceCsms):
     """Serves a server certificate that expired yesterday (security profile 3)."""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -836,7 +836,7 @@ class ServesExpiredCertificateSecure201(ReferenceCsms201):
 
 
 @mutant("TC_A_06_CSMS", "A00.FR.315", profile=SECURITY)
-class AcceptsLegacyTlsSecure201(ReferenceCsms201):
+class AcceptsLegacyTlsSecure201(ReferenceCsms):
     """Also accepts TLS 1.0 and 1.1 (security profile 3)."""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -844,7 +844,7 @@ class AcceptsLegacyTlsSecure201(ReferenceCsms201):
 
 
 @mutant("TC_A_11_CSMS", "OCPP2.0.1 A02", profile=SECURITY)
-class SignsForItsOwnName(ReferenceCsms201):
+class SignsForItsOwnName(ReferenceCsms):
     """Has the station's CSR signed with the CSMS's own name as the certificate's CN."""
 
     def sign(self, csr: str, station_id: str) -> str:
@@ -852,7 +852,7 @@ class SignsForItsOwnName(ReferenceCsms201):
 
 
 @mutant("TC_A_11_2_CSMS", "OCPP2.0.1 A02", profile=SECURITY)
-class SignsAnyCommonName(ReferenceCsms201):
+class SignsAnyCommonName(ReferenceCsms):
     """Has a station's CSR signed whatever CN it asks for (another station's identity too)."""
 
     def should_sign(self, csr: str, station_id: str) -> bool:
@@ -867,7 +867,7 @@ class ClosesOnRejectedCertificate(_ClosesAfter):
 
 
 @mutant("TC_A_19_CSMS", "A05.FR.04", profile=SECURITY, features={"basic_auth": True})
-class UpgradeCappedAtProfile2(ReferenceCsms201):
+class UpgradeCappedAtProfile2(ReferenceCsms):
     """Never writes a security profile above 2 into a network connection profile."""
 
     def set_network_profile_request(

@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from pile_interop.reference.csms16 import ReferenceCsms16
-from pile_interop.reference.station16 import ReferenceStation16
+from pile_interop.ocpp.v16.reference.csms import ReferenceCsms
+from pile_interop.ocpp.v16.reference.station import ReferenceStation
 from tests.mutants.stations16 import mutant
 
 CS = "ocpp16/negative-cs"
@@ -15,7 +15,7 @@ _ALL_CSMS = tuple(f"NEG_{n:02d}_CSMS" for n in range(1, 8))
 
 
 @mutant("NEG_02_CS", "OCPP-J1.6 §4.2.3 TypeConstraintViolation", *_ALL_CS, profile=CS)
-class StationSkipsValidation(ReferenceStation16):
+class StationSkipsValidation(ReferenceStation):
     """Does not validate requests: a broken frame reaches the handler (and is answered as if
     it were valid, or with an InternalError)."""
 
@@ -23,7 +23,7 @@ class StationSkipsValidation(ReferenceStation16):
 
 
 @mutant("NEG_05_CS", "OCPP-J1.6 §4.2.3 FormationViolation", "NEG_04_CS", profile=CS)
-class StationNames201Errors(ReferenceStation16):
+class StationNames201Errors(ReferenceStation):
     """Answers schema violations with the 2.0.1 code names (FormatViolation) on a 1.6 link,
     as the ocpp package does unless told otherwise."""
 
@@ -31,70 +31,70 @@ class StationNames201Errors(ReferenceStation16):
 
 
 @mutant("NEG_03_CSMS", "OCPP-J1.6 §4.2.3 TypeConstraintViolation", *_ALL_CSMS, profile=CSMS)
-class CsmsSkipsValidation(ReferenceCsms16):
+class CsmsSkipsValidation(ReferenceCsms):
     """Does not validate the station's requests."""
 
     validates_requests = False
 
 
 @mutant("NEG_05_CSMS", "OCPP-J1.6 §4.2.3 FormationViolation", "NEG_04_CSMS", profile=CSMS)
-class CsmsNames201Errors(ReferenceCsms16):
+class CsmsNames201Errors(ReferenceCsms):
     """Answers schema violations with the 2.0.1 code names (FormatViolation) on a 1.6 link."""
 
     names_16_errors = False
 
 
 @mutant("NEG_09_CS", "OCPP-J1.6 §4.2.3 NotImplemented", profile=CS)
-class StationUnknownActionNotSupported(ReferenceStation16):
+class StationUnknownActionNotSupported(ReferenceStation):
     """Answers an unknown action NotSupported (the ocpp package's swap of the two codes)."""
 
     answers_unknown_actions = False
 
 
 @mutant("NEG_08_CSMS", "OCPP-J1.6 §4.2.3 NotImplemented", profile=CSMS)
-class CsmsUnknownActionNotSupported(ReferenceCsms16):
+class CsmsUnknownActionNotSupported(ReferenceCsms):
     """Answers an unknown action NotSupported."""
 
     answers_unknown_actions = False
 
 
 @mutant("NEG_10_CS", "OCPP-J1.6 RPC robustness", profile=CS)
-class StationDropsOnMalformedJson(ReferenceStation16):
+class StationDropsOnMalformedJson(ReferenceStation):
     """Closes the connection when a frame is not JSON."""
 
     drops_connection_on = frozenset({"malformed"})
 
 
 @mutant("NEG_09_CSMS", "OCPP-J1.6 RPC robustness", profile=CSMS)
-class CsmsDropsOnMalformedJson(ReferenceCsms16):
+class CsmsDropsOnMalformedJson(ReferenceCsms):
     """Closes the connection when a frame is not JSON."""
 
     drops_connection_on = frozenset({"malformed"})
 
 
 @mutant("NEG_11_CS", "OCPP-J1.6 RPC robustness", profile=CS)
-class StationDropsOnUnknownResult(ReferenceStation16):
+class StationDropsOnUnknownResult(ReferenceStation):
     """Closes the connection on a CALLRESULT it did not ask for."""
 
     drops_connection_on = frozenset({"unknown_result"})
 
 
 @mutant("NEG_10_CSMS", "OCPP-J1.6 RPC robustness", profile=CSMS)
-class CsmsDropsOnUnknownResult(ReferenceCsms16):
+class CsmsDropsOnUnknownResult(ReferenceCsms):
     """Closes the connection on a CALLRESULT it did not ask for."""
 
     drops_connection_on = frozenset({"unknown_result"})
 
 
 @mutant("NEG_12_CS", "OCPP-J1.6 RPC robustness", profile=CS)
-class StationDropsOnDuplicateId(ReferenceStation16):
+class StationDropsOnDuplicateId(ReferenceStation):
     """Closes the connection when a CALL reuses a recent unique id."""
 
     drops_connection_on = frozenset({"duplicate_id"})
 
 
 @mutant("NEG_11_CSMS", "OCPP-J1.6 RPC robustness", profile=CSMS)
-class CsmsDropsOnDuplicateId(ReferenceCsms16):
+class CsmsDropsOnDuplicateId(ReferenceCsms):
     """Closes the connection when a CALL reuses a recent unique id."""
 
     drops_connection_on = frozenset({"duplicate_id"})

@@ -9,8 +9,8 @@ import ssl
 from typing import Any
 
 from pile_interop.core.config import TlsFiles
-from pile_interop.reference.station16 import ReferenceStation16
-from pile_interop.reference.station16_core import SUBPROTOCOL
+from pile_interop.ocpp.v16.reference.station import ReferenceStation
+from pile_interop.ocpp.v16.reference.station_core import SUBPROTOCOL
 from pile_interop.security.pki import LEGACY_CIPHERS, client_context
 from tests.mutants.stations16 import mutant
 
@@ -33,7 +33,7 @@ NO_CHECK_TIME = 0x200000
 
 
 @mutant("TC_086_2_CS", SERVER_CERT, "TC_086_3_CS", profile=PROFILE)
-class AcceptsAnyServerCertificate(ReferenceStation16):
+class AcceptsAnyServerCertificate(ReferenceStation):
     """Does not verify the Central System's certificate (any issuer, any date, any host)."""
 
     @classmethod
@@ -45,7 +45,7 @@ class AcceptsAnyServerCertificate(ReferenceStation16):
 
 
 @mutant("TC_086_3_CS", SERVER_CERT, profile=PROFILE)
-class AcceptsExpiredServerCertificate(ReferenceStation16):
+class AcceptsExpiredServerCertificate(ReferenceStation):
     """Ignores the validity dates of the Central System's certificate."""
 
     @classmethod
@@ -56,7 +56,7 @@ class AcceptsExpiredServerCertificate(ReferenceStation16):
 
 
 @mutant("TC_086_4_CS", "OCPP1.6-SEC TLS version", profile=PROFILE)
-class AcceptsLegacyTls(ReferenceStation16):
+class AcceptsLegacyTls(ReferenceStation):
     """Agrees to TLS 1.0 and 1.1 when the Central System offers nothing newer."""
 
     @classmethod
@@ -68,7 +68,7 @@ class AcceptsLegacyTls(ReferenceStation16):
 
 
 @mutant("TC_085_CS", "OCPP1.6-SEC Basic authentication", *ALL, profile=PROFILE)
-class SendsNoBasicAuth(ReferenceStation16):
+class SendsNoBasicAuth(ReferenceStation):
     """Sends no HTTP Basic credentials (its AuthorizationKey is never used)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -77,7 +77,7 @@ class SendsNoBasicAuth(ReferenceStation16):
 
 
 @mutant("TC_087_CS", "OCPP1.6-SEC TLS client certificate", profile=PROFILE)
-class PresentsNoClientCertificate(ReferenceStation16):
+class PresentsNoClientCertificate(ReferenceStation):
     """Presents no client certificate when the Central System asks for one (profile 3)."""
 
     @classmethod
@@ -86,7 +86,7 @@ class PresentsNoClientCertificate(ReferenceStation16):
 
 
 @mutant("TC_088_2_CS", "OCPP-J1.6 subprotocol agreement", profile=PROFILE)
-class IgnoresAgreedSubprotocol(ReferenceStation16):
+class IgnoresAgreedSubprotocol(ReferenceStation):
     """Speaks OCPP 1.6 on a connection where the Central System agreed to no subprotocol."""
 
     async def _serve_connection(self, ws: Any) -> None:
@@ -109,7 +109,7 @@ class _Agreed:
 
 
 @mutant("TC_086_CS", "OCPP1.6-SEC TLS server certificate", *ALL, profile=PROFILE)
-class IgnoresConfiguredCa(ReferenceStation16):
+class IgnoresConfiguredCa(ReferenceStation):
     """Trusts only the system's root store, not the CA it was given: valid CSMS certificate
     refused."""
 
@@ -119,7 +119,7 @@ class IgnoresConfiguredCa(ReferenceStation16):
 
 
 @mutant("TC_088_CS", "OCPP-J1.6 subprotocol", *ALL, profile=PROFILE)
-class OffersNoSubprotocol(ReferenceStation16):
+class OffersNoSubprotocol(ReferenceStation):
     """Opens its WebSocket without a Sec-WebSocket-Protocol header."""
 
     def _connect_kwargs(self) -> dict[str, Any]:
@@ -127,7 +127,7 @@ class OffersNoSubprotocol(ReferenceStation16):
 
 
 @mutant("TC_073_CS", "OCPP1.6-SEC Basic authentication", profile=PROFILE)
-class KeepsOldAuthorizationKey(ReferenceStation16):
+class KeepsOldAuthorizationKey(ReferenceStation):
     """Answers a new AuthorizationKey Accepted but keeps connecting with the old password."""
 
     def set_authorization_key(self, value: str) -> None:

@@ -23,7 +23,7 @@ from cryptography.x509.oid import NameOID
 from ocpp.v201.enums import BootReasonEnumType, SetNetworkProfileStatusEnumType
 
 from pile_interop.core.config import TlsFiles
-from pile_interop.reference.station201 import ReferenceStation201
+from pile_interop.ocpp.v201.reference.station import ReferenceStation
 from pile_interop.security.pki import LEGACY_CIPHERS, client_context
 from tests.mutants.stations16 import mutant
 
@@ -50,7 +50,7 @@ SECURITY_CASES = (
 # -- server certificate, TLS version (both profiles) ------------------------------------------
 
 
-class _AcceptsAnyServerCertificate(ReferenceStation201):
+class _AcceptsAnyServerCertificate(ReferenceStation):
     """Does not verify the CSMS's certificate (any issuer, any date, any host)."""
 
     @classmethod
@@ -61,7 +61,7 @@ class _AcceptsAnyServerCertificate(ReferenceStation201):
         return context
 
 
-class _AcceptsExpiredServerCertificate(ReferenceStation201):
+class _AcceptsExpiredServerCertificate(ReferenceStation):
     """Ignores the validity dates of the CSMS's certificate."""
 
     @classmethod
@@ -71,7 +71,7 @@ class _AcceptsExpiredServerCertificate(ReferenceStation201):
         return context
 
 
-class _AcceptsLegacyTls(ReferenceStation201):
+class _AcceptsLegacyTls(ReferenceStation):
     """Agrees to TLS 1.0 and 1.1 when the CSMS offers nothing newer."""
 
     @classmethod
@@ -106,7 +106,7 @@ class AcceptsLegacyTlsStation(_AcceptsLegacyTls):
     "TC_B_58_CS",
     profile=CORE,
 )
-class NoCredentialsAfterReset(ReferenceStation201):
+class NoCredentialsAfterReset(ReferenceStation):
     """For its first 100 s after a Reset it connects without its HTTP Basic credentials (its
     password store is loaded late), then with them again."""
 
@@ -141,7 +141,7 @@ class AcceptsLegacyTlsStationSecure(_AcceptsLegacyTls):
 
 
 @mutant("TC_A_07_CS", "A00.FR.401", *SECURITY_CASES, profile=SECURITY)
-class ForgetsTlsTrustOnReboot(ReferenceStation201):
+class ForgetsTlsTrustOnReboot(ReferenceStation):
     """Does not keep its TLS configuration across a reboot: afterwards it trusts only the
     system's root store (not the CSMS root it was given) and has no client certificate."""
 
@@ -156,7 +156,7 @@ class ForgetsTlsTrustOnReboot(ReferenceStation201):
 
 
 @mutant("TC_A_09_CS", "OCPP2.0.1 A01", profile=CORE)
-class KeepsOldBasicAuthPassword(ReferenceStation201):
+class KeepsOldBasicAuthPassword(ReferenceStation):
     """Answers a new BasicAuthPassword Accepted but keeps connecting with the old one."""
 
     def set_password(self, value: str) -> None:
@@ -164,7 +164,7 @@ class KeepsOldBasicAuthPassword(ReferenceStation201):
 
 
 @mutant("TC_A_10_CS", "A00.FR.205", profile=CORE)
-class AcceptsShortBasicAuthPassword(ReferenceStation201):
+class AcceptsShortBasicAuthPassword(ReferenceStation):
     """Answers a BasicAuthPassword of 8 to 15 characters Accepted (its minimum is 8, not 16);
     its password store then keeps the old one."""
 
@@ -179,7 +179,7 @@ class AcceptsShortBasicAuthPassword(ReferenceStation201):
 
 
 @mutant("TC_A_90_CS", "A04.FR.01", profile=CORE)
-class NoResetSecurityEvent(ReferenceStation201):
+class NoResetSecurityEvent(ReferenceStation):
     """Sends no ResetOrReboot / StartupOfTheDevice security event."""
 
     def security_event(self, kind: str, tech_info: str | None = None) -> None:
@@ -194,7 +194,7 @@ class NoResetSecurityEvent(ReferenceStation201):
 # under the baseline while the next case begins; the suite, still counting it registered,
 # sends its Reset before the new BootNotification is answered (SecurityError)
 @mutant("TC_A_07_CS", "A00.FR.401", "TC_A_04_CS", profile=SECURITY)
-class PresentsNoClientCertificate201(ReferenceStation201):
+class PresentsNoClientCertificate201(ReferenceStation):
     """Presents no client certificate when the CSMS asks for one (until a CertificateSigned
     gives it one)."""
 
@@ -204,7 +204,7 @@ class PresentsNoClientCertificate201(ReferenceStation201):
 
 
 @mutant("TC_A_11_CS", "A02.FR.09", profile=SECURITY)
-class CsrWithWrongCommonName(ReferenceStation201):
+class CsrWithWrongCommonName(ReferenceStation):
     """Puts its serial number, not its identity, in the CN of its CSR (so the certificate the
     CSMS issues for it is not the station's)."""
 
@@ -213,7 +213,7 @@ class CsrWithWrongCommonName(ReferenceStation201):
 
 
 @mutant("TC_A_14_CS", "A02.FR.07", "TC_A_19_CS", profile=SECURITY)
-class AcceptsWrongCnCertificate(ReferenceStation201):
+class AcceptsWrongCnCertificate(ReferenceStation):
     """Accepts a CertificateSigned chain issued for another identity (CN not checked)."""
 
     def certificate_signed_problem(self, chain: str, certificate_type: str | None) -> str | None:
@@ -224,7 +224,7 @@ class AcceptsWrongCnCertificate(ReferenceStation201):
 
 
 @mutant("TC_A_22_CS", "B09.FR.04", profile=SECURITY)
-class AcceptsSecurityProfileDowngrade(ReferenceStation201):
+class AcceptsSecurityProfileDowngrade(ReferenceStation):
     """Accepts a NetworkConnectionProfile with a lower security profile than its own."""
 
     def network_profile_status(self, slot: int, data: dict[str, Any]) -> str:
@@ -235,7 +235,7 @@ class AcceptsSecurityProfileDowngrade(ReferenceStation201):
 
 
 @mutant("TC_A_19_CS", "A05.FR.05", profile=SECURITY)
-class IgnoresNetworkConfigurationPriority(ReferenceStation201):
+class IgnoresNetworkConfigurationPriority(ReferenceStation):
     """Always connects through its first network profile slot, whatever
     NetworkConfigurationPriority says (no security-profile upgrade)."""
 

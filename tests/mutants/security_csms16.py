@@ -7,7 +7,7 @@ import ssl
 from typing import Any
 
 from pile_interop.ocpp.server import CsmsServer
-from pile_interop.reference.csms16 import ReferenceCsms16
+from pile_interop.ocpp.v16.reference.csms import ReferenceCsms
 from pile_interop.security.pki import pki_server_context, server_context
 from tests.mutants.stations16 import mutant
 
@@ -15,7 +15,7 @@ SECURITY = "ocpp16/security-csms"
 
 
 @mutant("TC_085_2_CSMS", "OCPP1.6-SEC Basic authentication", "TC_085_3_CSMS", profile=SECURITY)
-class AcceptsAnyPassword(ReferenceCsms16):
+class AcceptsAnyPassword(ReferenceCsms):
     """Accepts any (or no) Basic password: the station identity in the URL is enough."""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -24,7 +24,7 @@ class AcceptsAnyPassword(ReferenceCsms16):
 
 
 @mutant("TC_087_2_CSMS", "OCPP1.6-SEC TLS client certificate", profile=SECURITY)
-class IgnoresClientCertificateName(ReferenceCsms16):
+class IgnoresClientCertificateName(ReferenceCsms):
     """Accepts any client certificate of its CA, whatever station identity it was issued to."""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -32,7 +32,7 @@ class IgnoresClientCertificateName(ReferenceCsms16):
 
 
 @mutant("TC_086_2_CSMS", "OCPP1.6-SEC TLS version", profile=SECURITY)
-class CsmsAcceptsLegacyTls(ReferenceCsms16):
+class CsmsAcceptsLegacyTls(ReferenceCsms):
     """Also accepts TLS 1.0 and 1.1."""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -44,7 +44,7 @@ class CsmsAcceptsLegacyTls(ReferenceCsms16):
 
 
 @mutant("TC_088_2_CSMS", "OCPP-J1.6 subprotocol", profile=SECURITY)
-class AgreesToAnySubprotocol(ReferenceCsms16):
+class AgreesToAnySubprotocol(ReferenceCsms):
     """Agrees to whatever OCPP version a station offers (here the unknown ocpp0.9)."""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -73,7 +73,7 @@ _ALL = tuple(
 
 
 @mutant("TC_085_CSMS", "OCPP1.6-SEC Basic authentication", *_ALL, profile=SECURITY)
-class ComparesPasswordHashes(ReferenceCsms16):
+class ComparesPasswordHashes(ReferenceCsms):
     """Checks the Basic password against a hash of the configured one (never matches)."""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -85,7 +85,7 @@ class ComparesPasswordHashes(ReferenceCsms16):
 
 
 @mutant("TC_086_CSMS", "OCPP1.6-SEC TLS server certificate", *_ALL, profile=SECURITY)
-class ServesExpiredCertificate(ReferenceCsms16):
+class ServesExpiredCertificate(ReferenceCsms):
     """Serves a server certificate that expired yesterday."""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -96,7 +96,7 @@ class ServesExpiredCertificate(ReferenceCsms16):
 
 
 @mutant("TC_087_CSMS", "OCPP1.6-SEC TLS client certificate", *_ALL, profile=SECURITY)
-class TrustsTheWrongCa(ReferenceCsms16):
+class TrustsTheWrongCa(ReferenceCsms):
     """Verifies client certificates against another CA than the one it issued them with."""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -107,7 +107,7 @@ class TrustsTheWrongCa(ReferenceCsms16):
 
 
 @mutant("TC_087_3_CSMS", "OCPP1.6-SEC TLS client certificate", profile=SECURITY)
-class IgnoresCertificateExpiry(ReferenceCsms16):
+class IgnoresCertificateExpiry(ReferenceCsms):
     """Does not check the validity period of client certificates."""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -119,7 +119,7 @@ class IgnoresCertificateExpiry(ReferenceCsms16):
 
 
 @mutant("TC_087_4_CSMS", "OCPP1.6-SEC TLS client certificate", "TC_087_2_CSMS", profile=SECURITY)
-class ClientCertificateOptional(ReferenceCsms16):
+class ClientCertificateOptional(ReferenceCsms):
     """Asks for a client certificate but accepts a station without one (or with any name)."""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -130,7 +130,7 @@ class ClientCertificateOptional(ReferenceCsms16):
 
 
 @mutant("TC_088_CSMS", "OCPP-J1.6 subprotocol", *_ALL, profile=SECURITY)
-class AgreesToNoSubprotocol(ReferenceCsms16):
+class AgreesToNoSubprotocol(ReferenceCsms):
     """Accepts the connection without repeating the subprotocol in its handshake answer."""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -139,7 +139,7 @@ class AgreesToNoSubprotocol(ReferenceCsms16):
 
 
 @mutant("TC_073_CSMS", "OCPP1.6-SEC Basic authentication", profile=SECURITY)
-class ShortDecimalPassword(ReferenceCsms16):
+class ShortDecimalPassword(ReferenceCsms):
     """Generates new station passwords of 8 decimal digits (not 16-20 bytes in hex)."""
 
     def new_authorization_key(self) -> str:
@@ -147,7 +147,7 @@ class ShortDecimalPassword(ReferenceCsms16):
 
 
 @mutant("TC_073_CSMS", "OCPP1.6-SEC Basic authentication", profile=SECURITY)
-class ForgetsNewPassword(ReferenceCsms16):
+class ForgetsNewPassword(ReferenceCsms):
     """Sends the station a new password but keeps checking the old one."""
 
     def store_password(self, station_id: str, password: str) -> None:
@@ -155,7 +155,7 @@ class ForgetsNewPassword(ReferenceCsms16):
 
 
 @mutant("TC_073_CSMS", "OCPP1.6-SEC Basic authentication", profile=SECURITY)
-class StopsCheckingAfterPasswordChange(ReferenceCsms16):
+class StopsCheckingAfterPasswordChange(ReferenceCsms):
     """After a password change it accepts any password for the station (the old one too)."""
 
     def store_password(self, station_id: str, password: str) -> None:

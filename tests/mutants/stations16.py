@@ -26,7 +26,7 @@ from ocpp.v16.enums import (
     UnlockStatus,
 )
 
-from pile_interop.reference.station16 import ReferenceStation16
+from pile_interop.ocpp.v16.reference.station import ReferenceStation
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ def mutant(  # type: ignore[no-untyped-def]
     "TC_016_CS",
     "TC_032_1_CS",
 )
-class NoStatusAfterBoot(ReferenceStation16):
+class NoStatusAfterBoot(ReferenceStation):
     """Sends no StatusNotification after an accepted BootNotification."""
 
     def boot_status_notifications(self) -> list[call.StatusNotification]:
@@ -92,7 +92,7 @@ class NoStatusAfterBoot(ReferenceStation16):
 
 
 @mutant("TC_001_CS", "OCPP1.6 §4.2 interval")
-class IgnoresHeartbeatInterval(ReferenceStation16):
+class IgnoresHeartbeatInterval(ReferenceStation):
     """Keeps a built-in 300 s heartbeat instead of the BootNotification.conf interval."""
 
     def heartbeat_interval(self) -> int:
@@ -100,7 +100,7 @@ class IgnoresHeartbeatInterval(ReferenceStation16):
 
 
 @mutant("TC_001_CS", "OCPP1.6 §4.2", "TC_002_CS")
-class BootRetryTooEarly(ReferenceStation16):
+class BootRetryTooEarly(ReferenceStation):
     """After a Rejected boot it retries at once instead of waiting the interval."""
 
     async def _boot_sequence(self, link: Any) -> None:
@@ -127,7 +127,7 @@ class _EarlyRetryLink:
 
 
 @mutant("TC_002_CS", "OCPP1.6 §4.2 Pending")
-class RefusesConfigurationWhilePending(ReferenceStation16):
+class RefusesConfigurationWhilePending(ReferenceStation):
     """Answers ChangeConfiguration with Rejected while its registration is Pending."""
 
     def change_configuration_status(self, key: str, value: str) -> str:
@@ -140,7 +140,7 @@ class RefusesConfigurationWhilePending(ReferenceStation16):
 
 
 @mutant("TC_003_CS", "OCPP1.6 §4.8")
-class NegativeMeterStart(ReferenceStation16):
+class NegativeMeterStart(ReferenceStation):
     """Reports meterStart -1 (an uninitialised meter reading) in StartTransaction."""
 
     def start_transaction_payload(self, tx: Any) -> call.StartTransaction:
@@ -159,7 +159,7 @@ class NegativeMeterStart(ReferenceStation16):
     "TC_037_3_CS",
     "TC_039_CS",
 )
-class ForgetsAuthorizationOnPlugIn(ReferenceStation16):
+class ForgetsAuthorizationOnPlugIn(ReferenceStation):
     """Drops a pending authorization when the cable is plugged in: no transaction starts."""
 
     async def plug_in(self, connector: int) -> None:
@@ -179,7 +179,7 @@ class ForgetsAuthorizationOnPlugIn(ReferenceStation16):
     "TC_037_3_CS",
     "TC_039_CS",
 )
-class IgnoresConnectionTimeOut(ReferenceStation16):
+class IgnoresConnectionTimeOut(ReferenceStation):
     """Never cancels an authorization that waits for a cable (ConnectionTimeOut ignored)."""
 
     def authorized(self, conn: Any, id_tag: str, info: Any) -> None:
@@ -189,7 +189,7 @@ class IgnoresConnectionTimeOut(ReferenceStation16):
 
 
 @mutant("TC_010_CS", "OCPP1.6 §5.11")
-class RejectsRemoteStartWhenPlugged(ReferenceStation16):
+class RejectsRemoteStartWhenPlugged(ReferenceStation):
     """Rejects RemoteStartTransaction when the cable is already plugged in."""
 
     def remote_start_status(self, id_tag: str, connector_id: int | None) -> str:
@@ -199,7 +199,7 @@ class RejectsRemoteStartWhenPlugged(ReferenceStation16):
 
 
 @mutant("TC_011_1_CS", "OCPP1.6 §5.11", "TC_011_2_CS", "TC_024_CS")
-class RejectsRemoteStartWithoutCable(ReferenceStation16):
+class RejectsRemoteStartWithoutCable(ReferenceStation):
     """Rejects RemoteStartTransaction while no cable is plugged in."""
 
     def remote_start_status(self, id_tag: str, connector_id: int | None) -> str:
@@ -209,7 +209,7 @@ class RejectsRemoteStartWithoutCable(ReferenceStation16):
 
 
 @mutant("TC_011_2_CS", "OCPP1.6 §9.1.6")
-class RemoteStartNeverTimesOut(ReferenceStation16):
+class RemoteStartNeverTimesOut(ReferenceStation):
     """Applies ConnectionTimeOut to local authorizations only, not to a remote start."""
 
     async def remote_start(self, conn: Any, id_tag: str) -> None:
@@ -232,7 +232,7 @@ class RemoteStartNeverTimesOut(ReferenceStation16):
     "TC_037_3_CS",
     "TC_039_CS",
 )
-class WrongStopTransactionId(ReferenceStation16):
+class WrongStopTransactionId(ReferenceStation):
     """Sends StopTransaction with transactionId + 1."""
 
     def stop_transaction_payload(self, tx: Any, reason: str) -> call.StopTransaction:
@@ -242,7 +242,7 @@ class WrongStopTransactionId(ReferenceStation16):
 
 
 @mutant("TC_012_CS", "OCPP1.6 §4.10", "TC_005_3_CS")
-class IgnoresRemoteStop(ReferenceStation16):
+class IgnoresRemoteStop(ReferenceStation):
     """Answers RemoteStopTransaction Accepted but never stops the transaction."""
 
     def remote_stop(self, transaction_id: int) -> None:
@@ -253,7 +253,7 @@ class IgnoresRemoteStop(ReferenceStation16):
 
 
 @mutant("TC_013_CS", "OCPP1.6 §4.9", "TC_014_CS")
-class AvailabilityNotPersistent(ReferenceStation16):
+class AvailabilityNotPersistent(ReferenceStation):
     """Forgets an Inoperative connector across a reboot (comes back Available)."""
 
     def on_reboot(self) -> None:
@@ -263,7 +263,7 @@ class AvailabilityNotPersistent(ReferenceStation16):
 
 
 @mutant("TC_014_CS", "OCPP1.6 §5.14", "TC_016_CS")
-class RejectsSoftReset(ReferenceStation16):
+class RejectsSoftReset(ReferenceStation):
     """Answers a Soft Reset with Rejected."""
 
     def reset_status(self, type: str) -> str:
@@ -271,7 +271,7 @@ class RejectsSoftReset(ReferenceStation16):
 
 
 @mutant("TC_017_1_CS", "OCPP1.6 §5.18", "TC_018_1_CS")
-class UnlockAlwaysFails(ReferenceStation16):
+class UnlockAlwaysFails(ReferenceStation):
     """Answers every UnlockConnector with UnlockFailed."""
 
     def unlock_status(self, connector_id: int) -> str:
@@ -283,7 +283,7 @@ class UnlockAlwaysFails(ReferenceStation16):
 
 
 @mutant("TC_019_1_CS", "OCPP1.6 §9.1", "TC_019_2_CS")
-class HeartbeatIntervalReadOnly(ReferenceStation16):
+class HeartbeatIntervalReadOnly(ReferenceStation):
     """Reports HeartbeatInterval as read-only in GetConfiguration."""
 
     def get_configuration_response(self, keys: list[str] | None) -> call_result.GetConfiguration:
@@ -295,7 +295,7 @@ class HeartbeatIntervalReadOnly(ReferenceStation16):
 
 
 @mutant("TC_019_2_CS", "OCPP1.6 §5.8")
-class DropsUnknownKeys(ReferenceStation16):
+class DropsUnknownKeys(ReferenceStation):
     """Leaves unknown keys out of GetConfiguration.conf instead of listing them in unknownKey."""
 
     def get_configuration_response(self, keys: list[str] | None) -> call_result.GetConfiguration:
@@ -305,7 +305,7 @@ class DropsUnknownKeys(ReferenceStation16):
 
 
 @mutant("TC_021_CS", "OCPP1.6 §5.3", "TC_070_CS")
-class ForgetsMeterValueSampleInterval(ReferenceStation16):
+class ForgetsMeterValueSampleInterval(ReferenceStation):
     """Accepts a new MeterValueSampleInterval but keeps the old value."""
 
     async def handle_change_configuration(
@@ -317,7 +317,7 @@ class ForgetsMeterValueSampleInterval(ReferenceStation16):
 
 
 @mutant("TC_040_1_CS", "OCPP1.6 §5.3")
-class AcceptsUnknownKeys(ReferenceStation16):
+class AcceptsUnknownKeys(ReferenceStation):
     """Answers ChangeConfiguration for an unknown key with Accepted."""
 
     def change_configuration_status(self, key: str, value: str) -> str:
@@ -326,7 +326,7 @@ class AcceptsUnknownKeys(ReferenceStation16):
 
 
 @mutant("TC_040_2_CS", "OCPP1.6 §5.3")
-class AcceptsNegativeInterval(ReferenceStation16):
+class AcceptsNegativeInterval(ReferenceStation):
     """Accepts (and stores) a negative MeterValueSampleInterval."""
 
     async def handle_change_configuration(
@@ -341,8 +341,8 @@ class AcceptsNegativeInterval(ReferenceStation16):
 # -- authorization -----------------------------------------------------------------------------
 
 
-def _accepts(status: str) -> type[ReferenceStation16]:
-    class Accepts(ReferenceStation16):
+def _accepts(status: str) -> type[ReferenceStation]:
+    class Accepts(ReferenceStation):
         def authorize_outcome(self, info: Any) -> bool:
             return info.status == status or super().authorize_outcome(info)
 
@@ -365,7 +365,7 @@ class AcceptsBlockedIdTag(_accepts(AuthorizationStatus.blocked)):  # type: ignor
 
 
 @mutant("TC_061_CS", "OCPP1.6 §3.5.1", "TC_007_CS")  # TC_007 clears the cache before it
-class ClearCacheDoesNothing(ReferenceStation16):
+class ClearCacheDoesNothing(ReferenceStation):
     """Answers ClearCache Accepted but keeps the cached ids."""
 
     async def handle_clear_cache(self) -> call_result.ClearCache:
@@ -376,7 +376,7 @@ class ClearCacheDoesNothing(ReferenceStation16):
 
 
 @mutant("TC_062_CS", "OCPP1.6 §4.3")
-class AcceptsUnknownVendor(ReferenceStation16):
+class AcceptsUnknownVendor(ReferenceStation):
     """Answers Accepted to a DataTransfer for a vendorId it does not implement."""
 
     def data_transfer_response(
@@ -386,7 +386,7 @@ class AcceptsUnknownVendor(ReferenceStation16):
 
 
 @mutant("TC_064_CS", "OCPP-J 1.6 RPC framework")
-class DataTransferBreaksSchema(ReferenceStation16):
+class DataTransferBreaksSchema(ReferenceStation):
     """Sends its DataTransfer.req with `data` as a JSON object (the schema says string)."""
 
     validate_outgoing = False
@@ -403,7 +403,7 @@ class DataTransferBreaksSchema(ReferenceStation16):
 
 
 @mutant("TC_005_1_CS", "OCPP1.6 §9.1.23", "TC_020_3_CS")
-class KeepsTransactionOnEVSideDisconnect(ReferenceStation16):
+class KeepsTransactionOnEVSideDisconnect(ReferenceStation):
     """Keeps the transaction running when the EV side is unplugged, whatever
     StopTransactionOnEVSideDisconnect says."""
 
@@ -412,7 +412,7 @@ class KeepsTransactionOnEVSideDisconnect(ReferenceStation16):
 
 
 @mutant("TC_005_3_CS", "OCPP1.6 §9.1.23")
-class AlwaysStopsOnEVSideDisconnect(ReferenceStation16):
+class AlwaysStopsOnEVSideDisconnect(ReferenceStation):
     """Stops the transaction when the EV side is unplugged, although
     StopTransactionOnEVSideDisconnect is false."""
 
@@ -421,7 +421,7 @@ class AlwaysStopsOnEVSideDisconnect(ReferenceStation16):
 
 
 @mutant("TC_007_CS", "OCPP1.6 §9.1.13")
-class IgnoresLocalPreAuthorize(ReferenceStation16):
+class IgnoresLocalPreAuthorize(ReferenceStation):
     """Asks the Central System (Authorize.req) for a cached id although LocalPreAuthorize is
     true."""
 
@@ -435,7 +435,7 @@ class IgnoresLocalPreAuthorize(ReferenceStation16):
 
 
 @mutant("TC_015_CS", "OCPP1.6 §5.14")
-class HardResetLosesTransaction(ReferenceStation16):
+class HardResetLosesTransaction(ReferenceStation):
     """Forgets a running transaction on a Hard reset: no StopTransaction, ever."""
 
     async def perform_reset(self, type: str) -> None:
@@ -449,7 +449,7 @@ class HardResetLosesTransaction(ReferenceStation16):
 
 
 @mutant("TC_016_CS", "OCPP1.6 §5.14")
-class SoftResetStopsAfterReboot(ReferenceStation16):
+class SoftResetStopsAfterReboot(ReferenceStation):
     """Resets at once on a Soft reset too, sending the StopTransaction only after the reboot."""
 
     async def perform_reset(self, type: str) -> None:
@@ -468,7 +468,7 @@ class SoftResetStopsAfterReboot(ReferenceStation16):
 
 
 @mutant("TC_017_2_CS", "OCPP1.6 §5.18", features={"fixed_cable": True})
-class FixedCableUnlocks(ReferenceStation16):
+class FixedCableUnlocks(ReferenceStation):
     """A station with a fixed cable answers UnlockConnector with Unlocked (it has no lock)."""
 
     def unlock_status(self, connector_id: int) -> str:
@@ -478,7 +478,7 @@ class FixedCableUnlocks(ReferenceStation16):
 
 
 @mutant("TC_018_1_CS", "OCPP1.6 §5.18")
-class UnlockKeepsTransaction(ReferenceStation16):
+class UnlockKeepsTransaction(ReferenceStation):
     """Answers UnlockConnector Unlocked during a transaction but does not finish it."""
 
     def unlock(self, conn: Any, success: bool) -> None:
@@ -487,7 +487,7 @@ class UnlockKeepsTransaction(ReferenceStation16):
 
 
 @mutant("TC_024_CS", "OCPP1.6 §4.9")
-class IgnoresLockFailure(ReferenceStation16):
+class IgnoresLockFailure(ReferenceStation):
     """Starts the transaction although the connector could not be locked."""
 
     def begin_transaction(self, conn: Any, id_tag: str, info: Any) -> None:
@@ -499,7 +499,7 @@ class IgnoresLockFailure(ReferenceStation16):
 
 
 @mutant("TC_026_CS", "OCPP1.6 §5.11")
-class AcceptsRemoteStartOnBusyConnector(ReferenceStation16):
+class AcceptsRemoteStartOnBusyConnector(ReferenceStation):
     """Answers Accepted to a RemoteStartTransaction for a connector that has a transaction."""
 
     def remote_start_status(self, id_tag: str, connector_id: int | None) -> str:
@@ -510,7 +510,7 @@ class AcceptsRemoteStartOnBusyConnector(ReferenceStation16):
 
 
 @mutant("TC_028_CS", "OCPP1.6 §5.12")
-class AcceptsUnknownRemoteStop(ReferenceStation16):
+class AcceptsUnknownRemoteStop(ReferenceStation):
     """Answers Accepted to a RemoteStopTransaction for a transactionId it does not know."""
 
     def remote_stop_status(self, transaction_id: int) -> str:
@@ -518,7 +518,7 @@ class AcceptsUnknownRemoteStop(ReferenceStation16):
 
 
 @mutant("TC_030_CS", "OCPP1.6 §5.18")
-class UnlockNeverFails(ReferenceStation16):
+class UnlockNeverFails(ReferenceStation):
     """Answers Unlocked although the connector's lock failed to open."""
 
     def unlock_status(self, connector_id: int) -> str:
@@ -527,7 +527,7 @@ class UnlockNeverFails(ReferenceStation16):
 
 
 @mutant("TC_031_CS", "OCPP1.6 §5.18")
-class UnlockFailedForUnknownConnector(ReferenceStation16):
+class UnlockFailedForUnknownConnector(ReferenceStation):
     """Answers UnlockFailed (not NotSupported) for a connectorId it does not have."""
 
     async def handle_unlock_connector(self, connector_id: int) -> call_result.UnlockConnector:
@@ -537,7 +537,7 @@ class UnlockFailedForUnknownConnector(ReferenceStation16):
 
 
 @mutant("TC_032_1_CS", "OCPP1.6 §4.10")
-class PowerLossReportedAsReboot(ReferenceStation16):
+class PowerLossReportedAsReboot(ReferenceStation):
     """After a power failure it stops the transaction with reason Reboot, not PowerLoss."""
 
     async def power_cycle(self) -> None:
@@ -546,7 +546,7 @@ class PowerLossReportedAsReboot(ReferenceStation16):
 
 
 @mutant("TC_037_1_CS", "OCPP1.6 §3.7", "TC_037_3_CS", "TC_039_CS")
-class DropsStartTransactionOffline(ReferenceStation16):
+class DropsStartTransactionOffline(ReferenceStation):
     """Does not queue a StartTransaction.req while offline: it is lost."""
 
     def send_transactional(self, action: str, build: Any, **kwargs: Any) -> Any:
@@ -556,7 +556,7 @@ class DropsStartTransactionOffline(ReferenceStation16):
 
 
 @mutant("TC_037_3_CS", "OCPP1.6 §9.1.24")
-class KeepsChargingOnInvalidStartConf(ReferenceStation16):
+class KeepsChargingOnInvalidStartConf(ReferenceStation):
     """Ignores a non-Accepted idTagInfo in StartTransaction.conf: the transaction goes on."""
 
     async def on_start_transaction_conf(self, tx: Any, result: Any) -> None:
@@ -567,7 +567,7 @@ class KeepsChargingOnInvalidStartConf(ReferenceStation16):
 
 
 @mutant("TC_039_CS", "OCPP1.6 §4.10")
-class OfflineStopWithoutTransactionId(ReferenceStation16):
+class OfflineStopWithoutTransactionId(ReferenceStation):
     """Builds the StopTransaction of a transaction stopped offline with transactionId 0 (the
     id it knew when the transaction stopped), not the one StartTransaction.conf brought."""
 
@@ -587,7 +587,7 @@ class OfflineStopWithoutTransactionId(ReferenceStation16):
 
 
 @mutant("TC_020_1_CS", "OCPP1.6 §5.2", "TC_013_CS", "TC_014_CS", "TC_020_2_CS", "TC_020_3_CS")
-class IgnoresInoperative(ReferenceStation16):
+class IgnoresInoperative(ReferenceStation):
     """Answers ChangeAvailability Inoperative as asked but stays available."""
 
     def apply_availability(self, connector_id: int, type: str) -> None:
@@ -596,7 +596,7 @@ class IgnoresInoperative(ReferenceStation16):
 
 
 @mutant("TC_020_2_CS", "OCPP1.6 §5.2", "TC_013_CS", "TC_014_CS")
-class SilentWhenOperative(ReferenceStation16):
+class SilentWhenOperative(ReferenceStation):
     """Becomes Operative on ChangeAvailability without reporting the new status."""
 
     def apply_availability(self, connector_id: int, type: str) -> None:
@@ -610,7 +610,7 @@ class SilentWhenOperative(ReferenceStation16):
 
 
 @mutant("TC_020_3_CS", "OCPP1.6 §5.2")
-class InoperativeInterruptsTransaction(ReferenceStation16):
+class InoperativeInterruptsTransaction(ReferenceStation):
     """Answers Accepted to Inoperative during a transaction and stops it at once."""
 
     def change_availability_status(self, connector_id: int, type: str) -> str:
@@ -626,7 +626,7 @@ class InoperativeInterruptsTransaction(ReferenceStation16):
 
 
 @mutant("TC_070_CS", "OCPP1.6 §9.1.19")
-class SampleIntervalDoubled(ReferenceStation16):
+class SampleIntervalDoubled(ReferenceStation):
     """Samples meter values every two MeterValueSampleInterval."""
 
     async def _sample_loop(self, conn: Any, tx: Any) -> None:
@@ -640,7 +640,7 @@ class SampleIntervalDoubled(ReferenceStation16):
 
 
 @mutant("TC_071_CS", "OCPP1.6 §9.1.5")
-class AlignedReadingsLate(ReferenceStation16):
+class AlignedReadingsLate(ReferenceStation):
     """Stamps its clock-aligned readings 3 s after the boundary (when it got round to them)."""
 
     def _send_aligned(self, boundary: datetime) -> None:

@@ -3,7 +3,7 @@
 See tests/mutants/stations16.py for the catalogue entry (`mutant(catches, requirement, *also,
 profile=...)`). These cover the station half of the reference (blocks B, M, P of
 ocpp201/core-cs): each overrides one hook of
-:class:`~pile_interop.reference.station201.ReferenceStation201` (or sets one class flag).
+:class:`~pile_interop.ocpp.v201.reference.station.ReferenceStation` (or sets one class flag).
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ from ocpp.v201.enums import (
     TriggerMessageStatusEnumType,
 )
 
-from pile_interop.reference.station201 import ReferenceStation201
-from pile_interop.reference.station201_core import PENDING, REJECTED
-from pile_interop.reference.station201_model import READ_ONLY, Variable
-from pile_interop.reference.station201_tx import Evses
+from pile_interop.ocpp.v201.reference.station import ReferenceStation
+from pile_interop.ocpp.v201.reference.station_core import PENDING, REJECTED
+from pile_interop.ocpp.v201.reference.station_model import READ_ONLY, Variable
+from pile_interop.ocpp.v201.reference.station_tx import Evses
 from tests.mutants.stations16 import mutant
 
 PROFILE = "ocpp201/core-cs"
@@ -53,21 +53,21 @@ class _SilentEvses(Evses):
     "TC_B_90_CS",
     profile=PROFILE,
 )
-class NoStatusAfterBoot201(ReferenceStation201):
+class NoStatusAfterBoot201(ReferenceStation):
     """Reports no connector after an accepted BootNotification."""
 
     evses_class = _SilentEvses
 
 
 @mutant("TC_B_90_CS", "OCPP2.0.1 B04", profile=PROFILE)
-class BootsOnEveryConnection(ReferenceStation201):
+class BootsOnEveryConnection(ReferenceStation):
     """Forgets its registration when the connection closes and boots again on a reconnect."""
 
     boot_on_every_connection = True
 
 
 @mutant("TC_B_02_CS", "B02.FR.08", profile=PROFILE)
-class PendingIgnoresBootTrigger(ReferenceStation201):
+class PendingIgnoresBootTrigger(ReferenceStation):
     """Rejects TriggerMessage(BootNotification) while Pending: it waits for the interval."""
 
     def trigger_status(self, requested: str) -> str | None:
@@ -77,7 +77,7 @@ class PendingIgnoresBootTrigger(ReferenceStation201):
 
 
 @mutant("TC_B_03_CS", "B03.FR.04", "TC_B_30_CS", profile=PROFILE)
-class IgnoresBootRetryInterval(ReferenceStation201):
+class IgnoresBootRetryInterval(ReferenceStation):
     """Retries a Rejected (or Pending) BootNotification after its own 60 s, whatever interval
     the CSMS gave."""
 
@@ -86,7 +86,7 @@ class IgnoresBootRetryInterval(ReferenceStation201):
 
 
 @mutant("TC_B_30_CS", "B03.FR.08", profile=PROFILE)
-class RejectedActsOnRequests(ReferenceStation201):
+class RejectedActsOnRequests(ReferenceStation):
     """While Rejected it answers and acts on the CSMS's requests instead of a SecurityError."""
 
     def incoming_call_gate(self, action: str, payload: dict[str, Any]) -> tuple[str, Any] | None:
@@ -97,7 +97,7 @@ class RejectedActsOnRequests(ReferenceStation201):
 
 # it stays Rejected for the case's long interval: the next cases cannot start (error)
 @mutant("TC_B_31_CS", "F06.FR.17", "TC_B_42_CS", "TC_B_44_CS", profile=PROFILE)
-class RejectedRefusesBootTrigger(ReferenceStation201):
+class RejectedRefusesBootTrigger(ReferenceStation):
     """While Rejected it answers even TriggerMessage(BootNotification) with a SecurityError."""
 
     def incoming_call_gate(self, action: str, payload: dict[str, Any]) -> tuple[str, Any] | None:
@@ -107,7 +107,7 @@ class RejectedRefusesBootTrigger(ReferenceStation201):
 
 
 @mutant("TC_B_58_CS", "OCPP-J2.0.1 §3.1.2", profile=PROFILE)
-class SpeaksOverAnySubprotocol(ReferenceStation201):
+class SpeaksOverAnySubprotocol(ReferenceStation):
     """Offers ocpp1.6 too and speaks OCPP 2.0.1 over whatever subprotocol the CSMS agrees."""
 
     def offered_subprotocols(self) -> list[str]:
@@ -121,7 +121,7 @@ class SpeaksOverAnySubprotocol(ReferenceStation201):
 
 
 @mutant("TC_B_06_CS", "B06.FR.03", profile=PROFILE)
-class GetVariablesWithoutAttributeType(ReferenceStation201):
+class GetVariablesWithoutAttributeType(ReferenceStation):
     """Leaves the requested attributeType out of its GetVariableResult."""
 
     def get_variable_result(self, item: dict[str, Any]) -> dict[str, Any]:
@@ -131,7 +131,7 @@ class GetVariablesWithoutAttributeType(ReferenceStation201):
 
 
 @mutant("TC_B_07_CS", "B06.FR.01", "TC_B_10_CS", "TC_B_11_CS", profile=PROFILE)
-class GetVariablesAnswersFirstItemOnly(ReferenceStation201):
+class GetVariablesAnswersFirstItemOnly(ReferenceStation):
     """Answers only the first item of a GetVariablesRequest."""
 
     async def handle_get_variables(self, req: call.GetVariables) -> call_result.GetVariables:
@@ -140,7 +140,7 @@ class GetVariablesAnswersFirstItemOnly(ReferenceStation201):
 
 
 @mutant("TC_B_08_CS", "B06.FR.16", profile=PROFILE)
-class IgnoresItemsPerMessage(ReferenceStation201):
+class IgnoresItemsPerMessage(ReferenceStation):
     """Answers any number of items, whatever DeviceDataCtrlr.ItemsPerMessage says."""
 
     def _check_items(self, count: int, instance: str) -> None:
@@ -148,7 +148,7 @@ class IgnoresItemsPerMessage(ReferenceStation201):
 
 
 @mutant("TC_B_09_CS", "B05.FR.09", "TC_B_10_CS", "TC_B_11_CS", profile=PROFILE)
-class SetsReadOnlyVariables(ReferenceStation201):
+class SetsReadOnlyVariables(ReferenceStation):
     """Accepts (and applies) a SetVariables for a read-only variable."""
 
     def set_variable_status(self, var: Variable, value: str) -> tuple[str, str | None]:
@@ -158,7 +158,7 @@ class SetsReadOnlyVariables(ReferenceStation201):
 
 
 @mutant("TC_B_10_CS", "B05.FR.10", profile=PROFILE)
-class AppliesFirstSetVariableOnly(ReferenceStation201):
+class AppliesFirstSetVariableOnly(ReferenceStation):
     """Answers every item of a SetVariablesRequest Accepted but applies only the first one."""
 
     async def handle_set_variables(self, req: call.SetVariables) -> call_result.SetVariables:
@@ -172,7 +172,7 @@ class AppliesFirstSetVariableOnly(ReferenceStation201):
 
 
 @mutant("TC_B_11_CS", "B05.FR.07", profile=PROFILE)
-class AcceptsMalformedValues(ReferenceStation201):
+class AcceptsMalformedValues(ReferenceStation):
     """Accepts values that do not fit the variable's data type (a decimal for an integer)."""
 
     def set_variable_status(self, var: Variable, value: str) -> tuple[str, str | None]:
@@ -192,7 +192,7 @@ class AcceptsMalformedValues(ReferenceStation201):
 
 
 @mutant("TC_B_12_CS", "B07.FR.07", profile=PROFILE)
-class ConfigurationInventoryWithReadOnly(ReferenceStation201):
+class ConfigurationInventoryWithReadOnly(ReferenceStation):
     """Sends the FullInventory (read-only variables too) for a ConfigurationInventory."""
 
     def base_report_variables(self, report_base: str) -> list[Variable]:
@@ -202,7 +202,7 @@ class ConfigurationInventoryWithReadOnly(ReferenceStation201):
 
 
 @mutant("TC_B_13_CS", "B07.FR.04", "TC_B_12_CS", profile=PROFILE)
-class ReportWithoutTbc(ReferenceStation201):
+class ReportWithoutTbc(ReferenceStation):
     """Never sets tbc on its NotifyReport parts: every part of a long report looks like the
     last."""
 
@@ -214,7 +214,7 @@ class ReportWithoutTbc(ReferenceStation201):
 
 
 @mutant("TC_B_14_CS", "B07.FR.01", profile=PROFILE)
-class NoSummaryInventory(ReferenceStation201):
+class NoSummaryInventory(ReferenceStation):
     """Answers GetBaseReport SummaryInventory NotSupported although it declares it."""
 
     def base_report_status(self, report_base: str) -> str:
@@ -224,7 +224,7 @@ class NoSummaryInventory(ReferenceStation201):
 
 
 @mutant("TC_B_18_CS", "B08.FR.05", profile=PROFILE)
-class CustomReportIgnoresCriteria(ReferenceStation201):
+class CustomReportIgnoresCriteria(ReferenceStation):
     """Ignores componentCriteria in a GetReportRequest: never an EmptyResultSet for them."""
 
     def report_variables(
@@ -237,7 +237,7 @@ class CustomReportIgnoresCriteria(ReferenceStation201):
 
 
 @mutant("TC_B_20_CS", "B01.FR.03", "TC_B_21_CS", "TC_B_22_CS", profile=PROFILE)
-class ResetBootsAsPowerUp(ReferenceStation201):
+class ResetBootsAsPowerUp(ReferenceStation):
     """Names every reboot after a Reset PowerUp in its BootNotification."""
 
     def reset_boot_reason(self, kind: str, scheduled: bool) -> str:
@@ -245,7 +245,7 @@ class ResetBootsAsPowerUp(ReferenceStation201):
 
 
 @mutant("TC_B_21_CS", "B12.FR.03", profile=PROFILE)
-class ScheduledResetAsRemoteReset(ReferenceStation201):
+class ScheduledResetAsRemoteReset(ReferenceStation):
     """Boots with reason RemoteReset after a reset that was Scheduled (not ScheduledReset)."""
 
     def reset_boot_reason(self, kind: str, scheduled: bool) -> str:
@@ -253,7 +253,7 @@ class ScheduledResetAsRemoteReset(ReferenceStation201):
 
 
 @mutant("TC_B_22_CS", "B12.FR.04", profile=PROFILE)
-class ImmediateResetLosesStopReason(ReferenceStation201):
+class ImmediateResetLosesStopReason(ReferenceStation):
     """Reboots on an Immediate reset without ending the transactions first: they end with the
     power loss (stoppedReason PowerLoss, not ImmediateReset)."""
 
@@ -262,7 +262,7 @@ class ImmediateResetLosesStopReason(ReferenceStation201):
 
 
 @mutant("TC_B_25_CS", "B11.FR.08", profile=PROFILE)
-class EvseResetRebootsStation(ReferenceStation201):
+class EvseResetRebootsStation(ReferenceStation):
     """Reboots the whole station on a Reset of one EVSE."""
 
     async def perform_reset(
@@ -272,7 +272,7 @@ class EvseResetRebootsStation(ReferenceStation201):
 
 
 @mutant("TC_B_26_CS", "B12.FR.07", profile=PROFILE)
-class EvseResetNeverScheduled(ReferenceStation201):
+class EvseResetNeverScheduled(ReferenceStation):
     """Answers a Reset OnIdle of an EVSE with a running transaction Accepted, not Scheduled."""
 
     def reset_status(self, kind: str, evse_id: int | None) -> str:
@@ -283,7 +283,7 @@ class EvseResetNeverScheduled(ReferenceStation201):
 
 
 @mutant("TC_B_27_CS", "B12.FR.04", profile=PROFILE)
-class EvseResetDoesNothing(ReferenceStation201):
+class EvseResetDoesNothing(ReferenceStation):
     """Answers a Reset of one EVSE Accepted and does nothing: its transaction goes on."""
 
     async def perform_reset(
@@ -294,7 +294,7 @@ class EvseResetDoesNothing(ReferenceStation201):
 
 
 @mutant("TC_B_28_CS", "B11.FR.09", profile=PROFILE, features={"reset_evse": False})
-class EvseResetWithoutSupport(ReferenceStation201):
+class EvseResetWithoutSupport(ReferenceStation):
     """Accepts a Reset of one EVSE although it cannot reset a single EVSE."""
 
     def reset_status(self, kind: str, evse_id: int | None) -> str:
@@ -307,7 +307,7 @@ class EvseResetWithoutSupport(ReferenceStation201):
 
 
 @mutant("TC_B_42_CS", "B09.FR.01", profile=PROFILE)
-class RejectsEveryNetworkProfile(ReferenceStation201):
+class RejectsEveryNetworkProfile(ReferenceStation):
     """Rejects every SetNetworkProfileRequest, valid or not."""
 
     def network_profile_status(self, slot: int, data: dict[str, Any]) -> str:
@@ -315,7 +315,7 @@ class RejectsEveryNetworkProfile(ReferenceStation201):
 
 
 @mutant("TC_B_44_CS", "B09.FR.02", profile=PROFILE)
-class AcceptsAnyNetworkSlot(ReferenceStation201):
+class AcceptsAnyNetworkSlot(ReferenceStation):
     """Accepts a network connection profile for a configurationSlot it does not have."""
 
     def network_profile_status(self, slot: int, data: dict[str, Any]) -> str:
@@ -340,7 +340,7 @@ class AcceptsAnyNetworkSlot(ReferenceStation201):
     "TC_M_20_CS",
     profile=PROFILE,
 )
-class ForgetsInstalledCertificates(ReferenceStation201):
+class ForgetsInstalledCertificates(ReferenceStation):
     """Answers InstallCertificate Accepted but stores nothing."""
 
     def store_certificate(self, certificate_type: str, cert: Any) -> None:
@@ -351,34 +351,34 @@ def _refusing(kind: str) -> Any:
     def decision(self: Any, certificate_type: str, pem: str) -> tuple[str, Any]:
         if certificate_type == kind:
             return InstallCertificateStatusEnumType.rejected, None
-        return ReferenceStation201.install_certificate_decision(self, certificate_type, pem)
+        return ReferenceStation.install_certificate_decision(self, certificate_type, pem)
 
     return decision
 
 
 @mutant("TC_M_02_CS", "M05.FR.02", "TC_M_13_CS", "TC_M_17_CS", "TC_M_18_CS", profile=PROFILE)
-class RejectsManufacturerRoots(ReferenceStation201):
+class RejectsManufacturerRoots(ReferenceStation):
     """Rejects every ManufacturerRootCertificate although it declares signed firmware."""
 
     install_certificate_decision = _refusing("ManufacturerRootCertificate")
 
 
 @mutant("TC_M_03_CS", "M05.FR.02", "TC_M_14_CS", profile=PROFILE)
-class RejectsV2GRoots(ReferenceStation201):
+class RejectsV2GRoots(ReferenceStation):
     """Rejects every V2GRootCertificate although it declares ISO 15118."""
 
     install_certificate_decision = _refusing("V2GRootCertificate")
 
 
 @mutant("TC_M_04_CS", "M05.FR.02", "TC_M_16_CS", profile=PROFILE)
-class RejectsMORoots(ReferenceStation201):
+class RejectsMORoots(ReferenceStation):
     """Rejects every MORootCertificate although it declares ISO 15118."""
 
     install_certificate_decision = _refusing("MORootCertificate")
 
 
 @mutant("TC_M_05_CS", "M05.FR.07", profile=PROFILE)
-class AcceptsBrokenCertificates(ReferenceStation201):
+class AcceptsBrokenCertificates(ReferenceStation):
     """Answers Accepted for a certificate it cannot even parse (and stores nothing)."""
 
     def install_certificate_decision(self, certificate_type: str, pem: str) -> tuple[str, Any]:
@@ -389,7 +389,7 @@ class AcceptsBrokenCertificates(ReferenceStation201):
 
 
 @mutant("TC_M_15_CS", "M03.FR.05", profile=PROFILE)
-class V2GChainWithoutSubCAs(ReferenceStation201):
+class V2GChainWithoutSubCAs(ReferenceStation):
     """Names its V2G certificate chain by the leaf only (no childCertificateHashData)."""
 
     def v2g_chain_entry(self) -> dict[str, Any] | None:
@@ -410,7 +410,7 @@ class V2GChainWithoutSubCAs(ReferenceStation201):
     "TC_M_17_CS",
     profile=PROFILE,
 )
-class IgnoresCertificateTypeFilter(ReferenceStation201):
+class IgnoresCertificateTypeFilter(ReferenceStation):
     """Lists every installed certificate whatever certificateType the CSMS asked for."""
 
     async def handle_get_installed_certificate_ids(
@@ -421,7 +421,7 @@ class IgnoresCertificateTypeFilter(ReferenceStation201):
 
 # the MORootCertificate of TC_M_16_CS stays: TC_M_19_CS finds one
 @mutant("TC_M_20_CS", "M04.FR.02", "TC_M_19_CS", profile=PROFILE)
-class DeleteKeepsCertificate(ReferenceStation201):
+class DeleteKeepsCertificate(ReferenceStation):
     """Answers DeleteCertificate Accepted but keeps the certificate installed."""
 
     async def handle_delete_certificate(
@@ -434,7 +434,7 @@ class DeleteKeepsCertificate(ReferenceStation201):
 
 
 @mutant("TC_M_21_CS", "M04.FR.04", profile=PROFILE)
-class DeleteUnknownAccepted(ReferenceStation201):
+class DeleteUnknownAccepted(ReferenceStation):
     """Answers DeleteCertificate Accepted for a certificate it does not have."""
 
     def delete_certificate_status(self, found: Any) -> str:
@@ -447,7 +447,7 @@ class DeleteUnknownAccepted(ReferenceStation201):
 
 
 @mutant("TC_P_01_CS", "P01.FR.02", profile=PROFILE)
-class DataTransferAlwaysAccepted(ReferenceStation201):
+class DataTransferAlwaysAccepted(ReferenceStation):
     """Answers Accepted to a DataTransfer of a vendor it has no extension for."""
 
     def data_transfer_response(
@@ -457,7 +457,7 @@ class DataTransferAlwaysAccepted(ReferenceStation201):
 
 
 @mutant("TC_P_02_CS", "OCPP2.0.1 P02", "TC_P_02_2_CS", "TC_P_02_3_CS", profile=PROFILE)
-class RepeatsRefusedDataTransfer(ReferenceStation201):
+class RepeatsRefusedDataTransfer(ReferenceStation):
     """Sends a DataTransfer again at once when the CSMS did not accept it."""
 
     async def send_data_transfer(
@@ -470,7 +470,7 @@ class RepeatsRefusedDataTransfer(ReferenceStation201):
 
 
 @mutant("TC_E_91_CS", "OCPP2.0.1 TransactionEventRequest.offline", profile=PROFILE)
-class OfflineEventsNotMarked(ReferenceStation201):
+class OfflineEventsNotMarked(ReferenceStation):
     """Queues the TransactionEvents of an offline transaction without ``offline: true``."""
 
     async def send_tx(self, request: Any) -> Any:

@@ -3,8 +3,9 @@ each, in its transaction half.
 
 Registered in the catalogue of :mod:`tests.mutants.stations16` (``mutant(catches, requirement,
 *also, profile=...)``), profile ``ocpp201/core-cs``. Almost every mutant overrides one hook of
-:class:`~pile_interop.reference.station201_tx.Evses` (``evses_mutant`` below builds the station
-class around it: ``ReferenceStation201.evses_class``); the two TriggerMessage answers the
+:class:`~pile_interop.ocpp.v201.reference.station_tx.Evses` (``evses_mutant`` below builds the
+station
+class around it: ``ReferenceStation.evses_class``); the two TriggerMessage answers the
 station itself gives (Heartbeat, an unknown message) are station subclasses.
 
 Availability is persistent in a station: a defect that left an EVSE Inoperative would break
@@ -22,17 +23,17 @@ from ocpp.v201 import call, call_result
 from ocpp.v201.datatypes import EVSEType, MeterValueType
 from ocpp.v201.enums import MessageTriggerEnumType, TriggerMessageStatusEnumType
 
-from pile_interop.reference.station201 import ReferenceStation201
-from pile_interop.reference.station201_auth import ACCEPTED, Token, TokenInfo, as_dict
-from pile_interop.reference.station201_tx import (
+from pile_interop.ocpp.v201.reference.station import ReferenceStation
+from pile_interop.ocpp.v201.reference.station_auth import ACCEPTED, Token, TokenInfo, as_dict
+from pile_interop.ocpp.v201.reference.station_tx import (
     AUTHORIZED,
     ENERGY,
     EV_CONNECTED,
     POWER_PATH,
     Authorization,
-    Evse201,
+    Evse,
     Evses,
-    Transaction201,
+    Transaction,
 )
 from tests.mutants.stations16 import mutant
 
@@ -52,7 +53,7 @@ def evses_mutant(  # type: ignore[no-untyped-def]
     def register(evses_cls: type[Evses]) -> type[Evses]:
         station = type(
             evses_cls.__name__,
-            (ReferenceStation201,),
+            (ReferenceStation,),
             {"evses_class": evses_cls, "__doc__": evses_cls.__doc__, "__module__": __name__},
         )
         mutant(catches, requirement, *also, profile=CORE, features=features)(station)
@@ -192,7 +193,7 @@ class PowerPathClosedWithoutCable(Evses):
     """Takes the power path for closed as soon as the driver is authorized (no cable needed):
     with TxStartPoint PowerPathClosed the transaction starts before the EV is plugged in."""
 
-    def start_point_reached(self, e: Evse201, conditions: dict[str, bool]) -> bool:
+    def start_point_reached(self, e: Evse, conditions: dict[str, bool]) -> bool:
         conditions = dict(conditions)
         conditions[POWER_PATH] = conditions[POWER_PATH] or (
             conditions[AUTHORIZED] and not e.fault and not e.lock_fault
@@ -205,7 +206,7 @@ class EnergyTransferStartsAtPowerPath(Evses):
     """With TxStartPoint EnergyTransfer it starts the transaction when the power path closes,
     before the EV draws energy."""
 
-    def start_point_reached(self, e: Evse201, conditions: dict[str, bool]) -> bool:
+    def start_point_reached(self, e: Evse, conditions: dict[str, bool]) -> bool:
         conditions = dict(conditions)
         conditions[ENERGY] = conditions[POWER_PATH]
         return super().start_point_reached(e, conditions)
@@ -236,7 +237,7 @@ class DropsAuthorizationOnPlugIn(Evses):
 class IgnoresPowerPathStopPoint(Evses):
     """Never ends a transaction because the power path opened (TxStopPoint PowerPathClosed)."""
 
-    def should_end(self, e: Evse201, tx: Transaction201, conditions: dict[str, bool]) -> bool:
+    def should_end(self, e: Evse, tx: Transaction, conditions: dict[str, bool]) -> bool:
         points = self._points("TxStopPoint") or [EV_CONNECTED, AUTHORIZED]
         return any(p in tx.seen and not conditions[p] for p in points if p != POWER_PATH)
 
@@ -246,7 +247,7 @@ class CablePluggedInStartReportedAsAuthorized(Evses):
     """Gives a transaction started by the plug-in (TxStartPoint EVConnected) triggerReason
     Authorized instead of CablePluggedIn."""
 
-    def start_trigger(self, e: Evse201, trigger: str, conditions: dict[str, bool]) -> str:
+    def start_trigger(self, e: Evse, trigger: str, conditions: dict[str, bool]) -> str:
         reason = super().start_trigger(e, trigger, conditions)
         return "Authorized" if reason == "CablePluggedIn" else reason
 
@@ -256,7 +257,7 @@ class IgnoresTxStopPoint(Evses):
     """Ends transactions at its built-in stop points (EVConnected, Authorized) whatever
     TxCtrlr.TxStopPoint says."""
 
-    def should_end(self, e: Evse201, tx: Transaction201, conditions: dict[str, bool]) -> bool:
+    def should_end(self, e: Evse, tx: Transaction, conditions: dict[str, bool]) -> bool:
         points = [EV_CONNECTED, AUTHORIZED]
         return any(p in tx.seen and not conditions[p] for p in points)
 
@@ -296,7 +297,7 @@ class IgnoresStopTxOnEvSideDisconnectFalse(Evses):
     """Deauthorizes the transaction when the EV side is unplugged even with
     TxCtrlr.StopTxOnEVSideDisconnect false."""
 
-    def stop_on_ev_side_disconnect(self, e: Evse201) -> bool:
+    def stop_on_ev_side_disconnect(self, e: Evse) -> bool:
         return True
 
 
@@ -340,7 +341,7 @@ class ChargingWhileEvSuspended(Evses):
     """Reports chargingState Charging as soon as the power path is closed, also while the EV
     draws no energy (SuspendedEV)."""
 
-    def charging_state(self, e: Evse201, tx: Transaction201 | None) -> str:
+    def charging_state(self, e: Evse, tx: Transaction | None) -> str:
         if self.conditions(e)[POWER_PATH]:
             return "Charging"
         return super().charging_state(e, tx)
@@ -360,7 +361,7 @@ class EvConnectTimeoutReportedAsDeauthorized(_RewritesEvents):
 class SeqNoGap(Evses):
     """Skips a seqNo: the event after Started gets seqNo 2 (the issue's example)."""
 
-    def next_seq_no(self, tx: Transaction201) -> int:
+    def next_seq_no(self, tx: Transaction) -> int:
         seq = super().next_seq_no(tx)
         if seq == 1:
             seq = super().next_seq_no(tx)
@@ -374,7 +375,7 @@ class SeqNoAcrossTransactions(Evses):
 
     _counter = 0
 
-    def next_seq_no(self, tx: Transaction201) -> int:
+    def next_seq_no(self, tx: Transaction) -> int:
         seq = self._counter
         self._counter += 1
         return seq
@@ -434,7 +435,7 @@ class TriggeredMeterValuesAsPeriodic(Evses):
     """Sends the MeterValues a TriggerMessage asked for with context Sample.Periodic instead of
     Trigger."""
 
-    def meter_values_payload(self, e: Evse201, values: list[MeterValueType]) -> call.MeterValues:
+    def meter_values_payload(self, e: Evse, values: list[MeterValueType]) -> call.MeterValues:
         for value in values:
             for sampled in value.sampled_value:
                 if sampled.context == "Trigger":
@@ -473,7 +474,7 @@ class TriggerTransactionEventNeedsEvse(Evses):
 
 
 @mutant("TC_F_20_CS", "OCPP2.0.1 F06", profile=CORE)
-class HeartbeatTriggerNotImplemented(ReferenceStation201):
+class HeartbeatTriggerNotImplemented(ReferenceStation):
     """Answers TriggerMessage Heartbeat NotImplemented."""
 
     def trigger_status(self, requested: str) -> str | None:
@@ -483,7 +484,7 @@ class HeartbeatTriggerNotImplemented(ReferenceStation201):
 
 
 @mutant("TC_F_27_CS", "F06.FR.08", profile=CORE)
-class UnknownTriggerRejected(ReferenceStation201):
+class UnknownTriggerRejected(ReferenceStation):
     """Answers a TriggerMessage for a message it does not implement Rejected instead of
     NotImplemented."""
 
@@ -499,7 +500,7 @@ class TriggeredStatusNotSent(Evses):
     """Accepts a TriggerMessage StatusNotification but sends it only when the status changed
     (so not at all)."""
 
-    def _triggered(self, message: str, targets: list[Evse201]) -> None:
+    def _triggered(self, message: str, targets: list[Evse]) -> None:
         if message == "StatusNotification":
             for e in targets:
                 self.report_status(e)
@@ -512,7 +513,7 @@ class TriggeredStatusAlwaysAvailable(Evses):
     """Answers a TriggerMessage StatusNotification with connectorStatus Available whatever the
     connector's status."""
 
-    def _triggered(self, message: str, targets: list[Evse201]) -> None:
+    def _triggered(self, message: str, targets: list[Evse]) -> None:
         if message == "StatusNotification":
             for e in targets:
                 self._enqueue(self.status_notification_payload(e, "Available"), transactional=False)
@@ -605,7 +606,7 @@ class ScheduledAvailabilityForgotten(Evses):
 class NoLockFailureEvent(Evses):
     """Faults the connector when its lock fails but sends no NotifyEvent."""
 
-    def lock_problem_event(self, e: Evse201, problem: bool) -> call.NotifyEvent | None:
+    def lock_problem_event(self, e: Evse, problem: bool) -> call.NotifyEvent | None:
         return None
 
 
@@ -719,6 +720,6 @@ class NoOccupiedStatus(Evses):
     """Reports a connector with a cable plugged in as Available (never Occupied): states
     EVConnectedPreSession and EnergyTransferStarted."""
 
-    def connector_status(self, e: Evse201) -> str:
+    def connector_status(self, e: Evse) -> str:
         status = super().connector_status(e)
         return "Available" if status == "Occupied" else status

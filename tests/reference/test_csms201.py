@@ -22,7 +22,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from pile_interop.ocpp.client import basic_auth_header
-from pile_interop.reference.csms201 import ReferenceCsms201
+from pile_interop.ocpp.v201.reference.csms import ReferenceCsms
 from pile_interop.security.certhash import certificate_hash_data, same_certificate
 from pile_interop.security.pki import pki_client_context, pki_server_context, temporary_pki
 
@@ -173,8 +173,8 @@ class MiniStation(ChargePoint):
 
 
 @contextlib.asynccontextmanager
-async def running(**kwargs: Any) -> AsyncIterator[ReferenceCsms201]:
-    csms = ReferenceCsms201(**kwargs)
+async def running(**kwargs: Any) -> AsyncIterator[ReferenceCsms]:
+    csms = ReferenceCsms(**kwargs)
     await csms.start()
     try:
         yield csms
@@ -184,7 +184,7 @@ async def running(**kwargs: Any) -> AsyncIterator[ReferenceCsms201]:
 
 @contextlib.asynccontextmanager
 async def station(
-    csms: ReferenceCsms201,
+    csms: ReferenceCsms,
     station_id: str = STATION,
     *,
     password: str | None = None,
@@ -263,7 +263,7 @@ def test_boot_notification_is_answered_as_the_operator_set(status, interval):
 
 def test_authorize_answers_by_the_token_table_with_group_and_master_pass():
     async def scenario() -> None:
-        id_tags = ReferenceCsms201.id_tags_from(TOKENS)
+        id_tags = ReferenceCsms.id_tags_from(TOKENS)
         async with running(id_tags=id_tags) as csms, station(csms) as cs:
             infos = {}
             for role, value in TOKENS.items():
@@ -291,7 +291,7 @@ def test_authorize_answers_by_the_token_table_with_group_and_master_pass():
 
 def test_a_transaction_started_updated_ended_is_kept_with_its_events():
     async def scenario() -> None:
-        id_tags = ReferenceCsms201.id_tags_from(TOKENS)
+        id_tags = ReferenceCsms.id_tags_from(TOKENS)
         async with running(id_tags=id_tags) as csms, station(csms) as cs:
             await cs.call(boot())
             common = {"timestamp": "2025-01-01T00:00:00Z", "trigger_reason": "Authorized"}
@@ -516,15 +516,11 @@ def test_report_parts_notifications_and_unsupported_actions():
 
 
 def test_terminal_commands_of_the_201_csms_parse_to_operator_actions():
-    from pile_interop.reference.serve import (
-        _CSMS201_COMMANDS,
-        _INTEGER_ARGS_201,
-        CSMS201_HELP,
-        parse_command,
-    )
+    from pile_interop.ocpp.serve import parse_command
+    from pile_interop.ocpp.v201.serve import CSMS_COMMANDS
 
     def parse(line: str) -> Any:
-        return parse_command(line, _CSMS201_COMMANDS, CSMS201_HELP, _INTEGER_ARGS_201)
+        return parse_command(line, CSMS_COMMANDS)
 
     assert parse("start AA11 2") == ("request_start", {"id_token": "AA11", "evse": 2})
     assert parse("stop TX-1") == ("request_stop", {"transaction_id": "TX-1"})

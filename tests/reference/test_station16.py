@@ -28,8 +28,8 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.typing import Subprotocol
 
 from pile_interop.core.clock import parse_iso, utc_iso
-from pile_interop.reference.station16 import ReferenceStation16
-from pile_interop.reference.station16_model import TagInfo, Transaction16
+from pile_interop.ocpp.v16.reference.station import ReferenceStation
+from pile_interop.ocpp.v16.reference.station_model import TagInfo, Transaction
 
 logger = logging.getLogger(__name__)
 
@@ -273,12 +273,12 @@ def run(test: Callable[[], Coroutine[Any, Any, None]]) -> None:
 
 @contextlib.asynccontextmanager
 async def station_and_csms(
-    station_cls: type[ReferenceStation16] = ReferenceStation16,
+    station_cls: type[ReferenceStation] = ReferenceStation,
     csms: MiniCsms | None = None,
     *,
     booted: bool = True,
     **kwargs: Any,
-) -> AsyncIterator[tuple[ReferenceStation16, MiniCsms]]:
+) -> AsyncIterator[tuple[ReferenceStation, MiniCsms]]:
     async with csms or MiniCsms() as server:
         station = station_cls(server.url, STATION_ID, time_scale=SCALE, **kwargs)
         await station.start()
@@ -291,7 +291,7 @@ async def station_and_csms(
             await asyncio.wait_for(station.stop(), WAIT + 6)
 
 
-async def charging(station: ReferenceStation16, csms: MiniCsms, connector: int = 1) -> int:
+async def charging(station: ReferenceStation, csms: MiniCsms, connector: int = 1) -> int:
     """Plug in, swipe VALID, wait for Charging; returns the transactionId."""
     await station.plug_in(connector)
     await csms.expect("StatusNotification", connectorId=connector, status="Preparing")
@@ -396,7 +396,7 @@ def test_station_reconnects_and_boots_again_when_the_connection_drops() -> None:
 
 def test_stop_is_idempotent_and_bounded_even_without_a_csms() -> None:
     async def scenario() -> None:
-        station = ReferenceStation16("ws://127.0.0.1:9", "NOWHERE", time_scale=SCALE)
+        station = ReferenceStation("ws://127.0.0.1:9", "NOWHERE", time_scale=SCALE)
         await station.start()
         await station.go_offline()
         await station.go_online()
@@ -979,7 +979,7 @@ def test_settle_brings_the_station_back_to_idle() -> None:
 # ==========================================================================================
 
 
-class NoStatusAfterBoot(ReferenceStation16):
+class NoStatusAfterBoot(ReferenceStation):
     """Defect: no StatusNotification after BootNotification.conf Accepted."""
 
     def boot_status_notifications(self) -> list[call.StatusNotification]:
@@ -988,16 +988,16 @@ class NoStatusAfterBoot(ReferenceStation16):
         return []
 
 
-class WrongTransactionIdOnStop(ReferenceStation16):
+class WrongTransactionIdOnStop(ReferenceStation):
     """Defect: StopTransaction.req carries the wrong transactionId."""
 
-    def stop_transaction_payload(self, tx: Transaction16, reason: str) -> call.StopTransaction:
+    def stop_transaction_payload(self, tx: Transaction, reason: str) -> call.StopTransaction:
         payload = super().stop_transaction_payload(tx, reason)
         payload.transaction_id += 1
         return payload
 
 
-class AcceptsBlockedTag(ReferenceStation16):
+class AcceptsBlockedTag(ReferenceStation):
     """Defect: a Blocked idTag is taken as authorized."""
 
     def authorize_outcome(self, info: TagInfo) -> bool:

@@ -29,7 +29,7 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.typing import Subprotocol
 
 from pile_interop.core.clock import utc_iso
-from pile_interop.reference.station201 import ReferenceStation201
+from pile_interop.ocpp.v201.reference.station import ReferenceStation
 from pile_interop.security.certhash import certificate_hash_data
 from pile_interop.security.pki import client_context, generate_pki, sign_csr
 
@@ -129,7 +129,7 @@ class StubEvses:
         return {"transactions": sorted(self.transactions)}
 
 
-class Station(ReferenceStation201):
+class Station(ReferenceStation):
     evses_class = StubEvses
 
 
@@ -347,9 +347,9 @@ async def station_and_csms(
     csms: MiniCsms | None = None,
     *,
     booted: bool = True,
-    station_cls: type[ReferenceStation201] = Station,
+    station_cls: type[ReferenceStation] = Station,
     **kwargs: Any,
-) -> AsyncIterator[tuple[ReferenceStation201, MiniCsms]]:
+) -> AsyncIterator[tuple[ReferenceStation, MiniCsms]]:
     async with csms or MiniCsms() as server:
         kwargs.setdefault("evses", 2)
         station = station_cls(server.url, STATION_ID, time_scale=SCALE, **kwargs)
@@ -1141,7 +1141,7 @@ def test_an_outage_longer_than_the_offline_threshold_reports_every_connector_fir
 
 def test_a_short_outage_reports_only_the_connector_that_changed() -> None:
     async def test() -> None:
-        async with station_and_csms(station_cls=ReferenceStation201) as (station, csms):
+        async with station_and_csms(station_cls=ReferenceStation) as (station, csms):
             await station.go_offline()
             await asyncio.sleep(0.05)
             await station.plug_in(1)
@@ -1184,7 +1184,7 @@ def test_reconnect_boots_only_after_a_reboot_unless_the_mutant_flag_says_otherwi
 
 def test_power_cycle_boots_with_power_up_and_the_real_evse_half_reports() -> None:
     async def test() -> None:
-        async with station_and_csms(station_cls=ReferenceStation201) as (station, csms):
+        async with station_and_csms(station_cls=ReferenceStation) as (station, csms):
             csms.cursor = 0  # the event may come before or after the statuses
             await csms.expect("SecurityEventNotification", type="StartupOfTheDevice")
             await station.power_cycle()

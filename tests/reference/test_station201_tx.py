@@ -17,7 +17,7 @@ from ocpp.v201 import call, call_result
 from ocpp.v201.datatypes import EVSEType
 
 from pile_interop.core.clock import Clock, parse_iso
-from pile_interop.reference.station201_tx import VARIABLES, Evses
+from pile_interop.ocpp.v201.reference.station_tx import VARIABLES, Evses
 
 SCALE = 0.01
 #: Bound on one expected message and on a whole test, in real seconds.

@@ -22,7 +22,13 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from pile_interop.campaign import Campaign, Report, Target, reference_station, run_profile
+from pile_interop.engine.campaign import (
+    Report,
+    StationCampaign,
+    Target,
+    reference_station,
+    run_profile,
+)
 from tests.mutants.catalogue import ROOT, load
 from tests.mutants.stations16 import WrongStopTransactionId
 
@@ -45,7 +51,7 @@ async def _run(out: Path) -> dict[str, Any]:
         sut_factory=partial(reference_station, cls=WrongStopTransactionId),
     )
     selected = [s for s in scenarios if s.id not in NOT_SELECTED]
-    async with Campaign(profile, device, target) as campaign:
+    async with StationCampaign(profile, device, target) as campaign:
         report = Report(out, campaign, scenarios)
         return await run_profile(campaign, selected, report)
 

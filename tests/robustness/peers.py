@@ -26,10 +26,16 @@ from urllib.parse import urlsplit
 import yaml
 
 from pile_interop.actuators.prompt import PromptActuator
-from pile_interop.campaign import Campaign, CampaignBase, Report, Target, load_reference_run
-from pile_interop.campaign_gbt import make_campaign
 from pile_interop.core.config import find_root, load_device
 from pile_interop.core.frames import FrameLog
+from pile_interop.engine.campaign import (
+    CampaignBase,
+    Report,
+    StationCampaign,
+    Target,
+    load_reference_run,
+)
+from pile_interop.engine.can_campaign import make_campaign
 from pile_interop.ocpp import session as session_module
 from pile_interop.scenario.runner import case_budget
 
@@ -155,7 +161,7 @@ async def run_against(
             if before is not None:
                 await before(campaign)
             report = Report(out, campaign, everything)
-            if peer is not None and isinstance(campaign, Campaign):  # SUT = station
+            if peer is not None and isinstance(campaign, StationCampaign):  # SUT = station
                 station_url = campaign.listen_url()
                 task = asyncio.create_task(asyncio.wait_for(peer(station_url), PEER_BOUND_S))
             for scenario in chosen:

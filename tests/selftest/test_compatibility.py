@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from pile_interop.reference.csms16 import ReferenceCsms16
+from pile_interop.ocpp.v16.reference.csms import ReferenceCsms
 from tests.mutants.catalogue import run_sut
 
 pytestmark = [pytest.mark.xdist_group("csms")]
 
 
-class ReadsConfigurationAfterBoot(ReferenceCsms16):
+class ReadsConfigurationAfterBoot(ReferenceCsms):
     """Reads the station's configuration right after accepting its boot (OCPP 1.6 allows it;
     the official tool's TC_001 does not expect it)."""
 

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from pile_interop.campaign import Target
-from pile_interop.campaign_gbt import make_campaign
 from pile_interop.core.config import load_device
-from pile_interop.reference.csms16 import ReferenceCsms16
+from pile_interop.engine.campaign import Target
+from pile_interop.engine.can_campaign import make_campaign
+from pile_interop.ocpp.v16.reference.csms import ReferenceCsms
 from tests.mutants.catalogue import load, run_sut
 from tests.selftest.conftest import ROOT, cli, free_port
 from tests.selftest.test_cli import one_line_error
@@ -87,7 +87,7 @@ def test_a_csms_that_refuses_the_password_gives_errors_naming_http_401(tmp_path)
 
     async def scenario() -> list[dict]:
         profile, everything, _ = load(PROFILE)
-        csms = ReferenceCsms16(passwords={"PI-MOCK-CS-01": "right-password-456"})
+        csms = ReferenceCsms(passwords={"PI-MOCK-CS-01": "right-password-456"})
         await csms.start()
         try:
             campaign = make_campaign(

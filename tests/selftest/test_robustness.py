@@ -15,8 +15,8 @@ from ocpp.v16 import call_result
 from websockets.asyncio.client import connect
 
 from pile_interop.actuators.prompt import PromptActuator
-from pile_interop.campaign import Campaign, Target, reference_station
-from pile_interop.reference.station16 import ReferenceStation16
+from pile_interop.engine.campaign import StationCampaign, Target, reference_station
+from pile_interop.ocpp.v16.reference.station import ReferenceStation
 from tests.mutants.catalogue import load
 
 pytestmark = pytest.mark.xdist_group("robustness")
@@ -44,7 +44,7 @@ async def run_cases(
     profile, scenarios, device = quick_profile()
     chosen = [s for s in scenarios if s.id in ids]
     results = {}
-    async with Campaign(profile, device, target, actuator=actuator) as campaign:
+    async with StationCampaign(profile, device, target, actuator=actuator) as campaign:
         if before is not None:
             await before(campaign)
         for scenario in chosen:
@@ -91,7 +91,7 @@ def test_a_sut_that_goes_silent_fails_with_what_was_awaited_and_for_how_long():
     async def main() -> dict[str, dict]:
         task: asyncio.Task[None] | None = None
 
-        async def start_station(campaign: Campaign) -> None:
+        async def start_station(campaign: StationCampaign) -> None:
             nonlocal task
             task = asyncio.create_task(silent_station(campaign.server.url))
 
@@ -115,7 +115,7 @@ def test_a_sut_that_goes_silent_fails_with_what_was_awaited_and_for_how_long():
         assert result["duration_s"] < 10
 
 
-class DropsConnectionOnChangeConfiguration(ReferenceStation16):
+class DropsConnectionOnChangeConfiguration(ReferenceStation):
     """Loses its network when asked to change a configuration key, and comes back."""
 
     async def handle_change_configuration(self, key: str, value: str) -> Any:

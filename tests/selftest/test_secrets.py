@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pile_interop.campaign import Campaign, Report, Target, reference_station
+from pile_interop.engine.campaign import Report, StationCampaign, Target, reference_station
 from tests.mutants.catalogue import load
 
 pytestmark = pytest.mark.xdist_group("secrets")
@@ -30,7 +30,7 @@ async def run(tmp_path: Path, station_password: str) -> dict:
         "reference", time_scale=profile.reference_time_scale, floor=1.0, sut_factory=station
     )
     chosen = [s for s in scenarios if s.id in ("TC_019_2_CS", "TC_040_1_CS")]
-    async with Campaign(profile, device, target) as campaign:
+    async with StationCampaign(profile, device, target) as campaign:
         report = Report(tmp_path, campaign, chosen)
         for scenario in chosen:
             report.add(await campaign.run_case(scenario))

@@ -253,9 +253,9 @@ class PileRuntime:
         raise UsageError(f"{scenario.id}: names no known profile; pass --pile-profile")
 
     def _start(self, scenario: Any) -> None:
-        from pile_interop.campaign import Report, Target
-        from pile_interop.campaign_gbt import make_campaign
         from pile_interop.core.config import find_root, load_device
+        from pile_interop.engine.campaign import Report, Target
+        from pile_interop.engine.can_campaign import make_campaign
 
         opt = self.config.getoption
         root = find_root(opt("--pile-root"), start=Path(str(self.config.rootpath)))

@@ -1,0 +1,102 @@
+"""What the reference OCPP 1.6 SUTs add to the ``ocpp`` package's RPC layer.
+
+The package validates every request against its schema and answers a violation with a
+CALLERROR, but names the codes as OCPP 2.0.1 does (``FormatViolation``,
+``OccurrenceConstraintViolation``) also for 1.6, whose OCPP-J §4.2.3 spells them
+``FormationViolation`` and ``OccurenceConstraintViolation``. :class:`Rpc` renames them on
+the way out. The package also swaps NotImplemented and NotSupported (it answers an unknown
+action NotSupported, a known one without handler NotImplemented); §4.2.3 says NotImplemented is
+"not known by the receiver" and NotSupported "recognized but not supported": :class:`Rpc`
+answers both before the package does. Its owner (the reference station or CSMS) may turn
+request validation off (``validates_requests = False``) or keep the package's names
+(``names_16_errors = False``), answer unknown actions as the package does
+(``answers_unknown_actions = False``) or drop the connection on a frame it cannot use
+(``drops_connection_on``): that is how the negative cases' mutants are made.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ocpp.messages import CallError
+from ocpp.v16.enums import Action
+
+from pile_interop.ocpp.reference.rpc import CallErrorsAsInfo, call_head
+from pile_interop.ocpp.reference.rpc import rename_error_code as rename_error_code_as
+
+#: Every OCPP 1.6 action (Core and the other feature profiles, security extensions included).
+ACTIONS_16 = frozenset(str(a.value) for a in Action)
+
+#: 2.0.1 names the ocpp package uses → the OCPP-J 1.6 names
+ERROR_NAMES_16 = {
+    "FormatViolation": "FormationViolation",
+    "OccurrenceConstraintViolation": "OccurenceConstraintViolation",
+}
+
+
+def rename_error_code(message: str) -> str:
+    """``message`` with a 2.0.1 CALLERROR code renamed to its 1.6 name (else unchanged)."""
+    return rename_error_code_as(message, ERROR_NAMES_16)
+
+
+class Rpc:
+    """Mixin for an ``ocpp.v16.ChargePoint`` link of a reference SUT (``owner``)."""
+
+    route_map: dict[str, dict[str, Any]]
+    logger: Any
+    _connection: Any
+    _call_lock: Any
+
+    def configure_rpc(self, owner: Any) -> None:
+        self._rpc_owner = owner
+        self._call_ids: list[str] = []  # recent CALL unique ids (only for the mutants' checks)
+        self.logger = CallErrorsAsInfo(self.logger)
+        if not getattr(owner, "validates_requests", True):
+            for handlers in self.route_map.values():
+                handlers["_skip_schema_validation"] = True
+
+    async def route_message(self, raw_msg: str) -> None:
+        rude: frozenset[str] = getattr(self._rpc_owner, "drops_connection_on", frozenset())
+        if rude and self._unusable(raw_msg) in rude:
+            await self._connection.close(1002, "cannot handle this frame")  # a mutant's defect
+            return
+        call = call_head(raw_msg)
+        if (
+            call is not None
+            and getattr(self._rpc_owner, "answers_unknown_actions", True)
+            and (call[1] not in self.route_map)
+        ):
+            uid, action = call
+            if action in ACTIONS_16:
+                code, why = (
+                    "NotSupported",
+                    f"{action} is an OCPP 1.6 action this SUT does not support",
+                )
+            else:
+                code, why = "NotImplemented", f"{action} is not an OCPP 1.6 action"
+            await self._send(CallError(uid, code, why, {}).to_json())
+            return
+        await super().route_message(raw_msg)  # type: ignore[misc]
+
+    def _unusable(self, raw: str) -> str | None:
+        """What a mutant may choke on: ``malformed`` (not JSON), ``unknown_result`` (a response
+        while no CALL of ours is outstanding), ``duplicate_id`` (a CALL reusing a recent id)."""
+        try:
+            frame = json.loads(raw)
+        except (TypeError, ValueError):
+            return "malformed"
+        if not isinstance(frame, list) or len(frame) < 2:
+            return "malformed"
+        if frame[0] in (3, 4) and not self._call_lock.locked():
+            return "unknown_result"
+        if frame[0] == 2:
+            if frame[1] in self._call_ids:
+                return "duplicate_id"
+            self._call_ids = [*self._call_ids[-63:], frame[1]]
+        return None
+
+    async def _send(self, message: str) -> None:
+        if getattr(self._rpc_owner, "names_16_errors", True):
+            message = rename_error_code(message)
+        await super()._send(message)  # type: ignore[misc]

@@ -1,0 +1,108 @@
+"""One websocket connection of the reference OCPP 1.6J station, on top of ``ocpp.v16.ChargePoint``.
+
+The link only routes: every CSMS-initiated Core action goes to the station's ``handle_*``
+method (which mutants override). Actions of profiles the station does not support have no
+handler: :class:`~pile_interop.ocpp.v16.reference.rpc.Rpc` answers them NotSupported, and
+unknown actions NotImplemented (OCPP-J 1.6 §4.2.3).
+
+Follow-up work of a handler (e.g. StopTransaction.req after RemoteStopTransaction.conf) is
+deferred by the station and started here only once the response frame has been written, so
+the conf always precedes the CALLs it causes on the wire.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import TYPE_CHECKING, Any
+
+from ocpp.routing import on
+from ocpp.v16 import ChargePoint
+from ocpp.v16.enums import Action
+
+from pile_interop.ocpp.v16.reference.rpc import Rpc
+
+if TYPE_CHECKING:
+    from pile_interop.ocpp.v16.reference.station import ReferenceStation
+
+logger = logging.getLogger(__name__)
+
+
+def is_call_frame(raw: str | bytes) -> bool:
+    """Whether a raw OCPP-J frame is a CALL (message type 2)."""
+    try:
+        frame = json.loads(raw)
+    except (TypeError, ValueError):
+        return False
+    return isinstance(frame, list) and bool(frame) and frame[0] == 2
+
+
+class StationLink(Rpc, ChargePoint):
+    """The ``ocpp`` ChargePoint of one connection; all behaviour lives in the station."""
+
+    def __init__(
+        self, station: ReferenceStation, connection: Any, *, response_timeout: float
+    ) -> None:
+        super().__init__(
+            station.station_id,
+            connection,
+            response_timeout=response_timeout,
+            logger=station.log,
+        )
+        self._station = station
+        self.configure_rpc(station)
+
+    async def route_message(self, raw_msg: str) -> None:
+        # §4.2: "While Rejected, the Charge Point SHALL NOT respond to any Central System
+        # initiated message."
+        if self._station.ignores_incoming_calls() and is_call_frame(raw_msg):
+            self._station.log.info("%s: registration Rejected, not answering %s", self.id, raw_msg)
+            return
+        await super().route_message(raw_msg)
+        self._station.run_after_reply()
+
+    @on(Action.change_availability)
+    async def _on_change_availability(self, connector_id: int, type: str, **_: Any) -> Any:
+        return await self._station.handle_change_availability(connector_id, type)
+
+    @on(Action.change_configuration)
+    async def _on_change_configuration(self, key: str, value: str, **_: Any) -> Any:
+        return await self._station.handle_change_configuration(key, value)
+
+    @on(Action.clear_cache)
+    async def _on_clear_cache(self, **_: Any) -> Any:
+        return await self._station.handle_clear_cache()
+
+    @on(Action.data_transfer)
+    async def _on_data_transfer(
+        self, vendor_id: str, message_id: str | None = None, data: str | None = None, **_: Any
+    ) -> Any:
+        return await self._station.handle_data_transfer(vendor_id, message_id, data)
+
+    @on(Action.get_configuration)
+    async def _on_get_configuration(self, key: list[str] | None = None, **_: Any) -> Any:
+        return await self._station.handle_get_configuration(key)
+
+    @on(Action.remote_start_transaction)
+    async def _on_remote_start_transaction(
+        self,
+        id_tag: str,
+        connector_id: int | None = None,
+        charging_profile: dict[str, Any] | None = None,
+        **_: Any,
+    ) -> Any:
+        return await self._station.handle_remote_start_transaction(
+            id_tag, connector_id, charging_profile
+        )
+
+    @on(Action.remote_stop_transaction)
+    async def _on_remote_stop_transaction(self, transaction_id: int, **_: Any) -> Any:
+        return await self._station.handle_remote_stop_transaction(transaction_id)
+
+    @on(Action.reset)
+    async def _on_reset(self, type: str, **_: Any) -> Any:
+        return await self._station.handle_reset(type)
+
+    @on(Action.unlock_connector)
+    async def _on_unlock_connector(self, connector_id: int, **_: Any) -> Any:
+        return await self._station.handle_unlock_connector(connector_id)

@@ -1,0 +1,806 @@
+"""Core of the reference OCPP 2.0.1 station: connection, boot, heartbeat, outgoing queue.
+
+The first layer of :class:`~pile_interop.ocpp.v201.reference.station.ReferenceStation` (see
+there for the public API and the hooks). Every timer runs on the station's scaled
+:class:`~pile_interop.core.clock.Clock`.
+
+Connection (Part 2 block A / B10, Part 4): the station connects to the NetworkConnectionProfile
+slot first in ``OCPPCommCtrlr.NetworkConfigurationPriority`` (slot 1 is the URL, password and
+TLS context given to the constructor), with subprotocol ``ocpp2.0.1`` (or ``ocpp2.1``), HTTP
+Basic auth (user = station id) for security profiles 1 and 2 and TLS for 2 and 3. A failed
+connection is retried with a doubling back-off; after ``NetworkProfileConnectionAttempts``
+failures the next slot of the priority list is tried (B10). The priority list is read at boot,
+so a changed priority takes effect with the next reset (A05).
+
+Boot (B01–B03): a BootNotification after every (re)boot — first start, power cycle, Reset —
+with the reason of that boot (PowerUp, RemoteReset, ScheduledReset …; Triggered when a
+TriggerMessage asked for it). Accepted: adopt the heartbeat interval, set the clock, let the
+EVSEs report (``Evses.on_registered``: a StatusNotification per connector), then send what is
+queued, in order. Pending: retry after the interval, answer the CSMS's requests, send nothing
+else (B02.FR.02) but what a TriggerMessage asked for and the NotifyReports of a requested report.
+Rejected: send nothing until the interval has passed (B03.FR.02); the CSMS's requests get a
+SecurityError, a TriggerMessage for a BootNotification excepted (B03.FR.08).
+
+Reconnect (B04, Part 4): an Accepted registration outlives the connection. A plain reconnect
+(network back, the CSMS closed the socket, a new password) through the same network profile
+sends no BootNotification: the heartbeat and the queue resume, and the connectors are reported
+per B04 — all of them after an outage longer than ``OCPPCommCtrlr.OfflineThreshold``
+(B04.FR.01, ``Evses.on_registered``), else only those whose status changed while offline
+(B04.FR.02: the EVSE half notices the station back online). A registration that was still
+Pending or Rejected is not kept: the station boots again on the new connection. The class flag
+:attr:`StationCore.boot_on_every_connection` brings back a station that boots on every
+connection (a mutant).
+
+Outgoing CALLs go through one FIFO (:class:`~pile_interop.ocpp.reference.outbox.Outbox`):
+TransactionEvents and SecurityEventNotifications are queued while offline or not registered,
+survive reboots and are retried ``MessageAttempts`` times, ``MessageAttemptInterval`` apart
+(instance TransactionEvent); any other CALL is sent only while registered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import importlib
+import logging
+import ssl as ssl_module
+import uuid
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import TYPE_CHECKING, Any, cast
+
+from ocpp.v201 import call
+from ocpp.v201.enums import BootReasonEnumType, RegistrationStatusEnumType
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
+
+from pile_interop.core.clock import Clock, parse_iso, utc_iso
+from pile_interop.ocpp.reference.outbox import NotSent, Outbox
+from pile_interop.ocpp.v201.reference.station_link import StationLink
+from pile_interop.ocpp.v201.reference.station_model import (
+    DeviceModel,
+    StationFacts,
+    station_variables,
+    tx_variable,
+)
+
+if TYPE_CHECKING:
+    from pile_interop.ocpp.v201.reference.station import ReferenceStation
+
+logger = logging.getLogger(__name__)
+
+SUBPROTOCOLS = {"ocpp2.0.1": "2.0.1", "ocpp2.1": "2.1"}
+ACCEPTED = RegistrationStatusEnumType.accepted.value
+PENDING = RegistrationStatusEnumType.pending.value
+REJECTED = RegistrationStatusEnumType.rejected.value
+
+# -- protocol-time constants (seconds, run through the station's clock) ----------------------
+#: WebSocket opening and closing handshakes.
+CONNECT_TIMEOUT_S = 30
+CLOSE_TIMEOUT_S = 5
+#: Reconnect back-off: doubles from the minimum up to the maximum while connecting fails.
+RECONNECT_BACKOFF_MIN_S = 1
+RECONNECT_BACKOFF_MAX_S = 60
+#: BootNotification retry when the CSMS gave no interval (B02.FR.07) or did not answer.
+DEFAULT_BOOT_RETRY_S = 30
+#: How long the simulated reboot takes before the station connects again.
+BOOT_DELAY_S = 5
+#: The EVSEs' reports after an accepted boot (``Evses.on_registered``) take at most this long.
+REGISTER_TIMEOUT_S = 120
+#: A clock correction larger than this is a SettingSystemTime security event (A04).
+CLOCK_EVENT_THRESHOLD_S = 3600
+
+# -- real-time floors (seconds): network timeouts must not shrink to nothing at small scales --
+MIN_REAL_RESPONSE_TIMEOUT = 2.0
+MIN_REAL_CONNECT_TIMEOUT = 2.0
+MIN_REAL_CLOSE_TIMEOUT = 0.5
+MIN_REAL_PING_TIMEOUT = 5.0
+#: :meth:`StationCore.stop` waits at most this long for its tasks to end.
+STOP_TIMEOUT_REAL = 5.0
+#: Cancelled tasks that have not ended after this long are cancelled again (gh-86296).
+CANCEL_RETRY_REAL = 0.05
+
+
+async def cancel_and_wait(tasks: list[asyncio.Task[Any]], timeout: float) -> None:
+    """Cancel ``tasks`` (again and again) until they end, for at most ``timeout`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    pending = {task for task in tasks if not task.done()}
+    while pending:
+        for task in pending:
+            task.cancel()
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            logger.warning("tasks did not end: %s", [t.get_name() for t in pending])
+            return
+        _, pending = await asyncio.wait(pending, timeout=min(CANCEL_RETRY_REAL, remaining))
+
+
+def basic_auth_header(user: str, password: str) -> str:
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    return f"Basic {token}"
+
+
+class StationCore:
+    """Connection, boot, heartbeat and the outgoing queue; the :class:`StationPort` the
+    transaction half (``Evses``) uses."""
+
+    #: Check outgoing requests against the JSON schemas before sending (a mutant that must
+    #: put an invalid payload on the wire sets this to False).
+    validate_outgoing = True
+    #: Validate incoming requests (a mutant sets False: then it handles anything).
+    validates_requests = True
+    #: Answer unknown / unsupported actions NotImplemented / NotSupported (else the package).
+    answers_unknown_actions = True
+    #: Forget the registration when the connection closes and send a BootNotification on
+    #: every new connection, not only after a reboot (a mutant's defect; see the module
+    #: docstring).
+    boot_on_every_connection = False
+    #: The class of the transaction half: ``(port, evses, fixed_cable=...) -> Evses``;
+    #: None: ``pile_interop.ocpp.v201.reference.station_tx.Evses``.
+    evses_class: Any = None
+
+    def __init__(
+        self,
+        url: str,
+        station_id: str,
+        *,
+        evses: int = 2,
+        time_scale: float = 1.0,
+        password: str | None = None,
+        ssl: ssl_module.SSLContext | None = None,
+        vendor: str = "pile-interop",
+        model: str = "RefStation201",
+        serial: str = "REF-201-0001",
+        firmware: str = "0.1.0",
+        fixed_cable: bool = False,
+        features: dict[str, Any] | None = None,
+        subprotocol: str = "ocpp2.0.1",
+        security_profile: int | None = None,
+        logger: logging.Logger | None = None,
+    ) -> None:
+        if evses < 1:
+            raise ValueError("a station needs at least one EVSE")
+        if not url.startswith(("ws://", "wss://")):
+            raise ValueError(f"CSMS URL must be ws:// or wss://, got {url!r}")
+        if subprotocol not in SUBPROTOCOLS:
+            raise ValueError(f"subprotocol must be one of {sorted(SUBPROTOCOLS)}")
+        self.csms_url = url
+        self.station_id = station_id
+        self.password = password
+        #: TLS context for wss:// slots (may be given with a ws:// URL: used after an upgrade)
+        self.ssl = ssl
+        self.subprotocol = subprotocol
+        self.ocpp_version = SUBPROTOCOLS[subprotocol]
+        self.vendor, self.model_name, self.serial, self.firmware = vendor, model, serial, firmware
+        self.fixed_cable = fixed_cable
+        self.features = dict(features or {})
+        self.evse_count = evses
+        self.log = logger or logging.getLogger(
+            f"pile_interop.ocpp.v201.reference.station.{station_id}"
+        )
+        self.clock = Clock(time_scale)
+        if security_profile is None:
+            # wss: 2, or 3 when the descriptor says the TLS context presents a client certificate
+            security_profile = 1
+            if url.startswith("wss://"):
+                security_profile = 3 if self.features.get("client_certificate") else 2
+        self.model = DeviceModel(
+            station_variables(
+                StationFacts(
+                    station_id=station_id,
+                    vendor=vendor,
+                    model=model,
+                    serial=serial,
+                    firmware=firmware,
+                    evses=evses,
+                    security_profile=security_profile,
+                    reset_evse=bool(self.features.get("reset_evse", False)),
+                )
+            )
+        )
+        #: NetworkConnectionProfile slots (camelCase NetworkConnectionProfileType)
+        self.network_profiles: dict[int, dict[str, Any]] = {
+            1: {
+                "ocppVersion": "OCPP20",
+                "ocppTransport": "JSON",
+                "ocppCsmsUrl": url,
+                "messageTimeout": 30,
+                "securityProfile": security_profile,
+                "ocppInterface": "Wired0",
+            }
+        }
+        self.outbox = Outbox(
+            self.clock,
+            max_attempts=lambda: self._int_var(
+                "OCPPCommCtrlr", "MessageAttempts", 3, instance="TransactionEvent"
+            ),
+            retry_interval=lambda: self._int_var(
+                "OCPPCommCtrlr", "MessageAttemptInterval", 10, instance="TransactionEvent"
+            ),
+            validate=lambda: self.validate_outgoing,
+        )
+        #: Set while a websocket is open, BootNotification Accepted and the EVSEs reported.
+        self.connected = asyncio.Event()
+        #: Status of the last BootNotificationResponse since the last boot (None before one);
+        #: an Accepted one outlives the connection (B04).
+        self.registration: str | None = None
+        #: the network profile slot the registration was accepted through
+        self._registered_slot: int | None = None
+        #: station-clock monotonic seconds when the registered station lost its connection
+        self._offline_since: float | None = None
+        self.boot_reason = BootReasonEnumType.power_up.value
+        self._next_reason = BootReasonEnumType.power_up.value
+        self._link: StationLink | None = None
+        self._main: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._conn_tasks: set[asyncio.Task[Any]] = set()
+        self._heartbeat_task: asyncio.Task[None] | None = None
+        self._network_up = asyncio.Event()
+        self._network_up.set()
+        self._wake = asyncio.Event()
+        self._drop = asyncio.Event()
+        self._boot_now = asyncio.Event()
+        self._rebooting = False
+        self._reconnect_now = False
+        self._stopping = False
+        self._registering = False
+        self._after_reply: list[Callable[[], Awaitable[None] | None]] = []
+        self._next_boot_at = 0.0
+        #: CALLs a TriggerMessage allowed before the station is registered (B02.FR.02)
+        self._trigger_allow: set[str] = set()
+        #: the slots tried at this boot, in order, and where the station is in that list
+        self._slot_order: list[int] = [1]
+        self._slot_index = 0
+        self._slot_failures = 0
+        self.active_slot = 1
+        self.evses = self._make_evses()
+        for component, evse, variable, default, read_only in self.evses.variables():
+            self.model.add(tx_variable(component, evse, variable, default, read_only))
+
+    def _make_evses(self) -> Any:
+        cls = self.evses_class
+        if cls is None:
+            cls = importlib.import_module("pile_interop.ocpp.v201.reference.station_tx").Evses
+        return cls(self, self.evse_count, fixed_cable=self.fixed_cable)
+
+    # ======================================================================================
+    # StationPort (what the transaction half uses)
+    # ======================================================================================
+
+    @property
+    def online(self) -> bool:
+        """Connected and registered (BootNotification Accepted); False from the moment the
+        station drops its connection (network gone, reconnect, reboot)."""
+        return self._link_up() and self.registration == ACCEPTED
+
+    def var(self, component: str, variable: str, evse: int | None = None) -> str:
+        return self.model.get(component, variable, evse)
+
+    def set_var(self, component: str, variable: str, value: str, evse: int | None = None) -> None:
+        """Set a device-model value from inside the station (e.g. an AvailabilityState the
+        transaction half tracks); no mutability check."""
+        self.model.set(component, variable, value, evse=evse)
+
+    async def send(self, request: Any) -> Any:
+        """A non-transaction CALL now; its result, or None when offline / not answered."""
+        action = type(request).__name__
+        if self._link is not None and (self._registering or self._may_send_unregistered(action)):
+            return await self._call_direct(request)
+        if not self.outbox.open.is_set():
+            self.log.debug("%s: %s not sent (not registered)", self.station_id, action)
+            return None
+        future = self.outbox.put(action, lambda: request, transactional=False)
+        return await self._await_result(future, action)
+
+    async def send_tx(self, request: Any) -> Any:
+        """A transaction-related CALL: sent now (its result), or queued (None) while offline or
+        not registered; queued while offline it carries ``offline: true``."""
+        action = type(request).__name__
+        if not self._link_up() and hasattr(request, "offline"):
+            request.offline = True
+        future = self.outbox.put(action, lambda: request, transactional=True)
+        if not self.outbox.open.is_set():
+            return None
+        return await self._await_result(future, action)
+
+    def security_event(self, kind: str, tech_info: str | None = None) -> None:
+        """A SecurityEventNotification (A04), timestamped now; queued while offline."""
+        request = self.security_event_payload(kind, tech_info)
+        self.log.info("%s: security event %s", self.station_id, kind)
+        self.outbox.put("SecurityEventNotification", lambda: request, transactional=True)
+
+    def security_event_payload(
+        self, kind: str, tech_info: str | None
+    ) -> call.SecurityEventNotification:
+        return call.SecurityEventNotification(
+            type=kind,
+            timestamp=utc_iso(self.clock.now()),
+            tech_info=tech_info[:255] if tech_info else None,
+        )
+
+    async def _await_result(self, future: asyncio.Future[Any], action: str) -> Any:
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), 3 * self.response_timeout())
+        except (NotSent, TimeoutError) as exc:
+            self.log.info("%s: %s not answered: %r", self.station_id, action, exc)
+            return None
+
+    def _may_send_unregistered(self, action: str) -> bool:
+        """Before Accepted only what a TriggerMessage asked for, and the NotifyReports of a
+        report requested while Pending (B02.FR.01 / B02.FR.02)."""
+        if self.registration == ACCEPTED or self.registration == REJECTED:
+            return False
+        if action in self._trigger_allow:
+            self._trigger_allow.discard(action)
+            return True
+        return action == "NotifyReport"
+
+    async def _call_direct(self, request: Any) -> Any:
+        link = self._link
+        if link is None:
+            return None
+        try:
+            return await link.send_call(
+                request, suppress=False, skip_schema_validation=not self.validate_outgoing
+            )
+        except Exception as exc:  # CALLERROR, time-out, closed connection
+            self.log.info("%s: %s failed: %r", self.station_id, type(request).__name__, exc)
+            return None
+
+    def _link_up(self) -> bool:
+        return self._link is not None and self._network_up.is_set() and not self._drop.is_set()
+
+    def _int_var(
+        self, component: str, variable: str, default: int, *, instance: str | None = None
+    ) -> int:
+        try:
+            return int(self.model.get(component, variable, instance=instance))
+        except ValueError:
+            return default
+
+    # ======================================================================================
+    # lifecycle
+    # ======================================================================================
+
+    async def start(self) -> None:
+        """Power on and keep a connection to the CSMS (reconnecting) until :meth:`stop`."""
+        if self._main is not None and not self._main.done():
+            return
+        self._stopping = False
+        self._power_on(self._next_reason)
+        self._main = asyncio.create_task(self._run(), name=f"{self.station_id}:main")
+
+    async def stop(self) -> None:
+        """Close the connection and cancel every task. Idempotent, bounded in time."""
+        self._stopping = True
+        tasks = [
+            t
+            for t in (self._main, *self._tasks)
+            if t is not None and t is not asyncio.current_task()
+        ]
+        await cancel_and_wait(tasks, STOP_TIMEOUT_REAL)
+        self._main = None
+        self._link = None
+        self.connected.clear()
+        self.outbox.open.clear()
+        self.registration = None
+
+    async def _run(self) -> None:
+        backoff = RECONNECT_BACKOFF_MIN_S
+        while not self._stopping:
+            if self._rebooting:
+                await self.clock.sleep(BOOT_DELAY_S)
+                self._rebooting = False
+                self._power_on(self._next_reason)
+                backoff = RECONNECT_BACKOFF_MIN_S
+            if not self._network_up.is_set():
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            self._drop.clear()
+            self._reconnect_now = False
+            slot = self._current_slot()
+            url, kwargs = self._target(slot)
+            opened = False
+            try:
+                async with connect(url, **kwargs) as ws:
+                    opened = True
+                    backoff = RECONNECT_BACKOFF_MIN_S
+                    self._slot_failures = 0
+                    await self._serve_connection(ws, slot)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # OSError, InvalidHandshake, TimeoutError, SSLError …
+                self.log.info("%s: connection to %s failed: %r", self.station_id, url, exc)
+                self.on_connect_error(exc)
+            if not opened:
+                self._connect_failed()
+            self._on_disconnected(opened)
+            if (
+                self._stopping
+                or self._rebooting
+                or self._reconnect_now
+                or not self._network_up.is_set()
+            ):
+                continue
+            self._wake.clear()
+            await self._sleep_or_wake(backoff)
+            backoff = min(backoff * 2, RECONNECT_BACKOFF_MAX_S)
+
+    def on_connect_error(self, exc: BaseException) -> None:
+        """Hook: a connection attempt failed (e.g. the CSMS's certificate did not verify)."""
+
+    def _current_slot(self) -> int:
+        return self._slot_order[self._slot_index % len(self._slot_order)]
+
+    def _connect_failed(self) -> None:
+        """B10: after NetworkProfileConnectionAttempts failures try the next priority slot."""
+        self._slot_failures += 1
+        attempts = self._int_var("OCPPCommCtrlr", "NetworkProfileConnectionAttempts", 3)
+        if self._slot_failures >= max(1, attempts) and len(self._slot_order) > 1:
+            self._slot_failures = 0
+            self._slot_index = (self._slot_index + 1) % len(self._slot_order)
+            self.log.info(
+                "%s: trying network profile slot %d", self.station_id, self._current_slot()
+            )
+
+    def _target(self, slot: int) -> tuple[str, dict[str, Any]]:
+        """The URL and ``websockets.connect`` arguments of a profile slot."""
+        profile = self.network_profiles.get(slot) or self.network_profiles[1]
+        base = str(profile.get("ocppCsmsUrl", self.csms_url))
+        level = int(profile.get("securityProfile", 1))
+        url = f"{base.rstrip('/')}/{self.station_id}"
+        headers: dict[str, str] = {}
+        if self.password is not None and level in (1, 2):
+            headers["Authorization"] = basic_auth_header(self.station_id, self.password)
+        ping = self._int_var("OCPPCommCtrlr", "WebSocketPingInterval", 0)
+        kwargs: dict[str, Any] = {
+            "subprotocols": [Subprotocol(p) for p in self.offered_subprotocols()],
+            "additional_headers": headers or None,
+            "compression": None,
+            "proxy": None,
+            "open_timeout": max(self.clock.real(CONNECT_TIMEOUT_S), MIN_REAL_CONNECT_TIMEOUT),
+            "close_timeout": max(self.clock.real(CLOSE_TIMEOUT_S), MIN_REAL_CLOSE_TIMEOUT),
+            "ping_interval": self.clock.real(ping) if ping > 0 else None,
+            "ping_timeout": max(self.clock.real(ping), MIN_REAL_PING_TIMEOUT) if ping else None,
+        }
+        if url.startswith("wss://"):
+            kwargs["ssl"] = self.tls_for_profile(level)
+        return url, kwargs
+
+    def tls_for_profile(self, level: int) -> ssl_module.SSLContext | None:
+        """The TLS context of security profile ``level`` (2 or 3)."""
+        return self.ssl
+
+    def offered_subprotocols(self) -> list[str]:
+        """Sec-WebSocket-Protocol of the opening handshake: the station's one version."""
+        return [self.subprotocol]
+
+    def subprotocol_agreed(self, agreed: str | None) -> bool:
+        """Whether the CSMS agreed to the station's version (Part 4 §3.1: without it the
+        connection is not OCPP 2.0.1; websockets already fails a handshake that names a
+        subprotocol the station did not offer, RFC 6455 §4.1)."""
+        return agreed == self.subprotocol
+
+    def response_timeout(self) -> float:
+        """Real seconds a CALL waits for its response (OCPPCommCtrlr.MessageTimeout)."""
+        seconds = self._int_var("OCPPCommCtrlr", "MessageTimeout", 30, instance="Default")
+        return max(self.clock.real(seconds), MIN_REAL_RESPONSE_TIMEOUT)
+
+    async def _serve_connection(self, ws: ClientConnection, slot: int) -> None:
+        if not self.subprotocol_agreed(ws.subprotocol):
+            self.log.error(
+                "%s: CSMS did not agree to %s (%r); closing",
+                self.station_id,
+                self.subprotocol,
+                ws.subprotocol,
+            )
+            return
+        if self._drop.is_set():
+            return
+        link = StationLink(
+            cast("ReferenceStation", self),
+            ws,
+            response_timeout=self.response_timeout(),
+            ocpp_version=self.ocpp_version,
+        )
+        self._link = link
+        self.log.info("%s: connected to %s (slot %d)", self.station_id, ws.request, slot)
+        receiver = self._spawn(link.start(), "receive", self._conn_tasks)
+        if self._resumable(slot):
+            self._resume()
+        else:
+            self._spawn(self._boot_sequence(link, slot), "boot", self._conn_tasks)
+        self._spawn(self.outbox.run(link.send_call), "sender", self._conn_tasks)
+        dropper = asyncio.create_task(self._drop.wait())
+        try:
+            await asyncio.wait({receiver, dropper}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            dropper.cancel()
+            await self._cancel(self._conn_tasks)
+            self._link = None
+
+    def _on_disconnected(self, opened: bool) -> None:
+        if self.boot_on_every_connection or self.registration != ACCEPTED:
+            self.registration = None
+        elif self._offline_since is None:
+            self._offline_since = self.clock.monotonic()
+        self.connected.clear()
+        self.outbox.open.clear()
+        self.outbox.drop_volatile()
+        self._heartbeat_task = None
+        self._trigger_allow.clear()
+        if opened:
+            self.evses.on_connection_lost()
+
+    async def _sleep_or_wake(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), self.clock.real(seconds))
+
+    def reconnect(self) -> None:
+        """Close the connection and open a new one at once (no reboot, so no new
+        BootNotification): a new password or client certificate is used from the next
+        connection on."""
+        self._reconnect_now = True
+        self.connected.clear()
+        self.outbox.open.clear()
+        self._drop.set()
+
+    # -- boot ---------------------------------------------------------------------------------
+
+    def _resumable(self, slot: int) -> bool:
+        """A new connection without a reboot: the registration still holds (B01 boots after a
+        reboot, not after a reconnect) when it was Accepted through this same slot."""
+        return (
+            not self.boot_on_every_connection
+            and self.registration == ACCEPTED
+            and self._registered_slot == slot
+        )
+
+    def _resume(self) -> None:
+        """Registered on a new connection (no BootNotification). B04.FR.01: offline longer than
+        OfflineThreshold → every connector is reported before the queue goes on; B04.FR.02:
+        else the EVSE half reports the connectors whose status changed (once it sees the
+        station online). Runs without awaiting: nothing the EVSEs send in between is lost."""
+        since = self._offline_since
+        self._offline_since = None
+        offline = self.clock.monotonic() - since if since is not None else 0.0
+        threshold = self._int_var("OCPPCommCtrlr", "OfflineThreshold", 0)
+        self.log.info(
+            "%s: reconnected after %.0f s offline, still registered", self.station_id, offline
+        )
+        if offline > threshold:
+            self._registering = True  # the statuses go before anything queued
+            self._spawn(self._report_all_then_open(), "resume", self._conn_tasks)
+        else:
+            self._open_registered()
+
+    async def _report_all_then_open(self) -> None:
+        try:
+            await asyncio.wait_for(
+                self.evses.on_registered(), self.clock.real(REGISTER_TIMEOUT_S) + 5.0
+            )
+        except TimeoutError:
+            self.log.warning("%s: the EVSEs' reports took too long", self.station_id)
+        finally:
+            self._registering = False
+        self._open_registered()
+
+    def _open_registered(self) -> None:
+        """Registered and reported: the queue goes out, in order, and the heartbeat runs."""
+        self.connected.set()
+        self.outbox.open.set()
+        self._restart_heartbeat()
+
+    async def _boot_sequence(self, link: StationLink, slot: int) -> None:
+        while True:
+            wait = self._next_boot_at - self.clock.monotonic()
+            if wait > 0 and not self._boot_now.is_set():
+                # B02.FR.04 / B03: not before the interval of the last non-Accepted answer,
+                # unless a TriggerMessage asks for it.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._boot_now.wait(), self.clock.real(wait))
+            reason = BootReasonEnumType.triggered.value if self._boot_now.is_set() else None
+            self._boot_now.clear()
+            link.boot_unique_id = str(uuid.uuid4())
+            try:
+                conf = await link.call(
+                    self.boot_notification_payload(reason or self.boot_reason),
+                    suppress=False,
+                    unique_id=link.boot_unique_id,
+                    skip_schema_validation=not self.validate_outgoing,
+                )
+            except ConnectionClosed:
+                return
+            except Exception as exc:
+                self.log.warning("%s: BootNotification failed: %r", self.station_id, exc)
+                self._next_boot_at = self.clock.monotonic() + DEFAULT_BOOT_RETRY_S
+                continue
+            self.registration = str(conf.status)
+            self.log.info("%s: BootNotification %s", self.station_id, conf.status)
+            if conf.status == ACCEPTED:
+                await self._registered(conf, slot)
+                return
+            self._next_boot_at = self.clock.monotonic() + self.boot_retry_interval(conf.interval)
+
+    def boot_retry_interval(self, interval: int) -> int:
+        """Protocol seconds until the next BootNotification after a Pending / Rejected answer:
+        its interval (B02.FR.04 / B03.FR.04), DEFAULT_BOOT_RETRY_S without one (B02.FR.07)."""
+        return interval if interval > 0 else DEFAULT_BOOT_RETRY_S
+
+    def boot_notification_payload(self, reason: str) -> call.BootNotification:
+        """The BootNotificationRequest (B01): the station and why it booted."""
+        return call.BootNotification(
+            charging_station={
+                "model": self.model_name,
+                "vendor_name": self.vendor,
+                "serial_number": self.serial,
+                "firmware_version": self.firmware,
+            },
+            reason=reason,
+        )
+
+    def trigger_boot(self) -> None:
+        """A TriggerMessage asked for a BootNotification: send it now (B02 / B03, F06)."""
+        self._boot_now.set()
+
+    async def _registered(self, conf: Any, slot: int) -> None:
+        """Accepted (B01.FR.?): heartbeat interval, clock, the EVSEs report, then the queue."""
+        self.model.set("OCPPCommCtrlr", "HeartbeatInterval", str(max(0, int(conf.interval))))
+        self.sync_clock(conf.current_time)
+        self._registered_slot = slot
+        self._offline_since = None
+        self.on_network_profile_connected(slot)
+        self._registering = True
+        try:
+            await asyncio.wait_for(
+                self.evses.on_registered(), self.clock.real(REGISTER_TIMEOUT_S) + 5.0
+            )
+        except TimeoutError:
+            self.log.warning("%s: the EVSEs' boot reports took too long", self.station_id)
+        finally:
+            self._registering = False
+        self._open_registered()  # queued transaction messages and events follow, in order
+
+    def on_network_profile_connected(self, slot: int) -> None:
+        """Hook: registered through ``slot`` (A05: the security profile is now that slot's)."""
+
+    def sync_clock(self, current_time: str) -> None:
+        """B01.FR.?: set the clock to the CSMS's ``currentTime``; a large correction is a
+        SettingSystemTime security event."""
+        try:
+            when = parse_iso(current_time)
+        except ValueError:
+            self.log.warning("%s: bad currentTime %r", self.station_id, current_time)
+            return
+        jump = abs((when - self.clock.now()).total_seconds())
+        self.clock.set_now(when)
+        if jump > CLOCK_EVENT_THRESHOLD_S:
+            self.security_event("SettingSystemTime", f"clock corrected by {jump:.0f} s")
+
+    # -- heartbeat ------------------------------------------------------------------------
+
+    def heartbeat_interval(self) -> int:
+        """Protocol seconds between Heartbeats (OCPPCommCtrlr.HeartbeatInterval)."""
+        return self._int_var("OCPPCommCtrlr", "HeartbeatInterval", 0)
+
+    def _restart_heartbeat(self) -> None:
+        if self._heartbeat_task is not None:
+            self._heartbeat_task.cancel()
+            self._heartbeat_task = None
+        if self.connected.is_set():
+            self._heartbeat_task = self._spawn(
+                self._heartbeat_loop(), "heartbeat", self._conn_tasks
+            )
+
+    async def _heartbeat_loop(self) -> None:
+        while True:
+            interval = self.heartbeat_interval()
+            if interval <= 0:
+                return
+            await self.clock.sleep(interval)
+            await self.send(call.Heartbeat())
+
+    # ======================================================================================
+    # network, power, reboot
+    # ======================================================================================
+
+    async def go_offline(self) -> None:
+        """The network goes away: close the socket and do not reconnect until go_online()
+        (the registration holds: no BootNotification when the network is back)."""
+        self._network_up.clear()
+        self._drop.set()
+        self.connected.clear()
+        self.outbox.open.clear()
+
+    async def go_online(self) -> None:
+        self._network_up.set()
+        self._wake.set()
+
+    def _power_on(self, reason: str) -> None:
+        """Start what runs from power-on regardless of the connection: a fresh boot, so not
+        registered until a BootNotification is Accepted."""
+        self.registration = None
+        self._registered_slot = None
+        self._offline_since = None
+        self.boot_reason = reason
+        self._next_boot_at = 0.0
+        self._boot_now.clear()
+        self._slot_order = self.priority_slots() or [1]
+        self._slot_index = 0
+        self._slot_failures = 0
+        self.on_power_on(reason)
+
+    def priority_slots(self) -> list[int]:
+        """The configured slots of NetworkConfigurationPriority, in order."""
+        slots = []
+        for item in self.model.get("OCPPCommCtrlr", "NetworkConfigurationPriority").split(","):
+            item = item.strip()
+            if item.isdigit() and int(item) in self.network_profiles:
+                slots.append(int(item))
+        return slots
+
+    def on_power_on(self, reason: str) -> None:
+        """Hook: a freshly booted station (security events of the boot)."""
+
+    def reboot(self, reason: str) -> None:
+        """Lose volatile state, drop the connection and boot again after BOOT_DELAY_S with
+        ``reason``. The caller has already ended what must end (``Evses.on_power_loss``)."""
+        self.log.info("%s: rebooting (%s)", self.station_id, reason)
+        self._next_reason = reason
+        self.registration = None
+        self.connected.clear()
+        self.outbox.open.clear()
+        self.outbox.drop_volatile()
+        self._rebooting = True
+        self._drop.set()
+        self._wake.set()
+
+    # ======================================================================================
+    # tasks
+    # ======================================================================================
+
+    def defer(self, work: Callable[[], Awaitable[None] | None]) -> None:
+        """Run ``work`` once the response to the CALL being handled has been sent."""
+        self._after_reply.append(work)
+
+    def run_after_reply(self) -> None:
+        if not self._after_reply:
+            return
+        works, self._after_reply = self._after_reply, []
+
+        async def run() -> None:
+            for work in works:
+                outcome = work()
+                if outcome is not None:
+                    await outcome
+
+        self._spawn(run(), "after-reply")
+
+    def _spawn(
+        self,
+        coro: Coroutine[Any, Any, Any],
+        name: str,
+        group: set[asyncio.Task[Any]] | None = None,
+    ) -> asyncio.Task[Any]:
+        task = asyncio.create_task(coro, name=f"{self.station_id}:{name}")
+        self._tasks.add(task)
+        if group is not None:
+            group.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        self._conn_tasks.discard(task)
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None and not isinstance(exc, ConnectionClosed):
+            self.log.error("%s: task %s failed", self.station_id, task.get_name(), exc_info=exc)
+
+    async def _cancel(self, group: set[asyncio.Task[Any]]) -> None:
+        tasks = [t for t in group if t is not asyncio.current_task()]
+        await cancel_and_wait(tasks, STOP_TIMEOUT_REAL)
