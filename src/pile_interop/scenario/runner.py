@@ -41,11 +41,17 @@ from pile_interop.actuators.base import Actuator, ActuatorError
 from pile_interop.core.case import Role, link_resets
 from pile_interop.core.clock import utc_iso
 from pile_interop.core.config import Device, Profile
-from pile_interop.core.frames import EVENT, IN, OUT, Frame, compact, is_message
-from pile_interop.core.link import Exchange, Expectation
+from pile_interop.core.frames import CALLERROR, EVENT, IN, OUT, Frame, compact, is_message
+from pile_interop.core.link import (
+    CallTimeout,
+    Disconnected,
+    Exchange,
+    Expectation,
+    Link,
+    Reply,
+    RequestLink,
+)
 from pile_interop.core.verdicts import Failure, HarnessError, NotApplicable, Verdict, worst
-from pile_interop.ocpp.frames import CALLERROR
-from pile_interop.ocpp.session import CallTimeout, Disconnected, Reply, Session
 from pile_interop.scenario import checks, negative
 from pile_interop.scenario.model import Scenario, Step
 from pile_interop.scenario.timing import Timing
@@ -64,7 +70,7 @@ _AFTER = 100_000
 class CaseEnv:
     """Everything a case runs against (the same for every case of a campaign)."""
 
-    session: Session  # the link to the SUT (an OCPP session, a CAN link)
+    session: Link  # the link to the SUT (an OCPP session, a CAN link)
     role: Role  # what the suite plays: prepares and restores the SUT around each case
     actuator: Actuator
     timing: Timing
@@ -134,6 +140,15 @@ class _Probe:
     answer: str
     ok: bool = False
     lost: bool = False  # no answer at all: the search ends here
+
+
+def requests(link: Link, what: str) -> RequestLink:
+    """``link`` as a link with requests and answers, which ``what`` needs."""
+    if not isinstance(link, RequestLink):
+        raise HarnessError(
+            f"{what} needs a link with requests and answers (OCPP): {type(link).__name__} has none"
+        )
+    return link
 
 
 def _merge(base: Any, override: Any) -> Any:
@@ -307,7 +322,7 @@ class CaseRun:
                     spec["code"], spec.get("description", ""), spec.get("details", {})
                 )
             if "reply" in step.data:
-                default = self.session.responder.reply(frame)
+                default = requests(self.session, "an expect step's reply").responder.reply(frame)
                 return Reply.result(
                     _merge(default.payload or {}, render(step.data["reply"], self.scope))
                 )
@@ -693,7 +708,9 @@ class CaseRun:
         record.expected = f"{what}{' ' + compact(pattern) if pattern else ''} within {bound:.3g} s"
         before = self.session.log.last_seq
         try:
-            response = await self.session.call(action, payload, timeout=bound)
+            response = await requests(self.session, "a send step").call(
+                action, payload, timeout=bound
+            )
         except ValueError as exc:
             raise HarnessError(f"the case's {action} breaks the OCPP schema: {exc}") from None
         except CallTimeout:
@@ -747,7 +764,7 @@ class CaseRun:
         """Invalid CALLs drawn by hypothesis (:mod:`negative`); the first one the SUT answers
         otherwise than with an allowed CALLERROR is shrunk to the smallest such frame."""
         action, mutation = step.subject, step.data["mutation"]
-        version = self.session.version.schema_version
+        version = requests(self.session, "a negative step").version.schema_version
         base = self._render(step.get("payload", {}))
         if mutation in negative.RAW_MUTATIONS:
             await self._raw_negative(step, record, action, mutation, base)
@@ -838,7 +855,8 @@ class CaseRun:
         valid ``base`` payload, which must still be answered."""
         name = step.get("timeout", "response")
         bound = self.timing.upper(name)
-        version = self.session.version.schema_version
+        link = requests(self.session, "a negative step")
+        version = link.version.schema_version
         uid = str(uuid.uuid4())
         if mutation == "unknown_action":
             allowed = negative.allowed_codes(mutation, version)
@@ -855,9 +873,9 @@ class CaseRun:
             record.observed = f"sent {text}; got {probe.answer}"
             return
         if mutation == "malformed_json":
-            sent = await self.session.send_raw(negative.malformed_text(uid, action, base))
+            sent = await link.send_raw(negative.malformed_text(uid, action, base))
         elif mutation == "unknown_result_id":
-            sent = await self.session.send_raw(negative.result_text(uid))
+            sent = await link.send_raw(negative.result_text(uid))
         else:  # duplicate_unique_id: the first CALL is answered as usual, then the same id
             first = await self._probe(action, base, frozenset(), bound, None, uid)
             if first.lost:
@@ -866,7 +884,7 @@ class CaseRun:
                     expected=f"a CALLRESULT within {bound:.3g} s",
                     observed=f"sent {first.text}; {first.answer}",
                 )
-            sent = await self.session.send_raw(negative.frame_text(uid, action, base))
+            sent = await link.send_raw(negative.frame_text(uid, action, base))
         record.expected = (
             f"{sent.raw[:120]} survived: the connection stays open and a valid {action} is "
             f"answered within {bound:.3g} s"
@@ -894,7 +912,9 @@ class CaseRun:
         text = text or negative.frame_text(uid, action, payload)
         seq = self.session.log.last_seq + 1
         try:
-            response = await self.session.call_raw(text, uid, timeout=bound)
+            response = await requests(self.session, "a negative step").call_raw(
+                text, uid, timeout=bound
+            )
         except CallTimeout:
             return _Probe(payload, text, seq, f"no answer within {bound:.3g} s", lost=True)
         except Disconnected as exc:
