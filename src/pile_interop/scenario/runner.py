@@ -15,6 +15,9 @@ Order of a case:
    never change the verdict.
 5. Any finding on a frame the SUT sent during the case (schema violation, unknown unique id,
    malformed frame) fails the case: a protocol error is never swallowed.
+
+Each step kind is a handler (:mod:`pile_interop.scenario.steps`); the run drives the SUT's link
+through :class:`pile_interop.core.link.Link`, the same for an OCPP session and a CAN link.
 """
 
 from __future__ import annotations
