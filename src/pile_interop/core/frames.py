@@ -22,6 +22,8 @@ EVENT = "event"  # connection opened / closed, written as a sentence
 #: protocol without requests (a GB/T 27930 message): what a case's ``expect`` waits for
 CALL, MSG = "CALL", "MSG"
 MESSAGE_TYPES = frozenset({CALL, MSG})
+#: ``Frame.type`` of the answers to a request (OCPP CALLRESULT and CALLERROR)
+CALLRESULT, CALLERROR = "CALLRESULT", "CALLERROR"
 MALFORMED = "MALFORMED"
 
 
@@ -59,12 +61,12 @@ class Frame:
         """A short human form: ``StatusNotification {"status": "Faulted", …}``."""
         if self.type == EVENT:
             return self.raw
-        if self.type == "CALLERROR":
+        if self.type == CALLERROR:
             return f"CALLERROR {self.error_code} ({self.error_description!r}) to {self.action}"
         if self.type == MALFORMED:
             return f"malformed frame {shorten(self.raw)}"
         label = self.action or "?"
-        if self.type == "CALLRESULT":
+        if self.type == CALLRESULT:
             label = f"{label} result"
         return f"{label} {shorten(compact(self.payload))}"
 

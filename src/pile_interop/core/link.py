@@ -1,16 +1,50 @@
 """What a link to a SUT offers the scenario runner, whatever the protocol: armed
-expectations on the messages the SUT sends, and the exchange that claimed one."""
+expectations on the messages the SUT sends, the exchange that claimed one, and the
+:class:`Link` protocol the runner drives (an OCPP session, a GB/T 27930 CAN link), with the
+link-level errors and the answer to a request of the protocols that have answers.
+
+The scenario runner is written against these, so it imports no protocol engine.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
-from pile_interop.core.frames import Frame
+from pile_interop.core.frames import Frame, FrameLog
 
 Predicate = Callable[[Frame], bool]
+
+
+class Disconnected(Exception):
+    """The connection closed (or was not open) while the session needed it."""
+
+
+class CallTimeout(TimeoutError):
+    """No CALLRESULT or CALLERROR within the bound."""
+
+
+@dataclass
+class Reply:
+    """How to answer a CALL: a CALLRESULT payload, a CALLERROR, exact raw text, or nothing."""
+
+    payload: dict[str, Any] | None = None
+    error: tuple[str, str, dict[str, Any]] | None = None
+    raw: str | None = None
+    silent: bool = False
+
+    @classmethod
+    def result(cls, payload: dict[str, Any]) -> Reply:
+        return cls(payload=payload)
+
+    @classmethod
+    def call_error(cls, code: str, description: str = "", details: dict | None = None) -> Reply:
+        return cls(error=(code, description, details or {}))
+
+
+ReplyFn = Callable[[Frame], "Reply | None"]
 
 
 @dataclass
@@ -89,3 +123,69 @@ class Expectations:
         if expectation is not None:
             self.armed.remove(expectation)
         return expectation
+
+
+class Link(Protocol):
+    """The link to the SUT as the scenario runner drives it, whatever the protocol: the frame
+    log every case reads its evidence from, and expectations armed on the SUT's messages."""
+
+    @property
+    def log(self) -> FrameLog: ...
+
+    @property
+    def is_connected(self) -> bool: ...
+
+    def arm(
+        self,
+        action: str,
+        predicate: Predicate | None = None,
+        reply: ReplyFn | None = None,
+        label: str = "",
+        on_claim: Callable[[Exchange], None] | None = None,
+    ) -> Expectation:
+        """Wait for a message ``action`` matching ``predicate`` (answered with ``reply`` on a
+        link with answers)."""
+        ...
+
+    def disarm(self, expectation: Expectation) -> None: ...
+
+
+class DefaultResponder(Protocol):
+    """The side the suite plays, as far as the runner asks it: its default answer."""
+
+    def reply(self, call: Frame) -> Reply:
+        """The answer to a CALL no expectation claimed."""
+        ...
+
+
+class SchemaVersion(Protocol):
+    """The protocol version of a link, as far as the runner asks it."""
+
+    @property
+    def schema_version(self) -> str: ...
+
+
+@runtime_checkable
+class RequestLink(Link, Protocol):
+    """A link with requests and answers (OCPP-J): what ``send`` and ``negative`` steps and an
+    ``expect`` step's ``reply`` use besides :class:`Link`."""
+
+    @property
+    def responder(self) -> DefaultResponder: ...
+
+    @property
+    def version(self) -> SchemaVersion: ...
+
+    async def call(self, action: str, payload: dict[str, Any], *, timeout: float) -> Frame:
+        """Send a request; the answer frame (a CALLRESULT or a CALLERROR), or
+        :class:`ValueError` (the payload breaks the schema), :class:`Disconnected`,
+        :class:`CallTimeout`."""
+        ...
+
+    async def call_raw(self, text: str, unique_id: str, *, timeout: float) -> Frame:
+        """Send exactly ``text`` (a request with ``unique_id``) and await its answer."""
+        ...
+
+    async def send_raw(self, text: str) -> Frame:
+        """Send exactly ``text``; the frame as recorded."""
+        ...

@@ -7,6 +7,8 @@ from typing import Any
 
 from pile_interop.core.frames import (  # re-exported: the OCPP engine's frames are these
     CALL,
+    CALLERROR,
+    CALLRESULT,
     EVENT,
     IN,
     MALFORMED,
@@ -17,7 +19,6 @@ from pile_interop.core.frames import (  # re-exported: the OCPP engine's frames 
     shorten,
 )
 
-CALLRESULT, CALLERROR = "CALLRESULT", "CALLERROR"
 _TYPES = {2: CALL, 3: CALLRESULT, 4: CALLERROR}
 __all__ = [
     "CALL",

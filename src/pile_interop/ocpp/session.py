@@ -37,7 +37,17 @@ from websockets.asyncio.connection import Connection
 from websockets.exceptions import ConnectionClosed
 from websockets.protocol import State
 
-from pile_interop.core.link import Exchange, Expectation, Expectations
+# the link-level errors and answers are the runner's (core.link); importable from here too
+from pile_interop.core.link import (
+    CallTimeout,
+    Disconnected,
+    Exchange,
+    Expectation,
+    Expectations,
+    Predicate,
+    Reply,
+    ReplyFn,
+)
 from pile_interop.ocpp import schemas
 from pile_interop.ocpp.frames import CALL, CALLERROR, CALLRESULT, IN, OUT, Frame, FrameLog, parse
 from pile_interop.ocpp.versions import OcppVersion
@@ -51,32 +61,6 @@ SEND_TIMEOUT_S = 10.0
 MAX_FRAMES_PER_CASE = 10_000
 #: How many timed-out unique ids are remembered, to tell a late response from an unknown one.
 _LATE_MEMORY = 256
-
-
-class Disconnected(Exception):
-    """The connection closed (or was not open) while the session needed it."""
-
-
-class CallTimeout(TimeoutError):
-    """No CALLRESULT or CALLERROR within the bound."""
-
-
-@dataclass
-class Reply:
-    """How to answer a CALL: a CALLRESULT payload, a CALLERROR, exact raw text, or nothing."""
-
-    payload: dict[str, Any] | None = None
-    error: tuple[str, str, dict[str, Any]] | None = None
-    raw: str | None = None
-    silent: bool = False
-
-    @classmethod
-    def result(cls, payload: dict[str, Any]) -> Reply:
-        return cls(payload=payload)
-
-    @classmethod
-    def call_error(cls, code: str, description: str = "", details: dict | None = None) -> Reply:
-        return cls(error=(code, description, details or {}))
 
 
 class Responder(Protocol):
@@ -101,10 +85,6 @@ class Responder(Protocol):
     def connection_lost(self) -> None:
         """The connection closed (e.g. forget the registration status)."""
         ...
-
-
-ReplyFn = Callable[[Frame], "Reply | None"]
-Predicate = Callable[[Frame], bool]
 
 
 @dataclass
