@@ -39,7 +39,7 @@ import can
 
 from pile_interop.core.clock import Clock
 from pile_interop.gbt27930.ids import BMS_ADDRESS, CHARGER_ADDRESS
-from pile_interop.gbt27930.layout import BMS
+from pile_interop.gbt27930.layout_fields import BMS
 from pile_interop.gbt27930.peer import (
     CHARGING,
     CONFIGURATION,
