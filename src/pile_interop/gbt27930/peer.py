@@ -59,7 +59,8 @@ from pile_interop.gbt27930 import codec
 from pile_interop.gbt27930.ids import PGN_TP_CM, PGN_TP_DT, can_id, parse_can_id
 from pile_interop.gbt27930.layout import VARIANTS, normalise_variant
 from pile_interop.gbt27930.periodic import PeriodicSender
-from pile_interop.gbt27930.transport import RX, TX, FrameRecord, J1939Node, Received
+from pile_interop.gbt27930.tp_protocol import RX, TX, FrameRecord, Received
+from pile_interop.gbt27930.transport import J1939Node
 
 logger = logging.getLogger(__name__)
 
