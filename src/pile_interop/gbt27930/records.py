@@ -14,7 +14,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from pile_interop.gbt27930 import codec
 from pile_interop.gbt27930.ids import PGN_TP_CM, PGN_TP_DT, can_id, parse_can_id
@@ -22,6 +22,8 @@ from pile_interop.gbt27930.layout import VARIANTS
 from pile_interop.gbt27930.tp_protocol import RX, TX, FrameRecord, Received
 
 logger = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
 
 HISTORY = 20_000
 """Messages kept in :attr:`Journal.history` (the most recent)."""
@@ -114,12 +116,7 @@ class Journal:
         self.history.append(message)
         if message.direction == TX:
             self.last_tx[message.name] = message
-        for fn in list(self._subscribers):
-            try:
-                fn(message)
-            except Exception:
-                logger.exception("%s: message subscriber failed", self.name)
-        self._notify()
+        self._tell(self._subscribers, message, "message")
 
     def record(self, event: PeerEvent) -> PeerEvent:
         """Keep ``event``, log it and tell the subscribers."""
@@ -131,13 +128,18 @@ class Journal:
             f" {event.message}" if event.message else "",
             f" ({event.detail})" if event.detail else "",
         )
-        for fn in list(self._event_subscribers):
-            try:
-                fn(event)
-            except Exception:
-                logger.exception("%s: event subscriber failed", self.name)
-        self._notify()
+        self._tell(self._event_subscribers, event, "event")
         return event
+
+    def _tell(self, subscribers: list[Callable[[_T], None]], item: _T, what: str) -> None:
+        """Call each of ``subscribers`` with ``item`` (one failing does not stop the others),
+        then notify."""
+        for fn in list(subscribers):
+            try:
+                fn(item)
+            except Exception:
+                logger.exception("%s: %s subscriber failed", self.name, what)
+        self._notify()
 
     def events_of(self, kind: str) -> list[PeerEvent]:
         return [e for e in self.events if e.kind == kind]
