@@ -14,7 +14,8 @@ import pytest
 
 from pile_interop.core.clock import Clock
 from pile_interop.gbt27930.ids import BMS_ADDRESS, CHARGER_ADDRESS
-from pile_interop.gbt27930.transport import J1939Node, ReceiverPolicy
+from pile_interop.gbt27930.tp_receiver import ReceiverPolicy
+from pile_interop.gbt27930.transport import J1939Node
 
 TIME_SCALE = 0.1
 """Real seconds per protocol second in the transport tests (T3 = 1.25 s runs in 125 ms)."""

@@ -15,7 +15,10 @@ from pile_interop.gbt27930.bms import Bms27930, BmsParams
 from pile_interop.gbt27930.charger import Charger27930, ChargerParams
 from pile_interop.gbt27930.ids import PGN_TP_CM, PGN_TP_DT, can_id, parse_can_id
 from pile_interop.gbt27930.pair import messages_of, reference_pair
-from pile_interop.gbt27930.peer import (
+from pile_interop.gbt27930.peer import Peer27930
+from pile_interop.gbt27930.periodic import period_stats
+from pile_interop.gbt27930.records import Message
+from pile_interop.gbt27930.states import (
     CHARGING,
     CONFIGURATION,
     DONE,
@@ -25,10 +28,7 @@ from pile_interop.gbt27930.peer import (
     IDENTIFICATION,
     IDLE,
     STOPPING,
-    Message,
-    Peer27930,
 )
-from pile_interop.gbt27930.periodic import period_stats
 
 from .conftest import run
 

@@ -16,17 +16,17 @@ from pile_interop.gbt27930 import codec
 from pile_interop.gbt27930.bms import Bms27930
 from pile_interop.gbt27930.charger import Charger27930
 from pile_interop.gbt27930.pair import reference_pair
-from pile_interop.gbt27930.peer import (
+from pile_interop.gbt27930.peer import Peer27930
+from pile_interop.gbt27930.periodic import period_stats
+from pile_interop.gbt27930.records import Message
+from pile_interop.gbt27930.states import (
     CHARGING,
     ERROR,
     IDENTIFICATION,
     MAX_RECONNECTS,
     RECONNECT_DELAY_S,
     TIMEOUTS,
-    Message,
-    Peer27930,
 )
-from pile_interop.gbt27930.periodic import period_stats
 
 from .conftest import run
 from .test_bms_charger import fast_bms, fast_charger, first_t, hold, rx, tx

@@ -18,7 +18,9 @@ import pytest
 j1939 = pytest.importorskip("j1939")
 
 from pile_interop.gbt27930.ids import BMS_ADDRESS, CHARGER_ADDRESS  # noqa: E402
-from pile_interop.gbt27930.transport import RX, TX, ReceiverPolicy, SenderFaults  # noqa: E402
+from pile_interop.gbt27930.tp_faults import SenderFaults  # noqa: E402
+from pile_interop.gbt27930.tp_protocol import RX, TX  # noqa: E402
+from pile_interop.gbt27930.tp_receiver import ReceiverPolicy  # noqa: E402
 
 from .conftest import node_pair, run  # noqa: E402
 

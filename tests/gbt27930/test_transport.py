@@ -11,20 +11,19 @@ import can
 import pytest
 
 from pile_interop.gbt27930.ids import BMS_ADDRESS, CHARGER_ADDRESS, can_id
-from pile_interop.gbt27930.transport import (
+from pile_interop.gbt27930.tp_faults import ReceiverFaults, SenderFaults
+from pile_interop.gbt27930.tp_protocol import (
     RX,
     TX,
     WITHHELD,
     AbortReason,
     FrameRecord,
-    J1939Node,
-    ReceiverFaults,
-    ReceiverPolicy,
-    SenderFaults,
     Timers,
     TransferError,
     TransferResult,
 )
+from pile_interop.gbt27930.tp_receiver import ReceiverPolicy
+from pile_interop.gbt27930.transport import J1939Node
 
 from .conftest import node_pair, run
 

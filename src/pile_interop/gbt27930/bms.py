@@ -6,7 +6,7 @@ Flow (GB/T 27930-2015, §9-10 and annex D):
 * **handshake** — waits for CHM; answers BHM every 250 ms until CRM 0x00. A CRM 0x00 without
   a CHM before it comes from a GB/T 27930-2011 charger: the BMS skips BHM and identifies
   (compatibility, §4.6). A 2011 BMS ignores CHM and waits for CRM. The first CRM 0x00 must come
-  within :data:`~.peer.BMS_CRM_TIMEOUT_S` (BEM ``CRM00Timeout``).
+  within :data:`~.states.BMS_CRM_TIMEOUT_S` (BEM ``CRM00Timeout``).
 * **identification** — BRM (multi-packet, 49 bytes; 41 in 2011) every 250 ms until CRM 0xAA
   (5 s, ``CRMAATimeout``).
 * **configuration** — BCP (multi-packet) every 500 ms until CML (5 s, ``CTSCMLTimeout``); the
@@ -22,7 +22,7 @@ Flow (GB/T 27930-2015, §9-10 and annex D):
   ``ChargerStopped``), then BSD every 250 ms until CSD (10 s, ``CSDTimeout``) — ``done``.
 * **errors** — a timeout sends BEM (250 ms) with its bit; a CEM received stops charging too.
   Unless stopping, the BMS waits for the charger's new CRM 0x00 (at least
-  :data:`~.peer.ERROR_SETTLE_S` after the error) and identifies again — up to three times.
+  :data:`~.states.ERROR_SETTLE_S` after the error) and identifies again — up to three times.
 
 Hooks for mutants (besides those of :class:`~.peer.Peer27930`): :meth:`accepts_limits`,
 :meth:`ready_delay`, ``values_<msg>``.
@@ -39,8 +39,10 @@ import can
 
 from pile_interop.core.clock import Clock
 from pile_interop.gbt27930.ids import BMS_ADDRESS, CHARGER_ADDRESS
-from pile_interop.gbt27930.layout import BMS
-from pile_interop.gbt27930.peer import (
+from pile_interop.gbt27930.layout_fields import BMS
+from pile_interop.gbt27930.peer import Peer27930
+from pile_interop.gbt27930.records import fields_of, merge
+from pile_interop.gbt27930.states import (
     CHARGING,
     CONFIGURATION,
     DONE,
@@ -49,10 +51,7 @@ from pile_interop.gbt27930.peer import (
     HANDSHAKE,
     IDENTIFICATION,
     STOPPING,
-    Peer27930,
     StopRequested,
-    fields_of,
-    merge,
 )
 
 logger = logging.getLogger(__name__)
@@ -330,7 +329,7 @@ class Bms27930(Peer27930):
     def values_bem(self) -> dict[str, Any]:
         return merge(fields_of("BEM", self.variant), self.error_bits.items())
 
-    def _after_emit(self, name: str, values: Mapping[str, Any]) -> None:
+    def after_emit(self, name: str, values: Mapping[str, Any]) -> None:
         if name != "BCL" or self.phase != CHARGING:
             return
         p = self.params
@@ -338,8 +337,8 @@ class Bms27930(Peer27930):
         flowing = ccs is not None and float(ccs.values.get("OutputCurrent", 0.0)) < 0
         if p.soc_rate > 0 and flowing:
             p.soc = min(100.0, p.soc + p.soc_rate * self.period("BCL"))
-        if p.soc >= p.target_soc and self._pending is None:
-            self._interrupt(StopRequested("soc", self.stop_fields("soc"), "local"))
+        if p.soc >= p.target_soc and self.waits.pending is None:
+            self.waits.interrupt(StopRequested("soc", self.stop_fields("soc"), "local"))
 
     # -- the session ---------------------------------------------------------------------------
 
@@ -347,7 +346,7 @@ class Bms27930(Peer27930):
         self._set_phase(HANDSHAKE)
         t0 = self.clock.monotonic()
         if self.variant != "2011":
-            await self._until(
+            await self.waits.until(
                 lambda: self._rx_after("CHM", t0) or self._rx_after("CRM", t0, _is_00),
                 self._watch("CRM00", "CRM", t0, "until"),
             )
@@ -359,76 +358,80 @@ class Bms27930(Peer27930):
                     detail="CRM without CHM: GB/T 27930-2011 charger, no BHM",
                 )
                 return
-            t1 = await self._send_from_now("BHM")
+            t1 = await self.tx.send_from_now("BHM")
             try:
-                await self._until(
+                await self.waits.until(
                     lambda: self._rx_after("CRM", t0, _is_00),
                     self._watch("CRM00", "CRM", t1, "until"),
                 )
             finally:
-                self._stop("BHM")
+                self.tx.stop("BHM")
         else:
-            await self._until(
+            await self.waits.until(
                 lambda: self._rx_after("CRM", t0, _is_00),
                 self._watch("CRM00", "CRM", t0, "until"),
             )
 
     async def _identification(self) -> None:
         self._set_phase(IDENTIFICATION)
-        t0 = await self._send_from_now("BRM")
-        await self._until(
+        t0 = await self.tx.send_from_now("BRM")
+        await self.waits.until(
             lambda: self._rx_after("CRM", t0, _is_aa), self._watch("CRMAA", "CRM", t0, "until")
         )
 
     async def _configuration(self) -> None:
-        self._stop("BRM")
+        self.tx.stop("BRM")
         self._set_phase(CONFIGURATION)
-        t0 = await self._send_from_now("BCP")
-        await self._until(lambda: self._rx_after("CML", t0), self._watch("CML", "CML", t0, "until"))
-        self._stop("BCP")
+        t0 = await self.tx.send_from_now("BCP")
+        await self.waits.until(
+            lambda: self._rx_after("CML", t0), self._watch("CML", "CML", t0, "until")
+        )
+        self.tx.stop("BCP")
         cml = self.last["CML"].values
         if not self.accepts_limits(cml):
             self._event("mismatch", message="CML", detail=f"CML {dict(cml)} cannot charge")
             raise StopRequested("mismatch", self.stop_fields("mismatch"), "local")
         self.bms_ready = NOT_READY
-        self._start("BRO")
-        await self._sleep(self.ready_delay())
+        self.tx.start("BRO")
+        await self.waits.sleep(self.ready_delay())
         self.bms_ready = READY
-        t1 = await self._first_emit("BRO", t0, lambda v: v.get("BMSReady") == READY)
-        await self._until(
+        t1 = await self.tx.first_emit("BRO", t0, lambda v: v.get("BMSReady") == READY)
+        await self.waits.until(
             lambda: self._rx_after("CRO", t1, lambda v: v.get("ChargerReady") == READY),
             self._watch("CRO", "CRO", t1, "first"),
             self._watch("CROAA", "CRO", t1, "until"),
         )
 
     async def _charging(self) -> None:
-        self._stop("BRO")
+        self.tx.stop("BRO")
         self._set_phase(CHARGING)
-        t0 = await self._send_from_now("BCL", "BCS", "BSM")
+        t0 = await self.tx.send_from_now("BCL", "BCS", "BSM")
         if self.params.send_optional:
-            self._start(*OPTIONAL)
-        await self._until(lambda: False, self._watch("CCS", "CCS", t0, "every"))
+            self.tx.start(*OPTIONAL)
+        await self.waits.until(lambda: False, self._watch("CCS", "CCS", t0, "every"))
 
     async def _stopping(self, stop: StopRequested) -> None:
-        self._stop_all()
+        self.tx.stop_all()
         self.stop_reason = stop.reason
         self.stop_fields_sent = dict(stop.fields)
         self._event("stop", bits=stop.fields, detail=f"{stop.reason} ({stop.by})")
         self._set_phase(STOPPING)
-        t0 = await self._send_from_now("BST")
-        await self._until(
-            lambda: self._peer_stop_t is not None and self._emitted_after("BST", t0) is not None,
+        t0 = await self.tx.send_from_now("BST")
+        await self.waits.until(
+            lambda: self._peer_stop_t is not None and self.tx.emitted_after("BST", t0) is not None,
             self._watch("CST", "CST", t0, "until"),
         )
-        self._stop("BST")
+        self.tx.stop("BST")
         self._set_phase(END)
-        t1 = await self._send_from_now("BSD")
-        await self._until(lambda: self._rx_after("CSD", t0), self._watch("CSD", "CSD", t1, "until"))
-        self._stop("BSD")
+        t1 = await self.tx.send_from_now("BSD")
+        await self.waits.until(
+            lambda: self._rx_after("CSD", t0), self._watch("CSD", "CSD", t1, "until")
+        )
+        self.tx.stop("BSD")
         self._set_phase(DONE)
 
     async def _reconnect_wait(self) -> None:
         since = self._error_t + ERROR_SETTLE_S
-        await self._until(lambda: self._rx_after("CRM", since, _is_00), interruptible=False)
-        self._stop(self.ERROR_MESSAGE)
+        await self.waits.until(lambda: self._rx_after("CRM", since, _is_00), interruptible=False)
+        self.tx.stop(self.ERROR_MESSAGE)
         self.bms_ready = NOT_READY

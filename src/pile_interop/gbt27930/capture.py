@@ -32,7 +32,7 @@ from pile_interop.gbt27930.ids import (
     Identified,
 )
 from pile_interop.gbt27930.layout import normalise_variant
-from pile_interop.gbt27930.transport import PACKET_DATA, Control, reason_name
+from pile_interop.gbt27930.tp_protocol import PACKET_DATA, Control, reason_name
 
 logger = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ under test, and the reference charger (``pile-interop serve-reference charger``)
 Flow (GB/T 27930-2015, §9-10 and annex D; 2011 and 2023 category A differences below):
 
 * **handshake** — CHM every 250 ms from connection until BHM arrives, then the insulation
-  check (:data:`INSULATION_CHECK_S`, scalable). No BHM within :data:`~.peer.BHM_TIMEOUT_S`:
+  check (:data:`INSULATION_CHECK_S`, scalable). No BHM within :data:`~.states.BHM_TIMEOUT_S`:
   the BMS is taken for a GB/T 27930-2011 one (§4.6 "forward compatibility"; it does not know
   CHM) and the charger goes on with the insulation check and CRM. 2011 charger: no CHM at all.
 * **identification** — CRM 0x00 every 250 ms until BRM (5 s, CEM ``BRMTimeout``), then CRM
@@ -18,10 +18,10 @@ Flow (GB/T 27930-2015, §9-10 and annex D; 2011 and 2023 category A differences 
   permit 00 → CCS ``ChargingPermitted`` 00 and zero current (pause) until it is 01 again.
 * **stopping / end** — CST every 10 ms (reasons: :attr:`Charger27930.STOP_REASONS`; a BST
   gives ``BMSStopped``) until BSD; BST within 5 s (``BSTTimeout``), BSD within 10 s
-  (``BSDTimeout``); then CSD every 250 ms for :data:`~.peer.END_HOLD_S` — phase ``done``.
+  (``BSDTimeout``); then CSD every 250 ms for :data:`~.states.END_HOLD_S` — phase ``done``.
 * **errors** — a timeout sends CEM (250 ms) with the timeout's bit; a BEM received stops
   charging too. Unless the session was already stopping, the charger restarts identification
-  (CRM 0x00) after :data:`~.peer.RECONNECT_DELAY_S`, up to three times; then it stays in
+  (CRM 0x00) after :data:`~.states.RECONNECT_DELAY_S`, up to three times; then it stays in
   ``error`` (``failed``) sending CEM until disconnected.
 
 **Parameter mismatch.** The BMS's present battery voltage (BCP) outside [CML minimum, CML
@@ -47,8 +47,10 @@ import can
 
 from pile_interop.core.clock import Clock
 from pile_interop.gbt27930.ids import BMS_ADDRESS, CHARGER_ADDRESS
-from pile_interop.gbt27930.layout import CHARGER
-from pile_interop.gbt27930.peer import (
+from pile_interop.gbt27930.layout_fields import CHARGER
+from pile_interop.gbt27930.peer import Peer27930
+from pile_interop.gbt27930.records import Message, fields_of, merge
+from pile_interop.gbt27930.states import (
     CHARGING,
     CONFIGURATION,
     DONE,
@@ -57,12 +59,8 @@ from pile_interop.gbt27930.peer import (
     HANDSHAKE,
     IDENTIFICATION,
     STOPPING,
-    Message,
-    Peer27930,
     PeerTimeout,
     StopRequested,
-    fields_of,
-    merge,
 )
 
 logger = logging.getLogger(__name__)
@@ -272,7 +270,7 @@ class Charger27930(Peer27930):
         end = self.charging_until if self.charging_until is not None else self.clock.monotonic()
         return max(0.0, end - self.charging_since)
 
-    def _after_emit(self, name: str, values: Mapping[str, Any]) -> None:
+    def after_emit(self, name: str, values: Mapping[str, Any]) -> None:
         if name == "CCS":
             hours = self.period("CCS") / 3600
             self.energy_kwh += self.output_voltage * self.output_current * hours / 1000
@@ -294,9 +292,9 @@ class Charger27930(Peer27930):
     async def _handshake(self) -> None:
         self._set_phase(HANDSHAKE)
         if self.variant != "2011":
-            t0 = await self._send_from_now("CHM")
+            t0 = await self.tx.send_from_now("CHM")
             try:
-                await self._until(
+                await self.waits.until(
                     lambda: self._rx_after("BHM", t0),
                     self._watch("BHM", "BHM", t0, always=True),
                 )
@@ -310,28 +308,32 @@ class Charger27930(Peer27930):
                     detail="no BHM: GB/T 27930-2011 BMS assumed, identification follows",
                 )
             finally:
-                self._stop("CHM")
-        await self._sleep(self.insulation_check_time())
+                self.tx.stop("CHM")
+        await self.waits.sleep(self.insulation_check_time())
 
     async def _identification(self) -> None:
         self._set_phase(IDENTIFICATION)
         self.crm_result = NOT_READY
-        t0 = await self._send_from_now("CRM")
-        await self._until(lambda: self._rx_after("BRM", t0), self._watch("BRM", "BRM", t0, "until"))
+        t0 = await self.tx.send_from_now("CRM")
+        await self.waits.until(
+            lambda: self._rx_after("BRM", t0), self._watch("BRM", "BRM", t0, "until")
+        )
         brm = self.last["BRM"]
         if brm.values.get("VersionMajor") == 1 and brm.values.get("VersionMinor") == 0:
             if self.peer_variant is None:
                 self._event("compatibility", message="BRM", detail="BRM V1.0: a 2011 BMS")
             self.peer_variant = "2011"
         self.crm_result = READY
-        t1 = await self._first_emit("CRM", t0, lambda v: v.get("RecognitionResult") == READY)
-        await self._until(lambda: self._rx_after("BCP", t1), self._watch("BCP", "BCP", t1, "until"))
+        t1 = await self.tx.first_emit("CRM", t0, lambda v: v.get("RecognitionResult") == READY)
+        await self.waits.until(
+            lambda: self._rx_after("BCP", t1), self._watch("BCP", "BCP", t1, "until")
+        )
 
     async def _configuration(self) -> None:
-        self._stop("CRM")
+        self.tx.stop("CRM")
         self._set_phase(CONFIGURATION)
         bcp = self.last["BCP"].values
-        t0 = await self._send_from_now("CML", "CTS")
+        t0 = await self.tx.send_from_now("CML", "CTS")
         if not self.accepts_parameters(bcp):
             self._event(
                 "mismatch",
@@ -343,40 +345,40 @@ class Charger27930(Peer27930):
                 ),
             )
             raise StopRequested("mismatch", self.stop_fields("mismatch"), "local")
-        await self._until(
+        await self.waits.until(
             lambda: self._rx_after("BRO", t0, lambda v: v.get("BMSReady") == READY),
             self._watch("BRO", "BRO", t0, "first"),
             self._watch("BROAA", "BRO", t0, "until"),
         )
-        self._stop("CTS", "CML")
+        self.tx.stop("CTS", "CML")
         self.charger_ready = NOT_READY
-        self._start("CRO")
-        await self._sleep(self.precharge_time())
+        self.tx.start("CRO")
+        await self.waits.sleep(self.precharge_time())
         self.charger_ready = READY
 
     async def _charging(self) -> None:
-        t0 = await self._first_emit("CRO", self._attempt_t0, lambda v: v["ChargerReady"] == READY)
-        await self._until(
+        t0 = await self.tx.first_emit("CRO", self._attempt_t0, lambda v: v["ChargerReady"] == READY)
+        await self.waits.until(
             lambda: self._rx_after("BCL", t0),
             self._watch("BCL", "BCL", t0, "first"),
             self._watch("BCS", "BCS", t0, "every"),
         )
-        self._stop("CRO")
+        self.tx.stop("CRO")
         self._set_phase(CHARGING)
         self.charging_since = self.clock.monotonic()
         self.charging_until = None
         self.paused = False
-        self._start("CCS")
+        self.tx.start("CCS")
         watches = [
             self._watch("BCL", "BCL", self.charging_since, "every"),
             self._watch("BCS", "BCS", t0, "every"),
         ]
         if self.variant == "2023a":
             watches.append(self._watch("BSM", "BSM", t0, "armed", terminal=True))
-        await self._until(lambda: False, *watches)
+        await self.waits.until(lambda: False, *watches)
 
     async def _stopping(self, stop: StopRequested) -> None:
-        self._stop_all()
+        self.tx.stop_all()
         if self.charging_since is not None and self.charging_until is None:
             self.charging_until = self.clock.monotonic()
         self.output_current = 0.0
@@ -384,22 +386,24 @@ class Charger27930(Peer27930):
         self.stop_fields_sent = dict(stop.fields)
         self._event("stop", bits=stop.fields, detail=f"{stop.reason} ({stop.by})")
         self._set_phase(STOPPING)
-        t0 = await self._send_from_now("CST")
-        await self._until(
+        t0 = await self.tx.send_from_now("CST")
+        await self.waits.until(
             lambda: self._peer_stop_t is not None, self._watch("BST", "BST", t0, "until")
         )
         self._set_phase(END)
         t1 = self.clock.monotonic()
-        await self._until(lambda: self._rx_after("BSD", t0), self._watch("BSD", "BSD", t1, "until"))
-        self._stop("CST")
-        self._start("CSD")
+        await self.waits.until(
+            lambda: self._rx_after("BSD", t0), self._watch("BSD", "BSD", t1, "until")
+        )
+        self.tx.stop("CST")
+        self.tx.start("CSD")
         self._set_phase(DONE)
-        await self._sleep(END_HOLD_S, interruptible=False)
-        self._stop("CSD")
+        await self.waits.sleep(END_HOLD_S, interruptible=False)
+        self.tx.stop("CSD")
 
     async def _reconnect_wait(self) -> None:
-        await self._sleep(self.reconnect_delay(), interruptible=False)
-        self._stop(self.ERROR_MESSAGE)
+        await self.waits.sleep(self.reconnect_delay(), interruptible=False)
+        self.tx.stop(self.ERROR_MESSAGE)
         self._reset_session_state_for_attempt()
 
     def _reset_session_state_for_attempt(self) -> None:

@@ -32,14 +32,8 @@ from pile_interop.gbt27930.ids import (
     can_id,
     parse_can_id,
 )
-from pile_interop.gbt27930.layout import (
-    BMS,
-    CHARGER,
-    MESSAGES,
-    VARIANTS,
-    MessageDef,
-    normalise_variant,
-)
+from pile_interop.gbt27930.layout import MESSAGES, VARIANTS, normalise_variant
+from pile_interop.gbt27930.layout_fields import BMS, CHARGER, MessageDef
 
 logger = logging.getLogger(__name__)
 

@@ -22,15 +22,8 @@ from cantools.database.conversion import BaseConversion
 from cantools.database.namedsignalvalue import NamedSignalValue
 
 from pile_interop.gbt27930.ids import BMS_ADDRESS, CHARGER_ADDRESS, can_id
-from pile_interop.gbt27930.layout import (
-    BMS,
-    CHARGER,
-    MESSAGES,
-    TITLES,
-    VARIANTS,
-    Field,
-    MessageDef,
-)
+from pile_interop.gbt27930.layout import MESSAGES, TITLES, VARIANTS
+from pile_interop.gbt27930.layout_fields import BMS, CHARGER, Field, MessageDef
 
 logger = logging.getLogger(__name__)
 

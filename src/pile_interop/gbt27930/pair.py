@@ -24,7 +24,7 @@ import can
 from pile_interop.core.clock import Clock
 from pile_interop.gbt27930.bms import Bms27930, BmsParams
 from pile_interop.gbt27930.charger import Charger27930, ChargerParams
-from pile_interop.gbt27930.peer import Message
+from pile_interop.gbt27930.records import Message
 
 logger = logging.getLogger(__name__)
 
