@@ -64,13 +64,13 @@ from ocpp.v16.enums import (
 )
 
 from pile_interop.core.config import TlsFiles
-from pile_interop.ocpp.v16.reference.station_core import (
+from pile_interop.ocpp.reference.station_base import (
     BOOT_DELAY_S,
     DEFAULT_BOOT_RETRY_S,
     RECONNECT_BACKOFF_MAX_S,
     RECONNECT_BACKOFF_MIN_S,
-    RESPONSE_TIMEOUT_S,
 )
+from pile_interop.ocpp.v16.reference.station_core import RESPONSE_TIMEOUT_S
 from pile_interop.ocpp.v16.reference.station_model import Connector, TagInfo
 from pile_interop.ocpp.v16.reference.station_sessions import StationSessions
 from pile_interop.security.pki import CertFiles, client_context
@@ -201,7 +201,7 @@ class ReferenceStation(StationSessions):
     def on_configuration_changed(self, key: str) -> None:
         """A new value takes effect at once (§5.3 Accepted: "applied")."""
         if key == "HeartbeatInterval":
-            self._restart_heartbeat()
+            self.base.restart_heartbeat()
         elif key == "MeterValueSampleInterval":
             for conn in self._outlets():
                 self._start_sampler(conn)
