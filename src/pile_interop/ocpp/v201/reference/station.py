@@ -86,14 +86,13 @@ from ocpp.v201.enums import (
 
 from pile_interop.core.clock import utc_iso
 from pile_interop.core.config import TlsFiles
-from pile_interop.ocpp.v201.reference.station_core import (
-    ACCEPTED,
+from pile_interop.ocpp.reference.station_base import (
     BOOT_DELAY_S,
     DEFAULT_BOOT_RETRY_S,
     RECONNECT_BACKOFF_MAX_S,
     RECONNECT_BACKOFF_MIN_S,
-    REJECTED,
 )
+from pile_interop.ocpp.v201.reference.station_core import ACCEPTED, REJECTED
 from pile_interop.ocpp.v201.reference.station_model import (
     NETWORK_SLOTS,
     READ_ONLY,
