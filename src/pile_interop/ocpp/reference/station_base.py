@@ -20,7 +20,8 @@ What the base runs:
   non-Accepted answer (or :data:`DEFAULT_BOOT_RETRY_S` after no answer), unless a trigger asks
   for one now;
 * the heartbeat loop, on the station's interval;
-* the station's scaled :class:`~pile_interop.core.clock.Clock` and its tasks: spawned in groups
+* the station's scaled :class:`~pile_interop.core.clock.Clock`, its outgoing queue
+  (:class:`~pile_interop.ocpp.reference.outbox.Outbox`) and its tasks: spawned in groups
   (all, this connection's, this boot's), work deferred until a response is written, and a
   cancellation that is bounded in time.
 """
@@ -38,7 +39,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
 from pile_interop.core.clock import Clock
-from pile_interop.ocpp.reference.outbox import Outbox
+from pile_interop.ocpp.reference.outbox import NotSent, Outbox
 
 logger = logging.getLogger(__name__)
 
@@ -174,10 +175,28 @@ class BasePort(Protocol):
 class StationBase:
     """Connection loop, boot loop, heartbeat, clock and tasks of one reference station."""
 
-    def __init__(self, port: BasePort, clock: Clock, outbox: Outbox) -> None:
+    def __init__(
+        self,
+        port: BasePort,
+        *,
+        time_scale: float,
+        max_attempts: Callable[[], int],
+        retry_interval: Callable[[], int],
+        validate: Callable[[], bool],
+    ) -> None:
+        """``time_scale``: real seconds per protocol second; the outbox retries transaction
+        messages ``max_attempts()`` times, ``retry_interval()`` protocol seconds apart, and
+        checks outgoing payloads against the schemas while ``validate()``."""
         self.port = port
-        self.clock = clock
-        self.outbox = outbox
+        #: protocol time: every timer of the station runs on it
+        self.clock = Clock(time_scale)
+        #: the one FIFO of outgoing CALLs
+        self.outbox = Outbox(
+            self.clock,
+            max_attempts=max_attempts,
+            retry_interval=retry_interval,
+            validate=validate,
+        )
         #: Set while a websocket is open and the station is registered.
         self.connected = asyncio.Event()
         #: the link of the open connection (None between connections)
@@ -273,6 +292,15 @@ class StationBase:
         self.connected.clear()
         self.outbox.open.clear()
         self.drop.set()
+
+    async def result_of(self, future: asyncio.Future[Any], action: str, timeout: float) -> Any:
+        """The result of a queued CALL; None when it was not sent or not answered within
+        ``timeout`` real seconds."""
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), timeout)
+        except (NotSent, TimeoutError) as exc:
+            self.log.info("%s: %s not answered: %r", self.station_id, action, exc)
+            return None
 
     def link_up(self) -> bool:
         """A connection is open and not being dropped."""

@@ -22,10 +22,9 @@ from ocpp.v16.enums import ChargePointErrorCode, ChargePointStatus
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
-from pile_interop.core.clock import Clock, parse_iso, utc_iso
+from pile_interop.core.clock import parse_iso, utc_iso
 from pile_interop.ocpp.client import basic_auth_header
 from pile_interop.ocpp.reference.meter import EnergyMeter
-from pile_interop.ocpp.reference.outbox import NotSent, Outbox
 from pile_interop.ocpp.reference.station_base import (
     DEFAULT_BOOT_RETRY_S,
     MIN_REAL_RESPONSE_TIMEOUT,
@@ -86,20 +85,21 @@ class StationCore:
         self.log = logger or logging.getLogger(
             f"pile_interop.ocpp.v16.reference.station.{station_id}"
         )
-        self.clock = Clock(time_scale)
+        #: connection loop, boot loop, heartbeat, clock, outbox and tasks (this layer is its port)
+        self.base = StationBase(
+            self,
+            time_scale=time_scale,
+            max_attempts=lambda: self.config.get_int("TransactionMessageAttempts"),
+            retry_interval=lambda: self.config.get_int("TransactionMessageRetryInterval"),
+            validate=lambda: self.validate_outgoing,
+        )
+        self.clock = self.base.clock
+        self.outbox = self.base.outbox
         self.config = Config(connectors, config)
         self.cache = AuthCache()
         self.connectors: dict[int, Connector] = {
             n: Connector(n, EnergyMeter(self.clock)) for n in range(connectors + 1)
         }
-        self.outbox = Outbox(
-            self.clock,
-            max_attempts=lambda: self.config.get_int("TransactionMessageAttempts"),
-            retry_interval=lambda: self.config.get_int("TransactionMessageRetryInterval"),
-            validate=lambda: self.validate_outgoing,
-        )
-        #: connection loop, boot loop, heartbeat and tasks (this layer is its port)
-        self.base = StationBase(self, self.clock, self.outbox)
         #: Set while a websocket is open and BootNotification was Accepted.
         self.connected = self.base.connected
         #: Status of the last BootNotification.conf on this connection (None before one).
@@ -279,11 +279,7 @@ class StationCore:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.outbox.open.wait(), self.response_timeout())
         future = self.send(action, build)
-        try:
-            return await asyncio.wait_for(asyncio.shield(future), 3 * self.response_timeout())
-        except (NotSent, TimeoutError) as exc:
-            self.log.info("%s: %s not answered: %r", self.station_id, action, exc)
-            return None
+        return await self.base.result_of(future, action, 3 * self.response_timeout())
 
     async def go_offline(self) -> None:
         """The network goes away: close the socket and do not reconnect until go_online().

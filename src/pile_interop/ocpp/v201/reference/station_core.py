@@ -48,15 +48,15 @@ import logging
 import ssl as ssl_module
 import uuid
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any, cast
 
 from ocpp.v201 import call
 from ocpp.v201.enums import BootReasonEnumType, RegistrationStatusEnumType
 from websockets.asyncio.client import ClientConnection
 
-from pile_interop.core.clock import Clock, parse_iso, utc_iso
+from pile_interop.core.clock import parse_iso, utc_iso
 from pile_interop.ocpp.client import basic_auth_header
-from pile_interop.ocpp.reference.outbox import NotSent, Outbox
 from pile_interop.ocpp.reference.station_base import (
     DEFAULT_BOOT_RETRY_S,
     MIN_REAL_RESPONSE_TIMEOUT,
@@ -142,7 +142,20 @@ class StationCore:
         self.log = logger or logging.getLogger(
             f"pile_interop.ocpp.v201.reference.station.{station_id}"
         )
-        self.clock = Clock(time_scale)
+        #: connection loop, boot loop, heartbeat, clock, outbox and tasks (this layer is its port)
+        self.base = StationBase(
+            self,
+            time_scale=time_scale,
+            max_attempts=lambda: self._int_var(
+                "OCPPCommCtrlr", "MessageAttempts", 3, instance="TransactionEvent"
+            ),
+            retry_interval=lambda: self._int_var(
+                "OCPPCommCtrlr", "MessageAttemptInterval", 10, instance="TransactionEvent"
+            ),
+            validate=lambda: self.validate_outgoing,
+        )
+        self.clock = self.base.clock
+        self.outbox = self.base.outbox
         if security_profile is None:
             # wss: 2, or 3 when the descriptor says the TLS context presents a client certificate
             security_profile = 1
@@ -173,18 +186,6 @@ class StationCore:
                 "ocppInterface": "Wired0",
             }
         }
-        self.outbox = Outbox(
-            self.clock,
-            max_attempts=lambda: self._int_var(
-                "OCPPCommCtrlr", "MessageAttempts", 3, instance="TransactionEvent"
-            ),
-            retry_interval=lambda: self._int_var(
-                "OCPPCommCtrlr", "MessageAttemptInterval", 10, instance="TransactionEvent"
-            ),
-            validate=lambda: self.validate_outgoing,
-        )
-        #: connection loop, boot loop, heartbeat and tasks (this layer is its port)
-        self.base = StationBase(self, self.clock, self.outbox)
         #: Set while a websocket is open, BootNotification Accepted and the EVSEs reported.
         self.connected = self.base.connected
         #: Status of the last BootNotificationResponse since the last boot (None before one);
@@ -245,7 +246,7 @@ class StationCore:
             self.log.debug("%s: %s not sent (not registered)", self.station_id, action)
             return None
         future = self.outbox.put(action, lambda: request, transactional=False)
-        return await self._await_result(future, action)
+        return await self.base.result_of(future, action, 3 * self.response_timeout())
 
     async def send_tx(self, request: Any) -> Any:
         """A transaction-related CALL: sent now (its result), or queued (None) while offline or
@@ -256,7 +257,7 @@ class StationCore:
         future = self.outbox.put(action, lambda: request, transactional=True)
         if not self.outbox.open.is_set():
             return None
-        return await self._await_result(future, action)
+        return await self.base.result_of(future, action, 3 * self.response_timeout())
 
     def security_event(self, kind: str, tech_info: str | None = None) -> None:
         """A SecurityEventNotification (A04), timestamped now; queued while offline."""
@@ -272,13 +273,6 @@ class StationCore:
             timestamp=utc_iso(self.clock.now()),
             tech_info=tech_info[:255] if tech_info else None,
         )
-
-    async def _await_result(self, future: asyncio.Future[Any], action: str) -> Any:
-        try:
-            return await asyncio.wait_for(asyncio.shield(future), 3 * self.response_timeout())
-        except (NotSent, TimeoutError) as exc:
-            self.log.info("%s: %s not answered: %r", self.station_id, action, exc)
-            return None
 
     def _may_send_unregistered(self, action: str) -> bool:
         """Before Accepted only what a TriggerMessage asked for, and the NotifyReports of a
@@ -324,11 +318,6 @@ class StationCore:
     async def stop(self) -> None:
         """Close the connection and cancel every task. Idempotent, bounded in time."""
         await self.base.stop()
-
-    @property
-    def _network_up(self) -> asyncio.Event:
-        """Clear while the network is away (the base's)."""
-        return self.base.network_up
 
     # -- the base's port: connection --------------------------------------------------------
 
@@ -460,13 +449,14 @@ class StationCore:
         else:
             self._open_registered()
 
-    async def _report_all_then_open(self) -> None:
+    async def _report_all_then_open(self, what: str = "reports") -> None:
+        """The EVSEs report every connector (bounded), then the queue goes out."""
         try:
             await asyncio.wait_for(
                 self.evses.on_registered(), self.clock.real(REGISTER_TIMEOUT_S) + 5.0
             )
         except TimeoutError:
-            self.log.warning("%s: the EVSEs' reports took too long", self.station_id)
+            self.log.warning("%s: the EVSEs' %s took too long", self.station_id, what)
         finally:
             self._registering = False
         self._open_registered()
@@ -479,11 +469,7 @@ class StationCore:
 
     async def _boot_sequence(self, link: StationLink, slot: int) -> None:
         """B01-B03: BootNotification until Accepted through ``slot``."""
-
-        async def accepted(conf: Any) -> None:
-            await self._registered(conf, slot)
-
-        await self.base.boot_loop(link, accepted)
+        await self.base.boot_loop(link, partial(self._registered, slot=slot))
 
     async def call_boot_notification(self, link: Any, triggered: bool) -> Any:
         """With the reason of this boot, or Triggered when a TriggerMessage asked for it."""
@@ -525,15 +511,8 @@ class StationCore:
         self._offline_since = None
         self.on_network_profile_connected(slot)
         self._registering = True
-        try:
-            await asyncio.wait_for(
-                self.evses.on_registered(), self.clock.real(REGISTER_TIMEOUT_S) + 5.0
-            )
-        except TimeoutError:
-            self.log.warning("%s: the EVSEs' boot reports took too long", self.station_id)
-        finally:
-            self._registering = False
-        self._open_registered()  # queued transaction messages and events follow, in order
+        # queued transaction messages and events follow the reports, in order
+        await self._report_all_then_open("boot reports")
 
     def on_network_profile_connected(self, slot: int) -> None:
         """Hook: registered through ``slot`` (A05: the security profile is now that slot's)."""
@@ -559,9 +538,6 @@ class StationCore:
 
     async def send_heartbeat(self) -> None:
         await self.send(call.Heartbeat())
-
-    def _restart_heartbeat(self) -> None:
-        self.base.restart_heartbeat()
 
     # ======================================================================================
     # network, power, reboot
