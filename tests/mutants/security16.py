@@ -89,8 +89,8 @@ class PresentsNoClientCertificate(ReferenceStation):
 class IgnoresAgreedSubprotocol(ReferenceStation):
     """Speaks OCPP 1.6 on a connection where the Central System agreed to no subprotocol."""
 
-    async def _serve_connection(self, ws: Any) -> None:
-        await super()._serve_connection(_Agreed(ws))
+    async def serve_connection(self, ws: Any) -> None:
+        await super().serve_connection(_Agreed(ws))
 
 
 class _Agreed:

@@ -28,10 +28,16 @@ subclass with one defect) and check that its cases catch them. The hooks:
   :meth:`unlock_status`; follow-ups: :meth:`remote_start`, :meth:`remote_stop`,
   :meth:`perform_reset`, :meth:`apply_availability`, :meth:`unlock`.
 
-Layers: :mod:`station16_core` (connection, boot, heartbeat, outbox, status),
-:mod:`station16_sessions` (manual actions, authorization, transactions, meter values) and this
-module (CSMS-initiated actions). Configuration keys live in :mod:`station16_config`, the meter in
-:mod:`station16_meter`, the outgoing queue in :mod:`station16_outbox`.
+Layers: :mod:`~pile_interop.ocpp.v16.reference.station_core` (connection, boot, heartbeat,
+outbox, status: the port of the station's shared
+:class:`~pile_interop.ocpp.reference.station_base.StationBase`, which owns the connection loop,
+the boot loop, the heartbeat, the clock, the outgoing queue and the tasks),
+:mod:`~pile_interop.ocpp.v16.reference.station_sessions` (manual actions, authorization,
+transactions, meter values) and this module (CSMS-initiated actions). Configuration keys live
+in :mod:`~pile_interop.ocpp.v16.reference.station_config`, the connectors in
+:mod:`~pile_interop.ocpp.v16.reference.station_model`; the link of a connection
+(:mod:`~pile_interop.ocpp.v16.reference.station_link`) reaches the station through
+:class:`~pile_interop.ocpp.v16.reference.station_port.LinkPort`.
 
 The physical world (EV plugged, cable held, faults, lock failures, energy register) survives a
 reboot; so do the configuration, availability, authorization cache and queued transaction
@@ -64,13 +70,13 @@ from ocpp.v16.enums import (
 )
 
 from pile_interop.core.config import TlsFiles
-from pile_interop.ocpp.v16.reference.station_core import (
+from pile_interop.ocpp.reference.station_base import (
     BOOT_DELAY_S,
     DEFAULT_BOOT_RETRY_S,
     RECONNECT_BACKOFF_MAX_S,
     RECONNECT_BACKOFF_MIN_S,
-    RESPONSE_TIMEOUT_S,
 )
+from pile_interop.ocpp.v16.reference.station_core import RESPONSE_TIMEOUT_S
 from pile_interop.ocpp.v16.reference.station_model import Connector, TagInfo
 from pile_interop.ocpp.v16.reference.station_sessions import StationSessions
 from pile_interop.security.pki import CertFiles, client_context
@@ -201,7 +207,7 @@ class ReferenceStation(StationSessions):
     def on_configuration_changed(self, key: str) -> None:
         """A new value takes effect at once (§5.3 Accepted: "applied")."""
         if key == "HeartbeatInterval":
-            self._restart_heartbeat()
+            self.base.restart_heartbeat()
         elif key == "MeterValueSampleInterval":
             for conn in self._outlets():
                 self._start_sampler(conn)

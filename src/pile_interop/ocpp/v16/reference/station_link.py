@@ -14,16 +14,14 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ocpp.routing import on
 from ocpp.v16 import ChargePoint
 from ocpp.v16.enums import Action
 
 from pile_interop.ocpp.v16.reference.rpc import Rpc
-
-if TYPE_CHECKING:
-    from pile_interop.ocpp.v16.reference.station import ReferenceStation
+from pile_interop.ocpp.v16.reference.station_port import LinkPort
 
 logger = logging.getLogger(__name__)
 
@@ -40,9 +38,7 @@ def is_call_frame(raw: str | bytes) -> bool:
 class StationLink(Rpc, ChargePoint):
     """The ``ocpp`` ChargePoint of one connection; all behaviour lives in the station."""
 
-    def __init__(
-        self, station: ReferenceStation, connection: Any, *, response_timeout: float
-    ) -> None:
+    def __init__(self, station: LinkPort, connection: Any, *, response_timeout: float) -> None:
         super().__init__(
             station.station_id,
             connection,
@@ -60,6 +56,10 @@ class StationLink(Rpc, ChargePoint):
             return
         await super().route_message(raw_msg)
         self._station.run_after_reply()
+
+    async def send_call(self, payload: Any, **kwargs: Any) -> Any:
+        """``call`` (the sender of the station's outbox)."""
+        return await self.call(payload, **kwargs)
 
     @on(Action.change_availability)
     async def _on_change_availability(self, connector_id: int, type: str, **_: Any) -> Any:

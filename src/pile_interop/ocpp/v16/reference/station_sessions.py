@@ -287,8 +287,8 @@ class StationSessions(StationCore):
             return
         auth = PendingAuthorization(id_tag, info)
         conn.authorization = auth
-        auth.timer = self._spawn(
-            self._connection_timeout(conn, auth), "conn-timeout", self._boot_tasks
+        auth.timer = self.base.spawn(
+            self._connection_timeout(conn, auth), "conn-timeout", self.base.boot_tasks
         )
         self.update_status(conn)
 
@@ -514,7 +514,9 @@ class StationSessions(StationCore):
             conn.sampler = None
         tx = conn.transaction
         if tx is not None and self.config.get_int("MeterValueSampleInterval") > 0:
-            conn.sampler = self._spawn(self._sample_loop(conn, tx), "sampler", self._boot_tasks)
+            conn.sampler = self.base.spawn(
+                self._sample_loop(conn, tx), "sampler", self.base.boot_tasks
+            )
 
     async def _sample_loop(self, conn: Connector, tx: Transaction) -> None:
         """§9.1.19 MeterValueSampleInterval: sampled data during the transaction."""
@@ -545,7 +547,9 @@ class StationSessions(StationCore):
     def _restart_aligned(self) -> None:
         if self._aligned_task is not None:
             self._aligned_task.cancel()
-        self._aligned_task = self._spawn(self._aligned_loop(), "aligned-meter", self._boot_tasks)
+        self._aligned_task = self.base.spawn(
+            self._aligned_loop(), "aligned-meter", self.base.boot_tasks
+        )
 
     async def _aligned_loop(self) -> None:
         """§9.1.5 ClockAlignedDataInterval: readings on the boundaries of the day."""

@@ -86,14 +86,13 @@ from ocpp.v201.enums import (
 
 from pile_interop.core.clock import utc_iso
 from pile_interop.core.config import TlsFiles
-from pile_interop.ocpp.v201.reference.station_core import (
-    ACCEPTED,
+from pile_interop.ocpp.reference.station_base import (
     BOOT_DELAY_S,
     DEFAULT_BOOT_RETRY_S,
     RECONNECT_BACKOFF_MAX_S,
     RECONNECT_BACKOFF_MIN_S,
-    REJECTED,
 )
+from pile_interop.ocpp.v201.reference.station_core import ACCEPTED, REJECTED
 from pile_interop.ocpp.v201.reference.station_model import (
     NETWORK_SLOTS,
     READ_ONLY,
@@ -409,7 +408,7 @@ class ReferenceStation(StationSecurity):
     def on_variable_changed(self, var: Variable) -> None:
         """A new value takes effect at once (B05: Accepted means applied)."""
         if var.variable == "HeartbeatInterval":
-            self._restart_heartbeat()
+            self.base.restart_heartbeat()
 
     def priority_status(self, value: str) -> str | None:
         """Why a NetworkConfigurationPriority cannot be set (None: it can): every slot must
@@ -775,7 +774,7 @@ class ReferenceStation(StationSecurity):
         return {
             "stationId": self.station_id,
             "url": self._target(self.active_slot)[0],
-            "online": self._network_up.is_set(),
+            "online": self.base.network_up.is_set(),
             "connected": self.connected.is_set(),
             "registration": self.registration,
             "bootReason": self.boot_reason,

@@ -1,8 +1,11 @@
 """Core of the reference OCPP 2.0.1 station: connection, boot, heartbeat, outgoing queue.
 
 The first layer of :class:`~pile_interop.ocpp.v201.reference.station.ReferenceStation` (see
-there for the public API and the hooks). Every timer runs on the station's scaled
-:class:`~pile_interop.core.clock.Clock`.
+there for the public API and the hooks). The version-neutral machinery (connection loop with
+back-off, boot loop, heartbeat, clock, tasks) is the station's
+:class:`~pile_interop.ocpp.reference.station_base.StationBase`; this layer is its
+:class:`~pile_interop.ocpp.reference.station_base.BasePort` for OCPP 2.0.1. Every timer runs on
+the station's scaled :class:`~pile_interop.core.clock.Clock`.
 
 Connection (Part 2 block A / B10, Part 4): the station connects to the NetworkConnectionProfile
 slot first in ``OCPPCommCtrlr.NetworkConfigurationPriority`` (slot 1 is the URL, password and
@@ -40,23 +43,26 @@ survive reboots and are retried ``MessageAttempts`` times, ``MessageAttemptInter
 from __future__ import annotations
 
 import asyncio
-import base64
-import contextlib
 import importlib
 import logging
 import ssl as ssl_module
 import uuid
-from collections.abc import Awaitable, Callable, Coroutine
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import Any, cast
 
 from ocpp.v201 import call
 from ocpp.v201.enums import BootReasonEnumType, RegistrationStatusEnumType
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed
-from websockets.typing import Subprotocol
+from websockets.asyncio.client import ClientConnection
 
-from pile_interop.core.clock import Clock, parse_iso, utc_iso
-from pile_interop.ocpp.reference.outbox import NotSent, Outbox
+from pile_interop.core.clock import parse_iso, utc_iso
+from pile_interop.ocpp.client import basic_auth_header
+from pile_interop.ocpp.reference.station_base import (
+    DEFAULT_BOOT_RETRY_S,
+    MIN_REAL_RESPONSE_TIMEOUT,
+    StationBase,
+    websocket_options,
+)
 from pile_interop.ocpp.v201.reference.station_link import StationLink
 from pile_interop.ocpp.v201.reference.station_model import (
     DeviceModel,
@@ -64,62 +70,18 @@ from pile_interop.ocpp.v201.reference.station_model import (
     station_variables,
     tx_variable,
 )
-
-if TYPE_CHECKING:
-    from pile_interop.ocpp.v201.reference.station import ReferenceStation
-
-logger = logging.getLogger(__name__)
+from pile_interop.ocpp.v201.reference.station_port import LinkPort
 
 SUBPROTOCOLS = {"ocpp2.0.1": "2.0.1", "ocpp2.1": "2.1"}
 ACCEPTED = RegistrationStatusEnumType.accepted.value
 PENDING = RegistrationStatusEnumType.pending.value
 REJECTED = RegistrationStatusEnumType.rejected.value
 
-# -- protocol-time constants (seconds, run through the station's clock) ----------------------
-#: WebSocket opening and closing handshakes.
-CONNECT_TIMEOUT_S = 30
-CLOSE_TIMEOUT_S = 5
-#: Reconnect back-off: doubles from the minimum up to the maximum while connecting fails.
-RECONNECT_BACKOFF_MIN_S = 1
-RECONNECT_BACKOFF_MAX_S = 60
-#: BootNotification retry when the CSMS gave no interval (B02.FR.07) or did not answer.
-DEFAULT_BOOT_RETRY_S = 30
-#: How long the simulated reboot takes before the station connects again.
-BOOT_DELAY_S = 5
-#: The EVSEs' reports after an accepted boot (``Evses.on_registered``) take at most this long.
+#: The EVSEs' reports after an accepted boot (``Evses.on_registered``) take at most this long
+#: (protocol seconds).
 REGISTER_TIMEOUT_S = 120
 #: A clock correction larger than this is a SettingSystemTime security event (A04).
 CLOCK_EVENT_THRESHOLD_S = 3600
-
-# -- real-time floors (seconds): network timeouts must not shrink to nothing at small scales --
-MIN_REAL_RESPONSE_TIMEOUT = 2.0
-MIN_REAL_CONNECT_TIMEOUT = 2.0
-MIN_REAL_CLOSE_TIMEOUT = 0.5
-MIN_REAL_PING_TIMEOUT = 5.0
-#: :meth:`StationCore.stop` waits at most this long for its tasks to end.
-STOP_TIMEOUT_REAL = 5.0
-#: Cancelled tasks that have not ended after this long are cancelled again (gh-86296).
-CANCEL_RETRY_REAL = 0.05
-
-
-async def cancel_and_wait(tasks: list[asyncio.Task[Any]], timeout: float) -> None:
-    """Cancel ``tasks`` (again and again) until they end, for at most ``timeout`` seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    pending = {task for task in tasks if not task.done()}
-    while pending:
-        for task in pending:
-            task.cancel()
-        remaining = deadline - loop.time()
-        if remaining <= 0:
-            logger.warning("tasks did not end: %s", [t.get_name() for t in pending])
-            return
-        _, pending = await asyncio.wait(pending, timeout=min(CANCEL_RETRY_REAL, remaining))
-
-
-def basic_auth_header(user: str, password: str) -> str:
-    token = base64.b64encode(f"{user}:{password}".encode()).decode()
-    return f"Basic {token}"
 
 
 class StationCore:
@@ -180,7 +142,20 @@ class StationCore:
         self.log = logger or logging.getLogger(
             f"pile_interop.ocpp.v201.reference.station.{station_id}"
         )
-        self.clock = Clock(time_scale)
+        #: connection loop, boot loop, heartbeat, clock, outbox and tasks (this layer is its port)
+        self.base = StationBase(
+            self,
+            time_scale=time_scale,
+            max_attempts=lambda: self._int_var(
+                "OCPPCommCtrlr", "MessageAttempts", 3, instance="TransactionEvent"
+            ),
+            retry_interval=lambda: self._int_var(
+                "OCPPCommCtrlr", "MessageAttemptInterval", 10, instance="TransactionEvent"
+            ),
+            validate=lambda: self.validate_outgoing,
+        )
+        self.clock = self.base.clock
+        self.outbox = self.base.outbox
         if security_profile is None:
             # wss: 2, or 3 when the descriptor says the TLS context presents a client certificate
             security_profile = 1
@@ -211,18 +186,8 @@ class StationCore:
                 "ocppInterface": "Wired0",
             }
         }
-        self.outbox = Outbox(
-            self.clock,
-            max_attempts=lambda: self._int_var(
-                "OCPPCommCtrlr", "MessageAttempts", 3, instance="TransactionEvent"
-            ),
-            retry_interval=lambda: self._int_var(
-                "OCPPCommCtrlr", "MessageAttemptInterval", 10, instance="TransactionEvent"
-            ),
-            validate=lambda: self.validate_outgoing,
-        )
         #: Set while a websocket is open, BootNotification Accepted and the EVSEs reported.
-        self.connected = asyncio.Event()
+        self.connected = self.base.connected
         #: Status of the last BootNotificationResponse since the last boot (None before one);
         #: an Accepted one outlives the connection (B04).
         self.registration: str | None = None
@@ -232,28 +197,15 @@ class StationCore:
         self._offline_since: float | None = None
         self.boot_reason = BootReasonEnumType.power_up.value
         self._next_reason = BootReasonEnumType.power_up.value
-        self._link: StationLink | None = None
-        self._main: asyncio.Task[None] | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self._conn_tasks: set[asyncio.Task[Any]] = set()
-        self._heartbeat_task: asyncio.Task[None] | None = None
-        self._network_up = asyncio.Event()
-        self._network_up.set()
-        self._wake = asyncio.Event()
-        self._drop = asyncio.Event()
-        self._boot_now = asyncio.Event()
-        self._rebooting = False
-        self._reconnect_now = False
-        self._stopping = False
         self._registering = False
-        self._after_reply: list[Callable[[], Awaitable[None] | None]] = []
-        self._next_boot_at = 0.0
         #: CALLs a TriggerMessage allowed before the station is registered (B02.FR.02)
         self._trigger_allow: set[str] = set()
         #: the slots tried at this boot, in order, and where the station is in that list
         self._slot_order: list[int] = [1]
         self._slot_index = 0
         self._slot_failures = 0
+        #: the slot of the connection being opened or served
+        self._slot = 1
         self.active_slot = 1
         self.evses = self._make_evses()
         for component, evse, variable, default, read_only in self.evses.variables():
@@ -286,13 +238,15 @@ class StationCore:
     async def send(self, request: Any) -> Any:
         """A non-transaction CALL now; its result, or None when offline / not answered."""
         action = type(request).__name__
-        if self._link is not None and (self._registering or self._may_send_unregistered(action)):
+        if self.base.link is not None and (
+            self._registering or self._may_send_unregistered(action)
+        ):
             return await self._call_direct(request)
         if not self.outbox.open.is_set():
             self.log.debug("%s: %s not sent (not registered)", self.station_id, action)
             return None
         future = self.outbox.put(action, lambda: request, transactional=False)
-        return await self._await_result(future, action)
+        return await self.base.result_of(future, action, 3 * self.response_timeout())
 
     async def send_tx(self, request: Any) -> Any:
         """A transaction-related CALL: sent now (its result), or queued (None) while offline or
@@ -303,7 +257,7 @@ class StationCore:
         future = self.outbox.put(action, lambda: request, transactional=True)
         if not self.outbox.open.is_set():
             return None
-        return await self._await_result(future, action)
+        return await self.base.result_of(future, action, 3 * self.response_timeout())
 
     def security_event(self, kind: str, tech_info: str | None = None) -> None:
         """A SecurityEventNotification (A04), timestamped now; queued while offline."""
@@ -320,13 +274,6 @@ class StationCore:
             tech_info=tech_info[:255] if tech_info else None,
         )
 
-    async def _await_result(self, future: asyncio.Future[Any], action: str) -> Any:
-        try:
-            return await asyncio.wait_for(asyncio.shield(future), 3 * self.response_timeout())
-        except (NotSent, TimeoutError) as exc:
-            self.log.info("%s: %s not answered: %r", self.station_id, action, exc)
-            return None
-
     def _may_send_unregistered(self, action: str) -> bool:
         """Before Accepted only what a TriggerMessage asked for, and the NotifyReports of a
         report requested while Pending (B02.FR.01 / B02.FR.02)."""
@@ -338,7 +285,7 @@ class StationCore:
         return action == "NotifyReport"
 
     async def _call_direct(self, request: Any) -> Any:
-        link = self._link
+        link = self.base.link
         if link is None:
             return None
         try:
@@ -350,7 +297,7 @@ class StationCore:
             return None
 
     def _link_up(self) -> bool:
-        return self._link is not None and self._network_up.is_set() and not self._drop.is_set()
+        return self.base.link_up()
 
     def _int_var(
         self, component: str, variable: str, default: int, *, instance: str | None = None
@@ -366,68 +313,17 @@ class StationCore:
 
     async def start(self) -> None:
         """Power on and keep a connection to the CSMS (reconnecting) until :meth:`stop`."""
-        if self._main is not None and not self._main.done():
-            return
-        self._stopping = False
-        self._power_on(self._next_reason)
-        self._main = asyncio.create_task(self._run(), name=f"{self.station_id}:main")
+        await self.base.start()
 
     async def stop(self) -> None:
         """Close the connection and cancel every task. Idempotent, bounded in time."""
-        self._stopping = True
-        tasks = [
-            t
-            for t in (self._main, *self._tasks)
-            if t is not None and t is not asyncio.current_task()
-        ]
-        await cancel_and_wait(tasks, STOP_TIMEOUT_REAL)
-        self._main = None
-        self._link = None
-        self.connected.clear()
-        self.outbox.open.clear()
-        self.registration = None
+        await self.base.stop()
 
-    async def _run(self) -> None:
-        backoff = RECONNECT_BACKOFF_MIN_S
-        while not self._stopping:
-            if self._rebooting:
-                await self.clock.sleep(BOOT_DELAY_S)
-                self._rebooting = False
-                self._power_on(self._next_reason)
-                backoff = RECONNECT_BACKOFF_MIN_S
-            if not self._network_up.is_set():
-                self._wake.clear()
-                await self._wake.wait()
-                continue
-            self._drop.clear()
-            self._reconnect_now = False
-            slot = self._current_slot()
-            url, kwargs = self._target(slot)
-            opened = False
-            try:
-                async with connect(url, **kwargs) as ws:
-                    opened = True
-                    backoff = RECONNECT_BACKOFF_MIN_S
-                    self._slot_failures = 0
-                    await self._serve_connection(ws, slot)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # OSError, InvalidHandshake, TimeoutError, SSLError …
-                self.log.info("%s: connection to %s failed: %r", self.station_id, url, exc)
-                self.on_connect_error(exc)
-            if not opened:
-                self._connect_failed()
-            self._on_disconnected(opened)
-            if (
-                self._stopping
-                or self._rebooting
-                or self._reconnect_now
-                or not self._network_up.is_set()
-            ):
-                continue
-            self._wake.clear()
-            await self._sleep_or_wake(backoff)
-            backoff = min(backoff * 2, RECONNECT_BACKOFF_MAX_S)
+    # -- the base's port: connection --------------------------------------------------------
+
+    def connect_target(self) -> tuple[str, dict[str, Any]]:
+        self._slot = self._current_slot()
+        return self._target(self._slot)
 
     def on_connect_error(self, exc: BaseException) -> None:
         """Hook: a connection attempt failed (e.g. the CSMS's certificate did not verify)."""
@@ -455,17 +351,12 @@ class StationCore:
         headers: dict[str, str] = {}
         if self.password is not None and level in (1, 2):
             headers["Authorization"] = basic_auth_header(self.station_id, self.password)
-        ping = self._int_var("OCPPCommCtrlr", "WebSocketPingInterval", 0)
-        kwargs: dict[str, Any] = {
-            "subprotocols": [Subprotocol(p) for p in self.offered_subprotocols()],
-            "additional_headers": headers or None,
-            "compression": None,
-            "proxy": None,
-            "open_timeout": max(self.clock.real(CONNECT_TIMEOUT_S), MIN_REAL_CONNECT_TIMEOUT),
-            "close_timeout": max(self.clock.real(CLOSE_TIMEOUT_S), MIN_REAL_CLOSE_TIMEOUT),
-            "ping_interval": self.clock.real(ping) if ping > 0 else None,
-            "ping_timeout": max(self.clock.real(ping), MIN_REAL_PING_TIMEOUT) if ping else None,
-        }
+        kwargs = websocket_options(
+            self.clock,
+            subprotocols=self.offered_subprotocols(),
+            headers=headers,
+            ping=self._int_var("OCPPCommCtrlr", "WebSocketPingInterval", 0),
+        )
         if url.startswith("wss://"):
             kwargs["ssl"] = self.tls_for_profile(level)
         return url, kwargs
@@ -489,64 +380,45 @@ class StationCore:
         seconds = self._int_var("OCPPCommCtrlr", "MessageTimeout", 30, instance="Default")
         return max(self.clock.real(seconds), MIN_REAL_RESPONSE_TIMEOUT)
 
-    async def _serve_connection(self, ws: ClientConnection, slot: int) -> None:
-        if not self.subprotocol_agreed(ws.subprotocol):
-            self.log.error(
-                "%s: CSMS did not agree to %s (%r); closing",
-                self.station_id,
-                self.subprotocol,
-                ws.subprotocol,
-            )
-            return
-        if self._drop.is_set():
-            return
+    async def serve_connection(self, ws: ClientConnection) -> None:
+        """Serve an open connection until it ends (B10: the slot's failures start again)."""
+        self._slot_failures = 0
+        await self.base.serve(ws)
+
+    def open_link(self, ws: ClientConnection) -> StationLink:
+        # the ReferenceStation built on this core implements the link's port
         link = StationLink(
-            cast("ReferenceStation", self),
+            cast(LinkPort, self),
             ws,
             response_timeout=self.response_timeout(),
             ocpp_version=self.ocpp_version,
         )
-        self._link = link
-        self.log.info("%s: connected to %s (slot %d)", self.station_id, ws.request, slot)
-        receiver = self._spawn(link.start(), "receive", self._conn_tasks)
+        self.log.info("%s: connected to %s (slot %d)", self.station_id, ws.request, self._slot)
+        return link
+
+    def on_link_open(self, link: StationLink) -> None:
+        slot = self._slot
         if self._resumable(slot):
             self._resume()
         else:
-            self._spawn(self._boot_sequence(link, slot), "boot", self._conn_tasks)
-        self._spawn(self.outbox.run(link.send_call), "sender", self._conn_tasks)
-        dropper = asyncio.create_task(self._drop.wait())
-        try:
-            await asyncio.wait({receiver, dropper}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            dropper.cancel()
-            await self._cancel(self._conn_tasks)
-            self._link = None
+            self.base.spawn(self._boot_sequence(link, slot), "boot", self.base.conn_tasks)
 
-    def _on_disconnected(self, opened: bool) -> None:
+    def on_disconnected(self, opened: bool) -> None:
+        if not opened:
+            self._connect_failed()
         if self.boot_on_every_connection or self.registration != ACCEPTED:
             self.registration = None
         elif self._offline_since is None:
             self._offline_since = self.clock.monotonic()
-        self.connected.clear()
-        self.outbox.open.clear()
-        self.outbox.drop_volatile()
-        self._heartbeat_task = None
         self._trigger_allow.clear()
         if opened:
             self.evses.on_connection_lost()
-
-    async def _sleep_or_wake(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), self.clock.real(seconds))
 
     def reconnect(self) -> None:
         """Close the connection and open a new one at once (no reboot, so no new
         BootNotification): a new password or client certificate is used from the next
         connection on."""
-        self._reconnect_now = True
-        self.connected.clear()
-        self.outbox.open.clear()
-        self._drop.set()
+        self.base.reconnect()
 
     # -- boot ---------------------------------------------------------------------------------
 
@@ -573,17 +445,18 @@ class StationCore:
         )
         if offline > threshold:
             self._registering = True  # the statuses go before anything queued
-            self._spawn(self._report_all_then_open(), "resume", self._conn_tasks)
+            self.base.spawn(self._report_all_then_open(), "resume", self.base.conn_tasks)
         else:
             self._open_registered()
 
-    async def _report_all_then_open(self) -> None:
+    async def _report_all_then_open(self, what: str = "reports") -> None:
+        """The EVSEs report every connector (bounded), then the queue goes out."""
         try:
             await asyncio.wait_for(
                 self.evses.on_registered(), self.clock.real(REGISTER_TIMEOUT_S) + 5.0
             )
         except TimeoutError:
-            self.log.warning("%s: the EVSEs' reports took too long", self.station_id)
+            self.log.warning("%s: the EVSEs' %s took too long", self.station_id, what)
         finally:
             self._registering = False
         self._open_registered()
@@ -592,38 +465,22 @@ class StationCore:
         """Registered and reported: the queue goes out, in order, and the heartbeat runs."""
         self.connected.set()
         self.outbox.open.set()
-        self._restart_heartbeat()
+        self.base.restart_heartbeat()
 
     async def _boot_sequence(self, link: StationLink, slot: int) -> None:
-        while True:
-            wait = self._next_boot_at - self.clock.monotonic()
-            if wait > 0 and not self._boot_now.is_set():
-                # B02.FR.04 / B03: not before the interval of the last non-Accepted answer,
-                # unless a TriggerMessage asks for it.
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._boot_now.wait(), self.clock.real(wait))
-            reason = BootReasonEnumType.triggered.value if self._boot_now.is_set() else None
-            self._boot_now.clear()
-            link.boot_unique_id = str(uuid.uuid4())
-            try:
-                conf = await link.call(
-                    self.boot_notification_payload(reason or self.boot_reason),
-                    suppress=False,
-                    unique_id=link.boot_unique_id,
-                    skip_schema_validation=not self.validate_outgoing,
-                )
-            except ConnectionClosed:
-                return
-            except Exception as exc:
-                self.log.warning("%s: BootNotification failed: %r", self.station_id, exc)
-                self._next_boot_at = self.clock.monotonic() + DEFAULT_BOOT_RETRY_S
-                continue
-            self.registration = str(conf.status)
-            self.log.info("%s: BootNotification %s", self.station_id, conf.status)
-            if conf.status == ACCEPTED:
-                await self._registered(conf, slot)
-                return
-            self._next_boot_at = self.clock.monotonic() + self.boot_retry_interval(conf.interval)
+        """B01-B03: BootNotification until Accepted through ``slot``."""
+        await self.base.boot_loop(link, partial(self._registered, slot=slot))
+
+    async def call_boot_notification(self, link: Any, triggered: bool) -> Any:
+        """With the reason of this boot, or Triggered when a TriggerMessage asked for it."""
+        reason = BootReasonEnumType.triggered.value if triggered else self.boot_reason
+        link.boot_unique_id = str(uuid.uuid4())
+        return await link.call(
+            self.boot_notification_payload(reason),
+            suppress=False,
+            unique_id=link.boot_unique_id,
+            skip_schema_validation=not self.validate_outgoing,
+        )
 
     def boot_retry_interval(self, interval: int) -> int:
         """Protocol seconds until the next BootNotification after a Pending / Rejected answer:
@@ -644,7 +501,7 @@ class StationCore:
 
     def trigger_boot(self) -> None:
         """A TriggerMessage asked for a BootNotification: send it now (B02 / B03, F06)."""
-        self._boot_now.set()
+        self.base.boot_now.set()
 
     async def _registered(self, conf: Any, slot: int) -> None:
         """Accepted (B01.FR.?): heartbeat interval, clock, the EVSEs report, then the queue."""
@@ -654,15 +511,8 @@ class StationCore:
         self._offline_since = None
         self.on_network_profile_connected(slot)
         self._registering = True
-        try:
-            await asyncio.wait_for(
-                self.evses.on_registered(), self.clock.real(REGISTER_TIMEOUT_S) + 5.0
-            )
-        except TimeoutError:
-            self.log.warning("%s: the EVSEs' boot reports took too long", self.station_id)
-        finally:
-            self._registering = False
-        self._open_registered()  # queued transaction messages and events follow, in order
+        # queued transaction messages and events follow the reports, in order
+        await self._report_all_then_open("boot reports")
 
     def on_network_profile_connected(self, slot: int) -> None:
         """Hook: registered through ``slot`` (A05: the security profile is now that slot's)."""
@@ -686,22 +536,8 @@ class StationCore:
         """Protocol seconds between Heartbeats (OCPPCommCtrlr.HeartbeatInterval)."""
         return self._int_var("OCPPCommCtrlr", "HeartbeatInterval", 0)
 
-    def _restart_heartbeat(self) -> None:
-        if self._heartbeat_task is not None:
-            self._heartbeat_task.cancel()
-            self._heartbeat_task = None
-        if self.connected.is_set():
-            self._heartbeat_task = self._spawn(
-                self._heartbeat_loop(), "heartbeat", self._conn_tasks
-            )
-
-    async def _heartbeat_loop(self) -> None:
-        while True:
-            interval = self.heartbeat_interval()
-            if interval <= 0:
-                return
-            await self.clock.sleep(interval)
-            await self.send(call.Heartbeat())
+    async def send_heartbeat(self) -> None:
+        await self.send(call.Heartbeat())
 
     # ======================================================================================
     # network, power, reboot
@@ -710,14 +546,14 @@ class StationCore:
     async def go_offline(self) -> None:
         """The network goes away: close the socket and do not reconnect until go_online()
         (the registration holds: no BootNotification when the network is back)."""
-        self._network_up.clear()
-        self._drop.set()
-        self.connected.clear()
-        self.outbox.open.clear()
+        self.base.go_offline()
 
     async def go_online(self) -> None:
-        self._network_up.set()
-        self._wake.set()
+        self.base.go_online()
+
+    def power_on(self) -> None:
+        """The base's port: a fresh boot with the reason of the last reboot."""
+        self._power_on(self._next_reason)
 
     def _power_on(self, reason: str) -> None:
         """Start what runs from power-on regardless of the connection: a fresh boot, so not
@@ -726,8 +562,6 @@ class StationCore:
         self._registered_slot = None
         self._offline_since = None
         self.boot_reason = reason
-        self._next_boot_at = 0.0
-        self._boot_now.clear()
         self._slot_order = self.priority_slots() or [1]
         self._slot_index = 0
         self._slot_failures = 0
@@ -750,13 +584,7 @@ class StationCore:
         ``reason``. The caller has already ended what must end (``Evses.on_power_loss``)."""
         self.log.info("%s: rebooting (%s)", self.station_id, reason)
         self._next_reason = reason
-        self.registration = None
-        self.connected.clear()
-        self.outbox.open.clear()
-        self.outbox.drop_volatile()
-        self._rebooting = True
-        self._drop.set()
-        self._wake.set()
+        self.base.reboot()
 
     # ======================================================================================
     # tasks
@@ -764,43 +592,7 @@ class StationCore:
 
     def defer(self, work: Callable[[], Awaitable[None] | None]) -> None:
         """Run ``work`` once the response to the CALL being handled has been sent."""
-        self._after_reply.append(work)
+        self.base.defer(work)
 
     def run_after_reply(self) -> None:
-        if not self._after_reply:
-            return
-        works, self._after_reply = self._after_reply, []
-
-        async def run() -> None:
-            for work in works:
-                outcome = work()
-                if outcome is not None:
-                    await outcome
-
-        self._spawn(run(), "after-reply")
-
-    def _spawn(
-        self,
-        coro: Coroutine[Any, Any, Any],
-        name: str,
-        group: set[asyncio.Task[Any]] | None = None,
-    ) -> asyncio.Task[Any]:
-        task = asyncio.create_task(coro, name=f"{self.station_id}:{name}")
-        self._tasks.add(task)
-        if group is not None:
-            group.add(task)
-        task.add_done_callback(self._task_done)
-        return task
-
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        self._conn_tasks.discard(task)
-        if task.cancelled():
-            return
-        exc = task.exception()
-        if exc is not None and not isinstance(exc, ConnectionClosed):
-            self.log.error("%s: task %s failed", self.station_id, task.get_name(), exc_info=exc)
-
-    async def _cancel(self, group: set[asyncio.Task[Any]]) -> None:
-        tasks = [t for t in group if t is not asyncio.current_task()]
-        await cancel_and_wait(tasks, STOP_TIMEOUT_REAL)
+        self.base.run_after_reply()

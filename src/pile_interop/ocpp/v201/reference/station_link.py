@@ -28,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ocpp.messages import CallError, CallResult
 from ocpp.v21.enums import Action as Action21
@@ -37,9 +37,7 @@ from ocpp.v201.enums import Action as Action201
 
 from pile_interop.ocpp.reference.rpc import CallErrorsAsInfo, frame_list
 from pile_interop.ocpp.reference.rpc import rename_error_code as rename_error_code_as
-
-if TYPE_CHECKING:
-    from pile_interop.ocpp.v201.reference.station import ReferenceStation
+from pile_interop.ocpp.v201.reference.station_port import LinkPort
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +60,7 @@ class StationLink(ChargePoint):
 
     def __init__(
         self,
-        station: ReferenceStation,
+        station: LinkPort,
         connection: Any,
         *,
         response_timeout: float,

@@ -1,14 +1,19 @@
-"""The seam between the reference 2.0.1 station's two halves.
+"""The seams of the reference 2.0.1 station: between its two halves, and to its link.
 
 :mod:`station201` (connection, boot, device model, reports, reset, security, certificates,
 CSMS requests that are not about EVSEs) owns a :class:`Evses` object from
 :mod:`station201_tx` (EVSEs and connectors, authorization and its cache, transactions driven by
 TxStartPoint / TxStopPoint with seqNo, meter values, the EVSE-level CSMS requests). The station
 gives it a :class:`StationPort`; it never reaches into the station otherwise.
+
+The link of a connection (:mod:`station201_link`) routes the CSMS's requests to the station
+through a :class:`LinkPort`; it never imports the station, so the link, the core and the station
+stay free of import cycles.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Protocol
 
 
@@ -41,4 +46,27 @@ class StationPort(Protocol):
 
     def security_event(self, kind: str, tech_info: str | None = None) -> None:
         """Report a security event (SecurityEventNotification; queued while offline)."""
+        ...
+
+
+class LinkPort(Protocol):
+    """What the link of one connection needs from the station (besides the ``handle_*``
+    methods that :meth:`handled_actions` names)."""
+
+    station_id: str
+    log: logging.Logger
+    #: status of the last BootNotificationResponse; the link sets it as the response arrives
+    registration: str | None
+
+    def handled_actions(self) -> dict[str, str]:
+        """CSMS action → the name of the station's handler method."""
+        ...
+
+    def incoming_call_gate(self, action: str, payload: dict[str, Any]) -> tuple[str, Any] | None:
+        """Before the registration is Accepted: None (handle it), ``("result", payload)``,
+        ``("ignore", None)`` or ``(error code, description)``."""
+        ...
+
+    def run_after_reply(self) -> None:
+        """Start the follow-up work deferred while the response was being written."""
         ...

@@ -67,11 +67,8 @@ from ocpp.v201.enums import (
     InstallCertificateUseEnumType,
 )
 
-from pile_interop.ocpp.v201.reference.station_core import (
-    CONNECT_TIMEOUT_S,
-    MIN_REAL_CONNECT_TIMEOUT,
-    StationCore,
-)
+from pile_interop.ocpp.reference.station_base import CONNECT_TIMEOUT_S, MIN_REAL_CONNECT_TIMEOUT
+from pile_interop.ocpp.v201.reference.station_core import StationCore
 from pile_interop.security.certhash import certificate_hash_data, same_certificate
 from pile_interop.security.pki import client_context
 
@@ -174,7 +171,7 @@ class StationSecurity(StationCore):
         if self._tls_probe is not None and not self._tls_probe.done():
             return
         url = self._target(self._current_slot())[0]
-        self._tls_probe = self._spawn(self._probe_tls_version(url), "tls-version-probe")
+        self._tls_probe = self.base.spawn(self._probe_tls_version(url), "tls-version-probe")
 
     async def _probe_tls_version(self, url: str) -> None:
         version = await legacy_tls_answer(
