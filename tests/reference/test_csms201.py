@@ -204,10 +204,7 @@ async def station(
     cs = MiniStation(station_id, ws)
     task = asyncio.create_task(cs.start())
     try:
-        for _ in range(100):  # the CSMS registers the link once the handshake completed
-            if station_id in csms.links:
-                break
-            await asyncio.sleep(0.01)
+        await csms.wait_for_station(station_id, BOUND_S)  # its link, once the handshake is done
         yield cs
     finally:
         await ws.close()
@@ -238,6 +235,19 @@ def csr_for(common_name: str) -> str:
         .sign(key, hashes.SHA256())
     )
     return csr.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def test_waiting_for_a_station_ends_when_it_connects_or_at_the_bound():
+    async def scenario() -> None:
+        async with running() as csms:
+            with pytest.raises(TimeoutError):
+                await csms.wait_for_station(STATION, 0.05)
+            waiting = asyncio.create_task(csms.wait_for_station(STATION, BOUND_S))
+            async with station(csms):
+                link = await asyncio.wait_for(waiting, BOUND_S)
+                assert link is csms.links[STATION] and link.id == STATION
+
+    run(scenario())
 
 
 @pytest.mark.parametrize(

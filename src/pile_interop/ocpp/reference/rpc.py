@@ -1,13 +1,16 @@
 """What every reference SUT's link adds to the ``ocpp`` package's RPC layer, whatever the
-version: quiet logging of the CALLERRORs negative testing provokes, CALL frame inspection, and
-the renaming of CALLERROR codes into the spelling of the version spoken.
+version: quiet logging of the CALLERRORs negative testing provokes, CALL frame inspection, the
+answer to an action without handler, and the renaming of CALLERROR codes into the spelling of
+the version spoken.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from typing import Any
+
+from ocpp.messages import CallError
 
 
 class CallErrorsAsInfo:
@@ -45,6 +48,28 @@ def call_head(raw: str | bytes) -> tuple[str, str] | None:
     ):
         return frame[1], frame[2]
     return None
+
+
+def unhandled_action_error(
+    raw: str | bytes,
+    handled: Container[str],
+    known: Container[str],
+    not_supported: str,
+    not_implemented: str,
+) -> str | None:
+    """The CALLERROR answering a CALL of an action without handler (None for any other frame):
+    NotSupported for an action of the version (``known``), NotImplemented for any other, as
+    OCPP-J says (1.6 §4.2.3, 2.0.1 §4.3) and the ``ocpp`` package does the other way round.
+    ``not_supported`` / ``not_implemented`` are the descriptions, ``{action}`` filled in."""
+    head = call_head(raw)
+    if head is None or head[1] in handled:
+        return None
+    uid, action = head
+    if action in known:
+        code, why = "NotSupported", not_supported
+    else:
+        code, why = "NotImplemented", not_implemented
+    return str(CallError(uid, code, why.format(action=action), {}).to_json())
 
 
 def rename_error_code(message: str, names: Mapping[str, str]) -> str:

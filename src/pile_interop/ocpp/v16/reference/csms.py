@@ -6,7 +6,11 @@ else is Invalid), transactions with fresh ids, meter values kept per transaction
 registration answers (Accepted / Pending / Rejected), and a control surface with one method per
 operator action, named as the actuator actions are (``remote_start``, ``reset``, …).
 
-Mutants (tests/mutants/csms16.py) override single answer hooks: ``boot_reply``,
+The server, the station links (:mod:`~pile_interop.ocpp.v16.reference.csms_link`) and the
+operator plumbing are :class:`~pile_interop.ocpp.reference.csms_base.CsmsBase`'s; this class
+adds what is 1.6: the answers and the operator actions.
+
+Mutants (tests/mutants/csms16.py) override single answer hooks: ``on_boot``, ``boot_reply``,
 ``id_tag_info``, ``start_transaction_reply``, ``stop_transaction_reply``, ``data_transfer_status``,
 ``heartbeat_reply``, ``on_status``, ``on_meter_values``, and the ``*_request`` builders of the
 control surface.
@@ -14,35 +18,30 @@ control surface.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import itertools
 import logging
-import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ocpp.routing import on
-from ocpp.v16 import ChargePoint, call, call_result
-from ocpp.v16.enums import Action
+from ocpp.v16 import call, call_result
 from websockets.asyncio.server import ServerConnection
 
 from pile_interop.core.clock import utc_iso
-from pile_interop.ocpp.server import CsmsServer
-from pile_interop.ocpp.v16.reference.rpc import Rpc
+from pile_interop.ocpp.reference.csms_base import VENDOR_ID, CsmsBase, new_basic_password
+from pile_interop.ocpp.v16.reference.csms_link import RESPONSE_TIMEOUT_S, CsmsLink
+
+__all__ = ["RESPONSE_TIMEOUT_S", "VENDOR_ID", "CsmsLink", "ReferenceCsms"]
 
 log = logging.getLogger(__name__)
-# a handler's exception (a mutant's defect) is answered with a CALLERROR and logged by the
-# ocpp package; shown with -v, never as a stray traceback on stderr
 log.addHandler(logging.NullHandler())
 
-#: Bound on a response from the station to a CSMS-initiated CALL.
-RESPONSE_TIMEOUT_S = 30.0
 #: Status of each token role a device descriptor names (``tokens.blocked`` → Blocked …).
 _ROLE_STATUS = {"valid": "Accepted", "blocked": "Blocked", "expired": "Expired"}
-#: Our own DataTransfer vendor id; any other is UnknownVendorId.
-VENDOR_ID = "org.pile-interop"
+
+
+def _accepted(answer: Any) -> bool:
+    return str(getattr(answer, "status", "")) == "Accepted"
 
 
 @dataclass
@@ -70,78 +69,7 @@ class StationRecord:
     last_heartbeat: str | None = None
 
 
-class CsmsLink(Rpc, ChargePoint):
-    """The ``ocpp`` handler of one station connection; every answer comes from the CSMS."""
-
-    def __init__(self, csms: ReferenceCsms, station_id: str, connection: Any) -> None:
-        super().__init__(station_id, connection, response_timeout=RESPONSE_TIMEOUT_S, logger=log)
-        self._csms = csms
-        self.configure_rpc(csms)
-
-    @on(Action.boot_notification)
-    async def _boot(self, **payload: Any) -> Any:
-        return self._csms.on_boot(self.id, payload)
-
-    @on(Action.heartbeat)
-    async def _heartbeat(self, **_: Any) -> Any:
-        return self._csms.heartbeat_reply(self.id)
-
-    @on(Action.status_notification)
-    async def _status(self, connector_id: int, status: str, error_code: str, **_: Any) -> Any:
-        self._csms.on_status(self.id, connector_id, status, error_code)
-        return call_result.StatusNotification()
-
-    @on(Action.authorize)
-    async def _authorize(self, id_tag: str, **_: Any) -> Any:
-        return call_result.Authorize(id_tag_info=self._csms.id_tag_info(id_tag))
-
-    @on(Action.start_transaction)
-    async def _start(
-        self, connector_id: int, id_tag: str, meter_start: int, timestamp: str, **_: Any
-    ) -> Any:
-        return self._csms.start_transaction_reply(
-            self.id, connector_id, id_tag, meter_start, timestamp
-        )
-
-    @on(Action.stop_transaction)
-    async def _stop(
-        self,
-        transaction_id: int,
-        meter_stop: int,
-        timestamp: str,
-        id_tag: str | None = None,
-        reason: str | None = None,
-        **_: Any,
-    ) -> Any:
-        return self._csms.stop_transaction_reply(
-            transaction_id, meter_stop, timestamp, id_tag, reason
-        )
-
-    @on(Action.meter_values)
-    async def _meter_values(
-        self, connector_id: int, meter_value: list[Any], transaction_id: int | None = None, **_: Any
-    ) -> Any:
-        self._csms.on_meter_values(transaction_id, meter_value)
-        return call_result.MeterValues()
-
-    @on(Action.data_transfer)
-    async def _data_transfer(
-        self, vendor_id: str, message_id: str | None = None, data: str | None = None, **_: Any
-    ) -> Any:
-        return call_result.DataTransfer(
-            status=self._csms.data_transfer_status(vendor_id, message_id)
-        )
-
-    @on(Action.diagnostics_status_notification)
-    async def _diagnostics(self, **_: Any) -> Any:
-        return call_result.DiagnosticsStatusNotification()
-
-    @on(Action.firmware_status_notification)
-    async def _firmware(self, **_: Any) -> Any:
-        return call_result.FirmwareStatusNotification()
-
-
-class ReferenceCsms:
+class ReferenceCsms(CsmsBase[CsmsLink, StationRecord]):
     """The reference Central System: a WebSocket server plus an operator control surface."""
 
     def __init__(
@@ -156,74 +84,36 @@ class ReferenceCsms:
         client_cn_required: bool = False,
         pki: Any = None,
     ) -> None:
-        #: the test PKI ``ssl`` was made from, if any (security mutants serve other files)
-        self.pki = pki
-        self.id_tags = dict(id_tags or {})
-        self.passwords = dict(passwords or {})
-        self.heartbeat_interval = heartbeat_interval
-        #: registration answer per station (default Accepted), set by ``set_registration``
-        self.registration: dict[str, str] = {}
-        self.stations: dict[str, StationRecord] = {}
-        self.links: dict[str, CsmsLink] = {}
-        self.transactions: dict[int, Transaction] = {}
-        self._ids = itertools.count(1)
-        password = next(iter(self.passwords.values())) if len(self.passwords) == 1 else None
-        self.server = CsmsServer(
-            host,
-            port,
-            self._on_connect,
+        super().__init__(
+            host=host,
+            port=port,
             subprotocols=["ocpp1.6"],
-            station_ids=list(self.passwords) or None,
-            password=password,
+            log=log,
+            passwords=passwords,
+            heartbeat_interval=heartbeat_interval,
             ssl=ssl,
             client_cn_required=client_cn_required,
+            pki=pki,
         )
+        self.id_tags = dict(id_tags or {})
+        self.transactions: dict[int, Transaction] = {}
+        self._ids = itertools.count(1)
 
     @staticmethod
     def id_tags_from(tokens: dict[str, str]) -> dict[str, str]:
         """``{valid: A, blocked: B, expired: C, invalid: D}`` → the CSMS's id-tag list."""
         return {value: _ROLE_STATUS[role] for role, value in tokens.items() if role in _ROLE_STATUS}
 
-    @property
-    def url(self) -> str:
-        return self.server.url
+    def new_link(self, station_id: str, connection: ServerConnection) -> CsmsLink:
+        return CsmsLink(self, station_id, connection)
 
-    async def start(self) -> None:
-        await self.server.start()
-
-    async def stop(self) -> None:
-        for link in list(self.links.values()):
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(link._connection.close(1001, "CSMS stopping"), 5.0)
-        await self.server.stop()
-
-    async def _on_connect(self, connection: ServerConnection, station_id: str, sub: str) -> None:
-        link = CsmsLink(self, station_id, connection)
-        self.links[station_id] = link
-        self.record(station_id)
-        try:
-            await link.start()
-        except Exception as exc:
-            log.info("%s: connection ended (%s)", station_id, type(exc).__name__)
-        finally:
-            if self.links.get(station_id) is link:
-                del self.links[station_id]
-
-    def record(self, station_id: str) -> StationRecord:
-        return self.stations.setdefault(station_id, StationRecord(station_id))
+    def new_record(self, station_id: str) -> StationRecord:
+        return StationRecord(station_id)
 
     # -- answers (mutants override these) ----------------------------------------------
 
-    def on_boot(self, station_id: str, payload: dict[str, Any]) -> call_result.BootNotification:
-        record = self.record(station_id)
-        record.boot = dict(payload)
-        reply = self.boot_reply(station_id)
-        record.registration = reply.status
-        return reply
-
     def boot_reply(self, station_id: str) -> call_result.BootNotification:
-        status = self.registration.get(station_id, self.registration.get("*", "Accepted"))
-        interval = self.heartbeat_interval if status == "Accepted" else 10
+        status, interval = self.registration_terms(station_id)
         return call_result.BootNotification(
             current_time=utc_iso(), interval=interval, status=status
         )
@@ -232,9 +122,7 @@ class ReferenceCsms:
         self.record(station_id).connectors[connector_id] = status
 
     def heartbeat_reply(self, station_id: str) -> call_result.Heartbeat:
-        now = utc_iso()
-        self.record(station_id).last_heartbeat = now
-        return call_result.Heartbeat(current_time=now)
+        return call_result.Heartbeat(current_time=self.heartbeat_time(station_id))
 
     def id_tag_info(self, id_tag: str | None) -> dict[str, Any]:
         status = self.id_tags.get(id_tag or "", "Invalid")
@@ -273,24 +161,7 @@ class ReferenceCsms:
         if tx is not None:
             tx.meter_values.extend(values)
 
-    def data_transfer_status(self, vendor_id: str, message_id: str | None) -> str:
-        if vendor_id != VENDOR_ID:
-            return "UnknownVendorId"
-        return "Accepted" if message_id in (None, "ping") else "UnknownMessageId"
-
     # -- control surface: one method per operator action --------------------------------
-
-    def _link(self, station: str | None) -> CsmsLink:
-        if station is not None:
-            if station not in self.links:
-                raise ValueError(f"station {station!r} is not connected")
-            return self.links[station]
-        if not self.links:
-            raise ValueError("no station is connected")
-        return next(reversed(self.links.values()))
-
-    async def _send(self, request: Any, station: str | None) -> Any:
-        return await self._link(station).call(request, suppress=False)
 
     def open_transaction(self, station_id: str, connector: int | None) -> Transaction | None:
         open_ = [
@@ -364,26 +235,16 @@ class ReferenceCsms:
         return await self._send(self.change_availability_request(connector, availability), station)
 
     def new_authorization_key(self) -> str:
-        """A new Basic password: 20 random bytes as 40 hex characters (the OCA validation of
-        TC_073: hex, 16 to 20 bytes)."""
-        return secrets.token_hex(20)
+        """A new Basic password (40 hex characters: the OCA validation of TC_073 wants hex,
+        16 to 20 bytes)."""
+        return new_basic_password()
 
     async def update_password(self, station: str | None = None) -> Any:
         """Give the station a new Basic password (ChangeConfiguration AuthorizationKey); once
         it accepted, only the new one is accepted on its next connections."""
-        link = self._link(station)
         key = self.new_authorization_key()
-        answer = await self._send(
-            call.ChangeConfiguration(key="AuthorizationKey", value=key), link.id
-        )
-        if str(getattr(answer, "status", "")) == "Accepted":
-            self.store_password(link.id, key)
-        return answer
-
-    def store_password(self, station_id: str, password: str) -> None:
-        self.passwords[station_id] = password
-        if len(self.passwords) == 1:
-            self.server.password = password
+        request = call.ChangeConfiguration(key="AuthorizationKey", value=key)
+        return await self._change_password(station, request, key, _accepted)
 
     async def clear_cache(self, station: str | None = None) -> Any:
         return await self._send(call.ClearCache(), station)
@@ -398,23 +259,9 @@ class ReferenceCsms:
         request = call.DataTransfer(vendor_id=vendor_id, message_id=message_id, data=data)
         return await self._send(request, station)
 
-    async def set_registration(self, status: str, station: str | None = None) -> None:
-        """How the next BootNotifications of ``station`` (default: of every station) are
-        answered: Accepted, Pending or Rejected."""
-        if status not in ("Accepted", "Pending", "Rejected"):
-            raise ValueError(f"registration status {status!r}")
-        if station is None:
-            self.registration.clear()
-        self.registration[station or "*"] = status
-
-    async def settle(self, timeout: float) -> None:
-        """Back to the operator's defaults between cases: every station answered Accepted."""
-        self.registration.clear()
-
     def snapshot(self) -> dict[str, Any]:
         return {
-            "url": self.url,
-            "connected": sorted(self.links),
+            **self.connections(),
             "stations": {
                 s.station_id: {"registration": s.registration, "connectors": s.connectors}
                 for s in self.stations.values()

@@ -19,10 +19,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ocpp.messages import CallError
 from ocpp.v16.enums import Action
 
-from pile_interop.ocpp.reference.rpc import CallErrorsAsInfo, call_head
+from pile_interop.ocpp.reference.rpc import CallErrorsAsInfo, unhandled_action_error
 from pile_interop.ocpp.reference.rpc import rename_error_code as rename_error_code_as
 
 #: Every OCPP 1.6 action (Core and the other feature profiles, security extensions included).
@@ -61,22 +60,17 @@ class Rpc:
         if rude and self._unusable(raw_msg) in rude:
             await self._connection.close(1002, "cannot handle this frame")  # a mutant's defect
             return
-        call = call_head(raw_msg)
-        if (
-            call is not None
-            and getattr(self._rpc_owner, "answers_unknown_actions", True)
-            and (call[1] not in self.route_map)
-        ):
-            uid, action = call
-            if action in ACTIONS_16:
-                code, why = (
-                    "NotSupported",
-                    f"{action} is an OCPP 1.6 action this SUT does not support",
-                )
-            else:
-                code, why = "NotImplemented", f"{action} is not an OCPP 1.6 action"
-            await self._send(CallError(uid, code, why, {}).to_json())
-            return
+        if getattr(self._rpc_owner, "answers_unknown_actions", True):
+            error = unhandled_action_error(
+                raw_msg,
+                self.route_map,
+                ACTIONS_16,
+                not_supported="{action} is an OCPP 1.6 action this SUT does not support",
+                not_implemented="{action} is not an OCPP 1.6 action",
+            )
+            if error is not None:
+                await self._send(error)
+                return
         await super().route_message(raw_msg)  # type: ignore[misc]
 
     def _unusable(self, raw: str) -> str | None:

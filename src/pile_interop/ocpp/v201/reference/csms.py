@@ -9,7 +9,11 @@ PKI (SignCertificate → CertificateSigned, only for a CSR whose CN is the stati
 a control surface with one method per operator action, named as in docs/ocpp201.md
 ("Operator actions in a CSMS").
 
-Mutants override single hooks: the answers ``boot_reply``, ``heartbeat_reply``,
+The server, the station links (:mod:`~pile_interop.ocpp.v201.reference.csms_link`) and the
+operator plumbing are :class:`~pile_interop.ocpp.reference.csms_base.CsmsBase`'s; what it keeps
+is in :mod:`~pile_interop.ocpp.v201.reference.csms_records`.
+
+Mutants override single hooks: the answers ``on_boot``, ``boot_reply``, ``heartbeat_reply``,
 ``id_token_info``, ``authorize_reply``, ``transaction_event_reply``, ``sign_certificate_reply``,
 ``should_sign``, ``data_transfer_status``, ``on_status``, ``on_meter_values``,
 ``on_notify_report``, ``note``, ``after_boot``, and the ``*_request`` builders of the control
@@ -19,24 +23,45 @@ surface.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import logging
-import secrets
-from dataclasses import dataclass, field
 from typing import Any
 
-from cryptography import x509
-from cryptography.x509.oid import NameOID
-from ocpp.exceptions import OCPPError
 from ocpp.v201 import call, call_result
 from websockets.asyncio.server import ServerConnection
 
 from pile_interop.core.clock import utc_iso
-from pile_interop.ocpp.server import CsmsServer
+from pile_interop.ocpp.reference.csms_base import (
+    RETRY_INTERVAL_S,
+    VENDOR_ID,
+    CsmsBase,
+    new_basic_password,
+)
 from pile_interop.ocpp.v201.reference.csms_link import CsmsLink
+from pile_interop.ocpp.v201.reference.csms_records import (
+    TOKEN_TYPE,
+    SigningRecord,
+    StationRecord,
+    Transaction,
+    component,
+    csr_common_name,
+    to_id_token,
+    variable_data,
+)
 from pile_interop.security.certhash import certificate_hash_data
 from pile_interop.security.pki import TestPki, generate_pki, sign_csr
+
+__all__ = [
+    "RETRY_INTERVAL_S",
+    "TOKEN_TYPE",
+    "VENDOR_ID",
+    "CsmsLink",
+    "ReferenceCsms",
+    "SigningRecord",
+    "StationRecord",
+    "Transaction",
+    "csr_common_name",
+]
 
 log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())
@@ -49,76 +74,18 @@ _ROLE_STATUS = {
     "expired": "Expired",
 }
 _GROUP_ROLES = ("group_a", "group_b")
-#: Our own DataTransfer vendor id; any other is UnknownVendorId.
-VENDOR_ID = "org.pile-interop"
-#: The idToken type of operator requests given a bare string.
-TOKEN_TYPE = "ISO14443"
-#: Heartbeat / retry interval answered with Pending or Rejected.
-RETRY_INTERVAL_S = 10
 
 
-@dataclass
-class Transaction:
-    """One transaction as the CSMS saw it: every TransactionEvent (snake_case payloads)."""
-
-    transaction_id: str
-    station_id: str
-    evse_id: int | None
-    events: list[dict[str, Any]] = field(default_factory=list)
-    id_token: str | None = None
-    ended: bool = False
-    stopped_reason: str | None = None
+def _set_variable_accepted(answer: Any) -> bool:
+    results = getattr(answer, "set_variable_result", None) or []
+    return bool(results) and str(results[0].get("attribute_status")) == "Accepted"
 
 
-@dataclass
-class StationRecord:
-    """What the CSMS knows of one station."""
-
-    station_id: str
-    registration: str | None = None
-    boot: dict[str, Any] = field(default_factory=dict)
-    connectors: dict[tuple[int, int], str] = field(default_factory=dict)
-    last_heartbeat: str | None = None
-    #: every other notification (NotifyEvent, SecurityEventNotification …): (action, payload)
-    notes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-    meter_values: dict[int, list[Any]] = field(default_factory=dict)
-
-
-@dataclass
-class SigningRecord:
-    """One SignCertificate the CSMS handled: what it did and why (the operator's view)."""
-
-    station_id: str
-    csr_cn: str | None
-    signed: bool
-    why: str
-    answer: str | None = None  # the station's CertificateSigned status
-
-
-def csr_common_name(csr_pem: str) -> str | None:
-    """The subject commonName of a PEM PKCS#10 request (None: unparsable or none)."""
-    try:
-        csr = x509.load_pem_x509_csr(csr_pem.encode())
-    except ValueError:
-        return None
-    names = csr.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-    return str(names[0].value) if names else None
-
-
-def _component(value: Any) -> dict[str, Any]:
-    """``"TxCtrlr"`` or ``{name, instance?}`` → a ComponentType / VariableType dict."""
-    return {"name": value} if isinstance(value, str) else dict(value)
-
-
-def _id_token(value: Any) -> dict[str, Any]:
-    if isinstance(value, dict):
-        token = value.get("id_token", value.get("idToken"))
-        return {"id_token": str(token), "type": str(value.get("type", TOKEN_TYPE))}
-    return {"id_token": str(value), "type": TOKEN_TYPE}
-
-
-class ReferenceCsms:
+class ReferenceCsms(CsmsBase[CsmsLink, StationRecord]):
     """The reference OCPP 2.0.1 CSMS: a WebSocket server plus an operator control surface."""
+
+    #: an operator request answered with a CALLERROR returns it (kept in :attr:`answers`)
+    callerror_is_answer = True
 
     def __init__(
         self,
@@ -134,21 +101,23 @@ class ReferenceCsms:
         group_id: str = "PI-GROUP-01",
         master_pass_group_id: str = "PI-MASTER-GROUP",
     ) -> None:
-        #: the test PKI ``ssl`` was made from, if any; else one is made when first needed
-        self.pki = pki
+        super().__init__(
+            host=host,
+            port=port,
+            subprotocols=["ocpp2.0.1", "ocpp2.1"],
+            log=log,
+            passwords=passwords,
+            heartbeat_interval=heartbeat_interval,
+            ssl=ssl,
+            client_cn_required=client_cn_required,
+            pki=pki,
+        )
+        #: the test PKI ``ssl`` was made from (:attr:`pki`), else one made when first needed
         self._own_pki: TestPki | None = None
         #: idToken → idTokenInfo (snake_case, as the ocpp package takes it)
         self.id_tags = {k: dict(v) for k, v in (id_tags or {}).items()}
-        self.passwords = dict(passwords or {})
-        self.heartbeat_interval = heartbeat_interval
         self.group_id = group_id
         self.master_pass_group_id = master_pass_group_id
-        #: called with (station id, password) when a station accepted a new Basic password
-        self.on_new_password: Any = None
-        #: registration answer per station (``*``: every station), set by ``set_registration``
-        self.registration: dict[str, str] = {}
-        self.stations: dict[str, StationRecord] = {}
-        self.links: dict[str, CsmsLink] = {}
         self.transactions: dict[str, Transaction] = {}
         #: NotifyReport parts by requestId (snake_case payloads) and the requestIds complete
         self.reports: dict[int, list[dict[str, Any]]] = {}
@@ -156,22 +125,9 @@ class ReferenceCsms:
         self.signing: list[SigningRecord] = []
         #: CA certificates this CSMS installed: (certificateType, CertificateHashData)
         self.installed: list[tuple[str, dict[str, str]]] = []
-        #: the last answer (or CALLERROR) of each operator request, by action
-        self.answers: dict[str, Any] = {}
         self._request_ids = itertools.count(1)
         self._remote_start_ids = itertools.count(1)
         self._signing_tasks: set[asyncio.Task[Any]] = set()
-        password = next(iter(self.passwords.values())) if len(self.passwords) == 1 else None
-        self.server = CsmsServer(
-            host,
-            port,
-            self._on_connect,
-            subprotocols=["ocpp2.0.1", "ocpp2.1"],
-            station_ids=list(self.passwords) or None,
-            password=password,
-            ssl=ssl,
-            client_cn_required=client_cn_required,
-        )
         # a station upgraded to security profile 3 (A05) connects with its client certificate
         # and without Basic credentials
         self.server.client_cert_replaces_password = True
@@ -196,38 +152,19 @@ class ReferenceCsms:
                 }
         return table
 
-    @property
-    def url(self) -> str:
-        return self.server.url
+    def new_link(self, station_id: str, connection: ServerConnection) -> CsmsLink:
+        return CsmsLink(self, station_id, connection)
 
-    async def start(self) -> None:
-        await self.server.start()
+    def new_record(self, station_id: str) -> StationRecord:
+        return StationRecord(station_id)
 
     async def stop(self) -> None:
         for task in list(self._signing_tasks):
             task.cancel()
-        for link in list(self.links.values()):
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(link._connection.close(1001, "CSMS stopping"), 5.0)
-        await self.server.stop()
+        await super().stop()
         if self._own_pki is not None:
             self._own_pki.cleanup()
             self._own_pki = None
-
-    async def _on_connect(self, connection: ServerConnection, station_id: str, sub: str) -> None:
-        link = CsmsLink(self, station_id, connection)
-        self.links[station_id] = link
-        self.record(station_id)
-        try:
-            await link.start()
-        except Exception as exc:
-            log.info("%s: connection ended (%s)", station_id, type(exc).__name__)
-        finally:
-            if self.links.get(station_id) is link:
-                del self.links[station_id]
-
-    def record(self, station_id: str) -> StationRecord:
-        return self.stations.setdefault(station_id, StationRecord(station_id))
 
     def signing_pki(self, station_id: str) -> TestPki:
         """The PKI that signs CSRs and whose root is installed: the run's, else our own."""
@@ -239,29 +176,19 @@ class ReferenceCsms:
 
     # -- answers (mutants override these) ----------------------------------------------
 
-    def on_boot(self, station_id: str, payload: dict[str, Any]) -> call_result.BootNotification:
-        record = self.record(station_id)
-        record.boot = dict(payload)
-        reply = self.boot_reply(station_id)
-        record.registration = str(reply.status)
-        return reply
-
     async def after_boot(self, link: CsmsLink, payload: dict[str, Any]) -> None:
         """Once the BootNotification answer is sent: nothing (a CSMS may read or configure the
         station now; a mutant's hook)."""
         return None
 
     def boot_reply(self, station_id: str) -> call_result.BootNotification:
-        status = self.registration.get(station_id, self.registration.get("*", "Accepted"))
-        interval = self.heartbeat_interval if status == "Accepted" else RETRY_INTERVAL_S
+        status, interval = self.registration_terms(station_id)
         return call_result.BootNotification(
             current_time=utc_iso(), interval=interval, status=status
         )
 
     def heartbeat_reply(self, station_id: str) -> call_result.Heartbeat:
-        now = utc_iso()
-        self.record(station_id).last_heartbeat = now
-        return call_result.Heartbeat(current_time=now)
+        return call_result.Heartbeat(current_time=self.heartbeat_time(station_id))
 
     def on_status(self, station_id: str, evse_id: int, connector_id: int, status: str) -> None:
         self.record(station_id).connectors[(evse_id, connector_id)] = status
@@ -318,11 +245,6 @@ class ReferenceCsms:
         """Keep a notification the CSMS only acknowledges."""
         self.record(station_id).notes.append((action, dict(payload)))
 
-    def data_transfer_status(self, vendor_id: str, message_id: str | None) -> str:
-        if vendor_id != VENDOR_ID:
-            return "UnknownVendorId"
-        return "Accepted" if message_id in (None, "ping") else "UnknownMessageId"
-
     def sign_certificate_reply(self, station_id: str, csr: str) -> call_result.SignCertificate:
         return call_result.SignCertificate(status="Accepted")
 
@@ -362,30 +284,6 @@ class ReferenceCsms:
 
     # -- control surface: one method per operator action --------------------------------
 
-    def _link(self, station: str | None) -> CsmsLink:
-        if station is not None:
-            if station not in self.links:
-                raise ValueError(f"station {station!r} is not connected")
-            return self.links[station]
-        if not self.links:
-            raise ValueError("no station is connected")
-        return next(reversed(self.links.values()))
-
-    async def _call(self, link: CsmsLink, request: Any) -> Any:
-        """Send ``request``; its answer (or the CALLERROR as an ``OCPPError``) is returned and
-        kept in :attr:`answers`. The link bounds the wait (``RESPONSE_TIMEOUT_S``)."""
-        action = type(request).__name__
-        try:
-            answer = await link.call(request, suppress=False)
-        except OCPPError as exc:
-            log.info("%s: %s answered with a CALLERROR (%s)", link.id, action, type(exc).__name__)
-            answer = exc
-        self.answers[action] = answer
-        return answer
-
-    async def _send(self, request: Any, station: str | None) -> Any:
-        return await self._call(self._link(station), request)
-
     def open_transaction(self, station_id: str, evse: int | None) -> Transaction | None:
         open_ = [
             t
@@ -413,7 +311,7 @@ class ReferenceCsms:
         token = id_token if id_token is not None else id_tag
         if token is None:
             raise ValueError("request_start needs an id_token")
-        request = self.request_start_request(_id_token(token), evse, next(self._remote_start_ids))
+        request = self.request_start_request(to_id_token(token), evse, next(self._remote_start_ids))
         return await self._send(request, station)
 
     def request_stop_request(self, transaction_id: str) -> call.RequestStopTransaction:
@@ -446,16 +344,7 @@ class ReferenceCsms:
         return await self._send(self.unlock_request(int(evse), int(connector)), station)
 
     def get_variables_request(self, variables: list[dict[str, Any]]) -> call.GetVariables:
-        data = []
-        for item in variables:
-            entry = {
-                "component": _component(item["component"]),
-                "variable": _component(item["variable"]),
-            }
-            if "attribute_type" in item:
-                entry["attribute_type"] = item["attribute_type"]
-            data.append(entry)
-        return call.GetVariables(get_variable_data=data)
+        return call.GetVariables(get_variable_data=[variable_data(item) for item in variables])
 
     async def get_variables(
         self, variables: list[dict[str, Any]], station: str | None = None
@@ -463,16 +352,7 @@ class ReferenceCsms:
         return await self._send(self.get_variables_request(variables), station)
 
     def set_variables_request(self, variables: list[dict[str, Any]]) -> call.SetVariables:
-        data = []
-        for item in variables:
-            entry = {
-                "component": _component(item["component"]),
-                "variable": _component(item["variable"]),
-                "attribute_value": str(item["value"]),
-            }
-            if "attribute_type" in item:
-                entry["attribute_type"] = item["attribute_type"]
-            data.append(entry)
+        data = [variable_data(item, attribute_value=str(item["value"])) for item in variables]
         return call.SetVariables(set_variable_data=data)
 
     async def set_variables(
@@ -499,9 +379,9 @@ class ReferenceCsms:
         if component_variables:
             pairs = []
             for item in component_variables:
-                pair = {"component": _component(item["component"])}
+                pair = {"component": component(item["component"])}
                 if item.get("variable") is not None:
-                    pair["variable"] = _component(item["variable"])
+                    pair["variable"] = component(item["variable"])
                 pairs.append(pair)
         return call.GetReport(
             request_id=request_id, component_variable=pairs, component_criteria=criteria or None
@@ -582,19 +462,10 @@ class ReferenceCsms:
     ) -> Any:
         return await self._send(self.set_network_profile_request(slot, security_profile), station)
 
-    async def set_registration(self, status: str, station: str | None = None) -> None:
-        """How the next BootNotifications of ``station`` (default: of every station) are
-        answered: Accepted, Pending or Rejected."""
-        if status not in ("Accepted", "Pending", "Rejected"):
-            raise ValueError(f"registration status {status!r}")
-        if station is None:
-            self.registration.clear()
-        self.registration[station or "*"] = status
-
     def new_password(self) -> str:
-        """A new Basic password: 20 random bytes as 40 hex characters (a passwordString of
-        16 to 40 characters, A00 / Part 2 §2)."""
-        return secrets.token_hex(20)
+        """A new Basic password (40 hex characters: a passwordString of 16 to 40 characters,
+        A00 / Part 2 §2)."""
+        return new_basic_password()
 
     def update_password_request(self, password: str) -> call.SetVariables:
         return call.SetVariables(
@@ -610,20 +481,9 @@ class ReferenceCsms:
     async def update_password(self, station: str | None = None) -> Any:
         """Give the station a new Basic password (SetVariables SecurityCtrlr.BasicAuthPassword);
         once it accepted, only the new one is accepted on its next connections."""
-        link = self._link(station)
         password = self.new_password()
-        answer = await self._call(link, self.update_password_request(password))
-        results = getattr(answer, "set_variable_result", None) or []
-        if results and str(results[0].get("attribute_status")) == "Accepted":
-            self.store_password(link.id, password)
-            if self.on_new_password is not None:
-                self.on_new_password(link.id, password)
-        return answer
-
-    def store_password(self, station_id: str, password: str) -> None:
-        self.passwords[station_id] = password
-        if len(self.passwords) == 1:
-            self.server.password = password
+        request = self.update_password_request(password)
+        return await self._change_password(station, request, password, _set_variable_accepted)
 
     def install_certificate_request(
         self, certificate_type: str, certificate: str
@@ -677,14 +537,9 @@ class ReferenceCsms:
         request = self.trigger_message_request("SignChargingStationCertificate", None)
         return await self._send(request, station)
 
-    async def settle(self, timeout: float) -> None:
-        """Back to the operator's defaults between cases: every station answered Accepted."""
-        self.registration.clear()
-
     def snapshot(self) -> dict[str, Any]:
         return {
-            "url": self.url,
-            "connected": sorted(self.links),
+            **self.connections(),
             "stations": {
                 s.station_id: {
                     "registration": s.registration,

@@ -1,6 +1,6 @@
 """One station connection of the reference OCPP 2.0.1 CSMS: the ``ocpp.v201.ChargePoint``
-handlers (every answer comes from the CSMS object, whose hooks the mutants override) and the
-RPC fix the ``ocpp`` package needs.
+handlers, every answer asked of the CSMS through :class:`CsmsPort` (whose hooks the mutants
+override), and the RPC fix the ``ocpp`` package needs.
 
 The package swaps NotImplemented and NotSupported (it answers an action it does not know
 NotSupported, a known one without handler NotImplemented); OCPP-J 2.0.1 §4.3 says
@@ -13,17 +13,13 @@ package's request validation off (a mutant's defect).
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from ocpp.messages import CallError
 from ocpp.routing import after, on
 from ocpp.v201 import ChargePoint, call_result
 from ocpp.v201.enums import Action
 
-from pile_interop.ocpp.reference.rpc import CallErrorsAsInfo, call_head
-
-if TYPE_CHECKING:
-    from pile_interop.ocpp.v201.reference.csms import ReferenceCsms
+from pile_interop.ocpp.reference.rpc import CallErrorsAsInfo, unhandled_action_error
 
 log = logging.getLogger("pile_interop.ocpp.v201.reference.csms")
 log.addHandler(logging.NullHandler())
@@ -34,10 +30,43 @@ RESPONSE_TIMEOUT_S = 30.0
 ACTIONS_201 = frozenset(str(a.value) for a in Action)
 
 
+class CsmsPort(Protocol):
+    """What a link asks of its CSMS: one answer (or record) per station request, and the work
+    that follows an answer (``after_boot``, ``sign_and_send``)."""
+
+    def on_boot(self, station_id: str, payload: dict[str, Any]) -> Any: ...
+
+    async def after_boot(self, link: CsmsLink, payload: dict[str, Any]) -> None: ...
+
+    def heartbeat_reply(self, station_id: str) -> Any: ...
+
+    def on_status(self, station_id: str, evse_id: int, connector_id: int, status: str) -> None: ...
+
+    def authorize_reply(
+        self, station_id: str, id_token: dict[str, Any], payload: dict[str, Any]
+    ) -> Any: ...
+
+    def on_transaction_event(self, station_id: str, payload: dict[str, Any]) -> Any: ...
+
+    def on_meter_values(self, station_id: str, evse_id: int, values: list[Any]) -> None: ...
+
+    def on_notify_report(self, station_id: str, payload: dict[str, Any]) -> None: ...
+
+    def note(self, station_id: str, action: str, payload: dict[str, Any]) -> None: ...
+
+    def sign_certificate_reply(self, station_id: str, csr: str) -> Any: ...
+
+    async def sign_and_send(
+        self, link: CsmsLink, csr: str, certificate_type: str | None
+    ) -> None: ...
+
+    def data_transfer_status(self, vendor_id: str, message_id: str | None) -> str: ...
+
+
 class CsmsLink(ChargePoint):
     """The ``ocpp`` handler of one station connection; every answer comes from the CSMS."""
 
-    def __init__(self, csms: ReferenceCsms, station_id: str, connection: Any) -> None:
+    def __init__(self, csms: CsmsPort, station_id: str, connection: Any) -> None:
         super().__init__(station_id, connection, response_timeout=RESPONSE_TIMEOUT_S, logger=log)
         self._csms = csms
         self.logger = CallErrorsAsInfo(log)
@@ -46,19 +75,17 @@ class CsmsLink(ChargePoint):
                 handlers["_skip_schema_validation"] = True
 
     async def route_message(self, raw_msg: str) -> None:
-        head = call_head(raw_msg)
-        if (
-            head is not None
-            and getattr(self._csms, "answers_unknown_actions", True)
-            and head[1] not in self.route_map
-        ):
-            uid, action = head
-            if action in ACTIONS_201:
-                code, why = "NotSupported", f"{action}: this CSMS does not support it"
-            else:
-                code, why = "NotImplemented", f"{action} is not an OCPP 2.0.1 action"
-            await self._send(CallError(uid, code, why, {}).to_json())
-            return
+        if getattr(self._csms, "answers_unknown_actions", True):
+            error = unhandled_action_error(
+                raw_msg,
+                self.route_map,
+                ACTIONS_201,
+                not_supported="{action}: this CSMS does not support it",
+                not_implemented="{action} is not an OCPP 2.0.1 action",
+            )
+            if error is not None:
+                await self._send(error)
+                return
         await super().route_message(raw_msg)
 
     @on(Action.boot_notification)
