@@ -4,7 +4,8 @@
 ``--pile-against listen:0.0.0.0:9000 --pile-device fixtures/devices/my-station.yaml`` against a
 real one. ``--pile-out DIR`` also writes the pile-interop report folder. Verdicts map to pytest
 outcomes: pass → passed, warn → passed with a warning, fail → failed (the reason is the
-assertion message), error → failed with :class:`PileError`, na → skipped.
+assertion message), error → failed with :class:`PileError`, na → skipped. Allure labels are the
+CLI report's (:func:`pile_interop.reporting.allure_labels.labels`).
 
 A case YAML cannot express is a plain test function carrying the same metadata as markers::
 
@@ -162,6 +163,8 @@ def _report_to_allure(result: dict[str, Any]) -> None:
         return
     import json
 
+    from pile_interop.reporting.allure_labels import labels
+
     for step in result["steps"]:
         title = f"[{step['phase']}] {step['title']} → {step['verdict']}"
         try:
@@ -181,16 +184,8 @@ def _report_to_allure(result: dict[str, Any]) -> None:
         name="wire log",
         attachment_type=allure.attachment_type.JSON,
     )
-    allure.dynamic.label("case_id", result["id"])
-    allure.dynamic.label("as_id", result["id"])
-    for profile in result["profiles"]:
-        allure.dynamic.suite(profile)
-    allure.dynamic.feature(result.get("block") or "")
-    allure.dynamic.severity(
-        allure.severity_level.CRITICAL if result.get("mandatory") else allure.severity_level.NORMAL
-    )
-    for requirement in result["requirements"]:
-        allure.dynamic.label("requirement", requirement["id"])
+    for name, value in labels(result):  # the same labels as the CLI's allure-results
+        allure.dynamic.label(name, value)
 
 
 class _StepFailed(AssertionError):
