@@ -249,8 +249,9 @@ class PileRuntime:
 
     def _start(self, scenario: Any) -> None:
         from pile_interop.core.config import find_root, load_device
-        from pile_interop.engine.campaign import Report, Target
-        from pile_interop.engine.can_campaign import make_campaign
+        from pile_interop.engine.base import Target
+        from pile_interop.engine.report import Report
+        from pile_interop.engine.targets import make_campaign
 
         opt = self.config.getoption
         root = find_root(opt("--pile-root"), start=Path(str(self.config.rootpath)))
