@@ -37,12 +37,9 @@ from pathlib import Path
 from typing import Any
 
 from pile_interop.core.config import Device, Profile, find_root
-from pile_interop.engine.campaign import (
-    StationCampaign,
-    Target,
-    load_reference_run,
-    reference_station,
-)
+from pile_interop.engine.base import Target
+from pile_interop.engine.reference import load_reference_run, reference_station
+from pile_interop.engine.station_campaign import StationCampaign
 from pile_interop.scenario.model import Scenario
 
 ROOT = Path(__file__).resolve().parents[1]

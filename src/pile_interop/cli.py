@@ -20,11 +20,9 @@ from typing import Any, NoReturn
 from pile_interop import __version__
 from pile_interop.core.config import (
     ContentRoot,
-    Device,
     Profile,
     check_known,
     find_root,
-    load_device,
     load_profile,
 )
 from pile_interop.core.errors import UsageError
@@ -42,10 +40,12 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _host_port(text: str) -> tuple[str, int]:
-    host, sep, port = text.rpartition(":")
-    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
-        raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {text!r}")
-    return host or "0.0.0.0", int(port)
+    from pile_interop.engine.targets import parse_host_port
+
+    try:
+        return parse_host_port(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _positive(text: str) -> float:
@@ -214,28 +214,15 @@ def cmd_list(args: argparse.Namespace) -> int:
 # -- run ----------------------------------------------------------------------------------
 
 
-def _device_for(args: argparse.Namespace, root: ContentRoot, profile: Profile) -> Device:
-    if args.device:
-        return load_device(args.device)
-    if args.listen:
-        raise UsageError("--listen needs --device FILE (station identity, actuator, features)")
-    if args.connect:
-        raise UsageError("--connect needs --device FILE (station identity, tokens, actuator)")
-    if args.can:
-        raise UsageError("--can needs --device FILE (the SUT's role, variant, actuator)")
-    if not profile.reference_device:
-        raise UsageError(f"profile {profile.id} names no reference device; pass --device")
-    return load_device(root.resolve(profile.reference_device))
-
-
 def _default_out(profile: Profile) -> Path:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     return Path("reports") / f"{stamp}-{profile.id.replace('/', '-')}"
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from pile_interop.engine.campaign import Report, Target, run_profile
-    from pile_interop.engine.can_campaign import make_campaign
+    from pile_interop.engine.report import ConsoleProgress, Report
+    from pile_interop.engine.run import run_profile
+    from pile_interop.engine.targets import TargetRequest, campaign_for, resolve_target
     from pile_interop.reporting.console import Progress
     from pile_interop.scenario.loader import CaseLibrary
 
@@ -251,38 +238,20 @@ def cmd_run(args: argparse.Namespace) -> int:
         selected = [c for c in selected if c in args.case]
     everything = [library.get(c) for c in profile.cases]
     scenarios = [s for s in everything if s.id in selected]
-    targeted = args.against or args.listen or args.connect or args.can
-    if not targeted and not (profile.sut == "csms" and args.device):
-        raise UsageError("one of the arguments --against --listen --connect --can is required")
-    device = _device_for(args, root, profile)
-    if args.against:
-        target = Target(
-            "reference",
-            time_scale=args.time_scale or profile.reference_time_scale,
-            floor=profile.reference_floor_s,
-        )
-    elif args.connect or (profile.sut == "csms" and not args.listen):
-        if profile.sut != "csms":
-            raise UsageError(f"--connect: profile {profile.id} tests a {profile.sut}, not a CSMS")
-        target = Target("connect", time_scale=args.time_scale or 1.0, floor=0.0)
-    elif args.can or (profile.gbt27930 and not args.listen):
-        target = Target("can", time_scale=args.time_scale or 1.0, floor=0.0)
-    else:
-        if profile.gbt27930:
-            raise UsageError(f"profile {profile.id} is GB/T 27930: use --can, not --listen")
-        host, port = args.listen
-        # a simulator started with --time-scale (serve-reference) runs its clock scaled too
-        scale = args.time_scale or 1.0
-        floor = profile.reference_floor_s if scale != 1.0 else 0.0
-        target = Target("listen", host=host, port=port, time_scale=scale, floor=floor)
-    if profile.sut == "csms" and args.listen:
-        raise UsageError(f"profile {profile.id} tests a CSMS: use --connect URL, not --listen")
-    campaign = make_campaign(
-        profile, device, target, strict=args.strict, bus_spec=args.can, url=args.connect
+    request = TargetRequest(
+        against=args.against,
+        listen=args.listen,
+        connect=args.connect,
+        can=args.can,
+        device=args.device,
+        time_scale=args.time_scale,
     )
+    resolved = resolve_target(request, profile, root)
+    device, target = resolved.device, resolved.target
+    campaign = campaign_for(profile, resolved, strict=args.strict)
     campaign.check(scenarios)
     out = Path(args.out) if args.out else _default_out(profile)
-    progress = Progress(redactor=campaign.redactor)
+    progress = ConsoleProgress(Progress(redactor=campaign.redactor))
 
     async def main() -> dict[str, Any]:
         async with campaign:
@@ -291,8 +260,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                     f"waiting for station {device.station_id!r} at {campaign.listen_url()}",
                     file=sys.stderr,
                 )
-            report = Report(out, campaign, everything)
-            return await run_profile(campaign, scenarios, report, progress)
+            report = Report(out, campaign, everything, subscribers=[progress])
+            return await run_profile(campaign, scenarios, report)
 
     try:
         run = asyncio.run(main())

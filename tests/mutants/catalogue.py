@@ -31,8 +31,10 @@ import tests.mutants.security_csms16
 import tests.mutants.stations201
 import tests.mutants.stations201_tx  # noqa: F401
 from pile_interop.core.config import Profile, find_root
-from pile_interop.engine.campaign import Report, Target, load_reference_run, reference_station
-from pile_interop.engine.can_campaign import make_campaign
+from pile_interop.engine.base import Target
+from pile_interop.engine.reference import load_reference_run, reference_station
+from pile_interop.engine.report import Report
+from pile_interop.engine.targets import make_campaign
 from tests.mutants.stations16 import CATALOGUE, Mutant
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -22,13 +22,11 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from pile_interop.engine.campaign import (
-    Report,
-    StationCampaign,
-    Target,
-    reference_station,
-    run_profile,
-)
+from pile_interop.engine.base import Target
+from pile_interop.engine.reference import reference_station
+from pile_interop.engine.report import Report
+from pile_interop.engine.run import run_profile
+from pile_interop.engine.station_campaign import StationCampaign
 from tests.mutants.catalogue import ROOT, load
 from tests.mutants.stations16 import WrongStopTransactionId
 

@@ -5,6 +5,7 @@ import json
 from allure_commons.utils import md5
 
 from pile_interop.reporting.allure import write_allure
+from pile_interop.reporting.allure_labels import labels
 
 from .conftest import PROFILE
 
@@ -88,3 +89,15 @@ def test_rewriting_replaces_the_earlier_results(tmp_path, run):
     assert len(list(tmp_path.glob("*-attachment.json"))) == 3
     env = (tmp_path / "environment.properties").read_text(encoding="utf-8")
     assert "sut.vendor=Acme" in env
+
+
+def test_the_labels_are_the_one_mapping(tmp_path, run):
+    """The writer labels with :func:`allure_labels.labels`, which the pytest plugin uses too;
+    without a run dict (a pytest item) a case gets the same labels from its own fields."""
+    results = _results(write_allure(tmp_path, run))
+    for case in run["cases"]:
+        written = [(x["name"], x["value"]) for x in results[case["id"]]["labels"]]
+        assert written == labels(case, run)
+        assert labels(case) == written
+    failed = dict(labels(next(c for c in run["cases"] if c["id"] == "TC_021_CS")))
+    assert failed["parentSuite"] == "pile-interop" and failed["epic"] == "OCPP 1.6"

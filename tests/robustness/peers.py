@@ -28,14 +28,11 @@ import yaml
 from pile_interop.actuators.prompt import PromptActuator
 from pile_interop.core.config import find_root, load_device
 from pile_interop.core.frames import FrameLog
-from pile_interop.engine.campaign import (
-    CampaignBase,
-    Report,
-    StationCampaign,
-    Target,
-    load_reference_run,
-)
-from pile_interop.engine.can_campaign import make_campaign
+from pile_interop.engine.base import CampaignBase, Target
+from pile_interop.engine.reference import load_reference_run
+from pile_interop.engine.report import Report
+from pile_interop.engine.station_campaign import StationCampaign
+from pile_interop.engine.targets import make_campaign
 from pile_interop.ocpp import session as session_module
 from pile_interop.scenario.runner import case_budget
 

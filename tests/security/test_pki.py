@@ -11,6 +11,7 @@ import pytest
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
+from pile_interop.security import handshakes as H
 from pile_interop.security import pki as P
 
 STATION = "CS-TEST-01"
@@ -31,9 +32,9 @@ def cn(cert: x509.Certificate) -> str:
 
 def handshake(server: ssl.SSLContext, client: ssl.SSLContext, host: str = "127.0.0.1") -> str:
     try:
-        return P._handshake(server, client, host)
+        return H._handshake(server, client, host)
     except ssl.SSLError as exc:
-        return f"refused: {P.describe_ssl_error(exc)}"
+        return f"refused: {H.describe_ssl_error(exc)}"
 
 
 def test_every_file_is_there_and_keys_are_private(made):
@@ -96,7 +97,7 @@ def test_a_required_client_certificate(made, client, outcome):
 
 def test_tls_below_1_2_only_when_both_sides_ask(made):
     legacy = ssl.TLSVersion.TLSv1_1
-    problem = P.legacy_tls_problem(made)
+    problem = H.legacy_tls_problem(made)
     modern_client = P.pki_client_context(made)
     assert handshake(P.pki_server_context(made, max_version=legacy), modern_client).startswith(
         "refused"
@@ -113,11 +114,11 @@ def test_tls_below_1_2_only_when_both_sides_ask(made):
 def test_observed_server_contexts_report_failed_handshakes(made):
     seen: list[str] = []
     server = P.pki_server_context(made, "untrusted")
-    P.observe_handshakes(server, seen.append)
+    H.observe_handshakes(server, seen.append)
     pump(server, P.pki_client_context(made))  # the client's alert reaches the server
     assert seen == ["tlsv1 alert unknown ca"]
     ok = P.pki_server_context(made)
-    P.observe_handshakes(ok, seen.append)
+    H.observe_handshakes(ok, seen.append)
     assert handshake(ok, P.pki_client_context(made)) == "TLSv1.3"
     assert len(seen) == 1
 
@@ -141,8 +142,8 @@ def test_peer_common_name(made):
         P.pki_server_context(made, require_client_cert=True),
         P.pki_client_context(made, client="valid"),
     )
-    assert P.peer_common_name(s) == STATION
-    assert P.peer_common_name(None) is None
+    assert H.peer_common_name(s) == STATION
+    assert H.peer_common_name(None) is None
 
 
 def test_user_files_are_checked_and_named(made, tmp_path):

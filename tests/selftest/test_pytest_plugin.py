@@ -7,11 +7,13 @@ import shutil
 
 import pytest
 
-from tests.selftest.conftest import ROOT
+from tests.selftest.conftest import ROOT, free_port
 
 pytest_plugins = ["pytester"]
 pytestmark = pytest.mark.xdist_group("plugin")
 CASES = ROOT / "conformance" / "ocpp16" / "cs"
+#: The labels allure-pytest adds to every test itself (besides framework=pytest).
+ALLURE_PYTEST_OWN = {"host", "thread", "language", "package"}
 
 
 def test_yaml_cases_run_as_items_and_write_the_report_and_allure(pytester, tmp_path):
@@ -42,6 +44,15 @@ def test_yaml_cases_run_as_items_and_write_the_report_and_allure(pytester, tmp_p
     labels = {(x["name"], x["value"]) for x in by_name["TC_003_CS"]["labels"]}
     assert {("suite", "ocpp16/core-cs"), ("feature", "Core"), ("severity", "critical")} <= labels
     assert ("as_id", "TC_003_CS") in labels
+    # one Allure mapping: the plugin labels a case as the report's allure-results/ does
+    written = [json.loads(p.read_text()) for p in (out / "allure-results").glob("*-result.json")]
+    (cli_result,) = [r for r in written if r["testCaseId"] == "TC_003_CS"]
+    plugin_labels = [
+        (x["name"], x["value"])
+        for x in by_name["TC_003_CS"]["labels"]
+        if x["name"] not in ALLURE_PYTEST_OWN and (x["name"], x["value"]) != ("framework", "pytest")
+    ]
+    assert plugin_labels == [(x["name"], x["value"]) for x in cli_result["labels"]]
 
 
 def test_a_failing_yaml_case_shows_requirement_expected_and_actual(pytester, tmp_path):
@@ -148,3 +159,77 @@ def test_ocpp201_yaml_cases_run_as_items(pytester, tmp_path, cases):
         timeout=120,
     )
     result.assert_outcomes(passed=len(cases))
+
+
+#: A reference charger on a virtual CAN channel in the pytest process, its manual actions over
+#: the webhook actuator's HTTP format: a bench as ``--pile-against can:…`` meets it.
+BENCH_CONFTEST = """
+import asyncio
+import threading
+
+import can
+
+from pile_interop.actuators.reference import ReferenceActuator
+from pile_interop.gbt27930.charger import Charger27930
+from pile_interop.ocpp.serve import start_control
+
+
+def pytest_configure(config):
+    loop = asyncio.new_event_loop()
+    threading.Thread(target=loop.run_forever, name="bench", daemon=True).start()
+    bus = can.Bus(interface="virtual", channel=CHANNEL)
+    charger = Charger27930(bus, variant="2015")
+    asyncio.run_coroutine_threadsafe(charger.start(), loop).result(10)
+    start_control(ReferenceActuator(charger), loop, "127.0.0.1", PORT)
+"""
+
+
+def test_a_gbt_case_runs_as_an_item_against_a_charger_on_a_can_bus(pytester, tmp_path):
+    """``--pile-against can:virtual:CH``: the plugin reaches a GB/T 27930 charger on a CAN
+    bus, resolved as the CLI's ``--can`` (the device descriptor says what the SUT is)."""
+    channel, port = f"pile-plugin-{free_port()}", free_port()
+    pytester.makeconftest(f"CHANNEL = {channel!r}\nPORT = {port}\n" + BENCH_CONFTEST)
+    cases = ROOT / "conformance" / "gbt27930" / "charger"
+    for name in ("_states.yaml", "DN.1001.yaml"):
+        shutil.copy(cases / name, pytester.path / name)
+    device = tmp_path / "bench-charger.yaml"
+    device.write_text(
+        "name: bench charger\nvendor: ACME\nmodel: DC-60\nrole: charger\n"
+        'gbt27930:\n  variant: "2015"\n'
+        f"actuator:\n  type: webhook\n  url: http://127.0.0.1:{port}/actions\n"
+    )
+    out = tmp_path / "report"
+    result = pytester.runpytest_subprocess(
+        str(pytester.path / "DN.1001.yaml"),
+        "--pile-root",
+        str(ROOT),
+        "--pile-against",
+        f"can:virtual:{channel}",
+        "--pile-device",
+        str(device),
+        "--pile-out",
+        str(out),
+        "-p",
+        "no:cacheprovider",
+        timeout=120,
+    )
+    result.assert_outcomes(passed=1)
+    run = json.loads((out / "results.json").read_text())
+    assert run["against"] == f"can virtual:{channel}"
+    assert run["sut"]["protocol"] == "GB/T 27930-2015"
+    assert [(c["id"], c["verdict"]) for c in run["cases"]] == [("DN.1001", "pass")]
+
+
+def test_can_needs_a_device(pytester):
+    result = pytester.runpytest_subprocess(
+        str(ROOT / "conformance" / "gbt27930" / "charger" / "DN.1001.yaml"),
+        "--pile-root",
+        str(ROOT),
+        "--pile-against",
+        "can:virtual:nobody",
+        "-p",
+        "no:cacheprovider",
+        timeout=60,
+    )
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*--pile-against can:* needs --pile-device*"])

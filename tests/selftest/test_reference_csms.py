@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from pile_interop.core.config import load_device
-from pile_interop.engine.campaign import Target
-from pile_interop.engine.can_campaign import make_campaign
+from pile_interop.engine.base import Target
+from pile_interop.engine.targets import make_campaign
 from pile_interop.ocpp.v16.reference.csms import ReferenceCsms
 from tests.mutants.catalogue import load, run_sut
 from tests.selftest.conftest import ROOT, cli, free_port

@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from pile_interop.engine.campaign import Target, load_reference_run
-from pile_interop.engine.can_campaign import make_campaign
+from pile_interop.engine.base import Target
+from pile_interop.engine.reference import load_reference_run
+from pile_interop.engine.targets import make_campaign
 from tests.mutants.catalogue import run_sut
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("reference201")]

@@ -15,7 +15,9 @@ from ocpp.v16 import call_result
 from websockets.asyncio.client import connect
 
 from pile_interop.actuators.prompt import PromptActuator
-from pile_interop.engine.campaign import StationCampaign, Target, reference_station
+from pile_interop.engine.base import Target
+from pile_interop.engine.reference import reference_station
+from pile_interop.engine.station_campaign import StationCampaign
 from pile_interop.ocpp.v16.reference.station import ReferenceStation
 from tests.mutants.catalogue import load
 

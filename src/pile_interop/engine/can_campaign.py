@@ -16,11 +16,11 @@ from typing import Any
 import can
 
 from pile_interop import __version__
-from pile_interop.actuators.reference import ReferenceActuator
 from pile_interop.core.clock import Clock
 from pile_interop.core.config import Device, Profile
 from pile_interop.core.errors import UsageError
-from pile_interop.engine.campaign import CampaignBase, Target
+from pile_interop.engine.base import CampaignBase, Target
+from pile_interop.engine.lab import choose_actuator
 from pile_interop.gbt27930.bms import Bms27930
 from pile_interop.gbt27930.bus import open_bus
 from pile_interop.gbt27930.charger import Charger27930
@@ -106,7 +106,7 @@ class GbtCampaign(CampaignBase):
                 self._open(spec), variant=self.variant, clock=self.clock, name=f"{self.profile.sut}"
             )
             await self.sut.start()
-            self.actuator = self.actuator or ReferenceActuator(self.sut)
+            self.actuator = choose_actuator(self.actuator, self.device, self.sut)
         else:
             if not self.bus_spec:
                 raise UsageError(
@@ -114,7 +114,7 @@ class GbtCampaign(CampaignBase):
                 )
             spec = self.bus_spec
             self.target.url = spec
-            self.actuator = self.actuator or self.lab_actuator(self.profile.sut)
+            self.actuator = choose_actuator(self.actuator, self.device, who=self.profile.sut)
         self.mock = mock_class(self._open(spec), variant=self.variant, clock=self.clock)
         await self.mock.start()
         self.session = CanLink(self._open(spec), variant=self.variant, sut_address=sut_address)
@@ -147,36 +147,3 @@ class GbtCampaign(CampaignBase):
             "device": device.path,
             "declared": device.public(),
         }
-
-
-def make_campaign(
-    profile: Profile,
-    device: Device,
-    target: Target,
-    *,
-    strict: bool = False,
-    actuator: Any = None,
-    bus_spec: str | None = None,
-    sut_class: type | None = None,
-    url: str | None = None,
-) -> CampaignBase:
-    """The campaign for ``profile``'s protocol and SUT role."""
-    from pile_interop.engine.campaign import StationCampaign
-
-    if profile.gbt27930:
-        return GbtCampaign(
-            profile,
-            device,
-            target,
-            strict=strict,
-            actuator=actuator,
-            bus_spec=bus_spec,
-            sut_class=sut_class,
-        )
-    if profile.sut == "csms":
-        from pile_interop.engine.csms_campaign import CsmsCampaign
-
-        return CsmsCampaign(
-            profile, device, target, strict=strict, actuator=actuator, url=url, sut_class=sut_class
-        )
-    return StationCampaign(profile, device, target, actuator=actuator, strict=strict)

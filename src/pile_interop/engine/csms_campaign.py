@@ -16,21 +16,22 @@ import ssl as ssl_module
 from dataclasses import replace
 from typing import Any
 
-from pile_interop.actuators.reference import ReferenceActuator
 from pile_interop.core.config import Device, Profile
 from pile_interop.core.errors import UsageError
-from pile_interop.engine.campaign import CampaignBase, Target
+from pile_interop.engine.base import CampaignBase, Target
+from pile_interop.engine.lab import choose_actuator
+from pile_interop.engine.reference import reference_csms
+from pile_interop.engine.run_values import CsmsRunValues
 from pile_interop.ocpp.client import (
     ConnectFailed,
     check_url,
     describe_transport,
     open_station_connection,
 )
-from pile_interop.ocpp.dialects import for_device, for_run
+from pile_interop.ocpp.dialects import for_run
 from pile_interop.ocpp.session import Session
 from pile_interop.reporting.redact import Redactor
 from pile_interop.scenario.timing import Timing
-from pile_interop.security.pki import make_csr
 from pile_interop.security.station_tls import Presented, StationTls, basic_user
 
 log = logging.getLogger(__name__)
@@ -40,14 +41,6 @@ log = logging.getLogger(__name__)
 PROBE_BOUND_S = 10.0
 #: Bound on stopping the reference CSMS and closing the connection.
 STOP_BOUND_S = 10.0
-
-
-def reference_csms(device: Device, tls: StationTls, cls: Any = None) -> Any:
-    """The embedded reference CSMS (or a subclass ``cls`` of it) of the device's OCPP version
-    that knows ``device``: its id tokens, its password, and with security profile 2/3 serving
-    wss from the run's PKI (requiring a client certificate whose CN is the station identity
-    when the device declares ``client_certificate``)."""
-    return for_device(device.ocpp).reference_csms(device, tls, cls)
 
 
 class CsmsCampaign(CampaignBase):
@@ -101,13 +94,8 @@ class CsmsCampaign(CampaignBase):
         self.timing = Timing(
             timeouts, scale=target.time_scale, floor=target.floor, source=profile.path
         )
-        station_id = device.station_id
-        self._csrs: dict[str, str] = {}
         # CSRs for the certificate cases, made when a case first asks (their keys are dropped)
-        self.run_values: dict[str, Any] = {
-            "station_csr": lambda: self._csr(station_id),
-            "wrong_cn_csr": lambda: self._csr(f"NOT-{station_id}"),
-        }
+        self.run_values: dict[str, Any] = CsmsRunValues(device).values()
         password = device.basic_auth_password
         self.redactor = Redactor(
             device.secret_values(),
@@ -117,11 +105,6 @@ class CsmsCampaign(CampaignBase):
                 else ()
             ),
         )
-
-    def _csr(self, common_name: str) -> str:
-        if common_name not in self._csrs:
-            self._csrs[common_name] = make_csr(common_name)
-        return self._csrs[common_name]
 
     def _new_password(self, password: str) -> None:
         """The CSMS gave the station a new AuthorizationKey: a secret from now on, and the
@@ -182,7 +165,7 @@ class CsmsCampaign(CampaignBase):
             self.sut = reference_csms(self.device, self.tls, self.sut_class)
             await self.sut.start()
             self.url = self.sut.url
-            self.actuator = self.actuator or ReferenceActuator(self.sut)
+            self.actuator = choose_actuator(self.actuator, self.device, self.sut)
         else:
             if self.url is None:
                 raise UsageError(
@@ -199,7 +182,7 @@ class CsmsCampaign(CampaignBase):
                     f"{self.device.path} needs a {'wss' if profile >= 2 else 'ws'}:// URL"
                 )
             self.tls.check_files()
-            self.actuator = self.actuator or self.lab_actuator()
+            self.actuator = choose_actuator(self.actuator, self.device)
             await self._probe()
 
     async def _probe(self) -> None:

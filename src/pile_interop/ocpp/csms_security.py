@@ -32,13 +32,13 @@ from pile_interop.core.config import Device, TlsFiles
 from pile_interop.core.errors import UsageError
 from pile_interop.core.verdicts import HarnessError, NotApplicable
 from pile_interop.ocpp.server import NEGOTIATE, CsmsServer
+from pile_interop.security.handshakes import legacy_tls_problem
 from pile_interop.security.pki import (
     SERVER_VARIANTS,
     CertFiles,
     PkiFileError,
     TestPki,
     generate_pki,
-    legacy_tls_problem,
     load_cert_files,
     server_context,
 )

@@ -37,7 +37,7 @@ from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
 from pile_interop.core.errors import UsageError
-from pile_interop.security.pki import observe_handshakes, peer_common_name
+from pile_interop.security.handshakes import observe_handshakes, peer_common_name
 
 log = logging.getLogger(__name__)
 

@@ -2,9 +2,12 @@
 
 ``pytest conformance/ocpp16/cs`` runs those cases against the embedded reference station;
 ``--pile-against listen:0.0.0.0:9000 --pile-device fixtures/devices/my-station.yaml`` against a
-real one. ``--pile-out DIR`` also writes the pile-interop report folder. Verdicts map to pytest
-outcomes: pass → passed, warn → passed with a warning, fail → failed (the reason is the
-assertion message), error → failed with :class:`PileError`, na → skipped.
+real one (``connect:URL`` a CSMS, ``can:SPEC`` a GB/T 27930 charger or BMS; the targets resolve
+as the CLI's ``--listen`` / ``--connect`` / ``--can`` do). ``--pile-out DIR`` also writes the
+pile-interop report folder. Verdicts map to pytest outcomes: pass → passed, warn → passed with
+a warning, fail → failed (the reason is the assertion message), error → failed with
+:class:`PileError`, na → skipped. Allure labels are the CLI report's
+(:func:`pile_interop.reporting.allure_labels.labels`).
 
 A case YAML cannot express is a plain test function carrying the same metadata as markers::
 
@@ -50,7 +53,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--pile-against",
         default="reference",
-        help="reference (default), listen:HOST:PORT (a station) or connect:URL (a CSMS)",
+        help="reference (default), listen:HOST:PORT (a station), connect:URL (a CSMS) or "
+        "can:SPEC (a GB/T 27930 charger or BMS on that CAN bus, e.g. can:virtual:CH)",
     )
     group.addoption("--pile-device", help="device descriptor YAML")
     group.addoption("--pile-out", help="also write a pile-interop report folder here")
@@ -162,6 +166,8 @@ def _report_to_allure(result: dict[str, Any]) -> None:
         return
     import json
 
+    from pile_interop.reporting.allure_labels import labels
+
     for step in result["steps"]:
         title = f"[{step['phase']}] {step['title']} → {step['verdict']}"
         try:
@@ -181,16 +187,8 @@ def _report_to_allure(result: dict[str, Any]) -> None:
         name="wire log",
         attachment_type=allure.attachment_type.JSON,
     )
-    allure.dynamic.label("case_id", result["id"])
-    allure.dynamic.label("as_id", result["id"])
-    for profile in result["profiles"]:
-        allure.dynamic.suite(profile)
-    allure.dynamic.feature(result.get("block") or "")
-    allure.dynamic.severity(
-        allure.severity_level.CRITICAL if result.get("mandatory") else allure.severity_level.NORMAL
-    )
-    for requirement in result["requirements"]:
-        allure.dynamic.label("requirement", requirement["id"])
+    for name, value in labels(result):  # the same labels as the CLI's allure-results
+        allure.dynamic.label(name, value)
 
 
 class _StepFailed(AssertionError):
@@ -253,41 +251,23 @@ class PileRuntime:
         raise UsageError(f"{scenario.id}: names no known profile; pass --pile-profile")
 
     def _start(self, scenario: Any) -> None:
-        from pile_interop.core.config import find_root, load_device
-        from pile_interop.engine.campaign import Report, Target
-        from pile_interop.engine.can_campaign import make_campaign
+        from pile_interop.core.config import find_root
+        from pile_interop.engine.report import Report
+        from pile_interop.engine.targets import (
+            PYTEST_SPELLING,
+            campaign_for,
+            parse_pile_against,
+            resolve_target,
+        )
 
         opt = self.config.getoption
         root = find_root(opt("--pile-root"), start=Path(str(self.config.rootpath)))
         profile = self._profile_for(scenario, root)
-        against = opt("--pile-against")
-        url = None
-        if against == "reference":
-            device_path = opt("--pile-device") or root.resolve(profile.reference_device or "")
-            target = Target(
-                "reference",
-                time_scale=opt("--pile-time-scale") or profile.reference_time_scale,
-                floor=profile.reference_floor_s,
-            )
-        elif against.startswith("listen:"):
-            host, _, port = against.removeprefix("listen:").rpartition(":")
-            if not opt("--pile-device"):
-                raise UsageError("--pile-against listen:… needs --pile-device")
-            device_path = opt("--pile-device")
-            target = Target("listen", host=host or "0.0.0.0", port=int(port))
-        elif against.startswith("connect:"):  # a CSMS under test: ws[s]://host:port/path
-            if not opt("--pile-device"):
-                raise UsageError("--pile-against connect:… needs --pile-device")
-            device_path = opt("--pile-device")
-            url = against.removeprefix("connect:")
-            target = Target("connect", time_scale=opt("--pile-time-scale") or 1.0)
-        else:
-            raise UsageError(
-                f"--pile-against {against}: expected reference, listen:HOST:PORT or connect:URL"
-            )
-        campaign = make_campaign(
-            profile, load_device(device_path), target, strict=opt("--pile-strict"), url=url
+        request = parse_pile_against(
+            opt("--pile-against"), device=opt("--pile-device"), time_scale=opt("--pile-time-scale")
         )
+        resolved = resolve_target(request, profile, root, PYTEST_SPELLING)
+        campaign = campaign_for(profile, resolved, strict=opt("--pile-strict"))
         self.thread = _LoopThread()
         self.thread.call(campaign.start(), 30.0)
         self.campaign = campaign

@@ -6,5 +6,7 @@ engine, pytest or case modules. Entry points: :func:`pile_interop.reporting.writ
 :func:`pile_interop.reporting.html.write_merge_html` (several runs side by side),
 :class:`pile_interop.reporting.stream.ResultsStream`,
 :class:`pile_interop.reporting.console.Progress`,
-:class:`pile_interop.reporting.redact.Redactor`.
+:class:`pile_interop.reporting.redact.Redactor`,
+:func:`pile_interop.reporting.allure_labels.labels` (the Allure labels of a case, for the
+pytest plugin too).
 """

@@ -24,9 +24,10 @@ from allure_commons.model2 import (
     TestResult,
     TestStepResult,
 )
-from allure_commons.types import AttachmentType, LabelType, Severity
+from allure_commons.types import AttachmentType
 from allure_commons.utils import md5, uuid4
 
+from pile_interop.reporting.allure_labels import labels
 from pile_interop.reporting.common import (
     as_float,
     atomic_write_bytes,
@@ -61,31 +62,7 @@ def _status(verdict: Any) -> str:
 
 
 def _labels(run: Mapping[str, Any], case: Mapping[str, Any]) -> list[Label]:
-    profile = str(run.get("profile") or "")
-    ocpp = case.get("ocpp") or (run.get("sut") or {}).get("ocpp")
-    labels = [
-        Label(name=LabelType.PARENT_SUITE, value=str(run.get("suite") or "pile-interop")),
-        Label(name=LabelType.SUITE, value=profile),
-        Label(
-            name=LabelType.SEVERITY,
-            value=(Severity.CRITICAL if case.get("mandatory") else Severity.NORMAL).value,
-        ),
-        Label(name=LabelType.ID, value=str(case.get("id") or "")),
-        Label(name=LabelType.FRAMEWORK, value="pile-interop"),
-    ]
-    if ocpp:
-        labels.append(Label(name=LabelType.EPIC, value=f"OCPP {ocpp}"))
-        labels.append(Label(name=LabelType.TAG, value=f"ocpp{ocpp}"))
-    if case.get("block"):
-        labels.append(Label(name=LabelType.FEATURE, value=str(case["block"])))
-        labels.append(Label(name=LabelType.SUB_SUITE, value=str(case["block"])))
-    if case.get("sut"):
-        labels.append(Label(name=LabelType.TAG, value=f"sut:{case['sut']}"))
-    labels.append(
-        Label(name=LabelType.TAG, value="mandatory" if case.get("mandatory") else "optional")
-    )
-    labels.extend(Label(name=LabelType.STORY, value=req["id"]) for req in requirement_list(case))
-    return labels
+    return [Label(name=name, value=value) for name, value in labels(case, run)]
 
 
 def _step(step: Mapping[str, Any], case_start: int | None) -> TestStepResult:
