@@ -1,5 +1,10 @@
 """Every mutant station is caught by its intended case, for the stated requirement, and
-breaks no case outside the ones its defect is declared to break."""
+breaks no case outside the ones its defect is declared to break.
+
+The catalogue runs in ``SHARDS`` shards, one test class each: ``pytest -n N --dist loadscope``
+gives each class to one worker, where its class-scoped fixture runs that shard's mutants
+concurrently in one event loop (they mostly wait on protocol timers), while the other shards
+run on other workers."""
 
 from __future__ import annotations
 
@@ -8,15 +13,18 @@ import asyncio
 import pytest
 
 from tests.mutants.catalogue import Outcome, run_all
-from tests.mutants.stations16 import CATALOGUE
+from tests.mutants.stations16 import CATALOGUE, Mutant
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("mutants")]
+pytestmark = [pytest.mark.slow]
+
+#: How many shards the catalogue is split into (each family spread evenly over them).
+SHARDS = 3
+#: Bound on one shard's run.
+SHARD_BOUND_S = 1800
 
 
-@pytest.fixture(scope="module")
-def outcomes() -> dict[str, Outcome]:
-    done = asyncio.run(asyncio.wait_for(run_all(CATALOGUE, concurrency=13), 1800))
-    return {o.mutant.name: o for o in done}
+def shard(index: int) -> list[Mutant]:
+    return [m for k, m in enumerate(CATALOGUE) if k % SHARDS == index]
 
 
 @pytest.mark.parametrize(
@@ -56,8 +64,43 @@ def test_the_catalogue_has_the_mutants_the_issues_ask_for():
     assert count["ocpp201/core-csms"] + count["ocpp201/advanced-security-csms"] >= 10
 
 
-@pytest.mark.parametrize("name", [m.name for m in CATALOGUE])
-def test_mutant_is_caught_by_its_case(name, outcomes, record_property):
-    outcome = outcomes[name]
-    record_property("mutant", name)
-    assert outcome.problems() == [], f"{outcome.mutant.defect}\n" + "\n".join(outcome.problems())
+class _Shard:
+    index: int
+
+    @pytest.fixture(scope="class")
+    def outcomes(self) -> dict[str, Outcome]:
+        run = run_all(shard(self.index), concurrency=13)
+        done = asyncio.run(asyncio.wait_for(run, SHARD_BOUND_S))
+        return {o.mutant.name: o for o in done}
+
+    def test_mutant_is_caught_by_its_case(self, name, outcomes, record_property):
+        outcome = outcomes[name]
+        record_property("mutant", name)
+        assert outcome.problems() == [], f"{outcome.mutant.defect}\n" + "\n".join(
+            outcome.problems()
+        )
+
+
+class TestShard0(_Shard):
+    index = 0
+
+
+class TestShard1(_Shard):
+    index = 1
+
+
+class TestShard2(_Shard):
+    index = 2
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if metafunc.cls is not None and issubclass(metafunc.cls, _Shard):
+        metafunc.parametrize("name", [m.name for m in shard(metafunc.cls.index)])
+
+
+def test_the_shards_hold_the_whole_catalogue_once():
+    names = [m.name for i in range(SHARDS) for m in shard(i)]
+    assert sorted(names) == sorted(m.name for m in CATALOGUE)
+    assert len(set(names)) == len(names)
+    classes = {cls.index for cls in _Shard.__subclasses__()}
+    assert classes == set(range(SHARDS))

@@ -49,7 +49,6 @@ pytestmark = [
         not CHROMIUM.exists() and not REQUIRED,
         reason=f"{CHROMIUM} is absent (Debian: apt-get install chromium)",
     ),
-    pytest.mark.xdist_group("browser"),  # one worker, one Chromium
 ]
 
 FAILING = "case-TC_012_CS"

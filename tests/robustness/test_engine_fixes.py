@@ -14,8 +14,6 @@ from pile_interop.core.frames import EVENT, IN, OUT, FrameLog
 from pile_interop.ocpp.session import CallTimeout, Disconnected
 from tests.engine.test_session import BOUND, client, run, with_server
 
-pytestmark = pytest.mark.xdist_group("rude")
-
 
 def test_an_unbounded_frame_log_keeps_everything() -> None:
     log = FrameLog()

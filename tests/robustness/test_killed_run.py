@@ -11,11 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 from tests.selftest.conftest import ROOT, cli
-
-pytestmark = pytest.mark.xdist_group("rude")
 
 #: Quick cases first, then two that take seconds (the kill lands in one of them).
 CASES = ["TC_003_CS", "TC_019_2_CS", "TC_070_CS", "TC_071_CS"]

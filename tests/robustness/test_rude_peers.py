@@ -37,8 +37,6 @@ from tests.robustness.peers import (
     run_against,
 )
 
-pytestmark = pytest.mark.xdist_group("rude")
-
 STATION = "REF-CS-001"
 #: One case that needs a booted station and sends it a CALL (GetConfiguration).
 CASES = ["TC_019_2_CS"]

@@ -16,7 +16,6 @@ from tests.mutants.catalogue import run_sut
 from tests.mutants.stations16 import WrongStopTransactionId
 from tests.selftest.conftest import ROOT
 
-pytestmark = pytest.mark.xdist_group("allure")
 ALLURE = ROOT / "node_modules" / ".bin" / "allure"
 
 

@@ -8,11 +8,8 @@ import subprocess
 import sys
 import time
 
-import pytest
-
 from tests.selftest.conftest import ROOT, cli, free_port
 
-pytestmark = pytest.mark.xdist_group("cli")
 POLL_S = 0.1  # how often to look at a file another process writes
 
 

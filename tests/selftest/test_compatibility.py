@@ -7,12 +7,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import pytest
-
 from pile_interop.ocpp.v16.reference.csms import ReferenceCsms
 from tests.mutants.catalogue import run_sut
-
-pytestmark = [pytest.mark.xdist_group("csms")]
 
 
 class ReadsConfigurationAfterBoot(ReferenceCsms):

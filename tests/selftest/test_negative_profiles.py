@@ -9,8 +9,6 @@ import pytest
 
 from tests.mutants.catalogue import run_sut
 
-pytestmark = [pytest.mark.xdist_group("csms")]
-
 
 @pytest.mark.parametrize("profile_id", ["ocpp16/negative-cs", "ocpp16/negative-csms"])
 def test_every_negative_case_passes_against_the_reference(profile_id):

@@ -10,7 +10,6 @@ import pytest
 from tests.selftest.conftest import ROOT, free_port
 
 pytest_plugins = ["pytester"]
-pytestmark = pytest.mark.xdist_group("plugin")
 CASES = ROOT / "conformance" / "ocpp16" / "cs"
 #: The labels allure-pytest adds to every test itself (besides framework=pytest).
 ALLURE_PYTEST_OWN = {"host", "thread", "language", "package"}

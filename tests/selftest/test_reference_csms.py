@@ -22,7 +22,6 @@ from tests.mutants.catalogue import load, run_sut
 from tests.selftest.conftest import ROOT, cli, free_port
 from tests.selftest.test_cli import one_line_error
 
-pytestmark = [pytest.mark.xdist_group("csms")]
 PROFILE = "ocpp16/core-csms"
 POLL_S = 0.1
 

@@ -14,8 +14,8 @@ pytestmark = pytest.mark.slow
 @pytest.mark.parametrize(
     ("profile_id", "group"),
     [
-        pytest.param("gbt27930/charger", "gbt-charger", marks=pytest.mark.xdist_group("gbtc")),
-        pytest.param("gbt27930/bms", "gbt-bms", marks=pytest.mark.xdist_group("gbtb")),
+        pytest.param("gbt27930/charger", "gbt-charger"),
+        pytest.param("gbt27930/bms", "gbt-bms"),
     ],
 )
 def test_every_case_passes_against_the_reference(profile_id, group):
@@ -28,7 +28,6 @@ def test_every_case_passes_against_the_reference(profile_id, group):
         assert any(f["dir"] == "in" and f["type"] == "MSG" for f in result["frames"]), case_id
 
 
-@pytest.mark.xdist_group("gbt2023")
 def test_the_category_a_switch_runs_the_cases_against_a_2023a_charger(tmp_path):
     from tests.selftest.conftest import ROOT, cli
 

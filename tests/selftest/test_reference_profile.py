@@ -8,7 +8,7 @@ import pytest
 
 from tests.mutants.catalogue import run_sut
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("reference")]
+pytestmark = [pytest.mark.slow]
 
 
 def test_every_case_of_ocpp16_core_cs_passes_against_the_reference_station():

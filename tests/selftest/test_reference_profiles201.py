@@ -14,7 +14,7 @@ from pile_interop.engine.reference import load_reference_run
 from pile_interop.engine.targets import make_campaign
 from tests.mutants.catalogue import run_sut
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("reference201")]
+pytestmark = [pytest.mark.slow]
 
 PROFILES = [
     "ocpp201/core-cs",

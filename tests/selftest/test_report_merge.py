@@ -6,13 +6,10 @@ import asyncio
 import html
 import re
 
-import pytest
-
 from tests.mutants.catalogue import run_sut
 from tests.mutants.stations16 import AcceptsBlockedIdTag
 from tests.selftest.conftest import cli
 
-pytestmark = pytest.mark.xdist_group("merge")
 CASES = ["TC_003_CS", "TC_023_3_CS", "TC_040_1_CS"]
 
 

@@ -10,7 +10,6 @@ import json
 from functools import partial
 from typing import Any
 
-import pytest
 from ocpp.v16 import call_result
 from websockets.asyncio.client import connect
 
@@ -21,7 +20,6 @@ from pile_interop.engine.station_campaign import StationCampaign
 from pile_interop.ocpp.v16.reference.station import ReferenceStation
 from tests.mutants.catalogue import load
 
-pytestmark = pytest.mark.xdist_group("robustness")
 SILENCE_S = 30.0  # longer than the cases that run against the silent station
 
 QUICK = {
@@ -121,7 +119,7 @@ class DropsConnectionOnChangeConfiguration(ReferenceStation):
     """Loses its network when asked to change a configuration key, and comes back."""
 
     async def handle_change_configuration(self, key: str, value: str) -> Any:
-        link = self._link
+        link = self.base.link
         await self.go_offline()
         if link is not None:  # the socket is gone before the answer could be written
             await link._connection.close()

@@ -7,15 +7,12 @@ import dataclasses
 import logging
 from pathlib import Path
 
-import pytest
-
 from pile_interop.engine.base import Target
 from pile_interop.engine.reference import reference_station
 from pile_interop.engine.report import Report
 from pile_interop.engine.station_campaign import StationCampaign
 from tests.mutants.catalogue import load
 
-pytestmark = pytest.mark.xdist_group("secrets")
 PASSWORD = "Zq8-very-secret-pw"
 
 

@@ -14,7 +14,6 @@ from pile_interop.security.pki import generate_pki
 from tests.mutants.catalogue import run_sut
 from tests.selftest.conftest import cli
 
-pytestmark = pytest.mark.xdist_group("reference")
 PROFILE = "ocpp16/security-cs"
 
 

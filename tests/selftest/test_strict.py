@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-
 from tests.mutants.catalogue import run_sut
 from tests.mutants.stations16 import AcceptsUnknownVendor
-
-pytestmark = pytest.mark.xdist_group("strict")
 
 
 def test_a_should_level_finding_warns_and_fails_under_strict():
