@@ -5,25 +5,16 @@ transactions and meter values (Part 2 blocks C, E, F, G, J).
 :class:`~pile_interop.ocpp.v201.reference.station_port.StationPort`. Every timer runs on
 ``port.clock`` (a scaled :class:`~pile_interop.core.clock.Clock`).
 
-The half is a facade and its components: :class:`Evses` (this module) is the one class the
-station owns and mutants subclass; it holds the shared state (the EVSEs, the cache, the
-station's availability) and every hook, and composes
-
-* :mod:`~pile_interop.ocpp.v201.reference.evse_state`: the data classes and the variables,
-* :mod:`~pile_interop.ocpp.v201.reference.evse_tasks`: background tasks and the ordered sender,
-* :mod:`~pile_interop.ocpp.v201.reference.authorization`: cards, the cache, ClearCache (C),
-* :mod:`~pile_interop.ocpp.v201.reference.transactions`: start / stop points, TransactionEvents
-  with seqNo, GetTransactionStatus (E),
-* :mod:`~pile_interop.ocpp.v201.reference.remote`: remote start / stop, unlock, the
-  TriggerMessages the half answers (F),
-* :mod:`~pile_interop.ocpp.v201.reference.availability`: connector status, ChangeAvailability,
-  lock failure (G),
-* :mod:`~pile_interop.ocpp.v201.reference.metering`: sampled and clock-aligned meter values (J),
-* :mod:`~pile_interop.ocpp.v201.reference.ev_side`: the driver's and the EV's actions,
-* :mod:`~pile_interop.ocpp.v201.reference.lifecycle`: registration, power loss, resets and
-  ``settle``.
-
-The components reach each other and the hooks only through the facade
+The half is a facade over components: :class:`Evses` is the one class the station owns and
+mutants subclass; it holds the shared state (the EVSEs, the cache, the station's availability)
+and every hook, and composes (modules of this package) :mod:`evse_tasks` (background tasks, the
+ordered sender), :mod:`authorization` (cards, the cache, ClearCache: C), :mod:`transactions`
+(start / stop points, TransactionEvents with seqNo, GetTransactionStatus: E), :mod:`remote`
+(remote start / stop, unlock, the TriggerMessages the half answers: F), :mod:`availability`
+(connector status, ChangeAvailability, lock failure: G), :mod:`metering` (sampled and
+clock-aligned meter values: J), :mod:`ev_side` (the driver's and the EV's actions) and
+:mod:`lifecycle` (registration, power loss, resets, ``settle``); the data classes are in
+:mod:`evse_state`. The components reach each other and the hooks only through the facade
 (:class:`~pile_interop.ocpp.v201.reference.evse_hooks.EvsesHooks`), so that a hook a mutant
 overrides takes effect everywhere.
 
@@ -46,9 +37,7 @@ The model, in short:
   transaction end the transaction whatever the stop points say; a local stop (the same token
   again, or a token of the same group) ends the authorization and the stop points decide (E_09:
   with ``TxStopPoint = EVConnected`` the transaction ends when the cable is unplugged).
-* The driver's and the EV's actions (faults, the lock, unplugging at the EV): see
-  :mod:`~pile_interop.ocpp.v201.reference.ev_side`.
-* Power loss, resets, ``settle``: see :mod:`~pile_interop.ocpp.v201.reference.lifecycle`.
+* The driver's and the EV's actions: see :mod:`ev_side`; power loss, resets: :mod:`lifecycle`.
 
 What a CSMS request starts (a remote start or stop, an unlock, triggered messages, the
 StatusNotifications of a ChangeAvailability) runs once its answer went out; the availability
@@ -63,9 +52,8 @@ Mutant hooks (one decision each): :meth:`Evses.conditions`, :meth:`Evses.start_p
 :meth:`Evses.authorize_outcome`, :meth:`Evses.is_master_pass`, :meth:`Evses.choose_evse`,
 :meth:`Evses.connector_status`, :meth:`Evses.status_notification_payload`,
 :meth:`Evses.meter_values_payload`, :meth:`Evses.read`, :meth:`Evses.remote_start_decision`,
-:meth:`Evses.remote_stop_status`, :meth:`Evses.unlock_status`,
-:meth:`Evses.availability_status`, :meth:`Evses.apply_availability`,
-:meth:`Evses.availability_changed`,
+:meth:`Evses.remote_stop_status`, :meth:`Evses.unlock_status`, :meth:`Evses.availability_status`,
+:meth:`Evses.apply_availability`, :meth:`Evses.availability_changed`,
 :meth:`Evses.transaction_status`, :meth:`Evses.clear_cache_status`,
 :meth:`Evses.trigger_status`, :meth:`Evses.lock_problem_event`, :meth:`Evses.reset_evse`,
 :meth:`Evses.stops_by_group`, :meth:`Evses.stop_on_ev_side_disconnect`,
