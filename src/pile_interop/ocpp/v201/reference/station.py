@@ -15,7 +15,13 @@ half's — and :meth:`power_cycle`, :meth:`go_offline`, :meth:`go_online`,
 Layers: :mod:`station201_core` (connection, boot, heartbeat, outgoing queue: the
 :class:`~pile_interop.ocpp.v201.reference.station_port.StationPort` of the EVSE half),
 :mod:`station201_security` (password, security events, certificates, security profiles) and
-this module (the CSMS's requests of blocks B, F, M, P). The device model is
+this module (the CSMS's requests of blocks B, F, M, P). The handler families are components
+the station composes, each typed against a small Protocol of what it needs from the station:
+:mod:`handlers_device_model` (GetVariables, SetVariables, reports), :mod:`handlers_reset`,
+:mod:`handlers_network` (SetNetworkProfile), :mod:`handlers_trigger` (TriggerMessage) and
+:mod:`handlers_certificates` (the V2G chain); the hooks stay methods of this class (they call
+the component's default), and the components call the hooks through the station, so that a
+mutant overriding one changes it everywhere. The device model is
 :mod:`station201_model`; EVSEs, authorization and transactions are ``Evses``
 (:mod:`station201_tx`), to which the EVSE-level requests (RequestStart/StopTransaction,
 UnlockConnector, ChangeAvailability, GetTransactionStatus, ClearCache, TriggerMessage of
@@ -53,35 +59,19 @@ queued TransactionEvents and security events, and what the EVSE half keeps (the 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-import itertools
-import logging
 import re
 import ssl
 from pathlib import Path
 from typing import Any
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
-from ocpp.charge_point import snake_to_camel_case
-from ocpp.exceptions import OccurrenceConstraintViolationError
+from cryptography.hazmat.primitives import serialization
 from ocpp.v201 import call, call_result
 from ocpp.v201.enums import (
     BootReasonEnumType,
     DataTransferStatusEnumType,
     GenericDeviceModelStatusEnumType,
-    GetCertificateIdUseEnumType,
-    GetInstalledCertificateStatusEnumType,
     InstallCertificateUseEnumType,
-    MessageTriggerEnumType,
-    ReasonEnumType,
-    ResetEnumType,
-    ResetStatusEnumType,
-    SetNetworkProfileStatusEnumType,
-    SetVariableStatusEnumType,
-    TriggerMessageStatusEnumType,
 )
 
 from pile_interop.core.clock import utc_iso
@@ -92,13 +82,16 @@ from pile_interop.ocpp.reference.station_base import (
     RECONNECT_BACKOFF_MAX_S,
     RECONNECT_BACKOFF_MIN_S,
 )
-from pile_interop.ocpp.v201.reference.station_core import ACCEPTED, REJECTED
-from pile_interop.ocpp.v201.reference.station_model import (
-    NETWORK_SLOTS,
-    READ_ONLY,
-    WRITE_ONLY,
-    Variable,
+from pile_interop.ocpp.v201.reference.handlers_certificates import (
+    CertificateHandlers,
+    v2g_certificate_chain,
 )
+from pile_interop.ocpp.v201.reference.handlers_device_model import DeviceModelHandlers
+from pile_interop.ocpp.v201.reference.handlers_network import NetworkHandlers
+from pile_interop.ocpp.v201.reference.handlers_reset import ResetHandlers
+from pile_interop.ocpp.v201.reference.handlers_trigger import TriggerHandlers
+from pile_interop.ocpp.v201.reference.station_core import ACCEPTED, REJECTED
+from pile_interop.ocpp.v201.reference.station_model import WRITE_ONLY, Variable
 from pile_interop.ocpp.v201.reference.station_security import InstalledCertificate, StationSecurity
 from pile_interop.security.certhash import certificate_hash_data, same_certificate
 from pile_interop.security.pki import CertFiles, client_context
@@ -111,23 +104,12 @@ __all__ = [
     "ReferenceStation",
 ]
 
-logger = logging.getLogger(__name__)
-
 #: While Pending (B02.FR.01) the CSMS may read and configure the station and trigger messages.
 PENDING_ALLOWED = frozenset(
     {"GetVariables", "SetVariables", "GetBaseReport", "GetReport", "TriggerMessage"}
 )
 #: While Pending RequestStart/StopTransaction are answered Rejected (B02.FR.05).
 PENDING_REJECTED = frozenset({"RequestStartTransaction", "RequestStopTransaction"})
-#: Trigger → the CALL it makes the station send
-TRIGGERED_ACTION = {
-    MessageTriggerEnumType.boot_notification.value: "BootNotification",
-    MessageTriggerEnumType.heartbeat.value: "Heartbeat",
-    MessageTriggerEnumType.sign_charging_station_certificate.value: "SignCertificate",
-    MessageTriggerEnumType.status_notification.value: "StatusNotification",
-    MessageTriggerEnumType.meter_values.value: "MeterValues",
-    MessageTriggerEnumType.transaction_event.value: "TransactionEvent",
-}
 #: The EVSE-level requests the transaction half answers: action → Evses method
 EVSE_REQUESTS = {
     "RequestStartTransaction": "request_start",
@@ -137,56 +119,11 @@ EVSE_REQUESTS = {
     "GetTransactionStatus": "get_transaction_status",
     "ClearCache": "clear_cache",
 }
-#: Bounds (protocol seconds): an OnIdle reset waits for the transactions to end this long at
-#: most, polling every IDLE_POLL_S; an Immediate reset waits this long for the Ended events.
-ONIDLE_RESET_MAX_WAIT_S = 24 * 3600
-IDLE_POLL_S = 1
-RESET_DRAIN_S = 60
 CSMS_ROOT = InstallCertificateUseEnumType.csms_root_certificate.value
-V2G_CHAIN = GetCertificateIdUseEnumType.v2g_certificate_chain.value
-#: Validity of the generated V2G certificate chain (days, from the station's start)
-V2G_VALID_DAYS = 365
 
 
 def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-
-
-def v2g_certificate_chain(station_id: str) -> list[x509.Certificate]:
-    """A generated ISO 15118 chain as a station holds it: [V2G charging station certificate,
-    CPO Sub-CA 2, CPO Sub-CA 1, V2G root] (EC P-256, each signed by the next). The keys are
-    thrown away: the reference speaks no ISO 15118, it only has to name the chain (M03)."""
-    now = dt.datetime.now(dt.UTC)
-    names = ["V2G Root CA", "CPO Sub-CA 1", "CPO Sub-CA 2", station_id]
-    certs: list[x509.Certificate] = []
-    issuer_key: ec.EllipticCurvePrivateKey | None = None
-    issuer_name: x509.Name | None = None
-    for depth, common_name in enumerate(names):
-        key = ec.generate_private_key(ec.SECP256R1())
-        name = x509.Name(
-            [
-                x509.NameAttribute(NameOID.ORGANIZATION_NAME, "pile-interop reference V2G"),
-                x509.NameAttribute(NameOID.COMMON_NAME, common_name),
-            ]
-        )
-        leaf = depth == len(names) - 1
-        cert = (
-            x509.CertificateBuilder()
-            .subject_name(name)
-            .issuer_name(issuer_name or name)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=V2G_VALID_DAYS))
-            .add_extension(
-                x509.BasicConstraints(ca=not leaf, path_length=None if leaf else 2 - depth),
-                critical=True,
-            )
-            .sign(issuer_key or key, hashes.SHA256())
-        )
-        certs.append(cert)
-        issuer_key, issuer_name = key, name
-    return certs[::-1]
 
 
 class ReferenceStation(StationSecurity):
@@ -212,6 +149,12 @@ class ReferenceStation(StationSecurity):
         return client_context(files.ca_cert, cert=client)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # the handler families (they keep nothing but the station)
+        self._dm = DeviceModelHandlers(self)
+        self._resets = ResetHandlers(self)
+        self._network = NetworkHandlers(self)
+        self._triggers = TriggerHandlers(self)
+        self._v2g = CertificateHandlers(self)
         super().__init__(*args, **kwargs)
         for installed in self.initial_certificates():
             if not any(
@@ -302,108 +245,35 @@ class ReferenceStation(StationSecurity):
         return ("SecurityError", f"{action} before the registration is Accepted")
 
     # ======================================================================================
-    # B05 / B06: GetVariables, SetVariables
+    # B05 / B06: GetVariables, SetVariables (handlers_device_model.py)
     # ======================================================================================
 
     def _items_per_message(self, instance: str) -> int:
-        return self._int_var("DeviceDataCtrlr", "ItemsPerMessage", 0, instance=instance)
+        return self._dm.items_per_message(instance)
 
     def _check_items(self, count: int, instance: str) -> None:
-        limit = self._items_per_message(instance)
-        if limit and count > limit:
-            # B06.FR.? / B05: more items than ItemsPerMessage → OccurrenceConstraintViolation
-            raise OccurrenceConstraintViolationError(
-                description=f"{count} items, ItemsPerMessage[{instance}] is {limit}"
-            )
+        self._dm.check_items(count, instance)
 
     async def handle_get_variables(self, req: call.GetVariables) -> call_result.GetVariables:
-        items = [snake_to_camel_case(item) for item in req.get_variable_data]
-        self._check_items(len(items), "GetVariables")
-        return call_result.GetVariables(
-            get_variable_result=[self.get_variable_result(item) for item in items]
-        )
+        return await self._dm.get_variables(req)
 
     def get_variable_result(self, item: dict[str, Any]) -> dict[str, Any]:
         """GetVariableResultType of one request item: UnknownComponent, UnknownVariable,
         NotSupportedAttributeType (only Actual exists), Rejected (write-only), Accepted."""
-        attribute = item.get("attributeType", "Actual")
-        out: dict[str, Any] = {"component": item["component"], "variable": item["variable"]}
-        if "attributeType" in item:
-            out["attributeType"] = attribute
-        found = self.model.lookup(item["component"], item["variable"])
-        var = found.variable
-        if var is None:
-            out["attributeStatus"] = found.status
-        elif attribute != "Actual":
-            out["attributeStatus"] = "NotSupportedAttributeType"
-        elif var.mutability == WRITE_ONLY:
-            out["attributeStatus"] = "Rejected"
-        else:
-            size = self._int_var("DeviceDataCtrlr", "ReportingValueSize", 1000)
-            out["attributeStatus"] = "Accepted"
-            out["attributeValue"] = var.actual()[:size]
-        return out
+        return self._dm.get_variable_result(item)
 
     async def handle_set_variables(self, req: call.SetVariables) -> call_result.SetVariables:
-        items = [snake_to_camel_case(item) for item in req.set_variable_data]
-        self._check_items(len(items), "SetVariables")
-        results = []
-        for item in items:
-            attribute = item.get("attributeType", "Actual")
-            value = str(item.get("attributeValue", ""))
-            found = self.model.lookup(item["component"], item["variable"])
-            var = found.variable
-            info = None
-            if var is None:
-                status = found.status
-            elif attribute != "Actual":
-                status = SetVariableStatusEnumType.not_supported_attribute_type.value
-            else:
-                status, info = self.set_variable_status(var, value)
-                if status in ("Accepted", "RebootRequired"):
-                    self.apply_variable(var, value)
-            result: dict[str, Any] = {
-                "attributeStatus": status,
-                "component": item["component"],
-                "variable": item["variable"],
-            }
-            if "attributeType" in item:
-                result["attributeType"] = attribute
-            if info:
-                result["attributeStatusInfo"] = {
-                    "reasonCode": "InvalidValue",
-                    "additionalInfo": info[:512],
-                }
-            results.append(result)
-        return call_result.SetVariables(set_variable_result=results)
+        return await self._dm.set_variables(req)
 
     def set_variable_status(self, var: Variable, value: str) -> tuple[str, str | None]:
         """(status, why) of setting ``var`` to ``value``: Rejected for a read-only variable
         or an invalid value (B05.FR.? / TC_B_11), the password and priority checks, else
         Accepted (RebootRequired when it takes effect only after a reboot)."""
-        if var.mutability == READ_ONLY:
-            return "Rejected", "read-only"
-        if var.component.casefold() == "securityctrlr" and var.variable == "BasicAuthPassword":
-            status = self.password_status(value)
-            return status, None if status == "Accepted" else "password of 16-40 characters"
-        problem = self.model.problem(var, value)
-        if problem is not None:
-            return "Rejected", problem
-        if (var.component, var.variable) == ("OCPPCommCtrlr", "NetworkConfigurationPriority"):
-            problem = self.priority_status(value)
-            if problem is not None:
-                return "Rejected", problem
-        if var.reboot_required:
-            return "RebootRequired", None
-        return "Accepted", None
+        return self._dm.set_variable_status(var, value)
 
     def apply_variable(self, var: Variable, value: str) -> None:
         """Store an accepted value (the password only in memory: it is write-only)."""
-        if var.mutability == WRITE_ONLY and var.variable == "BasicAuthPassword":
-            self.set_password(value)
-            return
-        var.value = self.model.normalize(var, value)
-        self.on_variable_changed(var)
+        self._dm.apply_variable(var, value)
 
     def on_variable_changed(self, var: Variable) -> None:
         """A new value takes effect at once (B05: Accepted means applied)."""
@@ -414,26 +284,14 @@ class ReferenceStation(StationSecurity):
         """Why a NetworkConfigurationPriority cannot be set (None: it can): every slot must
         hold a profile, none a lower security profile (A05: no downgrade), and the station must
         be able to use each (A_20 / A_21)."""
-        for item in value.split(","):
-            slot = int(item)
-            profile = self.network_profiles.get(slot)
-            if profile is None:
-                return f"slot {slot} holds no network profile"
-            problem = self.profile_problem(int(profile.get("securityProfile", 1)))
-            if problem is not None:
-                return f"slot {slot}: {problem}"
-        return None
+        return self._dm.priority_status(value)
 
     # ======================================================================================
-    # B07 / B08: reports
+    # B07 / B08: reports (handlers_device_model.py)
     # ======================================================================================
 
     async def handle_get_base_report(self, req: call.GetBaseReport) -> call_result.GetBaseReport:
-        status = self.base_report_status(req.report_base)
-        if status == GenericDeviceModelStatusEnumType.accepted:
-            variables = self.base_report_variables(req.report_base)
-            self.defer(lambda: self.send_report(req.request_id, variables))
-        return call_result.GetBaseReport(status=status)
+        return await self._dm.get_base_report(req)
 
     def base_report_status(self, report_base: str) -> str:
         return GenericDeviceModelStatusEnumType.accepted
@@ -444,13 +302,7 @@ class ReferenceStation(StationSecurity):
         return self.model.base_report(report_base)
 
     async def handle_get_report(self, req: call.GetReport) -> call_result.GetReport:
-        selectors = [snake_to_camel_case(item) for item in req.component_variable or []]
-        self._check_items(len(selectors), "GetReport")
-        variables = self.report_variables(selectors, list(req.component_criteria or []))
-        if not variables:
-            return call_result.GetReport(status=GenericDeviceModelStatusEnumType.empty_result_set)
-        self.defer(lambda: self.send_report(req.request_id, variables))
-        return call_result.GetReport(status=GenericDeviceModelStatusEnumType.accepted)
+        return await self._dm.get_report(req)
 
     def report_variables(
         self, selectors: list[dict[str, Any]], criteria: list[str]
@@ -460,49 +312,24 @@ class ReferenceStation(StationSecurity):
 
     async def send_report(self, request_id: int, variables: list[Variable]) -> None:
         """NotifyReport parts, one after the other (each waits for its response)."""
-        for part in self.report_parts(request_id, variables):
-            if await self.send(part) is None:
-                self.log.warning("%s: NotifyReport %d not answered", self.station_id, request_id)
-                return
+        await self._dm.send_report(request_id, variables)
 
     def report_parts(self, request_id: int, variables: list[Variable]) -> list[call.NotifyReport]:
         """NotifyReport parts of ItemsPerMessage[GetReport] entries: seqNo 0..n, tbc true on
         all but the last, the same generatedAt."""
-        size = max(1, self._items_per_message("GetReport") or 10)
-        generated = utc_iso(self.clock.now())
-        chunks = [variables[i : i + size] for i in range(0, len(variables), size)] or [[]]
-        return [
-            call.NotifyReport(
-                request_id=request_id,
-                generated_at=generated,
-                seq_no=seq,
-                report_data=[var.report_data() for var in chunk] or None,
-                tbc=seq < len(chunks) - 1,
-            )
-            for seq, chunk in enumerate(chunks)
-        ]
+        return self._dm.report_parts(request_id, variables)
 
     # ======================================================================================
-    # B11 / B12: Reset
+    # B11 / B12: Reset (handlers_reset.py)
     # ======================================================================================
 
     async def handle_reset(self, req: call.Reset) -> call_result.Reset:
-        status = self.reset_status(req.type, req.evse_id)
-        if status in (ResetStatusEnumType.accepted, ResetStatusEnumType.scheduled):
-            scheduled = status == ResetStatusEnumType.scheduled
-            self.defer(lambda: self.perform_reset(req.type, req.evse_id, scheduled=scheduled))
-        return call_result.Reset(status=status)
+        return await self._resets.reset(req)
 
     def reset_status(self, kind: str, evse_id: int | None) -> str:
         """An EVSE reset needs the feature ``reset_evse`` and a known EVSE (else Rejected,
         TC_B_28); OnIdle with a transaction running (there) is Scheduled (B11 / B12)."""
-        if evse_id is not None and (
-            not self.features.get("reset_evse") or not 1 <= evse_id <= self.evse_count
-        ):
-            return ResetStatusEnumType.rejected
-        if kind == ResetEnumType.on_idle and self.evses.has_transaction(evse_id):
-            return ResetStatusEnumType.scheduled
-        return ResetStatusEnumType.accepted
+        return self._resets.reset_status(kind, evse_id)
 
     async def perform_reset(
         self, kind: str, evse_id: int | None, *, scheduled: bool = False
@@ -511,136 +338,60 @@ class ReferenceStation(StationSecurity):
         ImmediateReset; their TransactionEvents go out before the reboot). The station then
         reboots (BootNotification reason :meth:`reset_boot_reason`); an EVSE reset only resets
         that EVSE."""
-        if kind == ResetEnumType.on_idle:
-            await self._wait_idle(evse_id)
-        if evse_id is not None:
-            reset_evse = getattr(self.evses, "reset_evse", None)
-            if reset_evse is None:
-                self.log.warning("%s: the EVSE half cannot reset EVSE %d", self.station_id, evse_id)
-                return
-            await reset_evse(evse_id, kind)
-            return
-        self.security_event("ResetOrReboot", f"Reset {kind}")
-        await self._power_loss(self.reset_stopped_reason(kind))
-        try:
-            await asyncio.wait_for(self.outbox.drained.wait(), self.clock.real(RESET_DRAIN_S))
-        except TimeoutError:
-            self.log.warning("%s: reset with messages still queued", self.station_id)
-        self.reboot(self.reset_boot_reason(kind, scheduled))
+        await self._resets.perform_reset(kind, evse_id, scheduled=scheduled)
 
     def reset_stopped_reason(self, kind: str) -> str | None:
         """How a reset ends the transactions still running: an Immediate reset with
         stoppedReason ImmediateReset before the reboot (B12.FR.02 / B12.FR.04); None: they end
         with the power loss."""
-        return ReasonEnumType.immediate_reset.value if kind == ResetEnumType.immediate else None
+        return self._resets.reset_stopped_reason(kind)
 
     def reset_boot_reason(self, kind: str, scheduled: bool) -> str:
         """The BootNotification reason after a Reset: ScheduledReset for one that was answered
         Scheduled and waited for the transactions to end (B12.FR.03), else RemoteReset
         (B11)."""
-        if scheduled:
-            return BootReasonEnumType.scheduled_reset.value
-        return BootReasonEnumType.remote_reset.value
+        return self._resets.reset_boot_reason(scheduled)
 
     async def _wait_idle(self, evse_id: int | None) -> None:
-        waited = 0.0
-        while self.evses.has_transaction(evse_id) and waited < ONIDLE_RESET_MAX_WAIT_S:
-            await self.clock.sleep(IDLE_POLL_S)
-            waited += IDLE_POLL_S
+        await self._resets.wait_idle(evse_id)
 
     async def _power_loss(self, reason: str | None) -> None:
         """A reboot: a reset first ends the transactions with its ``reason``
         (``Evses.end_all``: stoppedReason ImmediateReset, triggerReason ResetCommand), then
         ``Evses.on_power_loss`` drops the volatile state (and ends what is left: PowerLoss)."""
-        end_all = getattr(self.evses, "end_all", None)
-        if reason is not None and end_all is not None and self.evses.has_transaction():
-            await end_all(reason)
-        await self.evses.on_power_loss()
+        await self._resets.power_loss(reason)
 
     # ======================================================================================
-    # B09: SetNetworkProfile
+    # B09: SetNetworkProfile (handlers_network.py)
     # ======================================================================================
 
     async def handle_set_network_profile(
         self, req: call.SetNetworkProfile
     ) -> call_result.SetNetworkProfile:
-        data = snake_to_camel_case(req.connection_data)
-        status = self.network_profile_status(req.configuration_slot, data)
-        if status == SetNetworkProfileStatusEnumType.accepted:
-            self.network_profiles[req.configuration_slot] = data
-        return call_result.SetNetworkProfile(status=status)
+        return await self._network.set_network_profile(req)
 
     def network_profile_status(self, slot: int, data: dict[str, Any]) -> str:
         """Rejected for a slot not in NetworkConfigurationPriority's valuesList, a transport
         other than JSON, a URL that does not fit the security profile, and a security profile
         lower than the current one (A_22: no downgrade); else Accepted (stored; used once the
         priority names it and the station resets)."""
-        if str(slot) not in NETWORK_SLOTS:
-            return SetNetworkProfileStatusEnumType.rejected
-        if data.get("ocppTransport") != "JSON":
-            return SetNetworkProfileStatusEnumType.rejected
-        level = int(data.get("securityProfile", 0))
-        url = str(data.get("ocppCsmsUrl", ""))
-        if level not in (1, 2, 3) or level < self.security_level():
-            return SetNetworkProfileStatusEnumType.rejected
-        if not url.startswith("wss://" if level >= 2 else ("ws://", "wss://")):
-            return SetNetworkProfileStatusEnumType.rejected
-        return SetNetworkProfileStatusEnumType.accepted
+        return self._network.network_profile_status(slot, data)
 
     # ======================================================================================
-    # F06: TriggerMessage
+    # F06: TriggerMessage (handlers_trigger.py)
     # ======================================================================================
 
     async def handle_trigger_message(self, req: call.TriggerMessage) -> call_result.TriggerMessage:
-        requested = str(req.requested_message)
-        status = self.trigger_status(requested)
-        if status is None:  # an EVSE message: the EVSE half answers and sends it
-            action = TRIGGERED_ACTION.get(requested, requested)
-            allow = self.registration != ACCEPTED
-            if allow:
-                self._trigger_allow.add(action)
-            result = await self.evses.trigger(req)
-            if result is None:
-                result = call_result.TriggerMessage(
-                    status=TriggerMessageStatusEnumType.not_implemented
-                )
-            if allow and result.status != TriggerMessageStatusEnumType.accepted:
-                self._trigger_allow.discard(action)
-            return result
-        if status == TriggerMessageStatusEnumType.accepted:
-            if requested == MessageTriggerEnumType.boot_notification:
-                self.defer(self.trigger_boot)
-            elif requested == MessageTriggerEnumType.heartbeat:
-                self._trigger_allow.add("Heartbeat")
-                self.defer(lambda: self.send(call.Heartbeat()))
-            elif requested == MessageTriggerEnumType.sign_charging_station_certificate:
-                self._trigger_allow.add("SignCertificate")
-                self.defer(self.request_certificate_signing)
-        return call_result.TriggerMessage(status=status)
+        return await self._triggers.trigger_message(req)
 
     def trigger_status(self, requested: str) -> str | None:
         """The station's own triggers: BootNotification (Rejected once Accepted, F06.FR.17),
         Heartbeat, SignChargingStationCertificate; None for the EVSE messages; NotImplemented
         for the rest."""
-        if requested == MessageTriggerEnumType.boot_notification:
-            if self.registration == ACCEPTED:
-                return TriggerMessageStatusEnumType.rejected
-            return TriggerMessageStatusEnumType.accepted
-        if requested in (
-            MessageTriggerEnumType.heartbeat,
-            MessageTriggerEnumType.sign_charging_station_certificate,
-        ):
-            return TriggerMessageStatusEnumType.accepted
-        if requested in (
-            MessageTriggerEnumType.status_notification,
-            MessageTriggerEnumType.meter_values,
-            MessageTriggerEnumType.transaction_event,
-        ):
-            return None
-        return TriggerMessageStatusEnumType.not_implemented
+        return self._triggers.trigger_status(requested)
 
     # ======================================================================================
-    # M03: the V2G certificate chain
+    # M03: the V2G certificate chain (handlers_certificates.py)
     # ======================================================================================
 
     async def handle_get_installed_certificate_ids(
@@ -648,31 +399,12 @@ class ReferenceStation(StationSecurity):
     ) -> call_result.GetInstalledCertificateIds:
         """The installed CA certificates, and the V2G chain when asked for (M03.FR.05)."""
         result = await super().handle_get_installed_certificate_ids(req)
-        types = set(req.certificate_type or [])
-        entry = self.v2g_chain_entry()
-        if entry is None or (types and V2G_CHAIN not in types):
-            return result
-        return call_result.GetInstalledCertificateIds(
-            status=GetInstalledCertificateStatusEnumType.accepted,
-            certificate_hash_data_chain=[*(result.certificate_hash_data_chain or []), entry],
-        )
+        return self._v2g.with_v2g_chain(req, result)
 
     def v2g_chain_entry(self) -> dict[str, Any] | None:
         """CertificateHashDataChainType of the V2G chain: the leaf's hash data, the sub-CAs'
         in childCertificateHashData (M03.FR.05); None without a chain."""
-        chain = self.v2g_chain
-        if len(chain) < 2:
-            return None
-        children = [
-            certificate_hash_data(cert, issuer) for cert, issuer in itertools.pairwise(chain[1:])
-        ]
-        entry: dict[str, Any] = {
-            "certificateType": V2G_CHAIN,
-            "certificateHashData": certificate_hash_data(chain[0], chain[1]),
-        }
-        if children:
-            entry["childCertificateHashData"] = children
-        return entry
+        return self._v2g.v2g_chain_entry()
 
     # ======================================================================================
     # P: DataTransfer; the EVSE-level requests
