@@ -86,6 +86,36 @@ def for_run(profile_ocpp: str, device_ocpp: str) -> tuple[Dialect, OcppVersion] 
     return dialect, by_name(device_ocpp)
 
 
+def lazy(target: str) -> Callable[..., Any]:
+    """``"package.module:name"`` → a callable that imports ``name`` when first called and
+    calls it (a dialect names its classes without importing them at registration)."""
+    module, _, name = target.partition(":")
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return getattr(importlib.import_module(module), name)(*args, **kwargs)
+
+    call.__qualname__ = call.__name__ = name
+    return call
+
+
+def reference_csms_factory(target: str) -> Callable[[Device, Any, Any], Any]:
+    """The ``reference_csms`` of a dialect whose reference CSMS is ``target``
+    (``"module:Class"``): built the same way in every version."""
+    module, _, name = target.partition(":")
+
+    def build(device: Device, tls: Any, cls: Any) -> Any:
+        csms_cls: Any = getattr(importlib.import_module(module), name)
+        return (cls or csms_cls)(
+            id_tags=csms_cls.id_tags_from(device.tokens),
+            passwords=passwords(device),
+            ssl=tls.reference_server_context(),
+            client_cn_required=tls.client_certificates,
+            pki=tls.pki,
+        )
+
+    return build
+
+
 def firmware() -> str:
     """The reference SUTs' default firmware version: the suite's own."""
     from pile_interop import __version__

@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from pile_interop.core.config import Device
-from pile_interop.ocpp.dialects import Dialect, firmware, passwords, register
+from pile_interop.ocpp.dialects import (
+    Dialect,
+    firmware,
+    lazy,
+    reference_csms_factory,
+    register,
+)
 
 
 def _mock_csms(tokens: dict[str, str], params: dict[str, Any]) -> Any:
@@ -14,38 +20,16 @@ def _mock_csms(tokens: dict[str, str], params: dict[str, Any]) -> Any:
     return MockCsms(tokens, heartbeat_interval=int(params.get("heartbeat_interval", 60)))
 
 
-def _station_role(mock_csms: Any, security: Any) -> Any:
-    from pile_interop.ocpp.station_role import StationUnderTest
-
-    return StationUnderTest(mock_csms, security)
-
-
 def _mock_station(device: Device) -> Any:
     from pile_interop.ocpp.v16.mock_station import MockStation
 
     return MockStation(device.connectors, basic_auth=device.basic_auth_password is not None)
 
 
-def _csms_role(mock_station: Any, link: Any, connectors: int) -> Any:
-    from pile_interop.ocpp.csms_role import CsmsUnderTest
-
-    return CsmsUnderTest(mock_station, link, connectors)
-
-
-def _station_class() -> type:
+def _reference_station(url: str, device: Device, time_scale: float, cls: Any) -> Any:
     from pile_interop.ocpp.v16.reference.station import ReferenceStation
 
-    return ReferenceStation
-
-
-def _csms_class() -> type:
-    from pile_interop.ocpp.v16.reference.csms import ReferenceCsms
-
-    return ReferenceCsms
-
-
-def _reference_station(url: str, device: Device, time_scale: float, cls: Any) -> Any:
-    station_cls: Any = cls or _station_class()
+    station_cls: Any = cls or ReferenceStation
     return station_cls(
         url,
         device.station_id,
@@ -61,40 +45,17 @@ def _reference_station(url: str, device: Device, time_scale: float, cls: Any) ->
     )
 
 
-def _reference_csms(device: Device, tls: Any, cls: Any) -> Any:
-    csms_cls: Any = _csms_class()
-    return (cls or csms_cls)(
-        id_tags=csms_cls.id_tags_from(device.tokens),
-        passwords=passwords(device),
-        ssl=tls.reference_server_context(),
-        client_cn_required=tls.client_certificates,
-        pki=tls.pki,
-    )
-
-
-def _standalone_station(*args: Any) -> Any:
-    from pile_interop.ocpp.v16.serve import standalone_station
-
-    return standalone_station(*args)
-
-
-def _standalone_csms(*args: Any) -> Any:
-    from pile_interop.ocpp.v16.serve import standalone_csms
-
-    return standalone_csms(*args)
-
-
 DIALECT = register(
     Dialect(
         name="1.6",
         devices=frozenset({"1.6"}),
         mock_csms=_mock_csms,
-        station_role=_station_role,
+        station_role=lazy("pile_interop.ocpp.station_role:StationUnderTest"),
         mock_station=_mock_station,
-        csms_role=_csms_role,
+        csms_role=lazy("pile_interop.ocpp.csms_role:CsmsUnderTest"),
         reference_station=_reference_station,
-        reference_csms=_reference_csms,
-        standalone_station=_standalone_station,
-        standalone_csms=_standalone_csms,
+        reference_csms=reference_csms_factory("pile_interop.ocpp.v16.reference.csms:ReferenceCsms"),
+        standalone_station=lazy("pile_interop.ocpp.v16.serve:standalone_station"),
+        standalone_csms=lazy("pile_interop.ocpp.v16.serve:standalone_csms"),
     )
 )
