@@ -220,7 +220,7 @@ def _default_out(profile: Profile) -> Path:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from pile_interop.engine.report import ConsoleProgress, Report
+    from pile_interop.engine.report import Report
     from pile_interop.engine.run import run_profile
     from pile_interop.engine.targets import TargetRequest, campaign_for, resolve_target
     from pile_interop.reporting.console import Progress
@@ -251,7 +251,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     campaign = campaign_for(profile, resolved, strict=args.strict)
     campaign.check(scenarios)
     out = Path(args.out) if args.out else _default_out(profile)
-    progress = ConsoleProgress(Progress(redactor=campaign.redactor))
+    progress = Progress(redactor=campaign.redactor)
 
     async def main() -> dict[str, Any]:
         async with campaign:

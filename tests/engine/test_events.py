@@ -12,8 +12,7 @@ from typing import Any
 import pytest
 
 from pile_interop.core.config import find_root
-from pile_interop.engine.base import CampaignBase, Target
-from pile_interop.engine.events import (
+from pile_interop.core.events import (
     CaseFinished,
     CaseStarted,
     Event,
@@ -21,8 +20,9 @@ from pile_interop.engine.events import (
     RunFinished,
     RunStarted,
 )
+from pile_interop.engine.base import CampaignBase, Target
 from pile_interop.engine.reference import load_reference_run
-from pile_interop.engine.report import ConsoleProgress, Report
+from pile_interop.engine.report import Report
 from pile_interop.engine.run import run_profile
 from pile_interop.reporting.console import Progress
 from pile_interop.reporting.redact import Redactor
@@ -124,9 +124,7 @@ def test_the_console_consumes_the_events(tmp_path, reference_run):
     profile, scenarios = reference_run
     out = io.StringIO()
     campaign = StubCampaign(profile)
-    report = Report(
-        tmp_path, campaign, scenarios[:1], subscribers=[ConsoleProgress(Progress(out, False))]
-    )
+    report = Report(tmp_path, campaign, scenarios[:1], subscribers=[Progress(out, False)])
     asyncio.run(run_profile(campaign, scenarios[:1], report))
     lines = out.getvalue().splitlines()
     assert lines[0].startswith("pile-interop ") and "profile ocpp16/core-cs" in lines[0]

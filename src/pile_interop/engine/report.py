@@ -1,10 +1,10 @@
 """The report of a run: the case results as they end, the run dict, and the events that make
 the report folder and the console output.
 
-:class:`Report` keeps the record and emits the run's events (:mod:`pile_interop.engine.events`);
-:class:`ReportFolder` writes the folder from them, so a crash or Ctrl-C loses nothing, and
-:class:`ConsoleProgress` prints the progress lines. The CLI subscribes both, the pytest
-plugin's ``--pile-out`` the folder alone.
+:class:`Report` keeps the record and emits the run's events (:mod:`pile_interop.core.events`);
+:class:`~pile_interop.reporting.folder.ReportFolder` writes the folder from them, so a crash or
+Ctrl-C loses nothing, and :class:`~pile_interop.reporting.console.Progress` prints the progress
+lines. The CLI subscribes both, the pytest plugin's ``--pile-out`` the folder alone.
 """
 
 from __future__ import annotations
@@ -16,59 +16,20 @@ from typing import Any
 
 from pile_interop import __version__
 from pile_interop.core.clock import utc_iso
-from pile_interop.core.verdicts import Verdict
-from pile_interop.engine.base import CampaignBase
-from pile_interop.engine.events import (
+from pile_interop.core.events import (
     CaseFinished,
     CaseStarted,
-    Event,
     EventStream,
     RunFinished,
     RunStarted,
     Subscriber,
 )
-from pile_interop.reporting.console import Progress
-from pile_interop.reporting.results_json import profile_verdict, summarize, write_results_json
-from pile_interop.reporting.stream import ResultsStream
-from pile_interop.reporting.writer import write_all
+from pile_interop.core.verdicts import Verdict
+from pile_interop.engine.base import CampaignBase
+from pile_interop.reporting.folder import ReportFolder
+from pile_interop.reporting.results_json import profile_verdict, summarize
 from pile_interop.scenario.model import Scenario
 from pile_interop.scenario.runner import case_identity
-
-
-class ReportFolder:
-    """The report folder, written from the events: each case is appended to
-    ``results.jsonl`` and ``results.json`` rewritten as it ends; at the end every file."""
-
-    def __init__(self, out_dir: Path) -> None:
-        self.out_dir = out_dir
-        out_dir.mkdir(parents=True, exist_ok=True)
-        self.stream = ResultsStream(out_dir)
-
-    def handle(self, event: Event) -> None:
-        match event:
-            case CaseFinished(result=result, run=run):
-                self.stream.write_case(result)
-                write_results_json(self.out_dir, run)
-            case RunFinished(run=run):
-                write_all(self.out_dir, run)
-
-
-class ConsoleProgress:
-    """The console lines of a run (:class:`~pile_interop.reporting.console.Progress`)."""
-
-    def __init__(self, progress: Progress) -> None:
-        self.progress = progress
-
-    def handle(self, event: Event) -> None:
-        match event:
-            case RunStarted(run=run):
-                self.progress.run_started(run)
-            case CaseStarted(case_id=case_id, title=title):
-                self.progress.case_started(case_id, title)
-            case CaseFinished(result=result):
-                self.progress.case_finished(result)
-            case RunFinished(run=run, out_dir=out_dir):
-                self.progress.run_finished(run, out_dir)
 
 
 class Report:

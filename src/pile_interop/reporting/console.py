@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
+from pile_interop.core.events import CaseFinished, CaseStarted, Event, RunFinished, RunStarted
 from pile_interop.reporting.common import VERDICTS, as_float, one_line
 from pile_interop.reporting.redact import Redactor, resolve
 from pile_interop.reporting.results_json import profile_verdict, summarize
@@ -80,6 +81,18 @@ class Progress:
             logger.debug("progress output failed: %s", exc)
 
     # -- events --------------------------------------------------------------------------
+
+    def handle(self, event: Event) -> None:
+        """The console lines of a run, from its events."""
+        match event:
+            case RunStarted(run=run):
+                self.run_started(run)
+            case CaseStarted(case_id=case_id, title=title):
+                self.case_started(case_id, title)
+            case CaseFinished(result=result):
+                self.case_finished(result)
+            case RunFinished(run=run, out_dir=out_dir):
+                self.run_finished(run, out_dir)
 
     def run_started(self, run: Mapping[str, Any]) -> None:
         """Name the suite, the profile and the SUT."""

@@ -1,13 +1,13 @@
 """The typed event stream of a run: what the run loop tells whoever reports on it.
 
-A :class:`~pile_interop.engine.report.Report` emits, in order, :class:`RunStarted`, then per
-case :class:`CaseStarted` and :class:`CaseFinished`, and last :class:`RunFinished` (also after
-an interruption). Subscribers turn the events into output:
-:class:`~pile_interop.engine.report.ReportFolder` (``results.jsonl`` and ``results.json`` as
-cases end; ``results.json``, ``junit.xml``, ``allure-results/`` and ``index.html`` at the end)
-and :class:`~pile_interop.engine.report.ConsoleProgress` (the console lines). The writers in
-:mod:`pile_interop.reporting` read the plain run and case dicts the events carry; they never
-see an event (the import contract keeps them below the engine).
+The engine's :class:`~pile_interop.engine.report.Report` emits, in order, :class:`RunStarted`,
+then per case :class:`CaseStarted` and :class:`CaseFinished`, and last :class:`RunFinished`
+(also after an interruption). The reporting layer's subscribers turn the events into output:
+:class:`~pile_interop.reporting.folder.ReportFolder` (``results.jsonl`` and ``results.json``
+as cases end; ``results.json``, ``junit.xml``, ``allure-results/`` and ``index.html`` at the
+end) and :class:`~pile_interop.reporting.console.Progress` (the console lines). The events
+live in ``core`` so that the engine (which emits them) and ``reporting`` (which consumes them)
+both depend on them and not on each other's internals.
 """
 
 from __future__ import annotations
