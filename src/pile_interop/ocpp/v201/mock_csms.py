@@ -96,7 +96,8 @@ class StationState:
 
     def is_idle(self) -> bool:
         """Idle as the station reports it: every connector Available or Unavailable (open
-        transactions the mock believes in do not count, see csms16.StationState.is_idle)."""
+        transactions the mock believes in do not count, as in the 1.6 mock's
+        ``StationState.is_idle``)."""
         return not self.busy_connectors()
 
 

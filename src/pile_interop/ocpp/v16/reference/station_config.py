@@ -29,7 +29,7 @@ MEASURAND_LIST_MAX_LENGTH = 10
 #: Maximum number of keys in one ``GetConfiguration.req`` (reported by GetConfigurationMaxKeys).
 GET_CONFIGURATION_MAX_KEYS = 50
 
-#: Measurands the simulated meter can produce (see ``station16_meter``).
+#: Measurands the simulated meter can produce (see :mod:`pile_interop.ocpp.reference.meter`).
 SUPPORTED_MEASURANDS: frozenset[str] = frozenset(
     {
         Measurand.energy_active_import_register,
