@@ -9,8 +9,8 @@ import ssl
 from typing import Any
 
 from pile_interop.core.config import TlsFiles
+from pile_interop.ocpp.v16.reference.registration import SUBPROTOCOL
 from pile_interop.ocpp.v16.reference.station import ReferenceStation
-from pile_interop.ocpp.v16.reference.station_core import SUBPROTOCOL
 from pile_interop.security.pki import LEGACY_CIPHERS, client_context
 from tests.mutants.stations16 import mutant
 

@@ -407,6 +407,28 @@ def test_stop_is_idempotent_and_bounded_even_without_a_csms() -> None:
     run(scenario)
 
 
+class _NothingFree(ReferenceStation):
+    """Every connector Faulted and busy, as the station's own hooks say."""
+
+    def derive_status(self, conn: Any) -> tuple[str, str]:
+        return "Faulted", "OtherError"
+
+    def is_free(self, conn: Any) -> bool:
+        return False
+
+
+def test_the_station_is_one_class_whose_components_call_the_hooks_through_it() -> None:
+    async def scenario() -> None:
+        assert ReferenceStation.__mro__ == (ReferenceStation, object)
+        station = _NothingFree("ws://127.0.0.1:9", "HOOKS", time_scale=SCALE)
+        # registration, authorization and remote control each see the overridden hooks
+        assert station.snapshot()["connectors"][1]["status"] == "Faulted"
+        assert station.choose_connector(None) is None
+        assert station.remote_start_status("TAG", 1) == "Rejected"
+
+    run(scenario)
+
+
 # ==========================================================================================
 # charging sessions
 # ==========================================================================================

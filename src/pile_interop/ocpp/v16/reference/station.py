@@ -4,8 +4,8 @@ A simulator of a Core-profile Charge Point (OCPP 1.6 edition 2) built on ``ocpp.
 ``websockets``. Every timer runs on a scaled :class:`~pile_interop.core.clock.Clock`, so a
 ``time_scale`` of 0.05 makes a 60 s heartbeat interval take 3 real seconds.
 
-Public API: the constructor, :meth:`start`, :meth:`stop`, the manual actions
-(:meth:`plug_in`, :meth:`unplug`, :meth:`present_id_tag`, :meth:`raise_fault`,
+Public API: the constructor, :meth:`tls_context`, :meth:`start`, :meth:`stop`, the manual
+actions (:meth:`plug_in`, :meth:`unplug`, :meth:`present_id_tag`, :meth:`raise_fault`,
 :meth:`clear_fault`, :meth:`set_lock_failure`, :meth:`power_cycle`, :meth:`go_offline`,
 :meth:`go_online`, :meth:`send_data_transfer`), :meth:`settle`, :meth:`snapshot`, and the
 ``clock`` and ``connected`` attributes.
@@ -14,29 +14,38 @@ Behaviour is split into small overridable methods so the suite can build *mutant
 subclass with one defect) and check that its cases catch them. The hooks:
 
 * boot: :meth:`boot_notification_payload`, :meth:`on_boot_accepted`,
-  :meth:`boot_status_notifications`, :meth:`sync_clock`, :meth:`heartbeat_interval`
+  :meth:`boot_status_notifications`, :meth:`sync_clock`, :meth:`heartbeat_interval`,
+  ``_boot_sequence``, ``serve_connection``, ``_connect_kwargs``, :meth:`on_reboot`
 * status: :meth:`derive_status`, :meth:`status_notification_payload`
-* authorization: :meth:`authorize_id_tag`, :meth:`authorize_outcome`, :meth:`choose_connector`
+* authorization: :meth:`authorize_id_tag`, :meth:`authorize_outcome`, :meth:`choose_connector`,
+  :meth:`authorized`
 * transactions: :meth:`begin_transaction`, :meth:`start_transaction_payload`,
   :meth:`on_start_transaction_conf`, :meth:`stop_transaction`, :meth:`stop_transaction_payload`,
-  :meth:`stop_on_ev_side_disconnect`, :meth:`meter_values_payload`
+  :meth:`stop_on_ev_side_disconnect`, :meth:`meter_values_payload`, ``_sample_loop``,
+  ``_send_aligned``, :meth:`send_transactional`
 * CSMS requests (§5): ``handle_*`` (one per Core action) returns the conf and defers the
   follow-up work; the decisions are separate: :meth:`get_configuration_response`,
   :meth:`change_configuration_status`, :meth:`on_configuration_changed`,
-  :meth:`clear_cache_status`, :meth:`data_transfer_response`, :meth:`remote_start_status`,
-  :meth:`remote_stop_status`, :meth:`reset_status`, :meth:`change_availability_status`,
-  :meth:`unlock_status`; follow-ups: :meth:`remote_start`, :meth:`remote_stop`,
-  :meth:`perform_reset`, :meth:`apply_availability`, :meth:`unlock`.
+  :meth:`set_authorization_key`, :meth:`clear_cache_status`, :meth:`data_transfer_response`,
+  :meth:`remote_start_status`, :meth:`remote_stop_status`, :meth:`reset_status`,
+  :meth:`change_availability_status`, :meth:`unlock_status`; follow-ups: :meth:`remote_start`,
+  :meth:`remote_stop`, :meth:`perform_reset`, :meth:`apply_availability`, :meth:`unlock`.
 
-Layers: :mod:`~pile_interop.ocpp.v16.reference.station_core` (connection, boot, heartbeat,
-outbox, status: the port of the station's shared
-:class:`~pile_interop.ocpp.reference.station_base.StationBase`, which owns the connection loop,
-the boot loop, the heartbeat, the clock, the outgoing queue and the tasks),
-:mod:`~pile_interop.ocpp.v16.reference.station_sessions` (manual actions, authorization,
-transactions, meter values) and this module (CSMS-initiated actions). Configuration keys live
-in :mod:`~pile_interop.ocpp.v16.reference.station_config`, the connectors in
-:mod:`~pile_interop.ocpp.v16.reference.station_model`; the link of a connection
-(:mod:`~pile_interop.ocpp.v16.reference.station_link`) reaches the station through
+Composition: :class:`ReferenceStation` is one class. It holds the state (connectors,
+configuration, authorization cache) and every hook, owns the version-neutral
+:class:`~pile_interop.ocpp.reference.station_base.StationBase` (connection loop with back-off,
+boot loop, heartbeat, clock, outgoing queue, tasks: the station is its ``BasePort``) and hands
+the work to components, modules of this package: :mod:`registration` (the 1.6 side of the base:
+connection options, the link, BootNotification and its answer, clock sync, heartbeat, connector
+status), :mod:`sessions` (the manual actions and the transactions), :mod:`authorization`
+(cache, Authorize, ConnectionTimeOut, ClearCache), :mod:`metering` (sampled and clock-aligned
+meter values), :mod:`availability` (ChangeAvailability), :mod:`configuration`
+(Get/ChangeConfiguration) and :mod:`remote` (remote start / stop, Reset, UnlockConnector,
+DataTransfer). Each component is typed against a small Protocol of what it needs from the
+station (:mod:`station_hooks`) and calls every hook through the station, so that a mutant
+overriding one changes it everywhere; no component imports this module. Configuration keys
+live in :mod:`station_config`, the connectors in :mod:`station_model`; the link of a connection
+(:mod:`station_link`) reaches the station through
 :class:`~pile_interop.ocpp.v16.reference.station_port.LinkPort`.
 
 The physical world (EV plugged, cable held, faults, lock failures, energy register) survives a
@@ -48,37 +57,43 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import ssl
+import ssl as ssl_module
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ocpp.exceptions import OccurenceConstraintViolationError
-from ocpp.v16 import call_result
-from ocpp.v16.enums import (
-    AuthorizationStatus,
-    AvailabilityStatus,
-    AvailabilityType,
-    ClearCacheStatus,
-    ConfigurationStatus,
-    DataTransferStatus,
-    Reason,
-    RegistrationStatus,
-    RemoteStartStopStatus,
-    ResetStatus,
-    ResetType,
-    UnlockStatus,
-)
+from ocpp.v16 import call, call_result
+from ocpp.v16.datatypes import MeterValue
+from ocpp.v16.enums import RegistrationStatus, ResetStatus
+from websockets.asyncio.client import ClientConnection
 
 from pile_interop.core.config import TlsFiles
+from pile_interop.ocpp.reference.meter import EnergyMeter
 from pile_interop.ocpp.reference.station_base import (
     BOOT_DELAY_S,
     DEFAULT_BOOT_RETRY_S,
     RECONNECT_BACKOFF_MAX_S,
     RECONNECT_BACKOFF_MIN_S,
+    StationBase,
 )
-from pile_interop.ocpp.v16.reference.station_core import RESPONSE_TIMEOUT_S
-from pile_interop.ocpp.v16.reference.station_model import Connector, TagInfo
-from pile_interop.ocpp.v16.reference.station_sessions import StationSessions
+from pile_interop.ocpp.v16.reference.authorization import Authorizer
+from pile_interop.ocpp.v16.reference.availability import Availability
+from pile_interop.ocpp.v16.reference.configuration import Configuration
+from pile_interop.ocpp.v16.reference.metering import Metering
+from pile_interop.ocpp.v16.reference.registration import RESPONSE_TIMEOUT_S, Registrar
+from pile_interop.ocpp.v16.reference.remote import SOFT_RESET_DRAIN_S, RemoteControl
+from pile_interop.ocpp.v16.reference.sessions import Sessions
+from pile_interop.ocpp.v16.reference.station_config import Config
+from pile_interop.ocpp.v16.reference.station_hooks import OnGiveUp, OnResult
+from pile_interop.ocpp.v16.reference.station_link import StationLink
+from pile_interop.ocpp.v16.reference.station_model import (
+    AuthCache,
+    Connector,
+    PendingAuthorization,
+    TagInfo,
+    Transaction,
+)
 from pile_interop.security.pki import CertFiles, client_context
 
 __all__ = [
@@ -93,18 +108,8 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: DataTransfer messageId (vendor "pile-interop") that echoes the data back.
-ECHO_MESSAGE_ID = "echo"
-#: A soft reset waits at most this long (protocol seconds) for the StopTransaction.req to get
-#: out before the station reboots (§5.14).
-SOFT_RESET_DRAIN_S = 60
 
-
-#: The OCPP 1.6 Security Whitepaper's configuration key holding the Basic auth password.
-AUTHORIZATION_KEY = "AuthorizationKey"
-
-
-class ReferenceStation(StationSessions):
+class ReferenceStation:
     """A simulated OCPP 1.6J Core charging station (client side of the websocket).
 
     ``ReferenceStation(csms_url, station_id, *, connectors=2, time_scale=1.0, password=None,
@@ -114,8 +119,75 @@ class ReferenceStation(StationSessions):
     configuration key values.
     """
 
+    #: Our vendorId for DataTransfer (both directions).
+    vendor_id = "pile-interop"
+    #: Check outgoing requests against the 1.6 JSON schemas before sending. A mutant that
+    #: must put an invalid payload on the wire sets this to False.
+    validate_outgoing = True
+
+    def __init__(
+        self,
+        csms_url: str,
+        station_id: str,
+        *,
+        connectors: int = 2,
+        time_scale: float = 1.0,
+        password: str | None = None,
+        ssl: ssl_module.SSLContext | None = None,
+        vendor: str = "pile-interop",
+        model: str = "RefStation16",
+        serial: str = "REF-0001",
+        firmware: str = "0.1.0",
+        config: dict[str, str] | None = None,
+        fixed_cable: bool = False,
+        logger: logging.Logger | None = None,
+    ) -> None:
+        if connectors < 1:
+            raise ValueError("a station needs at least one connector")
+        if not csms_url.startswith(("ws://", "wss://")):
+            raise ValueError(f"CSMS URL must be ws:// or wss://, got {csms_url!r}")
+        if ssl is not None and not csms_url.startswith("wss://"):
+            raise ValueError("an SSL context needs a wss:// CSMS URL")
+        self.csms_url = csms_url
+        self.station_id = station_id
+        self.url = f"{csms_url.rstrip('/')}/{station_id}"
+        self.password = password
+        self.ssl = ssl
+        self.vendor, self.model, self.serial, self.firmware = vendor, model, serial, firmware
+        self.fixed_cable = fixed_cable
+        self.log = logger or logging.getLogger(
+            f"pile_interop.ocpp.v16.reference.station.{station_id}"
+        )
+        #: connection loop, boot loop, heartbeat, clock, outbox and tasks (this is its port)
+        self.base = StationBase(
+            self,
+            time_scale=time_scale,
+            max_attempts=lambda: self.config.get_int("TransactionMessageAttempts"),
+            retry_interval=lambda: self.config.get_int("TransactionMessageRetryInterval"),
+            validate=lambda: self.validate_outgoing,
+        )
+        self.clock = self.base.clock
+        self.outbox = self.base.outbox
+        self.config = Config(connectors, config)
+        self.cache = AuthCache()
+        self.connectors: dict[int, Connector] = {
+            n: Connector(n, EnergyMeter(self.clock)) for n in range(connectors + 1)
+        }
+        #: Set while a websocket is open and BootNotification was Accepted.
+        self.connected = self.base.connected
+        #: Status of the last BootNotification.conf on this connection (None before one).
+        self.registration: str | None = None
+        # the components (each reaches the station, hooks included, through a port)
+        self.registrar = Registrar(self)
+        self.authorizer = Authorizer(self)
+        self.sessions = Sessions(self)
+        self.metering = Metering(self)
+        self.availability = Availability(self)
+        self.configuration = Configuration(self)
+        self.remote = RemoteControl(self)
+
     @classmethod
-    def tls_context(cls, files: TlsFiles) -> ssl.SSLContext:
+    def tls_context(cls, files: TlsFiles) -> ssl_module.SSLContext:
         """Security profiles 2 and 3: trust ``files.ca_cert`` only (hostname checked, TLS 1.2
         or newer) and present ``files.client_cert`` when the CSMS asks for one. A server
         certificate that is untrusted, expired or for another host, or a server that offers
@@ -125,110 +197,327 @@ class ReferenceStation(StationSessions):
             client = CertFiles(Path(files.client_cert), Path(files.client_key))
         return client_context(files.ca_cert, cert=client)
 
+    # -- lifecycle, network, outgoing messages, tasks ----------------------------------------
+
+    async def start(self) -> None:
+        """Power on and keep a connection to the CSMS (reconnecting) until :meth:`stop`."""
+        await self.base.start()
+
+    async def stop(self) -> None:
+        """Close the connection and cancel every task. Idempotent, bounded in time."""
+        await self.base.stop()
+
+    async def go_offline(self) -> None:
+        """The network goes away: close the socket and do not reconnect until go_online().
+
+        Nothing can be sent from this moment on, so the station is offline at once (not only
+        once the socket has closed): what happens next follows the offline rules (§3.5.2)."""
+        self.base.go_offline()
+        self.registration = None
+
+    async def go_online(self) -> None:
+        self.base.go_online()
+
+    def snapshot(self) -> dict[str, Any]:
+        """The station's state, for debugging and tests."""
+        return self.registrar.snapshot()
+
+    def power_on(self) -> None:
+        """The base's port: start what runs from power-on regardless of the connection."""
+        self.on_power_on()
+
+    def on_power_on(self) -> None:
+        """Hook: start the timers of a freshly booted station (the clock-aligned meter)."""
+        self._restart_aligned()
+
+    def on_reboot(self) -> None:
+        """Hook: drop the volatile state (transactions, authorizations, timers)."""
+        self.metering.on_reboot()
+        self.sessions.on_reboot()
+
+    def reboot(self) -> None:
+        """Lose volatile state, drop the connection, and boot again after BOOT_DELAY_S.
+
+        The caller has already stopped the transactions with the reason that applies."""
+        self.log.info("%s: rebooting", self.station_id)
+        for task in list(self.base.boot_tasks):
+            task.cancel()
+        self.on_reboot()
+        self.base.reboot()
+
+    def send(
+        self, action: str, build: Callable[[], Any], *, on_result: OnResult | None = None
+    ) -> asyncio.Future[Any]:
+        """Queue a CALL that is dropped when the station is offline or not accepted."""
+        return self.outbox.put(action, build, transactional=False, on_result=on_result)
+
+    def send_transactional(
+        self,
+        action: str,
+        build: Callable[[], Any],
+        *,
+        on_result: OnResult | None = None,
+        on_give_up: OnGiveUp | None = None,
+    ) -> asyncio.Future[Any]:
+        """Queue a transaction-related CALL: kept while offline, retried on errors (§3.7)."""
+        return self.outbox.put(
+            action, build, transactional=True, on_result=on_result, on_give_up=on_give_up
+        )
+
+    async def request(self, action: str, build: Callable[[], Any]) -> Any:
+        """Send a CALL and wait for its result; None when it was not answered."""
+        return await self.registrar.request(action, build)
+
+    def defer(self, work: Callable[[], Awaitable[None] | None]) -> None:
+        """Run ``work`` once the response to the CALL being handled has been sent."""
+        self.base.defer(work)
+
+    def run_after_reply(self) -> None:
+        self.base.run_after_reply()
+
     def ignores_incoming_calls(self) -> bool:
-        """§4.2: "While Rejected, the Charge Point SHALL NOT respond to any Central System
-        initiated message"."""
+        """§4.2: while Rejected the station answers no CSMS-initiated message."""
         return self.registration == RegistrationStatus.rejected
 
-    # -- GetConfiguration (§5.8) ----------------------------------------------------------
+    def _outlets(self) -> list[Connector]:
+        return [c for c in self.connectors.values() if c.id > 0]
+
+    # -- the base's port, boot, heartbeat, status (registration) -----------------------------
+
+    def connect_target(self) -> tuple[str, dict[str, Any]]:
+        return self.url, self._connect_kwargs()
+
+    def _connect_kwargs(self) -> dict[str, Any]:
+        return self.registrar.connect_kwargs()
+
+    def response_timeout(self) -> float:
+        """Real seconds a CALL waits for its CALLRESULT / CALLERROR."""
+        return self.registrar.response_timeout()
+
+    async def serve_connection(self, ws: ClientConnection) -> None:
+        """Serve an open connection until it ends (a mutant may wrap ``ws``)."""
+        await self.base.serve(ws)
+
+    def subprotocol_agreed(self, agreed: str | None) -> bool:
+        """OCPP-J §3.1: without an agreed subprotocol the connection is not OCPP 1.6."""
+        return self.registrar.subprotocol_agreed(agreed)
+
+    def open_link(self, ws: ClientConnection) -> StationLink:
+        return self.registrar.open_link(ws)
+
+    def on_link_open(self, link: StationLink) -> None:
+        self.registrar.on_link_open(link)
+
+    def on_connect_error(self, exc: BaseException) -> None:
+        """Hook: a connection attempt failed."""
+
+    def on_disconnected(self, opened: bool) -> None:
+        self.registration = None
+
+    async def _boot_sequence(self, link: StationLink) -> None:
+        """§4.2: BootNotification until Accepted (a mutant may wrap ``link``)."""
+        await self.registrar.boot_sequence(link)
+
+    async def call_boot_notification(self, link: Any, triggered: bool) -> Any:
+        return await self.registrar.call_boot_notification(link)
+
+    def boot_retry_interval(self, interval: int) -> int:
+        """Protocol seconds until the next BootNotification (§4.2)."""
+        return self.registrar.boot_retry_interval(interval)
+
+    def boot_notification_payload(self) -> call.BootNotification:
+        return self.registrar.boot_notification_payload()
+
+    async def on_boot_accepted(self, conf: Any) -> None:
+        """§4.2: adopt the heartbeat interval, set the clock, report every connector, go."""
+        await self.registrar.on_boot_accepted(conf)
+
+    def boot_status_notifications(self) -> list[call.StatusNotification]:
+        """StatusNotification.req for connector 0 and every connector, in their current state."""
+        return self.registrar.boot_status_notifications()
+
+    def sync_clock(self, current_time: str) -> None:
+        """§4.2: "it is RECOMMENDED to synchronize its internal clock" with currentTime."""
+        self.registrar.sync_clock(current_time)
+
+    def heartbeat_interval(self) -> int:
+        """Protocol seconds between Heartbeat.req (HeartbeatInterval)."""
+        return self.registrar.heartbeat_interval()
+
+    async def send_heartbeat(self) -> None:
+        await self.registrar.send_heartbeat()
+
+    def derive_status(self, conn: Connector) -> tuple[str, str]:
+        """The (status, errorCode) a connector is in now (§4.9 and §7.7 ChargePointStatus)."""
+        return self.registrar.derive_status(conn)
+
+    def update_status(self, conn: Connector) -> None:
+        """Send StatusNotification.req if the connector's status changed (§4.9)."""
+        self.registrar.update_status(conn)
+
+    def status_notification_payload(
+        self, connector_id: int, status: str, error_code: str
+    ) -> call.StatusNotification:
+        return self.registrar.status_notification_payload(connector_id, status, error_code)
+
+    # -- control surface (what a lab tester does at the station: sessions) -------------------
+
+    async def plug_in(self, connector: int) -> None:
+        """The EV driver plugs the cable in (EV and station side)."""
+        await self.sessions.plug_in(connector)
+
+    async def unplug(self, connector: int) -> None:
+        """The EV driver unplugs the cable (at the EV, or from the socket)."""
+        await self.sessions.unplug(connector)
+
+    async def present_id_tag(self, id_tag: str, connector: int | None = None) -> None:
+        """An RFID card is swiped."""
+        await self.sessions.present_id_tag(id_tag, connector)
+
+    async def raise_fault(self, connector: int, error_code: str = "OtherError") -> None:
+        """A hardware fault on a connector (or on the station with connector 0)."""
+        await self.sessions.raise_fault(connector, error_code)
+
+    async def clear_fault(self, connector: int) -> None:
+        await self.sessions.clear_fault(connector)
+
+    async def set_lock_failure(self, connector: int, failing: bool = True) -> None:
+        """From now on locking / unlocking the connector fails (until set back to False)."""
+        await self.sessions.set_lock_failure(connector, failing)
+
+    async def power_cycle(self) -> None:
+        """Power loss and reboot (transactions end with reason PowerLoss)."""
+        await self.sessions.power_cycle()
+
+    async def send_data_transfer(
+        self, vendor_id: str, message_id: str | None = None, data: str | None = None
+    ) -> dict[str, Any] | None:
+        """DataTransfer.req to the CSMS; the conf as a wire dict, or None if not answered."""
+        return await self.remote.send_data_transfer(vendor_id, message_id, data)
+
+    async def settle(self, timeout: float = 5.0) -> None:
+        """Back to idle for the next case (TimeoutError after ``timeout``)."""
+        await self.sessions.settle(timeout)
+
+    # -- authorization (§3.5) ----------------------------------------------------------------
+
+    def remember(self, id_tag: str, info: TagInfo) -> None:
+        """§3.5.1: the cache keeps the IdTagInfo of every Authorize/Start/StopTransaction.conf."""
+        self.authorizer.remember(id_tag, info)
+
+    async def authorize_id_tag(self, id_tag: str) -> TagInfo:
+        """Authorize with the cache (LocalPreAuthorize), Authorize.req, or offline rules."""
+        return await self.authorizer.authorize_id_tag(id_tag)
+
+    def authorize_outcome(self, info: TagInfo) -> bool:
+        """Whether an IdTagInfo allows charging: only Accepted (and not expired) does."""
+        return self.authorizer.authorize_outcome(info)
+
+    def is_free(self, conn: Connector) -> bool:
+        """Whether a new session may start on the connector."""
+        return self.authorizer.is_free(conn)
+
+    def choose_connector(self, connector: int | None) -> Connector | None:
+        """The connector for a new session (None: no free one)."""
+        return self.authorizer.choose_connector(connector)
+
+    def authorized(self, conn: Connector, id_tag: str, info: TagInfo) -> None:
+        """An idTag is authorized for ``conn``: start, or wait ConnectionTimeOut for the EV."""
+        self.authorizer.authorized(conn, id_tag, info)
+
+    def _take_authorization(self, conn: Connector) -> PendingAuthorization:
+        """Drop the connector's pending authorization (and its time-out) and return it."""
+        return self.authorizer.take_authorization(conn)
+
+    async def handle_clear_cache(self) -> call_result.ClearCache:
+        return await self.authorizer.handle_clear_cache()
+
+    def clear_cache_status(self) -> str:
+        """Rejected when the Authorization Cache is disabled (AuthorizationCacheEnabled)."""
+        return self.authorizer.clear_cache_status()
+
+    # -- transactions (§4.8 StartTransaction, §4.10 StopTransaction) -------------------------
+
+    def begin_transaction(self, conn: Connector, id_tag: str, info: TagInfo) -> None:
+        """Lock the cable and start a transaction: StartTransaction.req, then Charging."""
+        self.sessions.begin_transaction(conn, id_tag, info)
+
+    def start_transaction_payload(self, tx: Transaction) -> call.StartTransaction:
+        return self.sessions.start_transaction_payload(tx)
+
+    async def on_start_transaction_conf(self, tx: Transaction, result: Any) -> None:
+        """StartTransaction.conf: transactionId, idTagInfo, maybe a stop."""
+        await self.sessions.on_start_transaction_conf(tx, result)
+
+    def stop_on_ev_side_disconnect(self) -> bool:
+        return self.sessions.stop_on_ev_side_disconnect()
+
+    def stop_transaction(self, conn: Connector, reason: str, *, id_tag: str | None = None) -> None:
+        """End the connector's transaction: StopTransaction.req, then Finishing (or Available)."""
+        self.sessions.stop_transaction(conn, reason, id_tag=id_tag)
+
+    def stop_transaction_payload(self, tx: Transaction, reason: str) -> call.StopTransaction:
+        return self.sessions.stop_transaction_payload(tx, reason)
+
+    # -- meter values (§3.12, §4.7) ----------------------------------------------------------
+
+    def read_meter(self, connector_id: int, items: list[str]) -> list[tuple[str, float]]:
+        """Readings of measurand items (``Voltage.L1`` …) on a connector; 0 = main meter."""
+        return self.metering.read_meter(connector_id, items)
+
+    def meter_values_payload(
+        self, connector_id: int, values: list[MeterValue], transaction_id: int | None
+    ) -> call.MeterValues:
+        return self.metering.meter_values_payload(connector_id, values, transaction_id)
+
+    def _record_stop_txn_sample(self, conn: Connector, tx: Transaction, context: str) -> None:
+        self.metering.record_stop_txn_sample(conn, tx, context)
+
+    def _start_sampler(self, conn: Connector) -> None:
+        self.metering.start_sampler(conn)
+
+    async def _sample_loop(self, conn: Connector, tx: Transaction) -> None:
+        """§9.1.19 MeterValueSampleInterval: sampled data during the transaction."""
+        await self.metering.sample_loop(conn, tx)
+
+    def _restart_aligned(self) -> None:
+        self.metering.restart_aligned()
+
+    def _send_aligned(self, boundary: datetime) -> None:
+        """§9.1.5 ClockAlignedDataInterval: the readings of one boundary of the day."""
+        self.metering.send_aligned(boundary)
+
+    # -- CSMS-initiated actions (§5) ---------------------------------------------------------
 
     async def handle_get_configuration(
         self, keys: list[str] | None
     ) -> call_result.GetConfiguration:
-        max_keys = self.config.get_int("GetConfigurationMaxKeys")
-        if keys and len(keys) > max_keys:
-            # The spec only says the number "MAY be limited"; asking for more is treated as
-            # an occurrence constraint violation of the request's key list.
-            raise OccurenceConstraintViolationError(
-                description=f"{len(keys)} keys requested, GetConfigurationMaxKeys is {max_keys}"
-            )
-        return self.get_configuration_response(keys)
+        return await self.configuration.handle_get_configuration(keys)
 
     def get_configuration_response(self, keys: list[str] | None) -> call_result.GetConfiguration:
-        """All keys when ``keys`` is omitted or empty; else the known ones, the rest in
-        ``unknownKey``."""
-        known, unknown = [], []
-        if not keys:
-            known = self.config.keys()
-        else:
-            for key in keys:
-                spec = self.config.spec(key)
-                if spec is None:
-                    unknown.append(key)
-                elif spec not in known:
-                    known.append(spec)
-        entries = [
-            {"key": spec.name, "readonly": spec.readonly, "value": self.config.get(spec.name)}
-            for spec in known
-        ]
-        return call_result.GetConfiguration(
-            configuration_key=entries or None, unknown_key=unknown or None
-        )
-
-    # -- ChangeConfiguration (§5.3) -------------------------------------------------------
+        """GetConfiguration.conf for ``keys`` (§5.8)."""
+        return self.configuration.get_configuration_response(keys)
 
     async def handle_change_configuration(
         self, key: str, value: str
     ) -> call_result.ChangeConfiguration:
-        if key == AUTHORIZATION_KEY:
-            status = self.authorization_key_status(value)
-            if status == ConfigurationStatus.accepted:
-                self.set_authorization_key(value)
-            return call_result.ChangeConfiguration(status=status)  # type: ignore[arg-type]
-        status = self.change_configuration_status(key, value)
-        spec = self.config.spec(key)
-        if (
-            status in (ConfigurationStatus.accepted, ConfigurationStatus.reboot_required)
-            and spec is not None
-            and self.config.problem(spec, value) is None
-        ):
-            self.config.set(spec.name, value)
-            self.on_configuration_changed(spec.name)
-        return call_result.ChangeConfiguration(status=status)  # type: ignore[arg-type]
+        return await self.configuration.handle_change_configuration(key, value)
 
     def authorization_key_status(self, value: str) -> str:
-        """The Basic password (security profiles 1 and 2; write-only, so GetConfiguration
-        does not show it): NotSupported without Basic auth, Rejected unless 16-40 printable
-        ASCII characters (the Security Whitepaper: 16-20 bytes, sent as up to 40 hex digits)."""
-        if self.password is None:
-            return ConfigurationStatus.not_supported
-        ok = 16 <= len(value) <= 40 and value.isascii() and value.isprintable()
-        return ConfigurationStatus.accepted if ok else ConfigurationStatus.rejected
+        """Whether a new AuthorizationKey (the Basic password) is taken."""
+        return self.configuration.authorization_key_status(value)
 
     def set_authorization_key(self, value: str) -> None:
         """The new password is used from the next connection on."""
         self.password = value
 
     def change_configuration_status(self, key: str, value: str) -> str:
-        """Accepted, Rejected (read-only or bad value), NotSupported (unknown key) or
-        RebootRequired."""
-        return self.config.change_status(key, value)
+        """The ChangeConfiguration.conf status (§5.3)."""
+        return self.configuration.change_configuration_status(key, value)
 
     def on_configuration_changed(self, key: str) -> None:
         """A new value takes effect at once (§5.3 Accepted: "applied")."""
-        if key == "HeartbeatInterval":
-            self.base.restart_heartbeat()
-        elif key == "MeterValueSampleInterval":
-            for conn in self._outlets():
-                self._start_sampler(conn)
-        elif key == "ClockAlignedDataInterval":
-            self._restart_aligned()
-
-    # -- ClearCache (§5.4) ------------------------------------------------------------------
-
-    async def handle_clear_cache(self) -> call_result.ClearCache:
-        status = self.clear_cache_status()
-        if status == ClearCacheStatus.accepted:
-            self.cache.clear()
-        return call_result.ClearCache(status=status)  # type: ignore[arg-type]
-
-    def clear_cache_status(self) -> str:
-        """Rejected when the Authorization Cache is disabled (AuthorizationCacheEnabled)."""
-        if not self.config.get_bool("AuthorizationCacheEnabled"):
-            return ClearCacheStatus.rejected
-        return ClearCacheStatus.accepted
-
-    # -- DataTransfer (§5.6) --------------------------------------------------------------
+        self.configuration.on_configuration_changed(key)
 
     async def handle_data_transfer(
         self, vendor_id: str, message_id: str | None, data: str | None
@@ -238,176 +527,73 @@ class ReferenceStation(StationSessions):
     def data_transfer_response(
         self, vendor_id: str, message_id: str | None, data: str | None
     ) -> call_result.DataTransfer:
-        # vendorId is a CiString255Type and messageId a CiString50Type: case-insensitive.
-        if vendor_id.lower() != self.vendor_id.lower():
-            return call_result.DataTransfer(status=DataTransferStatus.unknown_vendor_id)
-        if (message_id or "").lower() != ECHO_MESSAGE_ID:
-            return call_result.DataTransfer(status=DataTransferStatus.unknown_message_id)
-        return call_result.DataTransfer(status=DataTransferStatus.accepted, data=data)
-
-    # -- RemoteStartTransaction (§5.11) ---------------------------------------------------
+        """Accepted (the data echoed) for our vendorId and messageId ``echo``."""
+        return self.remote.data_transfer_response(vendor_id, message_id, data)
 
     async def handle_remote_start_transaction(
-        self,
-        id_tag: str,
-        connector_id: int | None,
-        charging_profile: dict[str, Any] | None,
+        self, id_tag: str, connector_id: int | None, charging_profile: dict[str, Any] | None
     ) -> call_result.RemoteStartTransaction:
         # chargingProfile belongs to Smart Charging, which the station does not support.
-        status = self.remote_start_status(id_tag, connector_id)
-        if status == RemoteStartStopStatus.accepted:
-            conn = self.choose_connector(connector_id)
-            if conn is not None:
-                self.defer(lambda: self.remote_start(conn, id_tag))
-        return call_result.RemoteStartTransaction(status=status)  # type: ignore[arg-type]
+        return await self.remote.handle_remote_start_transaction(id_tag, connector_id)
 
     def remote_start_status(self, id_tag: str, connector_id: int | None) -> str:
-        """Accepted when a (or the given) connector is free; Rejected when it is unknown,
-        busy, Unavailable or Faulted (connectorId SHALL be > 0)."""
-        if connector_id is not None and connector_id not in self.connectors:
-            return RemoteStartStopStatus.rejected
-        if self.choose_connector(connector_id) is None:
-            return RemoteStartStopStatus.rejected
-        return RemoteStartStopStatus.accepted
+        """Accepted when a (or the given) connector is free, else Rejected."""
+        return self.remote.remote_start_status(id_tag, connector_id)
 
     async def remote_start(self, conn: Connector, id_tag: str) -> None:
-        """§5.11: with AuthorizeRemoteTxRequests the idTag is authorized like a local swipe;
-        without, the transaction starts at once (the CSMS checks it at StartTransaction)."""
-        if self.config.get_bool("AuthorizeRemoteTxRequests"):
-            info = await self.authorize_id_tag(id_tag)
-            if not self.authorize_outcome(info):
-                self.log.info("%s: remote idTag %s not accepted", self.station_id, id_tag)
-                return
-        else:
-            info = TagInfo(AuthorizationStatus.accepted)
-        if self.is_free(conn):
-            self.authorized(conn, id_tag, info)
-
-    # -- RemoteStopTransaction (§5.12) --------------------------------------------------------
+        """§5.11: authorize the idTag (or not) and start the session."""
+        await self.remote.remote_start(conn, id_tag)
 
     async def handle_remote_stop_transaction(
         self, transaction_id: int
     ) -> call_result.RemoteStopTransaction:
-        status = self.remote_stop_status(transaction_id)
-        if status == RemoteStartStopStatus.accepted:
-            self.defer(lambda: self.remote_stop(transaction_id))
-        return call_result.RemoteStopTransaction(status=status)  # type: ignore[arg-type]
-
-    def _connector_of_transaction(self, transaction_id: int) -> Connector | None:
-        for conn in self._outlets():
-            tx = conn.transaction
-            if tx is not None and tx.transaction_id == transaction_id:
-                return conn
-        return None
+        return await self.remote.handle_remote_stop_transaction(transaction_id)
 
     def remote_stop_status(self, transaction_id: int) -> str:
         """Rejected for an unknown transactionId (TC_028), else Accepted."""
-        if self._connector_of_transaction(transaction_id) is None:
-            return RemoteStartStopStatus.rejected
-        return RemoteStartStopStatus.accepted
+        return self.remote.remote_stop_status(transaction_id)
 
     def remote_stop(self, transaction_id: int) -> None:
-        conn = self._connector_of_transaction(transaction_id)
-        if conn is not None:
-            self.stop_transaction(conn, Reason.remote)
-
-    # -- Reset (§5.14) --------------------------------------------------------------------
+        self.remote.remote_stop(transaction_id)
 
     async def handle_reset(self, type: str) -> call_result.Reset:
-        status = self.reset_status(type)
-        if status == ResetStatus.accepted:
-            self.defer(lambda: self.perform_reset(type))
-        return call_result.Reset(status=status)  # type: ignore[arg-type]
+        return await self.remote.handle_reset(type)
 
     def reset_status(self, type: str) -> str:
         return ResetStatus.accepted
 
     async def perform_reset(self, type: str) -> None:
-        """Soft: "If any transaction is in progress it SHALL be terminated normally, before
-        the reset" — the StopTransaction.req goes out, then the station reboots.
-        Hard: transactions end with reason HardReset and the station reboots at once; their
-        StopTransaction.req is queued and sent after the new BootNotification is accepted
-        (TC_015 allows it before or after the BootNotification)."""
-        if type == ResetType.soft:
-            for conn in self._outlets():
-                if conn.transaction is not None:
-                    self.stop_transaction(conn, Reason.soft_reset, id_tag=None)
-            try:
-                await asyncio.wait_for(
-                    self.outbox.drained.wait(), self.clock.real(SOFT_RESET_DRAIN_S)
-                )
-            except TimeoutError:
-                self.log.warning("%s: soft reset with messages still queued", self.station_id)
-        else:
-            self.outbox.open.clear()
-            for conn in self._outlets():
-                if conn.transaction is not None:
-                    self.stop_transaction(conn, Reason.hard_reset)
-        self.reboot()
-
-    # -- ChangeAvailability (§5.2) --------------------------------------------------------
+        """Reboot, the transactions ended as the reset type says (§5.14)."""
+        await self.remote.perform_reset(type)
 
     async def handle_change_availability(
         self, connector_id: int, type: str
     ) -> call_result.ChangeAvailability:
-        status = self.change_availability_status(connector_id, type)
-        if status != AvailabilityStatus.rejected:
-            self.defer(lambda: self.apply_availability(connector_id, type))
-        return call_result.ChangeAvailability(status=status)  # type: ignore[arg-type]
+        return await self.availability.handle_change_availability(connector_id, type)
 
     def _availability_targets(self, connector_id: int) -> list[Connector]:
-        if connector_id == 0:
-            return list(self.connectors.values())
-        return [self.connectors[connector_id]]
+        """The connectors a ChangeAvailability is about (0: the station and every one)."""
+        return self.availability.targets(connector_id)
 
     def change_availability_status(self, connector_id: int, type: str) -> str:
-        """Rejected for an unknown connector; Scheduled when going Inoperative while a
-        transaction runs; Accepted otherwise (also when already in that state)."""
-        if connector_id not in self.connectors:
-            return AvailabilityStatus.rejected
-        if type == AvailabilityType.inoperative and any(
-            c.transaction is not None for c in self._availability_targets(connector_id)
-        ):
-            return AvailabilityStatus.scheduled
-        return AvailabilityStatus.accepted
+        """Rejected, Scheduled or Accepted (§5.2)."""
+        return self.availability.change_availability_status(connector_id, type)
 
     def apply_availability(self, connector_id: int, type: str) -> None:
-        """Change (or schedule) the availability; connectorId 0 means the station and all
-        connectors. The state persists across reboots."""
-        operative = type == AvailabilityType.operative
-        busy = any(c.transaction is not None for c in self._outlets())
-        for conn in self._availability_targets(connector_id):
-            running = conn.transaction is not None if conn.id else busy
-            if operative or not running:
-                conn.operative, conn.scheduled_operative = operative, None
-            else:
-                conn.scheduled_operative = False
-        for conn in self.connectors.values():
-            self.update_status(conn)
+        """Change (or schedule) the availability of the connector(s)."""
+        self.availability.apply_availability(connector_id, type)
 
-    # -- UnlockConnector (§5.18) ----------------------------------------------------------
+    def _apply_scheduled_availability(self) -> None:
+        """§5.2: a Scheduled availability change happens when the transaction has ended."""
+        self.availability.apply_scheduled()
 
     async def handle_unlock_connector(self, connector_id: int) -> call_result.UnlockConnector:
-        status = self.unlock_status(connector_id)
-        if status in (UnlockStatus.unlocked, UnlockStatus.unlock_failed):
-            conn = self.connectors[connector_id]
-            self.defer(lambda: self.unlock(conn, status == UnlockStatus.unlocked))
-        return call_result.UnlockConnector(status=status)  # type: ignore[arg-type]
+        return await self.remote.handle_unlock_connector(connector_id)
 
     def unlock_status(self, connector_id: int) -> str:
-        """NotSupported for an unknown connector (TC_031) or a fixed cable (TC_017_2);
-        UnlockFailed when the lock fails (TC_030); else Unlocked."""
-        if connector_id not in self.connectors or connector_id == 0 or self.fixed_cable:
-            return UnlockStatus.not_supported
-        if self.connectors[connector_id].lock_failing:
-            return UnlockStatus.unlock_failed
-        return UnlockStatus.unlocked
+        """NotSupported, UnlockFailed or Unlocked (§5.18)."""
+        return self.remote.unlock_status(connector_id)
 
     def unlock(self, conn: Connector, success: bool) -> None:
-        """§5.18: "If there was a transaction in progress on the specific connector, then
-        Charge Point SHALL finish the transaction first" — then the lock opens."""
-        if conn.transaction is not None:
-            self.stop_transaction(conn, Reason.unlock_command)
-        if success and conn.cable_held:
-            conn.cable_held = conn.cable_unlocked = False  # the cable comes out of the socket
-            self.update_status(conn)
+        """§5.18: finish the connector's transaction, then open the lock."""
+        self.remote.unlock(conn, success)
