@@ -112,7 +112,7 @@ class CsmsCampaign(CampaignBase):
         self.redactor.learn(password, self.device.station_id)
         self.baseline = replace(self.baseline, password=password)
 
-    # -- the link (the role's StationLink) ----------------------------------------------
+    # -- the link (the role's MockStationLink) ----------------------------------------------
 
     def boot_payload(self) -> dict[str, Any]:
         """The mock station's identity (the profile's params, not the CSMS's descriptor)."""

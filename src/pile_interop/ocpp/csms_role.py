@@ -18,7 +18,7 @@ from pile_interop.security.station_tls import Presented
 log = logging.getLogger(__name__)
 
 
-class StationLink(Protocol):
+class MockStationLink(Protocol):
     """How the role reaches the CSMS (the campaign opens and closes the connection)."""
 
     baseline: Presented  # what the station presents by default (its security profile)
@@ -43,7 +43,7 @@ class CsmsUnderTest:
 
     label = "OCPP-J 1.6 RPC framework"
 
-    def __init__(self, responder: Any, link: StationLink, connectors: int) -> None:
+    def __init__(self, responder: Any, link: MockStationLink, connectors: int) -> None:
         self.responder = responder
         self.link = link
         self.connectors = connectors

@@ -5,7 +5,7 @@ passwords, client-certificate CN check), keeps one link per connected station, w
 station to connect, answers the registration status the operator chose, and sends operator
 requests (a CALLERROR answer mapped as its version wants). A version's ``ReferenceCsms``
 derives from it once, directly, and fills in its port: :meth:`CsmsBase.new_link` (the
-version's ``ocpp`` handler of one connection, a :class:`StationLink`) and
+version's ``ocpp`` handler of one connection, a :class:`ConnectionLink`) and
 :meth:`CsmsBase.new_record` (what it keeps of one station, a :class:`StationRecord`).
 
 The names the mutants override or reach (``server``, ``_on_connect``, ``_link``, ``_send``,
@@ -37,7 +37,7 @@ RETRY_INTERVAL_S = 10
 CLOSE_TIMEOUT_S = 5.0
 
 
-class StationLink(Protocol):
+class ConnectionLink(Protocol):
     """What the base needs of a version's link (an ``ocpp`` ChargePoint of one connection)."""
 
     id: str
@@ -57,7 +57,7 @@ class StationRecord(Protocol):
     last_heartbeat: str | None
 
 
-LinkT = TypeVar("LinkT", bound=StationLink)
+LinkT = TypeVar("LinkT", bound=ConnectionLink)
 RecordT = TypeVar("RecordT", bound=StationRecord)
 
 

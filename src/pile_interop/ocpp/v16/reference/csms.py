@@ -45,7 +45,7 @@ def _accepted(answer: Any) -> bool:
 
 
 @dataclass
-class Transaction:
+class CsmsTransaction:
     transaction_id: int
     station_id: str
     connector_id: int
@@ -96,7 +96,7 @@ class ReferenceCsms(CsmsBase[CsmsLink, StationRecord]):
             pki=pki,
         )
         self.id_tags = dict(id_tags or {})
-        self.transactions: dict[int, Transaction] = {}
+        self.transactions: dict[int, CsmsTransaction] = {}
         self._ids = itertools.count(1)
 
     @staticmethod
@@ -136,7 +136,7 @@ class ReferenceCsms(CsmsBase[CsmsLink, StationRecord]):
     ) -> call_result.StartTransaction:
         tx = next(self._ids)
         info = self.id_tag_info(id_tag)
-        self.transactions[tx] = Transaction(
+        self.transactions[tx] = CsmsTransaction(
             tx, station_id, connector_id, id_tag, meter_start, timestamp
         )
         return call_result.StartTransaction(transaction_id=tx, id_tag_info=info)
@@ -163,7 +163,7 @@ class ReferenceCsms(CsmsBase[CsmsLink, StationRecord]):
 
     # -- control surface: one method per operator action --------------------------------
 
-    def open_transaction(self, station_id: str, connector: int | None) -> Transaction | None:
+    def open_transaction(self, station_id: str, connector: int | None) -> CsmsTransaction | None:
         open_ = [
             t
             for t in self.transactions.values()

@@ -40,9 +40,9 @@ from pile_interop.ocpp.reference.csms_base import (
 from pile_interop.ocpp.v201.reference.csms_link import CsmsLink
 from pile_interop.ocpp.v201.reference.csms_records import (
     TOKEN_TYPE,
+    CsmsTransaction,
     SigningRecord,
     StationRecord,
-    Transaction,
     component,
     csr_common_name,
     to_id_token,
@@ -56,10 +56,10 @@ __all__ = [
     "TOKEN_TYPE",
     "VENDOR_ID",
     "CsmsLink",
+    "CsmsTransaction",
     "ReferenceCsms",
     "SigningRecord",
     "StationRecord",
-    "Transaction",
     "csr_common_name",
 ]
 
@@ -118,7 +118,7 @@ class ReferenceCsms(CsmsBase[CsmsLink, StationRecord]):
         self.id_tags = {k: dict(v) for k, v in (id_tags or {}).items()}
         self.group_id = group_id
         self.master_pass_group_id = master_pass_group_id
-        self.transactions: dict[str, Transaction] = {}
+        self.transactions: dict[str, CsmsTransaction] = {}
         #: NotifyReport parts by requestId (snake_case payloads) and the requestIds complete
         self.reports: dict[int, list[dict[str, Any]]] = {}
         self.reports_done: set[int] = set()
@@ -211,7 +211,7 @@ class ReferenceCsms(CsmsBase[CsmsLink, StationRecord]):
         evse = (payload.get("evse") or {}).get("id")
         tx = self.transactions.get(tx_id)
         if tx is None or (payload.get("event_type") == "Started" and tx.ended):
-            tx = Transaction(tx_id, station_id, evse)
+            tx = CsmsTransaction(tx_id, station_id, evse)
             self.transactions[tx_id] = tx
         tx.events.append(dict(payload))
         if tx.evse_id is None and evse is not None:
@@ -284,7 +284,7 @@ class ReferenceCsms(CsmsBase[CsmsLink, StationRecord]):
 
     # -- control surface: one method per operator action --------------------------------
 
-    def open_transaction(self, station_id: str, evse: int | None) -> Transaction | None:
+    def open_transaction(self, station_id: str, evse: int | None) -> CsmsTransaction | None:
         open_ = [
             t
             for t in self.transactions.values()

@@ -15,7 +15,7 @@ TOKEN_TYPE = "ISO14443"
 
 
 @dataclass
-class Transaction:
+class CsmsTransaction:
     """One transaction as the CSMS saw it: every TransactionEvent (snake_case payloads)."""
 
     transaction_id: str
