@@ -221,6 +221,8 @@ class Certificates:
     # -- TLS ----------------------------------------------------------------------------------
 
     def tls_for_profile(self, level: int) -> ssl_module.SSLContext | None:
+        """The constructor's context; without one, a context trusting the installed CSMS root
+        certificates (TLS 1.2 or newer, hostname checked), presenting the station certificate."""
         st = self.st
         if st.ssl is None and self.csms_roots():
             context = ssl_module.SSLContext(ssl_module.PROTOCOL_TLS_CLIENT)
@@ -255,6 +257,7 @@ class Certificates:
         return csr.public_bytes(serialization.Encoding.PEM).decode()
 
     async def request_certificate_signing(self) -> None:
+        """SignCertificate with a fresh CSR (TriggerMessage SignChargingStationCertificate)."""
         st = self.st
         result = await st.send(
             call.SignCertificate(csr=self.build_csr(), certificate_type=STATION_CERTIFICATE)

@@ -285,7 +285,11 @@ class Connection:
         return max(self.st.clock.real(seconds), MIN_REAL_RESPONSE_TIMEOUT)
 
     def incoming_call_gate(self, action: str, payload: dict[str, Any]) -> tuple[str, Any] | None:
-        """What the station answers a CSMS's CALL before its registration is Accepted."""
+        """Before the BootNotification is Accepted: None (handle it), ``("result", payload)``
+        or ``(error code, description)``. Pending: the CSMS may read and configure and trigger
+        (B02.FR.01), RequestStart/StopTransaction are Rejected (B02.FR.05), the rest is a
+        SecurityError (the station-side mirror of B02.FR.09); Rejected: only a TriggerMessage
+        for a BootNotification (B03 / TC_B_31), else SecurityError."""
         registration = self.st.registration
         if registration == ACCEPTED:
             return None
@@ -456,9 +460,12 @@ class Connection:
 
     @staticmethod
     def default_boot_retry_interval(interval: int) -> int:
+        """Protocol seconds until the next BootNotification after a Pending / Rejected answer:
+        its interval (B02.FR.04 / B03.FR.04), DEFAULT_BOOT_RETRY_S without one (B02.FR.07)."""
         return interval if interval > 0 else DEFAULT_BOOT_RETRY_S
 
     def boot_notification_payload(self, reason: str) -> call.BootNotification:
+        """The BootNotificationRequest (B01): the station and why it booted."""
         st = self.st
         return call.BootNotification(
             charging_station={
@@ -483,6 +490,8 @@ class Connection:
         await self.report_all_then_open("boot reports")
 
     def sync_clock(self, current_time: str) -> None:
+        """B01: set the clock to the CSMS's ``currentTime``; a large correction is a
+        SettingSystemTime security event."""
         st = self.st
         try:
             when = parse_iso(current_time)
@@ -519,6 +528,7 @@ class Connection:
         st.on_power_on(reason)
 
     def priority_slots(self) -> list[int]:
+        """The configured slots of NetworkConfigurationPriority, in order (read at boot)."""
         slots = []
         st = self.st
         for item in st.model.get("OCPPCommCtrlr", "NetworkConfigurationPriority").split(","):

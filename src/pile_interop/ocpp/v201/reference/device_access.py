@@ -1,6 +1,7 @@
 """How the reference OCPP 2.0.1 station is set up and read: the first device model and network
-profile, the device-model values the station computes when they are read (AvailabilityState as
-the EVSE half sees it, CertificateEntries), and the station's snapshot.
+profile, the names of its request handlers, the device-model values the station computes when
+they are read (AvailabilityState as the EVSE half sees it, CertificateEntries), settling back to
+idle, and the station's snapshot.
 
 :class:`DeviceAccess` is typed against :class:`AccessStation` (what it reads of the station);
 it never imports the station.
@@ -9,6 +10,7 @@ it never imports the station.
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any, Protocol
 
 from pile_interop.core.clock import utc_iso
@@ -21,6 +23,20 @@ from pile_interop.ocpp.v201.reference.station_model import (
     Variable,
     station_variables,
 )
+
+#: The CSMS's requests the station answers (the last six: the EVSE half's)
+HANDLED_ACTIONS = (
+    *("GetVariables", "SetVariables", "GetBaseReport", "GetReport", "Reset"),
+    *("SetNetworkProfile", "TriggerMessage", "DataTransfer", "InstallCertificate"),
+    *("GetInstalledCertificateIds", "DeleteCertificate", "CertificateSigned"),
+    *("RequestStartTransaction", "RequestStopTransaction", "UnlockConnector"),
+    *("ChangeAvailability", "GetTransactionStatus", "ClearCache"),
+)
+
+
+def handler_names() -> dict[str, str]:
+    """CSMS action → the station's handler method (``handle_<snake_case action>``)."""
+    return {a: "handle_" + re.sub(r"(?<!^)(?=[A-Z])", "_", a).lower() for a in HANDLED_ACTIONS}
 
 
 class StationFacts201(Protocol):

@@ -105,6 +105,7 @@ class Security:
         return "Accepted" if ok else "Rejected"
 
     def set_password(self, value: str) -> None:
+        """The new password; the station reconnects to use it (after the response is sent)."""
         st = self.st
         st.password = value
         level = int(st.network_profiles.get(st.active_slot, {}).get("securityProfile", 1))
@@ -118,6 +119,8 @@ class Security:
             self.st.security_event("StartupOfTheDevice")
 
     def on_connect_error(self, exc: BaseException) -> None:
+        """InvalidCsmsCertificate when the CSMS's certificate did not verify; the TLS version
+        probe after a handshake ended the way a CSMS allowing only TLS < 1.2 ends it."""
         if isinstance(exc, ssl_module.SSLCertVerificationError):
             self.st.security_event("InvalidCsmsCertificate", str(exc.verify_message or exc)[:255])
         elif self.may_be_old_tls(exc):

@@ -12,44 +12,33 @@ half's — and :meth:`power_cycle`, :meth:`go_offline`, :meth:`go_online`,
 :meth:`send_data_transfer`), :meth:`settle`, :meth:`snapshot`, and the ``clock`` and
 ``connected`` attributes.
 
-Composition: one class that owns its components and keeps their hooks. ``base`` is the
-version-neutral :class:`~pile_interop.ocpp.reference.station_base.StationBase`; its port is
-:mod:`connection` (network slots, subprotocols, boot, resume, what may be sent when);
-:mod:`security` (password, security events, TLS version probe, security profiles),
-:mod:`certificates` (the store, CSR, CertificateSigned, the TLS context built from the store),
-:mod:`device_access` (computed values, snapshot), the handler families
-:mod:`handlers_device_model`, :mod:`handlers_reset`, :mod:`handlers_network`,
-:mod:`handlers_trigger`, :mod:`handlers_certificates`, and the transaction half ``Evses``
-(:mod:`station_tx`; it sees the station as its
-:class:`~pile_interop.ocpp.v201.reference.station_port.StationPort` and answers the EVSE-level
-requests). Each component is typed against a small Protocol of what it needs from the station
-and never imports this module; the hooks are methods of this class (calling the component's
-default), and the components call the hooks through the station, so that a mutant overriding
-one changes it everywhere.
+Composition: one class owning its components and keeping their hooks. ``base`` is the
+version-neutral :class:`~pile_interop.ocpp.reference.station_base.StationBase`, whose port is
+:mod:`connection` (slots, subprotocols, boot, resume, what may be sent when); :mod:`security`
+(password, events, TLS version probe, security profiles), :mod:`certificates` (the store, CSR,
+CertificateSigned, TLS context), :mod:`device_access` (set-up, computed values, snapshot), the
+handler families ``handlers_*`` and the transaction half ``Evses`` (:mod:`station_tx`, which
+sees the station as its :class:`~pile_interop.ocpp.v201.reference.station_port.StationPort`).
+Each component is typed against a small Protocol of what it needs from the station and never
+imports this module; the hooks are methods of this class (calling the component's default), and
+the components call them through the station: a mutant overriding one changes it everywhere.
 
 Behaviour is split into small overridable methods so the suite can build *mutants* (a subclass
-with one defect). The hooks:
-
-* boot: :meth:`boot_notification_payload`, :meth:`boot_retry_interval`, :meth:`sync_clock`,
-  :meth:`heartbeat_interval`, :meth:`incoming_call_gate` (what is answered before the boot is
-  Accepted), :meth:`on_power_on`; the class flag ``boot_on_every_connection``
-* connection: :meth:`offered_subprotocols`, :meth:`subprotocol_agreed`, :meth:`tls_for_profile`,
-  :meth:`on_connect_error`, :meth:`priority_slots`, :meth:`on_network_profile_connected`
-* device model: :meth:`get_variable_result`, :meth:`set_variable_status`,
-  :meth:`apply_variable`, :meth:`on_variable_changed`, :meth:`password_status`,
-  :meth:`set_password`, :meth:`priority_status`
-* reports: :meth:`base_report_status`, :meth:`base_report_variables`,
-  :meth:`report_variables`, :meth:`report_parts`
-* reset: :meth:`reset_status`, :meth:`perform_reset`, :meth:`reset_stopped_reason`,
-  :meth:`reset_boot_reason`
-* certificates: :meth:`initial_certificates`, :meth:`v2g_chain_entry`,
-  :meth:`install_certificate_decision`, :meth:`store_certificate`,
-  :meth:`delete_certificate_status`
-* network: :meth:`network_profile_status`, :meth:`profile_problem`
-* trigger: :meth:`trigger_status`
-* security: :meth:`csr_subject`, :meth:`certificate_signed_problem`, :meth:`security_event`,
-  :meth:`security_event_payload`
-* data transfer: :meth:`data_transfer_response`
+with one defect). The hooks — boot: :meth:`boot_notification_payload`,
+:meth:`boot_retry_interval`, :meth:`sync_clock`, :meth:`heartbeat_interval`,
+:meth:`incoming_call_gate`, :meth:`on_power_on`, the class flag ``boot_on_every_connection``;
+connection: :meth:`offered_subprotocols`, :meth:`subprotocol_agreed`, :meth:`tls_for_profile`,
+:meth:`on_connect_error`, :meth:`priority_slots`, :meth:`on_network_profile_connected`; device
+model: :meth:`get_variable_result`, :meth:`set_variable_status`, :meth:`apply_variable`,
+:meth:`on_variable_changed`, :meth:`password_status`, :meth:`set_password`,
+:meth:`priority_status`; reports: :meth:`base_report_status`, :meth:`base_report_variables`,
+:meth:`report_variables`, :meth:`report_parts`; reset: :meth:`reset_status`,
+:meth:`perform_reset`, :meth:`reset_stopped_reason`, :meth:`reset_boot_reason`; certificates:
+:meth:`initial_certificates`, :meth:`v2g_chain_entry`, :meth:`install_certificate_decision`,
+:meth:`store_certificate`, :meth:`delete_certificate_status`; network:
+:meth:`network_profile_status`, :meth:`profile_problem`; trigger: :meth:`trigger_status`;
+security: :meth:`csr_subject`, :meth:`certificate_signed_problem`, :meth:`security_event`,
+:meth:`security_event_payload`; data transfer: :meth:`data_transfer_response`.
 
 Requests the station does not handle are answered NotSupported (a 2.0.1 action) or
 NotImplemented (not an action at all); see :mod:`station_link`.
@@ -62,7 +51,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-import re
 import ssl as ssl_module
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -98,6 +86,7 @@ from pile_interop.ocpp.v201.reference.device_access import (
     DeviceAccess,
     default_security_profile,
     first_network_profile,
+    handler_names,
     station_device_model,
 )
 from pile_interop.ocpp.v201.reference.handlers_certificates import (
@@ -119,19 +108,6 @@ __all__ = [
     "InstalledCertificate",
     "ReferenceStation",
 ]
-
-#: The CSMS's requests the station answers (the last six: the EVSE half's)
-HANDLED_ACTIONS = (
-    *("GetVariables", "SetVariables", "GetBaseReport", "GetReport", "Reset"),
-    *("SetNetworkProfile", "TriggerMessage", "DataTransfer", "InstallCertificate"),
-    *("GetInstalledCertificateIds", "DeleteCertificate", "CertificateSigned"),
-    *("RequestStartTransaction", "RequestStopTransaction", "UnlockConnector"),
-    *("ChangeAvailability", "GetTransactionStatus", "ClearCache"),
-)
-
-
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
 class ReferenceStation:
@@ -258,15 +234,12 @@ class ReferenceStation:
         self.model.set(component, variable, value, evse=evse)
 
     async def send(self, request: Any) -> Any:
-        """A non-transaction CALL now; its result, or None when offline / not answered."""
         return await self._conn.send(request)
 
     async def send_tx(self, request: Any) -> Any:
-        """A transaction-related CALL: sent now (its result), or queued (None); ``offline``."""
         return await self._conn.send_tx(request)
 
     def security_event(self, kind: str, tech_info: str | None = None) -> None:
-        """A SecurityEventNotification (A04), timestamped now; queued while offline."""
         self._conn.security_event(kind, tech_info)
 
     def security_event_payload(
@@ -304,7 +277,6 @@ class ReferenceStation:
         return self._target(self._conn.current_slot())
 
     def tls_for_profile(self, level: int) -> ssl_module.SSLContext | None:
-        """The TLS context of security profile ``level`` (certificates.py)."""
         return self._certs.tls_for_profile(level)
 
     def offered_subprotocols(self) -> list[str]:
@@ -316,7 +288,6 @@ class ReferenceStation:
         return agreed == self.subprotocol
 
     def on_connect_error(self, exc: BaseException) -> None:
-        """A connection attempt failed: InvalidCsmsCertificate, or the TLS version probe."""
         self._security.on_connect_error(exc)
 
     def reconnect(self) -> None:
@@ -324,15 +295,12 @@ class ReferenceStation:
         self.base.reconnect()
 
     def incoming_call_gate(self, action: str, payload: dict[str, Any]) -> tuple[str, Any] | None:
-        """What is answered before the BootNotification is Accepted (B02 / B03)."""
         return self._conn.incoming_call_gate(action, payload)
 
     def boot_retry_interval(self, interval: int) -> int:
-        """Seconds to the next BootNotification after Pending / Rejected (B02)."""
         return self._conn.default_boot_retry_interval(interval)
 
     def boot_notification_payload(self, reason: str) -> call.BootNotification:
-        """The BootNotificationRequest (B01): the station and why it booted."""
         return self._conn.boot_notification_payload(reason)
 
     def trigger_boot(self) -> None:
@@ -340,7 +308,6 @@ class ReferenceStation:
         self.base.boot_now.set()
 
     def sync_clock(self, current_time: str) -> None:
-        """The clock set to ``currentTime`` (B01); a large jump is a security event."""
         self._conn.sync_clock(current_time)
 
     def on_network_profile_connected(self, slot: int) -> None:
@@ -352,7 +319,6 @@ class ReferenceStation:
         return self._int_var("OCPPCommCtrlr", "HeartbeatInterval", 0)
 
     def priority_slots(self) -> list[int]:
-        """The configured slots of NetworkConfigurationPriority, in order (read at boot)."""
         return self._conn.priority_slots()
 
     def on_power_on(self, reason: str) -> None:
@@ -384,7 +350,6 @@ class ReferenceStation:
         return self._security.password_status(value)
 
     def set_password(self, value: str) -> None:
-        """The new password; the station reconnects to use it (after the response is sent)."""
         self._security.set_password(value)
 
     def security_level(self) -> int:
@@ -439,7 +404,6 @@ class ReferenceStation:
         return self._certs.csr_subject()
 
     async def request_certificate_signing(self) -> None:
-        """SignCertificate with a fresh CSR (TriggerMessage SignChargingStationCertificate)."""
         await self._certs.request_certificate_signing()
 
     async def handle_certificate_signed(
@@ -455,7 +419,7 @@ class ReferenceStation:
 
     def handled_actions(self) -> dict[str, str]:
         """CSMS action → the station's handler method (``handle_<snake_case action>``)."""
-        return {action: f"handle_{_snake(action)}" for action in HANDLED_ACTIONS}
+        return handler_names()
 
     # -- B05 / B06: GetVariables, SetVariables: handlers_device_model.py ---------------------
 
