@@ -23,8 +23,8 @@ from ocpp.v201.enums import (
     TriggerMessageStatusEnumType,
 )
 
+from pile_interop.ocpp.v201.reference.connection import PENDING, REJECTED
 from pile_interop.ocpp.v201.reference.station import ReferenceStation
-from pile_interop.ocpp.v201.reference.station_core import PENDING, REJECTED
 from pile_interop.ocpp.v201.reference.station_model import READ_ONLY, Variable
 from pile_interop.ocpp.v201.reference.station_tx import Evses
 from tests.mutants.stations16 import mutant

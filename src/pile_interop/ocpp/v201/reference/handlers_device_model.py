@@ -41,7 +41,6 @@ class DeviceModelStation(Protocol):
     def _int_var(
         self, component: str, variable: str, default: int, *, instance: str | None = None
     ) -> int: ...
-    def _items_per_message(self, instance: str) -> int: ...
     def _check_items(self, count: int, instance: str) -> None: ...
     def defer(self, work: Callable[[], Awaitable[None] | None]) -> None: ...
     async def send(self, request: Any) -> Any: ...
@@ -59,7 +58,6 @@ class DeviceModelStation(Protocol):
     def report_variables(
         self, selectors: list[dict[str, Any]], criteria: list[str]
     ) -> list[Variable]: ...
-    async def send_report(self, request_id: int, variables: list[Variable]) -> None: ...
     def report_parts(
         self, request_id: int, variables: list[Variable]
     ) -> list[call.NotifyReport]: ...
@@ -75,7 +73,7 @@ class DeviceModelHandlers:
         return self.st._int_var("DeviceDataCtrlr", "ItemsPerMessage", 0, instance=instance)
 
     def check_items(self, count: int, instance: str) -> None:
-        limit = self.st._items_per_message(instance)
+        limit = self.items_per_message(instance)
         if limit and count > limit:
             # B06.FR.? / B05: more items than ItemsPerMessage → OccurrenceConstraintViolation
             raise OccurrenceConstraintViolationError(
@@ -191,7 +189,7 @@ class DeviceModelHandlers:
         status = st.base_report_status(req.report_base)
         if status == GenericDeviceModelStatusEnumType.accepted:
             variables = st.base_report_variables(req.report_base)
-            st.defer(lambda: st.send_report(req.request_id, variables))
+            st.defer(lambda: self.send_report(req.request_id, variables))
         return call_result.GetBaseReport(status=status)
 
     async def get_report(self, req: call.GetReport) -> call_result.GetReport:
@@ -201,7 +199,7 @@ class DeviceModelHandlers:
         variables = st.report_variables(selectors, list(req.component_criteria or []))
         if not variables:
             return call_result.GetReport(status=GenericDeviceModelStatusEnumType.empty_result_set)
-        st.defer(lambda: st.send_report(req.request_id, variables))
+        st.defer(lambda: self.send_report(req.request_id, variables))
         return call_result.GetReport(status=GenericDeviceModelStatusEnumType.accepted)
 
     async def send_report(self, request_id: int, variables: list[Variable]) -> None:
@@ -213,7 +211,7 @@ class DeviceModelHandlers:
 
     def report_parts(self, request_id: int, variables: list[Variable]) -> list[call.NotifyReport]:
         st = self.st
-        size = max(1, st._items_per_message("GetReport") or 10)
+        size = max(1, self.items_per_message("GetReport") or 10)
         generated = utc_iso(st.clock.now())
         chunks = [variables[i : i + size] for i in range(0, len(variables), size)] or [[]]
         return [

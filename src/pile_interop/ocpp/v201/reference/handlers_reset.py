@@ -47,8 +47,6 @@ class ResetStation(Protocol):
     def defer(self, work: Callable[[], Awaitable[None] | None]) -> None: ...
     def security_event(self, kind: str, tech_info: str | None = None) -> None: ...
     def reboot(self, reason: str) -> None: ...
-    async def _power_loss(self, reason: str | None) -> None: ...
-    async def _wait_idle(self, evse_id: int | None) -> None: ...
     # -- hooks --
     def reset_status(self, kind: str, evse_id: int | None) -> str: ...
     async def perform_reset(
@@ -85,7 +83,7 @@ class ResetHandlers:
     async def perform_reset(self, kind: str, evse_id: int | None, *, scheduled: bool) -> None:
         st = self.st
         if kind == ResetEnumType.on_idle:
-            await st._wait_idle(evse_id)
+            await self.wait_idle(evse_id)
         if evse_id is not None:
             reset_evse = getattr(st.evses, "reset_evse", None)
             if reset_evse is None:
@@ -94,7 +92,7 @@ class ResetHandlers:
             await reset_evse(evse_id, kind)
             return
         st.security_event("ResetOrReboot", f"Reset {kind}")
-        await st._power_loss(st.reset_stopped_reason(kind))
+        await self.power_loss(st.reset_stopped_reason(kind))
         try:
             await asyncio.wait_for(st.outbox.drained.wait(), st.clock.real(RESET_DRAIN_S))
         except TimeoutError:

@@ -1,9 +1,7 @@
 """Reference OCPP 2.0.1 charging station: the SUT the suite tests itself against.
 
-A simulator of an OCPP 2.0.1 Core charging station built on ``ocpp.v201`` and ``websockets``
-(also speaking ``ocpp2.1``: the same messages). Every timer runs on a scaled
-:class:`~pile_interop.core.clock.Clock`: a ``time_scale`` of 0.1 makes a 30 s heartbeat interval
-take 3 real seconds.
+A simulator of an OCPP 2.0.1 Core charging station on ``ocpp.v201`` and ``websockets`` (also
+speaking ``ocpp2.1``), every timer on a scaled :class:`~pile_interop.core.clock.Clock`.
 
 Public API: the constructor, :meth:`tls_context`, :meth:`start`, :meth:`stop`, the manual
 actions (:meth:`plug_in`, :meth:`unplug`, :meth:`present_id_tag`, :meth:`raise_fault`,
@@ -12,75 +10,80 @@ half's — and :meth:`power_cycle`, :meth:`go_offline`, :meth:`go_online`,
 :meth:`send_data_transfer`), :meth:`settle`, :meth:`snapshot`, and the ``clock`` and
 ``connected`` attributes.
 
-Layers: :mod:`station201_core` (connection, boot, heartbeat, outgoing queue: the
-:class:`~pile_interop.ocpp.v201.reference.station_port.StationPort` of the EVSE half),
-:mod:`station201_security` (password, security events, certificates, security profiles) and
-this module (the CSMS's requests of blocks B, F, M, P). The handler families are components
-the station composes, each typed against a small Protocol of what it needs from the station:
-:mod:`handlers_device_model` (GetVariables, SetVariables, reports), :mod:`handlers_reset`,
-:mod:`handlers_network` (SetNetworkProfile), :mod:`handlers_trigger` (TriggerMessage) and
-:mod:`handlers_certificates` (the V2G chain); the hooks stay methods of this class (they call
-the component's default), and the components call the hooks through the station, so that a
-mutant overriding one changes it everywhere. The device model is
-:mod:`station201_model`; EVSEs, authorization and transactions are ``Evses``
-(:mod:`station201_tx`), to which the EVSE-level requests (RequestStart/StopTransaction,
-UnlockConnector, ChangeAvailability, GetTransactionStatus, ClearCache, TriggerMessage of
-StatusNotification / MeterValues / TransactionEvent) go.
+Composition: one class owning its components and keeping their hooks. ``base`` is the
+version-neutral :class:`~pile_interop.ocpp.reference.station_base.StationBase`, whose port is
+:mod:`connection` (slots, subprotocols, boot, resume, what may be sent when); :mod:`security`
+(password, events, TLS version probe, security profiles), :mod:`certificates` (the store, CSR,
+CertificateSigned, TLS context), :mod:`device_access` (set-up, computed values, snapshot), the
+handler families ``handlers_*`` and the transaction half ``Evses`` (:mod:`station_tx`, which
+sees the station as its :class:`~pile_interop.ocpp.v201.reference.station_port.StationPort`).
+Each component is typed against a small Protocol of what it needs from the station and never
+imports this module; the hooks are methods of this class (calling the component's default), and
+the components call them through the station: a mutant overriding one changes it everywhere.
 
 Behaviour is split into small overridable methods so the suite can build *mutants* (a subclass
-with one defect). The hooks:
+with one defect). The hooks — boot: :meth:`boot_notification_payload`,
+:meth:`boot_retry_interval`, :meth:`sync_clock`, :meth:`heartbeat_interval`,
+:meth:`incoming_call_gate`, :meth:`on_power_on`, the class flag ``boot_on_every_connection``;
+connection: :meth:`offered_subprotocols`, :meth:`subprotocol_agreed`, :meth:`tls_for_profile`,
+:meth:`on_connect_error`, :meth:`priority_slots`, :meth:`on_network_profile_connected`; device
+model: :meth:`get_variable_result`, :meth:`set_variable_status`, :meth:`apply_variable`,
+:meth:`on_variable_changed`, :meth:`password_status`, :meth:`set_password`,
+:meth:`priority_status`; reports: :meth:`base_report_status`, :meth:`base_report_variables`,
+:meth:`report_variables`, :meth:`report_parts`; reset: :meth:`reset_status`,
+:meth:`perform_reset`, :meth:`reset_stopped_reason`, :meth:`reset_boot_reason`; certificates:
+:meth:`initial_certificates`, :meth:`v2g_chain_entry`, :meth:`install_certificate_decision`,
+:meth:`store_certificate`, :meth:`delete_certificate_status`; network:
+:meth:`network_profile_status`, :meth:`profile_problem`; trigger: :meth:`trigger_status`;
+security: :meth:`csr_subject`, :meth:`certificate_signed_problem`, :meth:`security_event`,
+:meth:`security_event_payload`; data transfer: :meth:`data_transfer_response`.
 
-* boot: :meth:`boot_notification_payload`, :meth:`boot_retry_interval`, :meth:`sync_clock`,
-  :meth:`heartbeat_interval`, :meth:`incoming_call_gate` (what is answered before the boot is
-  Accepted); the class flag ``boot_on_every_connection``
-* device model: :meth:`get_variable_result`, :meth:`set_variable_status`,
-  :meth:`apply_variable`, :meth:`on_variable_changed`, :meth:`password_status`,
-  :meth:`priority_status`
-* reports: :meth:`base_report_status`, :meth:`base_report_variables`,
-  :meth:`report_variables`, :meth:`report_parts`
-* reset: :meth:`reset_status`, :meth:`perform_reset`, :meth:`reset_stopped_reason`,
-  :meth:`reset_boot_reason`
-* connection: :meth:`offered_subprotocols`, :meth:`subprotocol_agreed`
-* certificates: :meth:`initial_certificates`, :meth:`v2g_chain_entry`
-* network: :meth:`network_profile_status`, :meth:`profile_problem`
-* trigger: :meth:`trigger_status`
-* security: :meth:`csr_subject`, :meth:`certificate_signed_problem`,
-  :meth:`install_certificate_decision`, :meth:`delete_certificate_status`,
-  :meth:`security_event_payload`
-* data transfer: :meth:`data_transfer_response`
-
-Requests the station does not handle are answered NotSupported (a 2.0.1 action) or
-NotImplemented (not an action at all); see :mod:`station201_link`.
-
-What survives a reboot: the device model, network profiles, certificates, the password, the
-queued TransactionEvents and security events, and what the EVSE half keeps (the physical world).
+Unhandled requests: NotSupported (a 2.0.1 action) or NotImplemented (none); see
+:mod:`station_link`. A reboot keeps the device model, network profiles, certificates, the
+password, queued TransactionEvents and security events, and the EVSE half's physical world.
 """
 
 from __future__ import annotations
 
-import asyncio
-import re
-import ssl
-from pathlib import Path
+import importlib
+import logging
+import ssl as ssl_module
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 from ocpp.v201 import call, call_result
 from ocpp.v201.enums import (
     BootReasonEnumType,
     DataTransferStatusEnumType,
     GenericDeviceModelStatusEnumType,
-    InstallCertificateUseEnumType,
 )
 
-from pile_interop.core.clock import utc_iso
 from pile_interop.core.config import TlsFiles
 from pile_interop.ocpp.reference.station_base import (
     BOOT_DELAY_S,
     DEFAULT_BOOT_RETRY_S,
     RECONNECT_BACKOFF_MAX_S,
     RECONNECT_BACKOFF_MIN_S,
+    StationBase,
+)
+from pile_interop.ocpp.v201.reference.certificates import (
+    Certificates,
+    InstalledCertificate,
+    files_tls_context,
+)
+from pile_interop.ocpp.v201.reference.connection import (
+    ACCEPTED,
+    SUBPROTOCOLS,
+    Connection,
+    check_arguments,
+)
+from pile_interop.ocpp.v201.reference.device_access import (
+    DeviceAccess,
+    default_security_profile,
+    first_network_profile,
+    handler_names,
+    station_device_model,
 )
 from pile_interop.ocpp.v201.reference.handlers_certificates import (
     CertificateHandlers,
@@ -90,166 +93,331 @@ from pile_interop.ocpp.v201.reference.handlers_device_model import DeviceModelHa
 from pile_interop.ocpp.v201.reference.handlers_network import NetworkHandlers
 from pile_interop.ocpp.v201.reference.handlers_reset import ResetHandlers
 from pile_interop.ocpp.v201.reference.handlers_trigger import TriggerHandlers
-from pile_interop.ocpp.v201.reference.station_core import ACCEPTED, REJECTED
-from pile_interop.ocpp.v201.reference.station_model import WRITE_ONLY, Variable
-from pile_interop.ocpp.v201.reference.station_security import InstalledCertificate, StationSecurity
-from pile_interop.security.certhash import certificate_hash_data, same_certificate
-from pile_interop.security.pki import CertFiles, client_context
+from pile_interop.ocpp.v201.reference.security import Security
+from pile_interop.ocpp.v201.reference.station_model import Variable, tx_variable
 
 __all__ = [
     "BOOT_DELAY_S",
     "DEFAULT_BOOT_RETRY_S",
     "RECONNECT_BACKOFF_MAX_S",
     "RECONNECT_BACKOFF_MIN_S",
+    "InstalledCertificate",
     "ReferenceStation",
 ]
 
-#: While Pending (B02.FR.01) the CSMS may read and configure the station and trigger messages.
-PENDING_ALLOWED = frozenset(
-    {"GetVariables", "SetVariables", "GetBaseReport", "GetReport", "TriggerMessage"}
-)
-#: While Pending RequestStart/StopTransaction are answered Rejected (B02.FR.05).
-PENDING_REJECTED = frozenset({"RequestStartTransaction", "RequestStopTransaction"})
-#: The EVSE-level requests the transaction half answers: action → Evses method
-EVSE_REQUESTS = {
-    "RequestStartTransaction": "request_start",
-    "RequestStopTransaction": "request_stop",
-    "UnlockConnector": "unlock_connector",
-    "ChangeAvailability": "change_availability",
-    "GetTransactionStatus": "get_transaction_status",
-    "ClearCache": "clear_cache",
-}
-CSMS_ROOT = InstallCertificateUseEnumType.csms_root_certificate.value
 
-
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-
-
-class ReferenceStation(StationSecurity):
-    """A simulated OCPP 2.0.1 charging station (client side of the websocket).
-
-    ``ReferenceStation(url, station_id, *, evses=2, time_scale=1.0, password=None, ssl=None,
-    vendor=..., model=..., serial=..., firmware=..., fixed_cable=False, features=None,
-    subprotocol="ocpp2.0.1", security_profile=None, logger=None)``: connects to
+class ReferenceStation:
+    """A simulated OCPP 2.0.1 charging station (client side of the websocket): connects to
     ``f"{url.rstrip('/')}/{station_id}"``; ``password`` adds HTTP Basic auth (security profiles
     1 and 2), ``ssl`` is the TLS context of wss:// URLs (profiles 2 and 3; it may come with a
     ws:// URL, for a later upgrade). ``security_profile`` defaults to 2 for a wss:// URL (3 with
-    the feature ``client_certificate``), else 1.
-    ``features``: the device descriptor's (``reset_evse``: Reset of one EVSE is supported).
-    """
+    the feature ``client_certificate`` and no password), else 1. ``features``: the device
+    descriptor's (``reset_evse``: Reset of one EVSE is supported)."""
+
+    #: Check outgoing requests against the JSON schemas before sending (a mutant that must
+    #: put an invalid payload on the wire sets this to False).
+    validate_outgoing = True
+    #: Validate incoming requests (a mutant sets False: then it handles anything).
+    validates_requests = True
+    #: Answer unknown / unsupported actions NotImplemented / NotSupported (else the package).
+    answers_unknown_actions = True
+    #: Forget the registration when the connection closes and send a BootNotification on
+    #: every new connection, not only after a reboot (a mutant's defect; see
+    #: :mod:`~pile_interop.ocpp.v201.reference.connection`).
+    boot_on_every_connection = False
+    #: The class of the transaction half: ``(port, evses, fixed_cable=...) -> Evses``;
+    #: None: ``pile_interop.ocpp.v201.reference.station_tx.Evses``.
+    evses_class: Any = None
 
     @classmethod
-    def tls_context(cls, files: TlsFiles) -> ssl.SSLContext:
+    def tls_context(cls, files: TlsFiles) -> ssl_module.SSLContext:
         """Security profiles 2 and 3: trust ``files.ca_cert`` only (hostname checked, TLS 1.2
         or newer) and present ``files.client_cert`` when the CSMS asks for one."""
-        client = None
-        if files.client_cert and files.client_key:
-            client = CertFiles(Path(files.client_cert), Path(files.client_key))
-        return client_context(files.ca_cert, cert=client)
+        return files_tls_context(files)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        url: str,
+        station_id: str,
+        *,
+        evses: int = 2,
+        time_scale: float = 1.0,
+        password: str | None = None,
+        ssl: ssl_module.SSLContext | None = None,
+        vendor: str = "pile-interop",
+        model: str = "RefStation201",
+        serial: str = "REF-201-0001",
+        firmware: str = "0.1.0",
+        fixed_cable: bool = False,
+        features: dict[str, Any] | None = None,
+        subprotocol: str = "ocpp2.0.1",
+        security_profile: int | None = None,
+        logger: logging.Logger | None = None,
+    ) -> None:
+        check_arguments(url, evses, subprotocol)
+        self.csms_url = url
+        self.station_id = station_id
+        self.password = password
+        #: TLS context for wss:// slots (may be given with a ws:// URL: used after an upgrade)
+        self.ssl = ssl
+        self.subprotocol = subprotocol
+        self.ocpp_version = SUBPROTOCOLS[subprotocol]
+        self.vendor, self.model_name, self.serial, self.firmware = vendor, model, serial, firmware
+        self.fixed_cable = fixed_cable
+        self.features = dict(features or {})
+        self.evse_count = evses
+        self.log = logger or logging.getLogger(
+            f"pile_interop.ocpp.v201.reference.station.{station_id}"
+        )
+        #: the 2.0.1 side of the base: connection, boot, resume, outgoing CALLs
+        self._conn = Connection(self)
+        #: connection loop, boot loop, heartbeat, clock, outbox and tasks (its port: _conn)
+        self.base: StationBase = self._conn.new_base(time_scale)
+        self.clock = self.base.clock
+        self.outbox = self.base.outbox
+        if security_profile is None:
+            security_profile = default_security_profile(url, password, self.features)
+        self.model = station_device_model(self, security_profile)
+        #: NetworkConnectionProfile slots (camelCase NetworkConnectionProfileType)
+        self.network_profiles = {1: first_network_profile(url, security_profile)}
+        #: Set while a websocket is open, BootNotification Accepted and the EVSEs reported.
+        self.connected = self.base.connected
+        #: Status of the last BootNotificationResponse since the last boot (None before one);
+        #: an Accepted one outlives the connection (B04).
+        self.registration: str | None = None
+        self.boot_reason = BootReasonEnumType.power_up.value
+        self.active_slot = 1
+        #: CALLs a TriggerMessage lets out before the registration is Accepted (B02.FR.02)
+        self._trigger_allow: set[str] = set()
+        #: the installed CA certificates; the station certificate chain (PEM) accepted with
+        #: CertificateSigned (its key stays in the certificate store)
+        self.certificates: list[InstalledCertificate] = []
+        self.client_certificate: str | None = None
+        self._security = Security(self)
+        self._certs = Certificates(self)
+        self._access = DeviceAccess(self)
         # the handler families (they keep nothing but the station)
         self._dm = DeviceModelHandlers(self)
         self._resets = ResetHandlers(self)
         self._network = NetworkHandlers(self)
         self._triggers = TriggerHandlers(self)
         self._v2g = CertificateHandlers(self)
-        super().__init__(*args, **kwargs)
-        for installed in self.initial_certificates():
-            if not any(
-                same_certificate(c.hash_data, installed.hash_data) for c in self.certificates
-            ):
-                self.certificates.append(installed)
+        cls = self.evses_class
+        if cls is None:
+            cls = importlib.import_module("pile_interop.ocpp.v201.reference.station_tx").Evses
+        self.evses = cls(self, self.evse_count, fixed_cable=self.fixed_cable)
+        for component, evse, variable, default, read_only in self.evses.variables():
+            self.model.add(tx_variable(component, evse, variable, default, read_only))
+        self._certs.add_initial(self.initial_certificates())
         #: the station's V2G certificate chain, leaf first (feature ``iso15118``), see M03
         self.v2g_chain: list[x509.Certificate] = (
             v2g_certificate_chain(self.station_id) if self.features.get("iso15118") else []
         )
-        for var in self.model:
-            if var.variable == "AvailabilityState" and var.component in (
-                "ChargingStation",
-                "EVSE",
-                "Connector",
-            ):
-                var.live = self._availability_reader(var)
+        self._access.attach_live_values()
+
+    # -- StationPort (the transaction half's view) and outgoing CALLs: connection.py ---------
+
+    @property
+    def online(self) -> bool:
+        """Connected and registered (BootNotification Accepted)."""
+        return self._link_up() and self.registration == ACCEPTED
+
+    def var(self, component: str, variable: str, evse: int | None = None) -> str:
+        return self.model.get(component, variable, evse)
+
+    def set_var(self, component: str, variable: str, value: str, evse: int | None = None) -> None:
+        """Set a device-model value from inside the station; no mutability check."""
+        self.model.set(component, variable, value, evse=evse)
+
+    async def send(self, request: Any) -> Any:
+        return await self._conn.send(request)
+
+    async def send_tx(self, request: Any) -> Any:
+        return await self._conn.send_tx(request)
+
+    def security_event(self, kind: str, tech_info: str | None = None) -> None:
+        self._conn.security_event(kind, tech_info)
+
+    def security_event_payload(
+        self, kind: str, tech_info: str | None
+    ) -> call.SecurityEventNotification:
+        return self._conn.security_event_payload(kind, tech_info)
+
+    def _link_up(self) -> bool:
+        return self.base.link_up()
+
+    def _int_var(
+        self, component: str, variable: str, default: int, *, instance: str | None = None
+    ) -> int:
+        try:
+            return int(self.model.get(component, variable, instance=instance))
+        except ValueError:
+            return default
+
+    # -- lifecycle, connection, boot: connection.py (the base's port) -----------------------
+
+    async def start(self) -> None:
+        """Power on and keep a connection to the CSMS (reconnecting) until :meth:`stop`."""
+        await self.base.start()
+
+    async def stop(self) -> None:
+        """Close the connection and cancel every task. Idempotent, bounded in time."""
+        await self.base.stop()
+
+    def _target(self, slot: int) -> tuple[str, dict[str, Any]]:
+        """The URL and ``websockets.connect`` arguments of a network profile slot."""
+        return self._conn.target(slot)
+
+    def current_target(self) -> tuple[str, dict[str, Any]]:
+        """The target of the slot the station connects to now."""
+        return self._target(self._conn.current_slot())
+
+    def tls_for_profile(self, level: int) -> ssl_module.SSLContext | None:
+        return self._certs.tls_for_profile(level)
+
+    def offered_subprotocols(self) -> list[str]:
+        """Sec-WebSocket-Protocol of the opening handshake: the station's one version."""
+        return [self.subprotocol]
+
+    def subprotocol_agreed(self, agreed: str | None) -> bool:
+        """Whether the CSMS agreed to the station's version (Part 4 §3.1)."""
+        return agreed == self.subprotocol
+
+    def on_connect_error(self, exc: BaseException) -> None:
+        self._security.on_connect_error(exc)
+
+    def reconnect(self) -> None:
+        """A new connection at once (no reboot): a new password or certificate is used."""
+        self.base.reconnect()
+
+    def incoming_call_gate(self, action: str, payload: dict[str, Any]) -> tuple[str, Any] | None:
+        return self._conn.incoming_call_gate(action, payload)
+
+    def boot_retry_interval(self, interval: int) -> int:
+        return self._conn.default_boot_retry_interval(interval)
+
+    def boot_notification_payload(self, reason: str) -> call.BootNotification:
+        return self._conn.boot_notification_payload(reason)
+
+    def trigger_boot(self) -> None:
+        """A TriggerMessage asked for a BootNotification: send it now (B02 / B03, F06)."""
+        self.base.boot_now.set()
+
+    def sync_clock(self, current_time: str) -> None:
+        self._conn.sync_clock(current_time)
+
+    def on_network_profile_connected(self, slot: int) -> None:
+        """Registered through ``slot`` (A05: its security profile is now the station's)."""
+        self._security.on_network_profile_connected(slot)
+
+    def heartbeat_interval(self) -> int:
+        """Protocol seconds between Heartbeats (OCPPCommCtrlr.HeartbeatInterval)."""
+        return self._int_var("OCPPCommCtrlr", "HeartbeatInterval", 0)
+
+    def priority_slots(self) -> list[int]:
+        return self._conn.priority_slots()
+
+    def on_power_on(self, reason: str) -> None:
+        """A freshly booted station (StartupOfTheDevice after a power-up)."""
+        self._security.on_power_on(reason)
+
+    async def go_offline(self) -> None:
+        """The network goes away (the registration holds) until :meth:`go_online`."""
+        self.base.go_offline()
+
+    async def go_online(self) -> None:
+        self.base.go_online()
+
+    def reboot(self, reason: str) -> None:
+        """Drop the connection and volatile state; boot again with ``reason``."""
+        self._conn.reboot(reason)
+
+    def defer(self, work: Callable[[], Awaitable[None] | None]) -> None:
+        """Run ``work`` once the response to the CALL being handled has been sent."""
+        self.base.defer(work)
+
+    def run_after_reply(self) -> None:
+        self.base.run_after_reply()
+
+    # -- A01 / A02 / A05: password, security profiles: security.py ---------------------------
+
+    def password_status(self, value: str) -> str:
+        """Accepted for 16-40 printable ASCII characters, else Rejected (A_10)."""
+        return self._security.password_status(value)
+
+    def set_password(self, value: str) -> None:
+        self._security.set_password(value)
+
+    def security_level(self) -> int:
+        return self._security.security_level()
+
+    def profile_problem(self, level: int) -> str | None:
+        """Why the station cannot connect with security profile ``level`` (None: it can)."""
+        return self._security.profile_problem(level)
+
+    # -- A02 / A03, M03 – M05: certificates: certificates.py ---------------------------------
 
     def initial_certificates(self) -> list[InstalledCertificate]:
-        """What the certificate store holds from the factory: the CSMS root(s) the TLS
-        context trusts (security profiles 2 and 3: the station names the root it relies on,
-        M03, and another installed root may then be deleted, M04)."""
-        if self.ssl is None:
-            return []
-        out = []
-        for der in self.ssl.get_ca_certs(binary_form=True):
-            cert = x509.load_der_x509_certificate(der)
-            pem = cert.public_bytes(serialization.Encoding.PEM).decode()
-            out.append(InstalledCertificate(CSMS_ROOT, pem, certificate_hash_data(cert)))
-        return out
+        """The factory's store: the CSMS root(s) the TLS context trusts (M03)."""
+        return self._certs.initial_certificates()
 
-    def _availability_reader(self, var: Variable) -> Any:
-        def read() -> str:
-            return self.availability_state(var.evse) or var.value
+    async def handle_install_certificate(
+        self, req: call.InstallCertificate
+    ) -> call_result.InstallCertificate:
+        return await self._certs.install_certificate(req)
 
-        return read
+    def install_certificate_decision(
+        self, certificate_type: str, pem: str
+    ) -> tuple[str, x509.Certificate | None]:
+        """Rejected for a text without a PEM certificate or an expired one (M05.FR.?)."""
+        return self._certs.install_certificate_decision(certificate_type, pem)
 
-    def availability_state(self, evse: int | None) -> str | None:
-        """AvailabilityState of the station (``evse`` None) or of an EVSE and its connector,
-        as the EVSE half sees it (None: unknown, the stored value is reported)."""
-        try:
-            if evse is None:
-                operative = getattr(self.evses, "station_operative", True)
-                return "Available" if operative else "Unavailable"
-            status = getattr(self.evses, "connector_status", None)
-            slots = getattr(self.evses, "evses", None)
-            if status is None or not isinstance(slots, dict) or evse not in slots:
-                return None
-            return str(status(slots[evse]))
-        except Exception:  # the EVSE half's internals are not part of the port
-            return None
+    def store_certificate(self, certificate_type: str, cert: x509.Certificate) -> None:
+        self._certs.store_certificate(certificate_type, cert)
+
+    async def handle_get_installed_certificate_ids(
+        self, req: call.GetInstalledCertificateIds
+    ) -> call_result.GetInstalledCertificateIds:
+        """The installed CA certificates, and the V2G chain when asked for (M03.FR.05)."""
+        result = self._certs.installed_certificate_ids(req)
+        return self._v2g.with_v2g_chain(req, result)
+
+    def v2g_chain_entry(self) -> dict[str, Any] | None:
+        """The V2G chain's CertificateHashDataChainType (M03.FR.05)."""
+        return self._v2g.v2g_chain_entry()
+
+    async def handle_delete_certificate(
+        self, req: call.DeleteCertificate
+    ) -> call_result.DeleteCertificate:
+        return self._certs.delete_certificate(req)
+
+    def delete_certificate_status(self, found: InstalledCertificate | None) -> str:
+        """NotFound; Failed for the last CSMS root under TLS; Accepted."""
+        return self._certs.delete_certificate_status(found)
+
+    def csr_subject(self) -> x509.Name:
+        """The CSR's subject: O = SecurityCtrlr.OrganizationName, CN = the station id."""
+        return self._certs.csr_subject()
+
+    async def request_certificate_signing(self) -> None:
+        await self._certs.request_certificate_signing()
+
+    async def handle_certificate_signed(
+        self, req: call.CertificateSigned
+    ) -> call_result.CertificateSigned:
+        return self._certs.certificate_signed(req)
+
+    def certificate_signed_problem(self, chain: str, certificate_type: str | None) -> str | None:
+        """Why a CertificateSigned chain is refused (None: accepted), A02 / A03."""
+        return self._certs.certificate_signed_problem(chain, certificate_type)
+
+    # -- the CSMS's requests (the link's port) -----------------------------------------------
 
     def handled_actions(self) -> dict[str, str]:
         """CSMS action → the station's handler method (``handle_<snake_case action>``)."""
-        actions = [
-            "GetVariables",
-            "SetVariables",
-            "GetBaseReport",
-            "GetReport",
-            "Reset",
-            "SetNetworkProfile",
-            "TriggerMessage",
-            "DataTransfer",
-            "InstallCertificate",
-            "GetInstalledCertificateIds",
-            "DeleteCertificate",
-            "CertificateSigned",
-            *EVSE_REQUESTS,
-        ]
-        return {action: f"handle_{_snake(action)}" for action in actions}
+        return handler_names()
 
-    def incoming_call_gate(self, action: str, payload: dict[str, Any]) -> tuple[str, Any] | None:
-        """Before the BootNotification is Accepted: None (handle it), ``("result", payload)``
-        or ``(error code, description)``. Pending: the CSMS may read and configure and trigger
-        (B02.FR.01), RequestStart/StopTransaction are Rejected (B02.FR.05), the rest is a
-        SecurityError (the station-side mirror of B02.FR.09); Rejected: only a TriggerMessage
-        for a BootNotification (B03 / TC_B_31), else SecurityError."""
-        if self.registration == ACCEPTED:
-            return None
-        if self.registration == REJECTED:
-            if action == "TriggerMessage" and payload.get("requestedMessage") == "BootNotification":
-                return None
-            return ("SecurityError", f"{action} while the registration is Rejected")
-        if action in PENDING_REJECTED:
-            return ("result", {"status": "Rejected"})
-        if action in PENDING_ALLOWED:
-            return None
-        return ("SecurityError", f"{action} before the registration is Accepted")
-
-    # ======================================================================================
-    # B05 / B06: GetVariables, SetVariables (handlers_device_model.py)
-    # ======================================================================================
-
-    def _items_per_message(self, instance: str) -> int:
-        return self._dm.items_per_message(instance)
+    # -- B05 / B06: GetVariables, SetVariables: handlers_device_model.py ---------------------
 
     def _check_items(self, count: int, instance: str) -> None:
         self._dm.check_items(count, instance)
@@ -258,17 +426,14 @@ class ReferenceStation(StationSecurity):
         return await self._dm.get_variables(req)
 
     def get_variable_result(self, item: dict[str, Any]) -> dict[str, Any]:
-        """GetVariableResultType of one request item: UnknownComponent, UnknownVariable,
-        NotSupportedAttributeType (only Actual exists), Rejected (write-only), Accepted."""
+        """GetVariableResultType of one item (B06)."""
         return self._dm.get_variable_result(item)
 
     async def handle_set_variables(self, req: call.SetVariables) -> call_result.SetVariables:
         return await self._dm.set_variables(req)
 
     def set_variable_status(self, var: Variable, value: str) -> tuple[str, str | None]:
-        """(status, why) of setting ``var`` to ``value``: Rejected for a read-only variable
-        or an invalid value (B05.FR.? / TC_B_11), the password and priority checks, else
-        Accepted (RebootRequired when it takes effect only after a reboot)."""
+        """(status, why) of setting ``var`` to ``value`` (B05)."""
         return self._dm.set_variable_status(var, value)
 
     def apply_variable(self, var: Variable, value: str) -> None:
@@ -281,14 +446,10 @@ class ReferenceStation(StationSecurity):
             self.base.restart_heartbeat()
 
     def priority_status(self, value: str) -> str | None:
-        """Why a NetworkConfigurationPriority cannot be set (None: it can): every slot must
-        hold a profile, none a lower security profile (A05: no downgrade), and the station must
-        be able to use each (A_20 / A_21)."""
+        """Why a NetworkConfigurationPriority cannot be set (None: it can, A05)."""
         return self._dm.priority_status(value)
 
-    # ======================================================================================
-    # B07 / B08: reports (handlers_device_model.py)
-    # ======================================================================================
+    # -- B07 / B08: reports: handlers_device_model.py ----------------------------------------
 
     async def handle_get_base_report(self, req: call.GetBaseReport) -> call_result.GetBaseReport:
         return await self._dm.get_base_report(req)
@@ -297,8 +458,7 @@ class ReferenceStation(StationSecurity):
         return GenericDeviceModelStatusEnumType.accepted
 
     def base_report_variables(self, report_base: str) -> list[Variable]:
-        """The variables of a base report (B07): ConfigurationInventory the writable ones,
-        FullInventory all, SummaryInventory the availability and problem states."""
+        """The variables of a base report (B07)."""
         return self.model.base_report(report_base)
 
     async def handle_get_report(self, req: call.GetReport) -> call_result.GetReport:
@@ -310,60 +470,34 @@ class ReferenceStation(StationSecurity):
         """The variables a GetReport asks for (B08); empty → EmptyResultSet."""
         return self.model.custom_report(selectors, criteria)
 
-    async def send_report(self, request_id: int, variables: list[Variable]) -> None:
-        """NotifyReport parts, one after the other (each waits for its response)."""
-        await self._dm.send_report(request_id, variables)
-
     def report_parts(self, request_id: int, variables: list[Variable]) -> list[call.NotifyReport]:
-        """NotifyReport parts of ItemsPerMessage[GetReport] entries: seqNo 0..n, tbc true on
-        all but the last, the same generatedAt."""
+        """NotifyReport parts of ItemsPerMessage[GetReport] entries (B07 / B08)."""
         return self._dm.report_parts(request_id, variables)
 
-    # ======================================================================================
-    # B11 / B12: Reset (handlers_reset.py)
-    # ======================================================================================
+    # -- B11 / B12: Reset: handlers_reset.py -------------------------------------------------
 
     async def handle_reset(self, req: call.Reset) -> call_result.Reset:
         return await self._resets.reset(req)
 
     def reset_status(self, kind: str, evse_id: int | None) -> str:
-        """An EVSE reset needs the feature ``reset_evse`` and a known EVSE (else Rejected,
-        TC_B_28); OnIdle with a transaction running (there) is Scheduled (B11 / B12)."""
+        """Accepted, Scheduled (OnIdle, a transaction runs) or Rejected (B11 / B12)."""
         return self._resets.reset_status(kind, evse_id)
 
     async def perform_reset(
         self, kind: str, evse_id: int | None, *, scheduled: bool = False
     ) -> None:
-        """OnIdle waits for the transactions to end. Immediate ends them first (stoppedReason
-        ImmediateReset; their TransactionEvents go out before the reboot). The station then
-        reboots (BootNotification reason :meth:`reset_boot_reason`); an EVSE reset only resets
-        that EVSE."""
+        """The reset itself: wait for / end the transactions, then reboot (B11 / B12)."""
         await self._resets.perform_reset(kind, evse_id, scheduled=scheduled)
 
     def reset_stopped_reason(self, kind: str) -> str | None:
-        """How a reset ends the transactions still running: an Immediate reset with
-        stoppedReason ImmediateReset before the reboot (B12.FR.02 / B12.FR.04); None: they end
-        with the power loss."""
+        """ImmediateReset for an Immediate reset (B12.FR.02); None: PowerLoss."""
         return self._resets.reset_stopped_reason(kind)
 
     def reset_boot_reason(self, kind: str, scheduled: bool) -> str:
-        """The BootNotification reason after a Reset: ScheduledReset for one that was answered
-        Scheduled and waited for the transactions to end (B12.FR.03), else RemoteReset
-        (B11)."""
+        """ScheduledReset after a Scheduled reset (B12.FR.03), else RemoteReset."""
         return self._resets.reset_boot_reason(scheduled)
 
-    async def _wait_idle(self, evse_id: int | None) -> None:
-        await self._resets.wait_idle(evse_id)
-
-    async def _power_loss(self, reason: str | None) -> None:
-        """A reboot: a reset first ends the transactions with its ``reason``
-        (``Evses.end_all``: stoppedReason ImmediateReset, triggerReason ResetCommand), then
-        ``Evses.on_power_loss`` drops the volatile state (and ends what is left: PowerLoss)."""
-        await self._resets.power_loss(reason)
-
-    # ======================================================================================
-    # B09: SetNetworkProfile (handlers_network.py)
-    # ======================================================================================
+    # -- B09: SetNetworkProfile: handlers_network.py; F06: TriggerMessage: handlers_trigger.py
 
     async def handle_set_network_profile(
         self, req: call.SetNetworkProfile
@@ -371,44 +505,17 @@ class ReferenceStation(StationSecurity):
         return await self._network.set_network_profile(req)
 
     def network_profile_status(self, slot: int, data: dict[str, Any]) -> str:
-        """Rejected for a slot not in NetworkConfigurationPriority's valuesList, a transport
-        other than JSON, a URL that does not fit the security profile, and a security profile
-        lower than the current one (A_22: no downgrade); else Accepted (stored; used once the
-        priority names it and the station resets)."""
+        """Accepted or Rejected for a SetNetworkProfile (B09, A_22)."""
         return self._network.network_profile_status(slot, data)
-
-    # ======================================================================================
-    # F06: TriggerMessage (handlers_trigger.py)
-    # ======================================================================================
 
     async def handle_trigger_message(self, req: call.TriggerMessage) -> call_result.TriggerMessage:
         return await self._triggers.trigger_message(req)
 
     def trigger_status(self, requested: str) -> str | None:
-        """The station's own triggers: BootNotification (Rejected once Accepted, F06.FR.17),
-        Heartbeat, SignChargingStationCertificate; None for the EVSE messages; NotImplemented
-        for the rest."""
+        """The station's own triggers' status; None for the EVSE messages (F06)."""
         return self._triggers.trigger_status(requested)
 
-    # ======================================================================================
-    # M03: the V2G certificate chain (handlers_certificates.py)
-    # ======================================================================================
-
-    async def handle_get_installed_certificate_ids(
-        self, req: call.GetInstalledCertificateIds
-    ) -> call_result.GetInstalledCertificateIds:
-        """The installed CA certificates, and the V2G chain when asked for (M03.FR.05)."""
-        result = await super().handle_get_installed_certificate_ids(req)
-        return self._v2g.with_v2g_chain(req, result)
-
-    def v2g_chain_entry(self) -> dict[str, Any] | None:
-        """CertificateHashDataChainType of the V2G chain: the leaf's hash data, the sub-CAs'
-        in childCertificateHashData (M03.FR.05); None without a chain."""
-        return self._v2g.v2g_chain_entry()
-
-    # ======================================================================================
-    # P: DataTransfer; the EVSE-level requests
-    # ======================================================================================
+    # -- P: DataTransfer; the EVSE-level requests (the transaction half) --------------------
 
     async def handle_data_transfer(self, req: call.DataTransfer) -> call_result.DataTransfer:
         return self.data_transfer_response(req.vendor_id, req.message_id, req.data)
@@ -437,9 +544,7 @@ class ReferenceStation(StationSecurity):
     async def handle_clear_cache(self, req: call.ClearCache) -> Any:
         return await self.evses.clear_cache(req)
 
-    # ======================================================================================
-    # control surface
-    # ======================================================================================
+    # -- control surface ---------------------------------------------------------------------
 
     async def plug_in(self, evse: int = 1) -> None:
         await self.evses.plug_in(evse)
@@ -466,10 +571,9 @@ class ReferenceStation(StationSecurity):
         await self.evses.ev_resume(evse)
 
     async def power_cycle(self) -> None:
-        """Power loss and reboot (BootNotification reason PowerUp); what the EVSE half queues
-        for the power loss goes out after the next accepted boot."""
+        """Power loss and reboot (BootNotification reason PowerUp)."""
         self.outbox.open.clear()  # no power: nothing more goes out
-        await self._power_loss(None)
+        await self._resets.power_loss(None)
         self.reboot(BootReasonEnumType.power_up.value)
 
     async def send_data_transfer(
@@ -487,39 +591,9 @@ class ReferenceStation(StationSecurity):
         return out
 
     async def settle(self, timeout: float = 5.0) -> None:
-        """Back to idle for the next case: online, registered, the EVSE half idle (no
-        transaction, cables out, no fault), nothing left to send. TimeoutError after
-        ``timeout`` real seconds."""
-
-        async def _settle() -> None:
-            await self.go_online()
-            await self.connected.wait()
-            await self.evses.settle(timeout)
-            while not (self.connected.is_set() and self.outbox.drained.is_set()):
-                await self.outbox.drained.wait()
-                await self.connected.wait()
-
-        await asyncio.wait_for(_settle(), timeout)
+        """Back to idle for the next case (TimeoutError after ``timeout`` real s)."""
+        await self._access.settle(timeout)
 
     def snapshot(self) -> dict[str, Any]:
         """The station's state, for debugging and tests (no password, no key)."""
-        return {
-            "stationId": self.station_id,
-            "url": self._target(self.active_slot)[0],
-            "online": self.base.network_up.is_set(),
-            "connected": self.connected.is_set(),
-            "registration": self.registration,
-            "bootReason": self.boot_reason,
-            "clock": utc_iso(self.clock.now()),
-            "queue": self.outbox.actions(),
-            "variables": {
-                var.name: var.actual() for var in self.model if var.mutability != WRITE_ONLY
-            },
-            "networkProfiles": {slot: dict(p) for slot, p in self.network_profiles.items()},
-            "activeSlot": self.active_slot,
-            "certificates": [
-                {"certificateType": c.certificate_type, **c.hash_data} for c in self.certificates
-            ],
-            "clientCertificate": self.client_certificate is not None,
-            "evses": self.evses.snapshot(),
-        }
+        return self._access.snapshot()

@@ -1,14 +1,16 @@
 """The seams of the reference 2.0.1 station: between its two halves, and to its link.
 
-:mod:`station201` (connection, boot, device model, reports, reset, security, certificates,
-CSMS requests that are not about EVSEs) owns a :class:`Evses` object from
-:mod:`station201_tx` (EVSEs and connectors, authorization and its cache, transactions driven by
-TxStartPoint / TxStopPoint with seqNo, meter values, the EVSE-level CSMS requests). The station
-gives it a :class:`StationPort`; it never reaches into the station otherwise.
+The station (:mod:`~pile_interop.ocpp.v201.reference.station`: connection, boot, device model,
+reports, reset, security, certificates, CSMS requests that are not about EVSEs — each job a
+component of its own) owns an ``Evses`` object from
+:mod:`~pile_interop.ocpp.v201.reference.station_tx` (EVSEs and connectors, authorization and its
+cache, transactions driven by TxStartPoint / TxStopPoint with seqNo, meter values, the
+EVSE-level CSMS requests). The station gives it a :class:`StationPort`; it never reaches into
+the station otherwise.
 
-The link of a connection (:mod:`station201_link`) routes the CSMS's requests to the station
-through a :class:`LinkPort`; it never imports the station, so the link, the core and the station
-stay free of import cycles.
+The link of a connection (:mod:`~pile_interop.ocpp.v201.reference.station_link`) routes the
+CSMS's requests to the station through a :class:`LinkPort`; it never imports the station, so the
+link, the connection component and the station stay free of import cycles.
 """
 
 from __future__ import annotations

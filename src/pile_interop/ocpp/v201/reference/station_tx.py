@@ -1,9 +1,9 @@
 """The transaction half of the reference OCPP 2.0.1 station: EVSEs, authorization,
 transactions and meter values (Part 2 blocks C, E, F, G, J).
 
-:class:`Evses` is owned by the station (:mod:`.station`) and reaches the station only through a
-:class:`~pile_interop.ocpp.v201.reference.station_port.StationPort`. Every timer runs on
-``port.clock`` (a scaled :class:`~pile_interop.core.clock.Clock`).
+:class:`Evses` is owned by the station (:mod:`~pile_interop.ocpp.v201.reference.station`) and
+reaches it only through a :class:`~pile_interop.ocpp.v201.reference.station_port.StationPort`.
+Every timer runs on ``port.clock`` (a scaled :class:`~pile_interop.core.clock.Clock`).
 
 The half is a facade over components: :class:`Evses` is the one class the station owns and
 mutants subclass; it holds the shared state (the EVSEs, the cache, the station's availability)
