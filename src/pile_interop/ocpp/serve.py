@@ -53,6 +53,17 @@ class Standalone:
     banner: Callable[[], str]
     commands: Commands
 
+    @classmethod
+    def station(cls, station: Any, csms_url: str, commands: Commands) -> Standalone:
+        """A reference station connecting to ``csms_url``/<its id>."""
+        where = f"{csms_url.rstrip('/')}/{station.station_id}"
+        return cls(station, lambda: f"station {station.station_id} → {where}", commands)
+
+    @classmethod
+    def csms(cls, csms: Any, what: str, commands: Commands) -> Standalone:
+        """A reference CSMS (``what`` it is) accepting stations at its URL."""
+        return cls(csms, lambda: f"{what} accepting stations at {csms.url}/<station id>", commands)
+
 
 def parse_command(line: str, commands: Commands) -> tuple[str, dict[str, Any]] | None:
     """``plug 1`` → ("plug_in", {"connector": 1}); None for an empty line."""

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pile_interop.ocpp.frames import CALLRESULT, Frame
+from pile_interop.ocpp.mock_station import MockStationBase
 from pile_interop.ocpp.session import Reply
 
 #: The Security Whitepaper's write-only key holding the station's Basic auth password.
@@ -84,7 +85,7 @@ class CsmsState:
     transactions: dict[int, int] = field(default_factory=dict)  # open: transactionId → connector
 
 
-class MockStation:
+class MockStation(MockStationBase):
     """Default answers of a mock OCPP 1.6 charging station (Core profile)."""
 
     def __init__(self, connectors: int = 2, *, basic_auth: bool = False) -> None:
@@ -223,15 +224,3 @@ class MockStation:
             tx = payload.get("transactionId")
             if isinstance(tx, int):
                 state.transactions.pop(tx, None)
-
-    def connection_opened(self) -> None:
-        """The suite opened it: nothing to note."""
-
-    def connection_lost(self) -> None:
-        """Registration outlives a connection (a station boots once, then reconnects without
-        a new BootNotification); a simulated reboot forgets it (:meth:`rebooted`)."""
-
-    def rebooted(self) -> None:
-        """The mock station rebooted: unregistered, no transaction in memory."""
-        self.state.registration = None
-        self.state.transactions.clear()

@@ -54,11 +54,7 @@ def standalone_station(
     station = ReferenceStation(
         csms_url, station_id, connectors=connectors, time_scale=time_scale, password=password
     )
-    return Standalone(
-        station,
-        lambda: f"station {station_id} → {csms_url.rstrip('/')}/{station_id}",
-        STATION_COMMANDS,
-    )
+    return Standalone.station(station, csms_url, STATION_COMMANDS)
 
 
 def standalone_csms(
@@ -67,6 +63,4 @@ def standalone_csms(
     from pile_interop.ocpp.v16.reference.csms import ReferenceCsms
 
     csms: Any = ReferenceCsms(host=listen[0], port=listen[1], id_tags=id_tags, passwords=passwords)
-    return Standalone(
-        csms, lambda: f"CSMS accepting stations at {csms.url}/<station id>", CSMS_COMMANDS
-    )
+    return Standalone.csms(csms, "CSMS", CSMS_COMMANDS)

@@ -20,6 +20,7 @@ from cryptography.x509.oid import NameOID
 from ocpp.v201.enums import Action
 
 from pile_interop.ocpp.frames import CALLRESULT, Frame
+from pile_interop.ocpp.mock_station import MockStationBase
 from pile_interop.ocpp.session import Reply
 from pile_interop.security.certhash import certificate_hash_data, same_certificate
 
@@ -123,7 +124,7 @@ class InstalledCertificate:
     hash_data: dict[str, str]
 
 
-class MockStation:
+class MockStation(MockStationBase):
     """Default answers of a mock OCPP 2.0.1 charging station."""
 
     def __init__(
@@ -384,15 +385,3 @@ class MockStation:
         """The seqNo of the next TransactionEvent of ``transaction_id`` (one more than the
         last the cases sent)."""
         return self.state.seq_nos.get(transaction_id, -1) + 1
-
-    def connection_opened(self) -> None:
-        """The suite opened it: nothing to note."""
-
-    def connection_lost(self) -> None:
-        """Registration outlives a connection (a station boots once, then reconnects without
-        a new BootNotification); a simulated reboot forgets it (:meth:`rebooted`)."""
-
-    def rebooted(self) -> None:
-        """The mock station rebooted: unregistered, no transaction in memory."""
-        self.state.registration = None
-        self.state.transactions.clear()

@@ -70,11 +70,7 @@ def standalone_station(
     station = ReferenceStation(
         csms_url, station_id, evses=evses, time_scale=time_scale, password=password
     )
-    return Standalone(
-        station,
-        lambda: f"station {station_id} → {csms_url.rstrip('/')}/{station_id}",
-        STATION_COMMANDS,
-    )
+    return Standalone.station(station, csms_url, STATION_COMMANDS)
 
 
 def standalone_csms(
@@ -88,8 +84,4 @@ def standalone_csms(
         id_tags={token: {"status": status} for token, status in id_tags.items()},
         passwords=passwords,
     )
-    return Standalone(
-        csms,
-        lambda: f"OCPP 2.0.1 CSMS accepting stations at {csms.url}/<station id>",
-        CSMS_COMMANDS,
-    )
+    return Standalone.csms(csms, "OCPP 2.0.1 CSMS", CSMS_COMMANDS)
