@@ -1,1 +1,1 @@
-"""pytest_plugin."""
+"""The pytest plugin: YAML cases as pytest items, the ``pile_case`` marker, ``pile_env``."""
