@@ -83,8 +83,10 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument(
         "--connect",
         metavar="URL",
-        help="OCPP CSMS under test: connect to it as a station (ws[s]://host:port/path; the "
-        "station identity is appended); default: the device descriptor's url",
+        help="OCPP CSMS under test: connect to it as a station (ws[s]://host:port/path, the "
+        "station identity appended as the last path segment; or a template with {station_id} "
+        "where the identity goes, e.g. wss://h/ocpp/{station_id}/ws?token=t); default: the "
+        "device descriptor's url",
     )
     where.add_argument(
         "--can",

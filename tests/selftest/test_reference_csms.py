@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from pile_interop.actuators.reference import ReferenceActuator
 from pile_interop.core.config import load_device
 from pile_interop.engine.base import Target
 from pile_interop.engine.targets import make_campaign
@@ -235,3 +236,53 @@ def test_a_tls_security_profile_with_a_plain_ws_url_is_exit_2(tmp_path):
         str(tmp_path / "r"),
     )
     one_line_error(result, "security profile 2", "wss://")
+
+
+def test_a_url_template_places_the_identity_and_keeps_the_rest(tmp_path):
+    """A lab's endpoint with a path after the identity and a token in the query: the suite
+    connects to it (the reference CSMS reading the identity from the second-to-last segment),
+    the cases pass, and the report names the URL used with the token masked."""
+    token = "lab-token-8c1f3"
+    device_file = tmp_path / "csms.yaml"
+    device_file.write_text(
+        "role: csms\nocpp: '1.6'\nstation_id: PI-MOCK:CS-01\nconnectors: 2\n"
+        f"actuator: {{type: prompt}}\nsecrets: ['{token}']\n"
+        "tokens: {valid: PI-VALID-01}\n"
+    )
+
+    async def scenario() -> tuple[list[dict], dict, list[str]]:
+        profile, everything, _ = load(PROFILE)
+        csms = ReferenceCsms(id_tags={"PI-VALID-01": "Accepted"})
+        csms.server.identity_segment = -2
+        await csms.start()
+        try:
+            campaign = make_campaign(
+                profile,
+                load_device(device_file),
+                Target("connect", time_scale=0.1, floor=1.0),
+                url=f"{csms.url}/{{station_id}}/ws?token={token}",
+                actuator=ReferenceActuator(csms),
+            )
+            async with campaign:
+                results = [await campaign.run_case(s) for s in everything[:3]]
+                sut = campaign.redactor.redact(campaign.sut_info())
+            return results, sut, list(csms.stations)
+        finally:
+            await csms.stop()
+
+    results, sut, stations = asyncio.run(asyncio.wait_for(scenario(), 60))
+    assert [r["verdict"] for r in results] == ["pass"] * 3, [r["reason"] for r in results]
+    assert stations == ["PI-MOCK:CS-01"]
+    assert sut["url"].endswith("/ocpp/PI-MOCK%3ACS-01/ws?token=***")
+    assert sut["url_template"].endswith("/ocpp/{station_id}/ws?token=***")
+    assert token not in json.dumps(results)
+
+
+def test_a_malformed_url_template_is_exit_2_naming_the_option(tmp_path):
+    device = tmp_path / "csms.yaml"
+    device.write_text("role: csms\nocpp: '1.6'\nstation_id: CS-1\nactuator: {type: prompt}\n")
+    result = cli(
+        "run", "--profile", PROFILE, "--device", str(device),
+        "--connect", "ws://127.0.0.1:9/ocpp/{identity}/ws",
+    )  # fmt: skip
+    one_line_error(result, "--connect", "unknown placeholder {identity}")

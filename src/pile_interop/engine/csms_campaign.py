@@ -27,6 +27,7 @@ from pile_interop.ocpp.client import (
     check_url,
     describe_transport,
     open_station_connection,
+    station_url,
 )
 from pile_interop.ocpp.dialects import for_run
 from pile_interop.ocpp.session import Session
@@ -73,6 +74,8 @@ class CsmsCampaign(CampaignBase):
         self.strict = strict
         self.actuator = actuator
         self.url = url or device.url
+        #: what to name when the URL is wrong: the option, or the descriptor's field
+        self.url_source = "--connect" if url else f"--device {device.path}: url"
         if target.against == "connect" and self.url:
             target.url = self.url
         self.sut_class = sut_class
@@ -141,7 +144,8 @@ class CsmsCampaign(CampaignBase):
             raise
         description = (
             f"{self.device.station_id} ({connection.subprotocol}, {describe_transport(connection)}"
-            f"{', ' + presented.describe() if presented.describe() else ''}) to {self.url}"
+            f"{', ' + presented.describe() if presented.describe() else ''}) "
+            f"to {self.station_url()}"
         )
         self._serving = asyncio.create_task(self.session.serve(connection, description))
         # serve() marks the session connected before its first await: one turn of the loop
@@ -174,11 +178,11 @@ class CsmsCampaign(CampaignBase):
                 )
             problem = check_url(self.url)
             if problem:
-                raise UsageError(f"--connect: {problem}")
+                raise UsageError(f"{self.url_source}: {problem}")
             profile = self.device.security_profile
             if (profile >= 2) != self.url.startswith("wss:"):
                 raise UsageError(
-                    f"--connect {self.url}: security profile {profile} of --device "
+                    f"{self.url_source} {self.url}: security profile {profile} of --device "
                     f"{self.device.path} needs a {'wss' if profile >= 2 else 'ws'}:// URL"
                 )
             self.tls.check_files()
@@ -191,7 +195,7 @@ class CsmsCampaign(CampaignBase):
             await self.connect(min(PROBE_BOUND_S, self.timing.upper("connect")))
         except ConnectFailed as exc:
             if exc.unreachable:
-                raise UsageError(f"--connect {self.url}: {exc.reason}") from None
+                raise UsageError(f"{self.url_source} {self.url}: {exc.reason}") from None
             log.info("first connection failed: %s", exc.reason)
 
     async def stop(self) -> None:
@@ -203,6 +207,10 @@ class CsmsCampaign(CampaignBase):
         self.tls.cleanup()
         if self.actuator is not None:
             await self.actuator.close()
+
+    def station_url(self) -> str | None:
+        """The URL the suite connects to: the CSMS URL (template) with the identity placed."""
+        return station_url(self.url, self.device.station_id) if self.url else None
 
     def never_connected_reason(self) -> str:
         return (
@@ -219,7 +227,8 @@ class CsmsCampaign(CampaignBase):
             "serial": device.serial,
             "firmware": device.firmware,
             "station_id": device.station_id,
-            "url": self.url,
+            "url": self.station_url(),
+            **({"url_template": self.url} if self.url and "{" in self.url else {}),
             "ocpp": self.profile.ocpp,
             "device": device.path,
             "declared": device.public(),

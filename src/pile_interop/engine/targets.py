@@ -19,6 +19,7 @@ from pile_interop.engine.base import CampaignBase, Target
 from pile_interop.engine.can_campaign import GbtCampaign
 from pile_interop.engine.csms_campaign import CsmsCampaign
 from pile_interop.engine.station_campaign import StationCampaign
+from pile_interop.ocpp.client import check_url
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,15 @@ def _device(
     return load_device(root.resolve(profile.reference_device))
 
 
+def _check_csms_url(request: TargetRequest, device: Device, spelling: Spelling) -> None:
+    """A malformed CSMS URL (template) is exit 2 naming the option or the descriptor field."""
+    url = request.connect or device.url
+    problem = check_url(url) if url else None
+    if problem:
+        where = spelling.connect if request.connect else f"{spelling.device} {device.path}: url"
+        raise UsageError(f"{where}: {problem}")
+
+
 def resolve_target(
     request: TargetRequest,
     profile: Profile,
@@ -147,6 +157,7 @@ def resolve_target(
                 f"{spelling.connect}: profile {profile.id} tests a {profile.sut}, not a CSMS"
             )
         target = Target("connect", time_scale=request.time_scale or 1.0, floor=0.0)
+        _check_csms_url(request, device, spelling)
     elif request.can or (profile.gbt27930 and not request.listen):
         target = Target("can", time_scale=request.time_scale or 1.0, floor=0.0)
     else:

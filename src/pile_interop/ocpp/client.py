@@ -1,7 +1,7 @@
 """The WebSocket client the suite runs when it plays a charging station (SUT = CSMS).
 
-:func:`open_station_connection` connects as ``<url>/<station_id>`` offering one OCPP
-subprotocol, with optional HTTP Basic credentials (security profiles 1 and 2) and an optional
+:func:`open_station_connection` connects to :func:`station_url` of the CSMS URL offering one
+OCPP subprotocol, with optional HTTP Basic credentials (security profiles 1 and 2) and an optional
 TLS context (profiles 2 and 3). Every way a connection can fail becomes a
 :class:`ConnectFailed` whose text says what happened (HTTP status, TLS alert, refused,
 timeout) — the case that needed the connection puts it in its reason.
@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import re
 import socket
 import ssl as ssl_module
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidHandshake, InvalidStatus, InvalidURI
@@ -50,16 +51,39 @@ def describe_transport(connection: ClientConnection) -> str:
     return f"{ssl_object.version()} {cipher[0] if cipher else ''}".strip()
 
 
-def station_url(url: str, station_id: str) -> str:
-    """``ws://host:port/ocpp`` + ``CS-1`` → ``ws://host:port/ocpp/CS-1``."""
-    return f"{url.rstrip('/')}/{quote(station_id, safe='')}"
+#: Where a CSMS URL template puts the station identity.
+PLACEHOLDER = "{station_id}"
+_BRACES = re.compile(r"\{[^{}]*\}")
+
+
+def station_url(template: str, station_id: str) -> str:
+    """The URL the station connects to: ``{station_id}`` in ``template`` replaced by the
+    percent-encoded identity (``ws://h/ocpp/{station_id}/ws?token=t`` →
+    ``ws://h/ocpp/CS-1/ws?token=t``); without the placeholder the identity is appended as the
+    last path segment, the query kept after it (``ws://h/ocpp/?x=1`` → ``ws://h/ocpp/CS-1?x=1``).
+    """
+    identity = quote(station_id, safe="")
+    if PLACEHOLDER in template:
+        return template.replace(PLACEHOLDER, identity)
+    parts = urlsplit(template)
+    return urlunsplit(parts._replace(path=f"{parts.path.rstrip('/')}/{identity}"))
 
 
 def check_url(url: str) -> str | None:
-    """Why ``url`` cannot be a CSMS endpoint, or None."""
+    """Why ``url`` (a CSMS URL, or a template with ``{station_id}`` in its path or query)
+    cannot be a CSMS endpoint, or None."""
+    for found in _BRACES.findall(url):
+        if found != PLACEHOLDER:
+            return f"{url!r}: unknown placeholder {found} (the one known is {PLACEHOLDER})"
+    if "{" in _BRACES.sub("", url) or "}" in _BRACES.sub("", url):
+        return f"{url!r}: unbalanced braces (the identity placeholder is {PLACEHOLDER})"
     parts = urlsplit(url)
     if parts.scheme not in ("ws", "wss"):
         return f"{url!r} is not a ws:// or wss:// URL"
+    if PLACEHOLDER in parts.netloc:
+        return f"{url!r}: {PLACEHOLDER} may only stand in the path or the query"
+    if parts.fragment:
+        return f"{url!r}: a WebSocket URL has no #fragment"
     if not parts.hostname:
         return f"{url!r} names no host"
     try:

@@ -28,6 +28,7 @@ from pile_interop.actuators.base import ActuatorError
 from pile_interop.actuators.reference import ReferenceActuator
 from pile_interop.core.errors import UsageError
 from pile_interop.ocpp import dialects
+from pile_interop.ocpp.client import station_url
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ class Standalone:
     @classmethod
     def station(cls, station: Any, csms_url: str, commands: Commands) -> Standalone:
         """A reference station connecting to ``csms_url``/<its id>."""
-        where = f"{csms_url.rstrip('/')}/{station.station_id}"
+        where = station_url(csms_url, station.station_id)
         return cls(station, lambda: f"station {station.station_id} → {where}", commands)
 
     @classmethod

@@ -1,6 +1,7 @@
 """The WebSocket server the suite runs when it plays the CSMS.
 
-* the station identity is the last segment of the URL path (``ws://host:port/ocpp/CS-001``);
+* the station identity is the last segment of the URL path (``ws://host:port/ocpp/CS-001``),
+  or the segment at ``identity_segment`` (``-2`` for ``/ocpp/CS-001/ws``); the query is ignored;
 * the subprotocol is negotiated from the ones the suite speaks (``ocpp1.6``, ``ocpp2.0.1``,
   ``ocpp2.1``); a client that offers none of them is refused during the handshake (HTTP 400);
 * optional HTTP Basic authentication (security profile 1): the user name must be the station
@@ -50,10 +51,14 @@ OnRefused = Callable[[str], object]
 NEGOTIATE = "negotiate"
 
 
-def station_id_from_path(path: str) -> str | None:
-    """The last non-empty segment of the request path, URL-decoded."""
+def station_id_from_path(path: str, segment: int = -1) -> str | None:
+    """The non-empty segment ``segment`` (by default the last) of the request path without its
+    query, URL-decoded; None when the path has no such segment."""
     segments = [s for s in urlsplit(path).path.split("/") if s]
-    return unquote(segments[-1]) if segments else None
+    try:
+        return unquote(segments[segment])
+    except IndexError:
+        return None
 
 
 def offered_subprotocols(headers: Headers) -> list[str]:
@@ -81,6 +86,7 @@ class CsmsServer:
         agree_subprotocol: str | None = NEGOTIATE,
         on_refused: OnRefused | None = None,
         max_size: int = 1 << 20,
+        identity_segment: int = -1,
     ) -> None:
         self.host = host
         self.port = port
@@ -96,6 +102,8 @@ class CsmsServer:
         self.agree_subprotocol = agree_subprotocol
         self.on_refused = on_refused or (lambda _reason: None)
         self.max_size = max_size
+        #: which non-empty path segment holds the station identity (-1: the last)
+        self.identity_segment = identity_segment
         self._server: Server | None = None
 
     @property
@@ -168,7 +176,7 @@ class CsmsServer:
         log.info("TLS handshake failed: %s", why)
 
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
-        station_id = station_id_from_path(request.path)
+        station_id = station_id_from_path(request.path, self.identity_segment)
         if station_id is None:
             return self._refuse(connection, HTTPStatus.NOT_FOUND, "no station identity in the URL")
         if self.station_ids is not None and station_id not in self.station_ids:
@@ -243,7 +251,8 @@ class CsmsServer:
         return ", ".join(parts)
 
     async def _handle(self, connection: ServerConnection) -> None:
-        station_id = station_id_from_path(connection.request.path if connection.request else "")
+        path = connection.request.path if connection.request else ""
+        station_id = station_id_from_path(path, self.identity_segment)
         subprotocol = connection.subprotocol or ""
         await self.on_connect(connection, station_id or "", subprotocol)
 

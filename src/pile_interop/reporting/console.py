@@ -107,6 +107,8 @@ class Progress:
         details = [identity or "unknown SUT"]
         if sut.get("station_id"):
             details.append(f"station {sut['station_id']}")
+        if sut.get("role") == "csms" and sut.get("url"):
+            details.append(f"at {sut['url']}")  # the URL the suite connected to, redacted
         if run.get("against"):
             details.append(f"against {run['against']}")
         if run.get("time_scale") not in (None, 1, 1.0):

@@ -30,6 +30,7 @@ import logging
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 logger = logging.getLogger(__name__)
 
@@ -110,6 +111,7 @@ def _variants(secret: str) -> set[str]:
     found = {secret}
     if ":" in secret:  # given as "user:password": its HTTP Basic credential
         found.add(_b64(secret))
+    found.update({quote(secret, safe=""), quote_plus(secret)})  # in a URL's query string
     found.add(json.dumps(secret, ensure_ascii=False)[1:-1])
     found.add(json.dumps(secret, ensure_ascii=True)[1:-1])
     if len(secret) >= _MIN_HEX:

@@ -69,6 +69,7 @@ from ocpp.v16.enums import RegistrationStatus, ResetStatus
 from websockets.asyncio.client import ClientConnection
 
 from pile_interop.core.config import TlsFiles
+from pile_interop.ocpp.client import station_url
 from pile_interop.ocpp.reference.meter import EnergyMeter
 from pile_interop.ocpp.reference.station_base import (
     BOOT_DELAY_S,
@@ -114,7 +115,7 @@ class ReferenceStation:
 
     ``ReferenceStation(csms_url, station_id, *, connectors=2, time_scale=1.0, password=None,
     ssl=None, vendor=..., model=..., serial=..., firmware=..., config=None, fixed_cable=False,
-    logger=None)``: connects to ``f"{csms_url.rstrip('/')}/{station_id}"`` with subprotocol
+    logger=None)``: connects to ``station_url(csms_url, station_id)`` with subprotocol
     ``ocpp1.6``; ``password`` adds HTTP Basic auth (security profile 1); ``config`` overrides
     configuration key values.
     """
@@ -150,7 +151,7 @@ class ReferenceStation:
             raise ValueError("an SSL context needs a wss:// CSMS URL")
         self.csms_url = csms_url
         self.station_id = station_id
-        self.url = f"{csms_url.rstrip('/')}/{station_id}"
+        self.url = station_url(csms_url, station_id)
         self.password = password
         self.ssl = ssl
         self.vendor, self.model, self.serial, self.firmware = vendor, model, serial, firmware

@@ -56,7 +56,7 @@ from ocpp.v201.enums import BootReasonEnumType, RegistrationStatusEnumType
 from websockets.asyncio.client import ClientConnection
 
 from pile_interop.core.clock import parse_iso, utc_iso
-from pile_interop.ocpp.client import basic_auth_header
+from pile_interop.ocpp.client import basic_auth_header, station_url
 from pile_interop.ocpp.reference.station_base import (
     DEFAULT_BOOT_RETRY_S,
     MIN_REAL_RESPONSE_TIMEOUT,
@@ -336,7 +336,7 @@ class Connection:
         profile = st.network_profiles.get(slot) or st.network_profiles[1]
         base = str(profile.get("ocppCsmsUrl", st.csms_url))
         level = int(profile.get("securityProfile", 1))
-        url = f"{base.rstrip('/')}/{st.station_id}"
+        url = station_url(base, st.station_id)
         headers: dict[str, str] = {}
         if st.password is not None and level in (1, 2):
             headers["Authorization"] = basic_auth_header(st.station_id, st.password)

@@ -108,7 +108,7 @@ __all__ = [
 
 class ReferenceStation:
     """A simulated OCPP 2.0.1 charging station (client side of the websocket): connects to
-    ``f"{url.rstrip('/')}/{station_id}"``; ``password`` adds HTTP Basic auth (security profiles
+    ``station_url(url, station_id)``; ``password`` adds HTTP Basic auth (security profiles
     1 and 2), ``ssl`` is the TLS context of wss:// URLs (profiles 2 and 3; it may come with a
     ws:// URL, for a later upgrade). ``security_profile`` defaults to 2 for a wss:// URL (3 with
     the feature ``client_certificate`` and no password), else 1. ``features``: the device
