@@ -139,6 +139,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="csms: where it accepts stations (default 127.0.0.1:9000)",
     )
     p_serve.add_argument(
+        "--identity-segment",
+        type=int,
+        default=-1,
+        metavar="N",
+        help="csms: the path segment holding the station identity (default -1, the last; -2 "
+        "for stations connecting to …/ocpp/<id>/ws); the query is ignored",
+    )
+    p_serve.add_argument(
         "--id-tag",
         action="append",
         default=[],
@@ -468,6 +476,7 @@ def _serve_csms(args: argparse.Namespace) -> int:
                 password=_password(args),
                 control=args.control,
                 ocpp=args.ocpp,
+                identity_segment=args.identity_segment,
             )
         )
     except KeyboardInterrupt:

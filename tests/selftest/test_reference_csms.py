@@ -286,3 +286,44 @@ def test_a_malformed_url_template_is_exit_2_naming_the_option(tmp_path):
         "--connect", "ws://127.0.0.1:9/ocpp/{identity}/ws",
     )  # fmt: skip
     one_line_error(result, "--connect", "unknown placeholder {identity}")
+
+
+def test_the_standalone_reference_csms_behind_a_url_template(tmp_path):
+    """`serve-reference csms --identity-segment -2` in another process, `run --connect` with a
+    template: the cases pass, results.json and the console name the URL used, token masked."""
+    ws_port, control_port = free_port(), free_port()
+    token = "lab-token-77d0e"
+    device = tmp_path / "csms.yaml"
+    device.write_text(
+        "role: csms\nocpp: '1.6'\nstation_id: BENCH-CS-1\nconnectors: 2\n"
+        f"actuator: {{type: webhook, url: 'http://127.0.0.1:{control_port}/actions'}}\n"
+        f"secrets: ['{token}']\ntokens: {{valid: PI-VALID-01}}\n"
+    )
+    server = subprocess.Popen(
+        [sys.executable, "-m", "pile_interop", "serve-reference", "csms",
+         "--listen", f"127.0.0.1:{ws_port}", "--identity-segment", "-2",
+         "--id-tag", "PI-VALID-01=Accepted", "--control", f"127.0.0.1:{control_port}"],
+        cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        _wait_for_port(ws_port)
+        _wait_for_port(control_port)
+        result = cli(
+            "run", "--profile", PROFILE, "--device", str(device), "--out", str(tmp_path / "r"),
+            "--connect", f"ws://127.0.0.1:{ws_port}/ocpp/{{station_id}}/ws?token={token}",
+            "--case", "TC_010_CSMS", "--case", "TC_013_CSMS",
+        )  # fmt: skip
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert result.returncode == 0, result.stderr
+    run = json.loads((tmp_path / "r/results.json").read_text())
+    ran = {c["id"]: c["verdict"] for c in run["cases"] if c["verdict"] != "skipped"}
+    assert ran == {"TC_010_CSMS": "pass", "TC_013_CSMS": "pass"}
+    used = f"ws://127.0.0.1:{ws_port}/ocpp/BENCH-CS-1/ws?token=***"
+    assert run["sut"]["url"] == used
+    assert f"at {used}" in result.stdout + result.stderr
+    for path in (tmp_path / "r").rglob("*"):
+        if path.is_file():
+            assert token not in path.read_text(errors="replace"), path
+    assert token not in result.stdout + result.stderr

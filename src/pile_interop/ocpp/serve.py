@@ -19,7 +19,7 @@ import shlex
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -206,11 +206,18 @@ async def serve_csms(
     password: str | None = None,
     control: tuple[str, int] | None = None,
     ocpp: str = "1.6",
+    identity_segment: int = -1,
 ) -> None:
     """The reference CSMS of OCPP ``ocpp`` until Ctrl-C; with a password only ``station_id``
-    may connect (``id_tags``: token → status)."""
+    may connect (``id_tags``: token → status); the station identity is the path segment
+    ``identity_segment`` (-1: the last; -2 for a station URL ``…/ocpp/<id>/ws``)."""
     passwords = {station_id: password} if password and station_id else {}
     standalone = dialects.for_device(ocpp).standalone_csms(listen, id_tags, passwords)
+    standalone.sut.server.identity_segment = identity_segment
+    if identity_segment != -1:
+        banner = standalone.banner
+        where = f"the identity read from path segment {identity_segment}"
+        standalone = replace(standalone, banner=lambda: f"{banner()} ({where})")
     await serve(standalone, control)
 
 

@@ -53,8 +53,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--pile-against",
         default="reference",
-        help="reference (default), listen:HOST:PORT (a station), connect:URL (a CSMS) or "
-        "can:SPEC (a GB/T 27930 charger or BMS on that CAN bus, e.g. can:virtual:CH)",
+        help="reference (default), listen:HOST:PORT (a station), connect:URL (a CSMS; "
+        "{station_id} in the URL marks where the station identity goes) or can:SPEC (a GB/T "
+        "27930 charger or BMS on that CAN bus, e.g. can:virtual:CH)",
     )
     group.addoption("--pile-device", help="device descriptor YAML")
     group.addoption("--pile-out", help="also write a pile-interop report folder here")
