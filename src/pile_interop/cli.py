@@ -346,6 +346,8 @@ def _from_stream(
     if run is not None and end is not None:
         return run  # finished: results.json was written at the end
     known = {c.get("id"): c for c in (run or {}).get("cases") or [] if isinstance(c, dict)}
+    if any(case_id not in known for case_id in header.get("planned") or []):
+        known = _planned_identities(str(header.get("profile") or "")) | known
     base: dict[str, Any] = (
         dict(run)
         if run is not None
@@ -394,6 +396,23 @@ def _from_stream(
         picked = [case_id for case_id in planned if case_id in chosen]
         base["selection"] = {"cases": picked, "selected": len(picked), "planned": len(planned)}
     return base
+
+
+def _planned_identities(profile_id: str) -> dict[str, dict[str, Any]]:
+    """Who the profile's cases are (title, mandatory, requirements …), from the content root,
+    for the planned cases a rebuilt report lists as not run; empty when the profile cannot be
+    read here (the cases are then named by id only)."""
+    from pile_interop.scenario.loader import CaseLibrary
+    from pile_interop.scenario.runner import case_identity
+
+    try:
+        root = find_root(None)
+        profile = load_profile(root.profile_path(profile_id))
+        library = CaseLibrary(root.conformance)
+        return {case_id: case_identity(library.get(case_id), profile) for case_id in profile.cases}
+    except Exception as exc:  # best effort: the report is rebuilt without the titles
+        log.debug("cannot read profile %r for the unrun cases: %s", profile_id, exc)
+        return {}
 
 
 def _label(run: dict[str, Any], folder: Path) -> str:

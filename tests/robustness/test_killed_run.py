@@ -90,6 +90,8 @@ def test_a_run_killed_with_sigkill_keeps_every_ended_case(
     assert set(verdicts) == set(header["planned"])  # every planned case is listed
     unrun = [c for c in CASES if c not in {case["id"] for case in cases}]
     assert unrun and all(verdicts[c] == "not_run" for c in unrun)
+    # named as in a finished run (from results.json, or else from the profile)
+    assert all(c["title"] and isinstance(c["mandatory"], bool) for c in result["cases"])
     others = set(header["planned"]) - set(CASES)
     assert all(verdicts[c] == "skipped" for c in others)  # not selected (--case)
     assert result["summary"]["not_run"] == len(unrun)
