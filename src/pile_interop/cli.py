@@ -2,7 +2,9 @@
 
 Exit codes: 0 every selected case passed (or warned, or was not applicable); 1 some case
 failed or could not be decided (``error``); 2 bad usage or configuration (one line on stderr,
-no traceback); 130 interrupted (Ctrl-C) after the report was written.
+no traceback); 130 interrupted (Ctrl-C) after the report was written: an interrupted run has
+no verdict and never exits 0. A ``--case`` subset is a partial run, judged (banner and exit
+code) on the selected cases only.
 """
 
 from __future__ import annotations
@@ -278,6 +280,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print(f"interrupted; the report so far is in {out}", file=sys.stderr)
         return EXIT_INTERRUPTED
+    if run.get("interrupted"):
+        return EXIT_INTERRUPTED  # no verdict: never 0
     summary = run["summary"]
     return EXIT_FAILED if summary.get("fail") or summary.get("error") else EXIT_OK
 
@@ -286,13 +290,19 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def load_run(folder: Path) -> dict[str, Any]:
-    """A run dict from a report folder: results.json, completed from results.jsonl when a
-    crash left newer cases only in the stream; or the stream alone."""
-    from pile_interop.reporting.results_json import profile_verdict, summarize
-    from pile_interop.reporting.stream import read_jsonl
+    """A run dict from a report folder that never claims more than ran: results.json,
+    completed from results.jsonl when a crash left newer cases only in the stream; or the
+    stream alone.
+
+    When the stream's last run has a header (the planned cases, the selection) and no end
+    line, the run never finished: it is interrupted, and every planned, selected case that
+    did not end is listed as ``not_run`` (its verdict: "interrupted — no verdict").
+    """
+    from pile_interop.reporting.results_json import run_verdict, summarize
+    from pile_interop.reporting.stream import read_runs
 
     results, lines = folder / "results.json", folder / "results.jsonl"
-    run: dict[str, Any]
+    run: dict[str, Any] | None = None
     if results.is_file():
         try:
             run = json.loads(results.read_text(encoding="utf-8"))
@@ -300,29 +310,119 @@ def load_run(folder: Path) -> dict[str, Any]:
             raise UsageError(f"{results}: not valid JSON ({exc})") from None
         if not isinstance(run, dict) or not isinstance(run.get("cases"), list):
             raise UsageError(f"{results}: not a pile-interop results.json (no 'cases' list)")
-        if lines.is_file():
-            streamed = read_jsonl(lines)
-            ran = [c for c in run["cases"] if c.get("verdict") != "skipped"]
-            if len(streamed) > len(ran):
-                run["cases"] = streamed
-                run["interrupted"] = True
-    elif lines.is_file():
-        run = {
-            "suite": "pile-interop",
-            "version": __version__,
-            "profile": "?",
-            "cases": read_jsonl(lines),
-            "interrupted": True,
-            "started": None,
-            "finished": None,
-            "sut": {},
-        }
-    else:
+    runs = read_runs(lines) if lines.is_file() else []
+    if run is None and not runs:
         raise UsageError(f"{folder}: no results.json or results.jsonl")
+    last = runs[-1] if runs else None
+    if last is not None and last.header is not None:
+        if run is not None and run.get("started") != last.header.get("started"):
+            run = None  # results.json is an earlier run's: the newest is in the stream only
+        run = _from_stream(run, last.header, last.cases, last.end)
+    elif last is not None:  # a stream written before runs had headers
+        if run is None:
+            run = {
+                "suite": "pile-interop",
+                "version": __version__,
+                "profile": "?",
+                "cases": last.cases,
+                "interrupted": True,
+                "started": None,
+                "finished": None,
+                "sut": {},
+            }
+        else:
+            ran = [c for c in run["cases"] if c.get("verdict") not in ("skipped", "not_run")]
+            if len(last.cases) > len(ran):
+                run["cases"] = last.cases
+                run["interrupted"] = True
+    assert run is not None
+    if run.get("finished") is None:
+        run["interrupted"] = True  # a results.json written while the run went on
     run["summary"] = summarize(run["cases"])
-    title = str(run.get("profile_title") or run.get("profile") or "?")
-    run["profile_verdict"] = profile_verdict(run["cases"], title)
+    run["profile_verdict"] = run_verdict(run)
     return run
+
+
+def _from_stream(
+    run: dict[str, Any] | None,
+    header: dict[str, Any],
+    cases: list[dict[str, Any]],
+    end: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The run of a results.jsonl header, its streamed ``cases`` and its ``end`` line (``None``:
+    the run never finished), completed with ``run`` (its results.json, if any)."""
+    from pile_interop.reporting.folder import HEADER_FIELDS
+
+    if run is not None and end is not None:
+        return run  # finished: results.json was written at the end
+    known = {c.get("id"): c for c in (run or {}).get("cases") or [] if isinstance(c, dict)}
+    if any(case_id not in known for case_id in header.get("planned") or []):
+        known = _planned_identities(str(header.get("profile") or "")) | known
+    base: dict[str, Any] = (
+        dict(run)
+        if run is not None
+        else {key: header.get(key) for key in HEADER_FIELDS} | {"duration_s": None}
+    )
+    planned = [str(case_id) for case_id in header.get("planned") or []]
+    selection = header.get("selection")
+    chosen = None if selection is None else {str(case_id) for case_id in selection}
+    interrupted = end is None or bool(end.get("interrupted"))
+    ended = {c.get("id") for c in cases}
+    rebuilt = list(cases)
+    for case_id in planned:
+        if case_id in ended:
+            continue
+        selected = chosen is None or case_id in chosen
+        verdict = "not_run" if selected else "skipped"
+        reason = (
+            "not run: the run ended before this case did" if selected else "not selected (--case)"
+        )
+        identity = {
+            k: v
+            for k, v in known.get(case_id, {}).items()
+            if k not in ("verdict", "reason", "started", "finished", "steps", "frames")
+        }
+        rebuilt.append(
+            {
+                "id": case_id,
+                "title": "",
+                "duration_s": 0.0,
+                "required_wait_s": 0.0,
+                "findings": [],
+                **identity,
+                "verdict": verdict,
+                "reason": reason,
+                "started": None,
+                "finished": None,
+                "steps": [],
+                "frames": [],
+            }
+        )
+    base["cases"] = rebuilt
+    base["interrupted"] = interrupted
+    base["finished"] = (end or {}).get("finished")
+    base.pop("selection", None)
+    if chosen is not None and planned and len(chosen & set(planned)) < len(planned):
+        picked = [case_id for case_id in planned if case_id in chosen]
+        base["selection"] = {"cases": picked, "selected": len(picked), "planned": len(planned)}
+    return base
+
+
+def _planned_identities(profile_id: str) -> dict[str, dict[str, Any]]:
+    """Who the profile's cases are (title, mandatory, requirements …), from the content root,
+    for the planned cases a rebuilt report lists as not run; empty when the profile cannot be
+    read here (the cases are then named by id only)."""
+    from pile_interop.scenario.loader import CaseLibrary
+    from pile_interop.scenario.runner import case_identity
+
+    try:
+        root = find_root(None)
+        profile = load_profile(root.profile_path(profile_id))
+        library = CaseLibrary(root.conformance)
+        return {case_id: case_identity(library.get(case_id), profile) for case_id in profile.cases}
+    except Exception as exc:  # best effort: the report is rebuilt without the titles
+        log.debug("cannot read profile %r for the unrun cases: %s", profile_id, exc)
+        return {}
 
 
 def _label(run: dict[str, Any], folder: Path) -> str:
@@ -340,10 +440,11 @@ def cmd_report(args: argparse.Namespace) -> int:
         if len(folders) != 1 or args.out:
             raise UsageError("report rebuilds one folder; compare several with --merge")
         folder = folders[0]
-        problems = write_all(folder, load_run(folder))
+        run = load_run(folder)
+        problems = write_all(folder, run)
         for problem in problems:
             print(f"pile-interop: {problem}", file=sys.stderr)
-        print(f"report rebuilt in {folder}", file=sys.stderr)
+        print(f"{run['profile_verdict']['text']}\nreport rebuilt in {folder}", file=sys.stderr)
         return EXIT_FAILED if problems else EXIT_OK
     from pile_interop.reporting.html import write_merge_html
 

@@ -116,8 +116,13 @@ def test_an_interrupted_run_reports_the_partial_case_and_finishes(tmp_path, refe
     assert [e.result["verdict"] for e in finished] == ["pass", "error"]
     last = recorder.events[-1]
     assert isinstance(last, RunFinished) and last.run["interrupted"] is True
-    reasons = {c["id"]: c["reason"] for c in last.run["cases"] if c["verdict"] == "skipped"}
-    assert reasons[scenarios[2].id] == "interrupted before it ran"
+    verdicts = {c["id"]: c["verdict"] for c in last.run["cases"]}
+    # selected but never ended: not run; outside the selection: skipped (not selected)
+    assert verdicts[scenarios[2].id] == "not_run"
+    assert {verdicts[s.id] for s in scenarios[3:]} == {"skipped"}
+    assert last.run["profile_verdict"]["text"].startswith("interrupted — no verdict")
+    assert last.run["profile_verdict"]["met"] is False
+    assert last.run["selection"]["selected"] == 3
 
 
 def test_the_console_consumes_the_events(tmp_path, reference_run):

@@ -34,6 +34,7 @@ from pile_interop.engine.report import Report
 from pile_interop.engine.station_campaign import StationCampaign
 from pile_interop.engine.targets import make_campaign
 from pile_interop.ocpp import session as session_module
+from pile_interop.reporting.stream import read_jsonl
 from pile_interop.scenario.runner import case_budget
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -98,8 +99,7 @@ class Run:
             )
             assert result["verdict"] in ("fail", "error"), (case_id, result["reason"])
             assert result["reason"], case_id
-        lines = (self.out / "results.jsonl").read_text().splitlines()
-        assert len(lines) == len(self.results)
+        assert len(read_jsonl(self.out / "results.jsonl")) == len(self.results)
         assert (self.out / "results.json").is_file()
         assert (self.out / "index.html").is_file()
 

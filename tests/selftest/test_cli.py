@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 
+from pile_interop.reporting.stream import read_jsonl, read_runs
 from tests.selftest.conftest import ROOT, cli, free_port
 
 POLL_S = 0.1  # how often to look at a file another process writes
@@ -161,10 +162,28 @@ def test_a_run_against_the_reference_writes_the_whole_report_folder(tmp_path):
     run = json.loads((out / "results.json").read_text())
     assert run["summary"]["pass"] == 2
     assert run["summary"]["skipped"] == len(run["cases"]) - 2  # the others: not selected
-    assert run["profile_verdict"]["met"] is False
+    # a partial run, labelled so, judged on the selected cases; the exit code agrees (0)
+    planned = len(run["cases"])
+    banner = f"partial run: 2 of {planned} cases selected; meets {run['profile_title']}"
+    assert run["profile_verdict"] == {
+        "met": True,
+        "text": f"{banner} for the selected cases",
+        "state": "partial",
+    }
+    assert run["selection"] == {
+        "cases": ["TC_003_CS", "TC_040_1_CS"],
+        "selected": 2,
+        "planned": planned,
+    }
+    assert banner in result.stderr
+    assert "partial run: 2 of" in (out / "index.html").read_text()
     assert run["sut"]["vendor"] == "pile-interop"
-    lines = (out / "results.jsonl").read_text().splitlines()
-    assert [json.loads(line)["id"] for line in lines] == ["TC_003_CS", "TC_040_1_CS"]
+    assert [c["id"] for c in read_jsonl(out / "results.jsonl")] == ["TC_003_CS", "TC_040_1_CS"]
+    [streamed] = read_runs(out / "results.jsonl")
+    assert streamed.header is not None and streamed.end is not None
+    assert streamed.header["selection"] == ["TC_003_CS", "TC_040_1_CS"]
+    assert len(streamed.header["planned"]) == planned
+    assert streamed.end["interrupted"] is False
 
 
 def test_ctrl_c_keeps_every_ended_case_and_marks_the_run_interrupted(tmp_path):
@@ -189,8 +208,8 @@ def test_ctrl_c_keeps_every_ended_case_and_marks_the_run_interrupted(tmp_path):
     )
     deadline = time.monotonic() + 60
     jsonl = out / "results.jsonl"
-    while time.monotonic() < deadline:  # wait until two cases have ended
-        if jsonl.is_file() and len(jsonl.read_text().splitlines()) >= 2:
+    while time.monotonic() < deadline:  # wait until two cases have ended (after the header)
+        if jsonl.is_file() and len(jsonl.read_text().splitlines()) >= 3:
             break
         time.sleep(POLL_S)  # polling a file another process writes
     process.send_signal(signal.SIGINT)
@@ -199,11 +218,17 @@ def test_ctrl_c_keeps_every_ended_case_and_marks_the_run_interrupted(tmp_path):
     assert "Traceback" not in stderr
     run = json.loads((out / "results.json").read_text())
     assert run["interrupted"] is True
-    ended = [c["id"] for c in run["cases"] if c["verdict"] != "skipped"]
-    not_run = [c for c in run["cases"] if c["verdict"] == "skipped"]
-    assert not_run and all(c["reason"] == "interrupted before it ran" for c in not_run)
+    ended = [c["id"] for c in run["cases"] if c["verdict"] != "not_run"]
+    not_run = [c for c in run["cases"] if c["verdict"] == "not_run"]
+    assert not_run and all(c["reason"].startswith("not run") for c in not_run)
+    assert len(ended) + len(not_run) == len(run["cases"])  # every planned case is listed
     assert ended[:2] == ["TC_001_CS", "TC_002_CS"]
-    assert len(jsonl.read_text().splitlines()) == len(ended)
+    assert run["profile_verdict"]["met"] is False
+    assert run["profile_verdict"]["text"].startswith("interrupted — no verdict")
+    assert "meets" not in stderr
+    [streamed] = read_runs(jsonl)
+    assert [c["id"] for c in streamed.cases] == ended
+    assert streamed.end is not None and streamed.end["interrupted"] is True
     assert (out / "index.html").is_file()
 
 

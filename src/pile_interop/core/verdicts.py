@@ -17,12 +17,15 @@ class Verdict(StrEnum):
     NA = "na"
     ERROR = "error"
     SKIPPED = "skipped"
+    #: planned and selected, but the run ended (interrupted, killed) before the case did
+    NOT_RUN = "not_run"
 
 
 #: Which verdict wins when a case collects several (a broken MUST outranks a harness problem,
 #: because it is a finding about the SUT that stands whatever else went wrong).
 _RANK = {
     Verdict.SKIPPED: 0,
+    Verdict.NOT_RUN: 0,
     Verdict.PASS: 1,
     Verdict.NA: 2,
     Verdict.WARN: 3,

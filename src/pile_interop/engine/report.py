@@ -34,7 +34,13 @@ from pile_interop.scenario.runner import case_identity
 
 class Report:
     """A run's record: the case results in the order they ended, and its event stream (the
-    report folder in ``out_dir`` first, then ``subscribers``)."""
+    report folder in ``out_dir`` first, then ``subscribers``).
+
+    The run dict never claims more than ran: until the run finishes it reads as interrupted
+    (the planned, selected cases that have not ended listed as ``not_run``), so a
+    ``results.json`` left by a killed run has no verdict; a ``--case`` subset of the profile
+    is a partial run (``selection``) judged on the selected cases only.
+    """
 
     def __init__(
         self,
@@ -46,36 +52,60 @@ class Report:
     ) -> None:
         self.out_dir = out_dir
         self.campaign = campaign
-        #: every case of the profile, to list those that did not run as ``skipped``
+        #: every case of the profile, to list those that did not run (``skipped`` when not
+        #: selected, ``not_run`` when selected)
         self.planned = planned or []
+        #: the ids of the selected cases (``None``: every planned case)
+        self.selected: set[str] | None = None
         self.events = EventStream([ReportFolder(out_dir), *subscribers])
         self.cases: list[dict[str, Any]] = []
         self.started = utc_iso()
         self.t0 = time.monotonic()
+        self._begun = False
+
+    def _selection(self) -> dict[str, Any] | None:
+        """The ``selection`` field: the selected case ids when they are not every planned
+        case (a partial run), else ``None``."""
+        if self.selected is None or not self.planned:
+            return None
+        chosen = [s.id for s in self.planned if s.id in self.selected]
+        if len(chosen) == len(self.planned):
+            return None
+        return {"cases": chosen, "selected": len(chosen), "planned": len(self.planned)}
 
     def run_dict(self, *, finished: bool, interrupted: bool = False) -> dict[str, Any]:
+        """The run so far; an unfinished run reads as interrupted, its unended cases
+        ``not_run``."""
         profile = self.campaign.profile
-        return {
+        stopped = interrupted or not finished
+        cases = self.cases if finished else [*self.cases, *self._unended(stopped=True)]
+        selection = self._selection()
+        run = {
             "suite": "pile-interop",
             "version": __version__,
             "profile": profile.id,
             "profile_title": profile.title,
-            "profile_verdict": profile_verdict(self.cases, profile.title),
+            "profile_verdict": profile_verdict(
+                cases, profile.title, interrupted=stopped, selection=selection
+            ),
             "sut": self.campaign.sut_info(),
             "against": self.campaign.target.describe(),
             "time_scale": self.campaign.target.time_scale,
             "started": self.started,
             "finished": utc_iso() if finished else None,
             "duration_s": round(time.monotonic() - self.t0, 3),
-            "interrupted": interrupted,
-            "summary": summarize(self.cases),
-            "cases": self.cases,
+            "interrupted": stopped,
+            "summary": summarize(cases),
+            "cases": cases,
         }
+        if selection is not None:
+            run["selection"] = selection
+        return run
 
-    def _skipped(self, scenario: Scenario, why: str) -> dict[str, Any]:
+    def _not_ended(self, scenario: Scenario, verdict: Verdict, why: str) -> dict[str, Any]:
         return {
             **case_identity(scenario, self.campaign.profile),
-            "verdict": Verdict.SKIPPED.value,
+            "verdict": verdict.value,
             "reason": why,
             "started": None,
             "finished": None,
@@ -86,16 +116,47 @@ class Report:
             "findings": [],
         }
 
-    def start(self) -> None:
-        """The run begins (:class:`RunStarted`)."""
-        self.events.emit(RunStarted(self.run_dict(finished=False)))
+    def _unended(self, *, stopped: bool) -> list[dict[str, Any]]:
+        """The planned cases that have not ended: ``skipped`` when not selected, ``not_run``
+        when selected (or, with no selection, when the run ``stopped``)."""
+        ended = {c["id"] for c in self.cases}
+        unended = []
+        for scenario in self.planned:
+            if scenario.id in ended:
+                continue
+            if self.selected is not None and scenario.id not in self.selected:
+                unended.append(self._not_ended(scenario, Verdict.SKIPPED, "not selected (--case)"))
+            elif stopped or self.selected is not None:
+                unended.append(self._not_ended(scenario, Verdict.NOT_RUN, NOT_RUN_REASON))
+            else:
+                unended.append(self._not_ended(scenario, Verdict.SKIPPED, "not selected"))
+        return unended
+
+    def start(self, selected: Iterable[str] | None = None) -> None:
+        """The run begins (:class:`RunStarted`, whose run dict also carries the ``planned``
+        case ids in profile order and the ``selected`` ids); ``selected``: the cases that will
+        run (default: every planned case)."""
+        if selected is not None:
+            self.selected = set(selected)
+        self._begun = True
+        run = self.run_dict(finished=False)
+        run["planned"] = [s.id for s in self.planned]
+        selection = self._selection()
+        run["selected"] = None if selection is None else selection["cases"]
+        self.events.emit(RunStarted(self.campaign.redactor.redact(run)))
+
+    def _begin(self) -> None:
+        if not self._begun:
+            self.start()
 
     def case_started(self, scenario: Scenario) -> None:
         """``scenario`` is about to run (:class:`CaseStarted`)."""
+        self._begin()
         self.events.emit(CaseStarted(scenario.id, scenario.title))
 
     def add(self, case: dict[str, Any]) -> None:
         """A case ended with the (redacted) result ``case`` (:class:`CaseFinished`)."""
+        self._begin()
         self.cases.append(case)
         run = self.campaign.redactor.redact(self.run_dict(finished=False))
         self.events.emit(CaseFinished(case, run))
@@ -104,14 +165,15 @@ class Report:
         self, *, interrupted: bool = False, selected: set[str] | None = None
     ) -> dict[str, Any]:
         """The run ended (:class:`RunFinished`): the planned cases that did not run are added
-        as skipped; returns the finished run dict."""
-        ran = {c["id"] for c in self.cases}
-        for scenario in self.planned:
-            if scenario.id not in ran:
-                why = "interrupted before it ran" if interrupted else "not selected"
-                if selected is not None and scenario.id not in selected:
-                    why = "not selected (--case)"
-                self.cases.append(self._skipped(scenario, why))
+        (not selected: ``skipped``; selected: ``not_run``); returns the finished run dict."""
+        if selected is not None and self.selected is None:
+            self.selected = set(selected)
+        self._begin()
+        self.cases.extend(self._unended(stopped=interrupted))
         run = self.campaign.redactor.redact(self.run_dict(finished=True, interrupted=interrupted))
         self.events.emit(RunFinished(run, self.out_dir))
         return run
+
+
+#: Why a planned, selected case has the verdict ``not_run``.
+NOT_RUN_REASON = "not run: the run ended before this case did"

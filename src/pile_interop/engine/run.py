@@ -22,7 +22,7 @@ async def run_profile(
     finished whatever happens (an interrupted case's partial result included)."""
     interrupted = False
     try:
-        report.start()
+        report.start(selected=[s.id for s in scenarios])
         for scenario in scenarios:
             report.case_started(scenario)
             try:

@@ -52,6 +52,7 @@ STATUS = {
     "error": Status.BROKEN,
     "na": Status.SKIPPED,
     "skipped": Status.SKIPPED,
+    "not_run": Status.SKIPPED,
 }
 
 _OWN_FILES = ("*-result.json", "*-container.json", "*-attachment.*", "environment.properties")

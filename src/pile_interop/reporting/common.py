@@ -21,6 +21,21 @@ logger = logging.getLogger(__name__)
 #: Every verdict of the contract, in the order reports list them.
 VERDICTS: tuple[str, ...] = ("pass", "fail", "warn", "na", "error", "skipped")
 
+#: The verdict of a planned, selected case that never ended (the run was interrupted or
+#: killed first). Reports list it only when a run has such cases, after :data:`VERDICTS`.
+NOT_RUN = "not_run"
+
+
+#: Every verdict a case may have.
+ALL_VERDICTS: tuple[str, ...] = (*VERDICTS, NOT_RUN)
+
+
+def shown_verdicts(counts: Mapping[str, Any]) -> tuple[str, ...]:
+    """The verdicts a report lists for ``counts``: :data:`VERDICTS`, plus ``not_run`` when
+    some case did not run."""
+    return (*VERDICTS, NOT_RUN) if counts.get(NOT_RUN) else VERDICTS
+
+
 #: Verdicts under which a mandatory case still counts as met.
 MEETS: frozenset[str] = frozenset({"pass", "warn", "na"})
 

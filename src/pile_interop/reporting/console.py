@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from pile_interop.core.events import CaseFinished, CaseStarted, Event, RunFinished, RunStarted
-from pile_interop.reporting.common import VERDICTS, as_float, one_line
+from pile_interop.reporting.common import as_float, one_line, shown_verdicts
 from pile_interop.reporting.redact import Redactor, resolve
-from pile_interop.reporting.results_json import profile_verdict, summarize
+from pile_interop.reporting.results_json import run_verdict, summarize
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +31,7 @@ _COLORS = {
     "na": "2",
     "error": "1;35",
     "skipped": "2",
+    "not_run": "1;33",
     "met": "1;32",
     "not-met": "1;31",
     "dim": "2",
@@ -160,7 +161,7 @@ class Progress:
         summary = run.get("summary") or summarize(cases)
         counts = ", ".join(
             self._paint(f"{summary.get(v, 0)} {v}", v) if summary.get(v) else f"0 {v}"
-            for v in VERDICTS
+            for v in shown_verdicts(summary)
         )
         duration = run.get("duration_s")
         line = f"{len(cases)} cases: {counts}"
@@ -168,9 +169,7 @@ class Progress:
             line += f" in {as_float(duration):.1f} s"
         if run.get("interrupted"):
             line += " " + self._paint("(interrupted)", "fail")
-        verdict = run.get("profile_verdict") or profile_verdict(
-            cases, str(run.get("profile_title") or run.get("profile") or "")
-        )
+        verdict = run.get("profile_verdict") or run_verdict(run)
         met = bool(verdict.get("met"))
         text = (
             line

@@ -28,12 +28,13 @@ from typing import Any
 from markupsafe import Markup
 
 from pile_interop.reporting.common import (
-    VERDICTS,
+    ALL_VERDICTS,
     arrow,
     as_float,
     atomic_write_bytes,
     one_line,
     requirement_list,
+    shown_verdicts,
 )
 from pile_interop.reporting.merge import MERGE_TEMPLATE, build_merge_view
 from pile_interop.reporting.page import (
@@ -49,7 +50,7 @@ from pile_interop.reporting.page import (
     when,
 )
 from pile_interop.reporting.redact import Redactor, resolve
-from pile_interop.reporting.results_json import profile_verdict, summarize
+from pile_interop.reporting.results_json import run_verdict, summarize
 from pile_interop.reporting.svg import Failure, lifeline_names, sequence_diagram, summary_bar
 
 logger = logging.getLogger(__name__)
@@ -348,7 +349,7 @@ def _case_view(
     reply_suffix: str,
 ) -> dict[str, Any]:
     verdict = str(case.get("verdict") or "")
-    verdict_class = verdict if verdict in VERDICTS else "error"
+    verdict_class = verdict if verdict in ALL_VERDICTS else "error"
     reqs = requirement_list(case)
     req_text = {r["id"]: r["text"] for r in reqs}
     steps = [s for s in case.get("steps") or [] if isinstance(s, Mapping)]
@@ -465,7 +466,7 @@ def build_view(
     cases = [c for c in run.get("cases") or [] if isinstance(c, Mapping)]
     summary = run.get("summary") or summarize(cases)
     title = str(run.get("profile_title") or run.get("profile") or "")
-    verdict = run.get("profile_verdict") or profile_verdict(cases, title)
+    verdict = run.get("profile_verdict") or run_verdict(run)
     sut = mapping(run.get("sut"))
     ocpp = str(sut.get("ocpp") or next((c.get("ocpp") for c in cases if c.get("ocpp")), ""))
     suite_name, sut_name = lifeline_names(sut, ocpp)
@@ -492,7 +493,7 @@ def build_view(
         )
         if value not in (None, "")
     ]
-    counts = {v: int(summary.get(v, 0) or 0) for v in VERDICTS}
+    counts = {v: int(summary.get(v, 0) or 0) for v in shown_verdicts(summary)}
     if results_sha256:
         evidence = {"sha256": text(results_sha256), "of": RESULTS_FILE}
     else:
@@ -511,13 +512,14 @@ def build_view(
             "text": text(verdict.get("text") or ""),
         },
         "interrupted": bool(run.get("interrupted")),
+        "not_run": counts.get("not_run", 0),
         "sut_name": text(sut_name),
         "suite_name": text(suite_name),
         "sut_rows": _sut_rows(sut),
         "run_rows": run_rows,
         "declared": _declared_view(sut, cases, anchors),
         "summary": [
-            {"verdict": v, "count": counts[v], "meaning": VERDICT_MEANING[v]} for v in VERDICTS
+            {"verdict": v, "count": counts[v], "meaning": VERDICT_MEANING[v]} for v in counts
         ],
         "bar": Markup(summary_bar(counts)),
         "total": len(cases),

@@ -1,10 +1,10 @@
 """``junit.xml`` for CI: one ``<testsuite>`` per run (the profile), one ``<testcase>`` per case.
 
 Verdicts map to JUnit as: fail → ``<failure>`` (text: the failing steps' expected vs observed),
-error → ``<error>``, na and skipped → ``<skipped>``, warn → passes with a ``<system-err>`` note.
-The wire log is the test case's ``<system-out>``. Every string goes through
-:func:`~pile_interop.reporting.common.printable`, so control characters from raw frames cannot
-break the XML.
+error → ``<error>``, na, skipped and not_run → ``<skipped>`` (the message says which), warn →
+passes with a ``<system-err>`` note. The wire log is the test case's ``<system-out>``. Every
+string goes through :func:`~pile_interop.reporting.common.printable`, so control characters from
+raw frames cannot break the XML.
 """
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ def _testcase(suite: ET.Element, profile: str, case: Mapping[str, Any]) -> None:
             message=reason,
             type="fail",
         )
-    elif verdict == "error" or verdict not in ("pass", "warn", "na", "skipped"):
+    elif verdict == "error" or verdict not in ("pass", "warn", "na", "skipped", "not_run"):
         details = step_details(steps, {"error", "fail"}, texts) or reason
         _sub(
             element,
@@ -121,6 +121,8 @@ def _testcase(suite: ET.Element, profile: str, case: Mapping[str, Any]) -> None:
         )
     elif verdict == "skipped":
         _sub(element, "skipped", message=f"not selected: {reason}" if reason else "not selected")
+    elif verdict == "not_run":
+        _sub(element, "skipped", message=f"not run: {reason}" if reason else "not run")
     elif verdict == "warn":
         details = step_details(steps, {"warn"}, texts)
         note = "\n".join(filter(None, [f"warning (SHOULD not met): {reason}", details, findings]))
@@ -141,7 +143,7 @@ def build_junit(run: Mapping[str, Any]) -> ET.Element:
         "tests": len(cases),
         "failures": counts["fail"],
         "errors": counts["error"],
-        "skipped": counts["na"] + counts["skipped"],
+        "skipped": counts["na"] + counts["skipped"] + counts.get("not_run", 0),
         "time": _seconds(
             run.get("duration_s") or sum(as_float(c.get("duration_s")) for c in cases)
         ),

@@ -12,9 +12,9 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pile_interop.reporting.common import VERDICTS, one_line
+from pile_interop.reporting.common import ALL_VERDICTS, one_line
 from pile_interop.reporting.page import VERDICT_MEANING, case_anchors, mapping, slug, text, when
-from pile_interop.reporting.results_json import profile_verdict, summarize
+from pile_interop.reporting.results_json import run_verdict, summarize
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ def _identity(run: Mapping[str, Any]) -> str:
 def _column(run: Mapping[str, Any], label: str, link: str | None) -> dict[str, Any]:
     cases = [c for c in run.get("cases") or [] if isinstance(c, Mapping)]
     title = str(run.get("profile_title") or run.get("profile") or "")
-    verdict = mapping(run.get("profile_verdict")) or profile_verdict(cases, title)
+    verdict = mapping(run.get("profile_verdict")) or run_verdict(run)
     counts = mapping(run.get("summary")) or summarize(cases)
     return {
         "label": text(label),
@@ -39,7 +39,7 @@ def _column(run: Mapping[str, Any], label: str, link: str | None) -> dict[str, A
         "profile_title": text(title),
         "met": bool(verdict.get("met")),
         "verdict_text": text(verdict.get("text") or ""),
-        "counts": ", ".join(f"{counts.get(v)} {v}" for v in VERDICTS if counts.get(v)),
+        "counts": ", ".join(f"{counts.get(v)} {v}" for v in ALL_VERDICTS if counts.get(v)),
         "interrupted": bool(run.get("interrupted")),
         "link": text(link) if link else "",
     }
@@ -83,7 +83,7 @@ def build_merge_view(
                 case_id,
                 {
                     "verdict": text(verdict),
-                    "verdict_class": verdict if verdict in VERDICTS else "error",
+                    "verdict_class": verdict if verdict in ALL_VERDICTS else "error",
                     "href": f"{link}#{anchor}" if link else "",
                     "hint": text(f"{case_id}: {verdict}" + (f" — {reason}" if reason else "")),
                 },

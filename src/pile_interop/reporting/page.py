@@ -26,6 +26,7 @@ VERDICT_MEANING: Mapping[str, str] = {
     "na": "not applicable: the device descriptor declares the feature absent",
     "error": "the suite could not decide (SUT unreachable, configuration problem)",
     "skipped": "not run in this campaign",
+    "not_run": "selected, but the run ended (interrupted, killed) before the case did",
 }
 
 _NOT_ID_CHAR = re.compile(r"[^A-Za-z0-9_.:-]")

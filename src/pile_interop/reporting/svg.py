@@ -23,7 +23,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pile_interop.reporting.common import VERDICTS, as_float, one_line, printable
+from pile_interop.reporting.common import as_float, one_line, printable, shown_verdicts
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +35,7 @@ COLOURS: Mapping[str, str] = {
     "na": "#6e7781",
     "error": "#8250df",
     "skipped": "#afb8c1",
+    "not_run": "#d4a72c",
 }
 RED = COLOURS["fail"]
 INK = "#1f2328"
@@ -98,7 +99,7 @@ def _title(parent: ET.Element, text: str) -> None:
 
 def summary_bar(counts: Mapping[str, Any], *, width: int = 640, height: int = 16) -> str:
     """A horizontal bar, one segment per verdict, proportional to its count."""
-    values = [(v, max(0, int(counts.get(v, 0) or 0))) for v in VERDICTS]
+    values = [(v, max(0, int(counts.get(v, 0) or 0))) for v in shown_verdicts(counts)]
     total = sum(count for _, count in values)
     label = ", ".join(f"{count} {verdict}" for verdict, count in values if count) or "no cases"
     svg = _el(
