@@ -74,7 +74,7 @@ def _answer(raw: bytes) -> tuple[str, str]:
     if not isinstance(doc, dict):
         return "ok", ""
     status = str(doc.get("status", "ok")).lower()
-    return status, str(doc.get("reason") or "")
+    return status, str(doc.get("reason") or doc.get("error") or "")
 
 
 class WebhookActuator:
