@@ -232,6 +232,7 @@ def _default_out(profile: Profile) -> Path:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from pile_interop.engine.lab import require_terminal
     from pile_interop.engine.report import Report
     from pile_interop.engine.run import run_profile
     from pile_interop.engine.targets import TargetRequest, campaign_for, resolve_target
@@ -267,6 +268,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     async def main() -> dict[str, Any]:
         async with campaign:
+            require_terminal(getattr(campaign, "actuator", None))
             if target.against == "listen" and hasattr(campaign, "listen_url"):
                 print(
                     f"waiting for station {device.station_id!r} at {campaign.listen_url()}",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -319,7 +320,30 @@ def test_listen_mode_with_the_webhook_actuator_against_the_standalone_simulator(
 def test_a_station_that_never_connects_gives_error_verdicts_with_the_reason(quick_root, tmp_path):
     out = tmp_path / "r"
     started = time.monotonic()
-    result = cli(
+    tester, terminal = os.openpty()  # a prompt run needs a terminal (nobody types into it)
+    try:
+        result = _never_connects(quick_root, out, terminal)
+    finally:
+        os.close(tester)
+        os.close(terminal)
+    assert result.returncode == 1, result.stderr
+    assert time.monotonic() - started < 30
+    run = json.loads((out / "results.json").read_text())
+    verdicts = {c["id"]: (c["verdict"], c["reason"]) for c in run["cases"] if c["started"]}
+    assert verdicts["TC_003_CS"][0] == "error"
+    assert "did not connect within 1.5 s (timeouts.connect = 1.5 s)" in verdicts["TC_003_CS"][1]
+    assert verdicts["TC_012_CS"][0] == "error"
+    assert "never connected" in verdicts["TC_012_CS"][1]
+    assert len(verdicts) == 3
+
+
+def test_a_prompt_run_without_a_terminal_is_refused_at_start(quick_root, tmp_path):
+    result = _never_connects(quick_root, tmp_path / "r", subprocess.DEVNULL)
+    one_line_error(result, "prompt actuator needs a terminal")
+
+
+def _never_connects(quick_root, out, stdin) -> subprocess.CompletedProcess[str]:
+    return cli(
         "run",
         "--root",
         str(quick_root),
@@ -337,13 +361,5 @@ def test_a_station_that_never_connects_gives_error_verdicts_with_the_reason(quic
         "TC_012_CS",
         "--case",
         "TC_040_1_CS",
+        stdin=stdin,
     )
-    assert result.returncode == 1, result.stderr
-    assert time.monotonic() - started < 30
-    run = json.loads((out / "results.json").read_text())
-    verdicts = {c["id"]: (c["verdict"], c["reason"]) for c in run["cases"] if c["started"]}
-    assert verdicts["TC_003_CS"][0] == "error"
-    assert "did not connect within 1.5 s (timeouts.connect = 1.5 s)" in verdicts["TC_003_CS"][1]
-    assert verdicts["TC_012_CS"][0] == "error"
-    assert "never connected" in verdicts["TC_012_CS"][1]
-    assert len(verdicts) == 3

@@ -1,4 +1,8 @@
-"""How a case's manual action happens ("EV driver plugs in the cable", "present a card")."""
+"""How a case's manual action happens ("EV driver plugs in the cable", "present a card").
+
+The actions, their arguments and their prompt texts are the bench contract
+(docs/actuators.md; the webhook's JSON Schema is ``webhook.schema.json`` next to this module).
+"""
 
 from __future__ import annotations
 
@@ -7,55 +11,204 @@ from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
 
-#: What each action means, for prompts and webhook receivers.
+#: What each action means, for prompts and webhook receivers. ``{where}`` is the connector or
+#: EVSE the action names ("connector 2", "EVSE 1 connector 2", or "the station").
 DESCRIPTIONS = {
-    "plug_in": "Plug the EV cable into connector {connector}",
-    "unplug": "Unplug the EV cable from connector {connector}",
-    "present_id_token": "Present id token {id_token!r} (RFID card) to the station",
-    "raise_fault": "Make connector {connector} report a fault ({error_code})",
-    "clear_fault": "Clear the fault on connector {connector}",
-    "set_lock_failure": "Make the connector lock of connector {connector} fail",
+    # a charging station under test (OCPP 1.6 names `connector`, 2.0.1 `evse`)
+    "plug_in": "Plug the EV cable into {where}",
+    "unplug": "Unplug the EV cable from {where}",
+    "present_id_token": "Present id token {id_token!r} (RFID card) to the station{at}",
+    "raise_fault": "Make {where} report a fault ({error_code})",
+    "clear_fault": "Clear the fault on {where}",
+    "set_lock_failure": "{lock}",
     "power_cycle": "Switch the station off and on again (power cycle)",
     "go_offline": "Disconnect the station from the network",
     "go_online": "Reconnect the station to the network",
-    "send_data_transfer": "Make the station send a DataTransfer (vendorId {vendor_id!r})",
+    "send_data_transfer": "Make the station send a DataTransfer ({transfer})",
+    "ev_suspend": "Make the EV at {where} suspend charging (it stops drawing energy, "
+    "the station reports SuspendedEV)",
+    "ev_resume": "Make the EV at {where} draw energy again (resume charging)",
     "settle": "End any running charging session, unplug every cable and clear faults",
+    # a GB/T 27930 charger or BMS under test
     "emergency_stop": "Press the emergency stop button",
     "insulation_fault": "Make the insulation monitor report a fault",
-    "request_stop": "Stop charging at the SUT (stop button)",
+    "request_stop": "{stop}",
     "pause": "Make the vehicle pause charging (BSM charge permit off)",
     "resume": "Make the vehicle resume charging (BSM charge permit on)",
     # operator actions in a CSMS under test (the suite plays its charging station)
     "remote_start": "In the CSMS, start a transaction remotely for id tag {id_tag!r} "
     "(RemoteStartTransaction, connector {connector})",
-    "remote_stop": "In the CSMS, stop the running transaction remotely (RemoteStopTransaction)",
-    "reset": "In the CSMS, reset the station ({kind} reset)",
-    "unlock": "In the CSMS, unlock connector {connector} (UnlockConnector)",
+    "remote_stop": "In the CSMS, stop {transaction} remotely (RemoteStopTransaction)",
+    "reset": "In the CSMS, reset the station ({kind} reset{of_evse})",
+    "unlock": "In the CSMS, unlock {where} (UnlockConnector)",
     "get_configuration": "In the CSMS, read the station's configuration (GetConfiguration, "
     "keys {keys})",
     "change_configuration": "In the CSMS, set configuration key {key!r} to {value!r} "
     "(ChangeConfiguration)",
-    "change_availability": "In the CSMS, make connector {connector} {availability} "
-    "(ChangeAvailability)",
+    "change_availability": "In the CSMS, make {where} {availability} (ChangeAvailability)",
     "clear_cache": "In the CSMS, clear the station's authorization cache (ClearCache)",
-    "data_transfer": "In the CSMS, send a DataTransfer to the station (vendorId {vendor_id!r})",
+    "data_transfer": "In the CSMS, send a DataTransfer to the station ({transfer})",
     "update_password": "In the CSMS, give the station a new HTTP Basic password "
-    "(ChangeConfiguration AuthorizationKey)",
+    "(1.6: ChangeConfiguration AuthorizationKey; 2.0.1: SetVariables "
+    "SecurityCtrlr.BasicAuthPassword)",
     "set_registration": "In the CSMS, make it answer the station's next BootNotification with "
     "{status}",
+    # operator actions only OCPP 2.0.1 has
+    "request_start": "In the CSMS, start a transaction remotely for id token {id_token!r} "
+    "(RequestStartTransaction{on_evse})",
+    "get_variables": "In the CSMS, read {variables} (GetVariables)",
+    "set_variables": "In the CSMS, set {variables} (SetVariables)",
+    "get_base_report": "In the CSMS, ask the station for its {report_base} report (GetBaseReport)",
+    "get_report": "In the CSMS, ask the station for a report of {report} (GetReport)",
+    "trigger_message": "In the CSMS, make the station send a {requested_message}{on_evse} "
+    "(TriggerMessage)",
+    "set_network_profile": "In the CSMS, set network profile slot {slot} with security profile "
+    "{security_profile} (SetNetworkProfile)",
+    "install_certificate": "In the CSMS, install a {certificate_type} on the station "
+    "(InstallCertificate)",
+    "get_installed_certificates": "In the CSMS, list the station's installed certificates of "
+    "{types} (GetInstalledCertificateIds)",
+    "delete_certificate": "In the CSMS, delete {certificate} from the station (DeleteCertificate)",
+    "get_transaction_status": "In the CSMS, ask the station about {transaction} "
+    "(GetTransactionStatus)",
+    "renew_station_certificate": "In the CSMS, make the station renew its certificate "
+    "(TriggerMessage SignChargingStationCertificate, then sign its CSR)",
 }
+
+#: The actions a case's after-steps use to undo a main action: an after-step ``act`` is not
+#: performed (nor prompted) when none of its main actions happened in the case.
+RESTORES: dict[str, tuple[str, ...]] = {
+    "unplug": ("plug_in",),
+    "go_online": ("go_offline",),
+    "clear_fault": ("raise_fault",),
+    "ev_resume": ("ev_suspend",),
+    "resume": ("pause",),
+}
+
+
+#: Keys of an action's ``args`` that are not arguments of the action but say where it comes
+#: from: the case's own prompt text, the step's number and phase (before / main / after).
+META_KEYS = ("prompt", "step", "phase")
+
+
+def action_args(args: dict[str, Any]) -> dict[str, Any]:
+    """``args`` without the :data:`META_KEYS`."""
+    return {k: v for k, v in args.items() if k not in META_KEYS}
 
 
 class ActuatorError(Exception):
     """The action could not be performed (or confirmed) in time: the case is an ``error``."""
 
 
+class ActionUnsupported(ActuatorError):
+    """The bench says it cannot do the action at all: the case is ``na``, not an ``error``."""
+
+
+def restored_by(action: str) -> tuple[str, ...]:
+    """The main actions an after-step ``action`` undoes (the action itself by default)."""
+    return RESTORES.get(action, (action,))
+
+
+def _where(args: dict[str, Any], default: str) -> str:
+    evse, connector = args.get("evse"), args.get("connector")
+    if evse is not None:
+        return f"EVSE {evse}" + (f" connector {connector}" if connector is not None else "")
+    if connector is not None:
+        return "the station (connector 0)" if str(connector) == "0" else f"connector {connector}"
+    return default
+
+
+def _variables(items: Any) -> str:
+    if not isinstance(items, list) or not items:
+        return "the variables"
+    names = []
+    for item in items:
+        if not isinstance(item, dict):
+            names.append(str(item))
+            continue
+        component, variable = item.get("component", "?"), item.get("variable", "?")
+        component = component.get("name", "?") if isinstance(component, dict) else component
+        variable = variable.get("name", "?") if isinstance(variable, dict) else variable
+        value = f" = {item['value']!r}" if "value" in item else ""
+        names.append(f"{component}.{variable}{value}")
+    return ", ".join(names)
+
+
+def _derived(action: str, args: dict[str, Any]) -> dict[str, Any]:
+    """The phrases a template names besides the action's own arguments."""
+    tx = args.get("transaction_id")
+    transaction = f"transaction {tx}" if tx not in (None, "") else "the running transaction"
+    failing = args.get("failing", True) not in (False, "false", "False", 0)
+    default = {"change_availability": "the station", "plug_in": "the vehicle (the charging gun)"}
+    default["unplug"] = default["plug_in"]
+    where = _where(args, default.get(action, "connector 1"))
+    lock = (
+        f"Make the cable lock of {where} fail (it will neither lock nor unlock)"
+        if failing
+        else f"Repair the cable lock of {where} (it locks and unlocks again)"
+    )
+    if tx not in (None, ""):
+        stop = f"In the CSMS, stop transaction {tx} remotely (RequestStopTransaction)"
+    elif "reason" in args:
+        stop = f"Stop charging at the SUT (stop button; reason {args['reason']})"
+    else:
+        stop = "Stop charging at the SUT (stop button)"
+    report = args.get("component_variables") or args.get("criteria") or "the components"
+    if isinstance(report, list):
+        report = _variables(report)
+    transfer = ", ".join(
+        f"{label} {args[key]!r}"
+        for key, label in (("vendor_id", "vendorId"), ("message_id", "messageId"), ("data", "data"))
+        if args.get(key) is not None
+    )
+    return {
+        "where": where,
+        "transfer": transfer or "any vendorId",
+        "at": f" at {_where(args, '')}" if ("evse" in args or "connector" in args) else "",
+        "of_evse": f" of EVSE {args['evse']}" if args.get("evse") is not None else "",
+        "on_evse": f" on EVSE {args['evse']}" if args.get("evse") is not None else "",
+        "transaction": transaction,
+        "lock": lock,
+        "stop": stop,
+        "variables": _variables(args.get("variables")),
+        "report": report,
+        "availability": args.get("availability") or args.get("operational_status") or "?",
+        "certificate": f"certificate {args['hash']}"
+        if args.get("hash")
+        else "the last installed certificate",
+        "types": ", ".join(args["types"]) if isinstance(args.get("types"), list) else "any type",
+    }
+
+
+def prompt_text(action: str, args: dict[str, Any]) -> str:
+    """What the tester is asked: the case's own ``prompt`` (with the action and its parameters
+    after it when they add something), else :func:`describe`."""
+    text = describe(action, args)
+    own = str(args.get("prompt") or "").strip()
+    if not own or own == text:
+        return text
+    return f"{own} [{action}: {text}]"
+
+
 def describe(action: str, args: dict[str, Any]) -> str:
+    """The human text of ``action`` with its parameters (what a prompt shows the tester)."""
     template = DESCRIPTIONS.get(action, action.replace("_", " "))
+    defaults = {
+        "connector": 1,
+        "error_code": "OtherError",
+        "keys": "all",
+        "kind": "Hard",
+        "status": "Accepted",
+        "report_base": "FullInventory",
+        "requested_message": "?",
+        "certificate_type": "CA certificate",
+        "slot": "?",
+        "security_profile": "?",
+    }
+    args = action_args(args)
     try:
-        defaults = {"connector": 1, "error_code": "OtherError", "keys": "all", "kind": "Hard"}
-        return template.format(**{**defaults, **args})
-    except (KeyError, IndexError):
+        return template.format(**{**defaults, **args, **_derived(action, args)})
+    except (KeyError, IndexError, ValueError, AttributeError):
         return f"{action} {args}"
 
 
@@ -63,7 +216,8 @@ class Actuator(Protocol):
     name: str
 
     async def perform(self, action: str, args: dict[str, Any], timeout: float) -> None:
-        """Make ``action`` happen within ``timeout`` real seconds or raise ActuatorError."""
+        """Make ``action`` happen within ``timeout`` real seconds or raise ActuatorError
+        (ActionUnsupported when the bench cannot do it at all)."""
         ...
 
     async def settle(self, timeout: float) -> None:

@@ -1,4 +1,9 @@
-"""The ``prompt`` actuator: tells the lab tester what to do and waits for Enter (bounded)."""
+"""The ``prompt`` actuator: tells the lab tester what to do and waits for Enter (bounded).
+
+Each prompt names the action's parameters (connector or EVSE, id token, which message to
+trigger, which variable, which certificate …): docs/actuators.md. It needs a terminal: the
+CLI refuses a prompt run whose standard input is not one (:meth:`PromptActuator.interactive`).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ import sys
 import threading
 from typing import Any, TextIO
 
-from pile_interop.actuators.base import ActuatorError, describe
+from pile_interop.actuators.base import ActuatorError, describe, prompt_text
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +25,13 @@ class PromptActuator:
     def __init__(self, stream_in: TextIO | None = None, stream_out: TextIO | None = None) -> None:
         self.stream_in = stream_in or sys.stdin
         self.stream_out = stream_out or sys.stderr
+
+    def interactive(self) -> bool:
+        """Whether a tester can answer: standard input is a terminal."""
+        try:
+            return bool(self.stream_in.isatty())
+        except (AttributeError, OSError, ValueError):  # closed or not a file
+            return False
 
     async def _confirm(self, text: str, timeout: float) -> None:
         self.stream_out.write(f"\n>>> {text}, then press Enter (within {timeout:.0f} s): ")
@@ -50,8 +62,7 @@ class PromptActuator:
             raise ActuatorError(f"standard input closed while waiting for {text!r}")
 
     async def perform(self, action: str, args: dict[str, Any], timeout: float) -> None:
-        text = args.get("prompt") or describe(action, args)
-        await self._confirm(text, timeout)
+        await self._confirm(prompt_text(action, args), timeout)
 
     async def settle(self, timeout: float) -> None:
         await self._confirm(describe("settle", {}), timeout)

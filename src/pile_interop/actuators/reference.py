@@ -7,7 +7,7 @@ import inspect
 import logging
 from typing import Any
 
-from pile_interop.actuators.base import ActuatorError
+from pile_interop.actuators.base import ActuatorError, action_args
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ class ReferenceActuator:
             raise ActuatorError(f"the reference SUT cannot {action}")
         accepted = inspect.signature(method).parameters
         kwargs = {}
-        for key, value in args.items():  # the action's own name, else the 1.6 surface's
+        for key, value in action_args(args).items():  # its own name, else the 1.6 surface's
             name = key if key in accepted else _ARGS.get(key, key)
             if name in accepted:
                 kwargs[name] = value

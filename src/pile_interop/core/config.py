@@ -32,6 +32,8 @@ class ActuatorSpec:
     url: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
     timeout: float | None = None
+    #: actions the bench cannot do: the cases that use one are ``na`` without being asked
+    unsupported: tuple[str, ...] = ()
 
 
 #: Security-profile features a case may ``need``; when the descriptor does not declare them
@@ -159,6 +161,7 @@ def load_device(path: str | Path) -> Device:
             url=act.get("url"),
             headers=dict(act.get("headers", {})),
             timeout=act.get("timeout"),
+            unsupported=tuple(act.get("unsupported", [])),
         ),
         security_profile=profile,
         basic_auth_password=sec.get("basic_auth_password"),

@@ -30,6 +30,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pile_interop.actuators.base import restored_by
 from pile_interop.core.clock import utc_iso
 from pile_interop.core.config import Profile
 from pile_interop.core.frames import EVENT, IN, OUT, Frame, is_message
@@ -102,6 +103,9 @@ class CaseRun:
         self.alias_seq: dict[str, int] = {}
         self.skipped: dict[int, str] = {}
         self.template_errors: list[str] = []
+        #: the ``act`` actions performed (or attempted) so far: an after-step that undoes one
+        #: that never happened is not run (nor prompted)
+        self.acted: set[str] = set()
         #: what the role changed before the case and puts back after it (e.g. config keys)
         self.restore: dict[str, str] = {}
         #: ``quirk:`` steps that failed: the official tool would fail the case, the spec not
@@ -298,7 +302,15 @@ class CaseRun:
         return self.result(verdict, reason)
 
     def _check_needs(self) -> None:
-        """``needs: [x]``: feature x declared true; ``needs: ["!x"]``: declared false."""
+        """``needs: [x]``: feature x declared true; ``needs: ["!x"]``: declared false; and no
+        ``act`` step uses an action the descriptor's ``actuator.unsupported`` lists."""
+        cannot = set(self.env.device.actuator.unsupported)
+        used = [s.subject for s in self.scenario.all_steps() if s.kind == "act"]
+        missing = list(dict.fromkeys(a for a in used if a in cannot))
+        if missing:
+            raise NotApplicable(
+                f"the bench cannot {', '.join(missing)} (device descriptor: actuator.unsupported)"
+            )
         problems = []
         for need in self.scenario.needs:
             name, want = (need[1:], False) if need.startswith("!") else (need, True)
@@ -447,13 +459,18 @@ class CaseRun:
             if not self.session.is_connected:
                 break
             record = self._record(step, i + 1)
+            undoes = self._undoes(step)
+            if undoes and not self.acted.intersection(undoes):
+                record.observed = f"not run: {' or '.join(undoes)} never happened in this case"
+                record.verdict = Verdict.SKIPPED.value
+                continue
             try:
                 self._arm_ahead(steps, i, _AFTER)
                 await self._do(step, _AFTER + i, record)
                 record.verdict = Verdict.PASS.value
             except _Skip:
                 record.verdict = Verdict.SKIPPED.value
-            except (Failure, HarnessError) as exc:
+            except (Failure, HarnessError, NotApplicable) as exc:
                 record.verdict = getattr(exc, "verdict", Verdict.ERROR).value
                 record.observed = record.observed or exc.reason
                 break
@@ -461,6 +478,15 @@ class CaseRun:
                 record.duration_s = self.elapsed() - record.t_start
         self._disarm()
         await self.env.role.restore(self)
+
+    def _undoes(self, step: Step) -> list[str]:
+        """The case's own before / main ``act`` actions the after-step ``step`` undoes (none:
+        it undoes what the before-state did, and always runs)."""
+        if step.kind != "act":
+            return []
+        mains = self.scenario.before_steps + self.scenario.steps
+        own = {s.subject for s in mains if s.kind == "act"}
+        return [a for a in restored_by(step.subject) if a in own]
 
     # -- verdict ------------------------------------------------------------------------
 

@@ -51,6 +51,8 @@ class StepContext(CaseContext, Protocol):
     claimed_any: set[int]
     #: templates of armed expectations that failed to render
     template_errors: list[str]
+    #: the ``act`` actions performed (or attempted) so far in the case
+    acted: set[str]
 
     @property
     def timing(self) -> Timing: ...
