@@ -98,3 +98,31 @@ class CsmsDropsOnDuplicateId(ReferenceCsms):
     """Closes the connection when a CALL reuses a recent unique id."""
 
     drops_connection_on = frozenset({"duplicate_id"})
+
+
+@mutant("NEG_13_CS", "OCPP-J1.6 §4.1.3", profile=CS)
+class StationDropsOnIntegerId(ReferenceStation):
+    """Closes the connection when a CALL's unique id is a number, not a string."""
+
+    drops_connection_on = frozenset({"integer_id"})
+
+
+@mutant("NEG_14_CS", "OCPP-J1.6 §4.1.3", profile=CS)
+class StationDropsOnLongId(ReferenceStation):
+    """Closes the connection when a CALL's unique id is longer than 36 characters."""
+
+    drops_connection_on = frozenset({"long_id"})
+
+
+@mutant("NEG_12_CSMS", "OCPP-J1.6 §4.1.3", profile=CSMS)
+class CsmsDropsOnIntegerId(ReferenceCsms):
+    """Closes the connection when a CALL's unique id is a number, not a string."""
+
+    drops_connection_on = frozenset({"integer_id"})
+
+
+@mutant("NEG_13_CSMS", "OCPP-J1.6 §4.1.3", profile=CSMS)
+class CsmsDropsOnLongId(ReferenceCsms):
+    """Closes the connection when a CALL's unique id is longer than 36 characters."""
+
+    drops_connection_on = frozenset({"long_id"})

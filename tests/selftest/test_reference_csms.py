@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from ocpp.v16 import call_result
 
 from pile_interop.actuators.reference import ReferenceActuator
 from pile_interop.core.config import load_device
@@ -327,3 +328,34 @@ def test_the_standalone_reference_csms_behind_a_url_template(tmp_path):
         if path.is_file():
             assert token not in path.read_text(errors="replace"), path
     assert token not in result.stdout + result.stderr
+
+
+class _StopWithoutIdTagInfo(ReferenceCsms):
+    """A conforming CSMS that answers every StopTransaction with ``{}``: idTagInfo is optional
+    in StopTransaction.conf (its JSON schema requires nothing)."""
+
+    def stop_transaction_reply(
+        self,
+        transaction_id: int,
+        meter_stop: int,
+        timestamp: str,
+        id_tag: str | None,
+        reason: str | None,
+    ) -> call_result.StopTransaction:
+        super().stop_transaction_reply(transaction_id, meter_stop, timestamp, id_tag, reason)
+        return call_result.StopTransaction()
+
+
+def test_a_csms_answering_stop_transaction_without_id_tag_info_passes():
+    cases = ["TC_028_CSMS", "TC_039_CSMS"]
+    results = asyncio.run(
+        asyncio.wait_for(run_sut(_StopWithoutIdTagInfo, cases, profile_id=PROFILE), 60)
+    )
+    assert {c: r["verdict"] for c, r in results.items()} == dict.fromkeys(cases, "pass")
+    for cid in cases:  # the CSMS did answer {}
+        answers = [
+            f["raw"]
+            for f in results[cid]["frames"]
+            if f["dir"] == "in" and f["type"] == "CALLRESULT" and f["action"] == "StopTransaction"
+        ]
+        assert answers and all(raw.endswith(",{}]") for raw in answers), cid

@@ -5,17 +5,22 @@ from __future__ import annotations
 import asyncio
 
 from tests.mutants.catalogue import run_sut
-from tests.mutants.stations16 import AcceptsUnknownVendor
+from tests.mutants.security_csms16 import SECURITY, StopsCheckingAfterPasswordChange
+
+CASE = "TC_073_CSMS"
+#: the SHOULD the mutant breaks: the old password no longer opens a connection
+SHOULD = "OCPP1.6-SEC Basic authentication (old password)"
 
 
 def test_a_should_level_finding_warns_and_fails_under_strict():
     async def both() -> tuple[dict, dict]:
-        lenient = await run_sut(AcceptsUnknownVendor, ["TC_062_CS"])
-        strict = await run_sut(AcceptsUnknownVendor, ["TC_062_CS"], strict=True)
-        return lenient["TC_062_CS"], strict["TC_062_CS"]
+        mutant = StopsCheckingAfterPasswordChange
+        lenient = await run_sut(mutant, [CASE], profile_id=SECURITY)
+        strict = await run_sut(mutant, [CASE], profile_id=SECURITY, strict=True)
+        return lenient[CASE], strict[CASE]
 
     lenient, strict = asyncio.run(asyncio.wait_for(both(), 60))
     assert lenient["verdict"] == "warn"
     assert strict["verdict"] == "fail"
     assert "failed under --strict" in strict["reason"]
-    assert "[OCPP1.6 §4.3]" in strict["reason"]
+    assert f"[{SHOULD}]" in strict["reason"]

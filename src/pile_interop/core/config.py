@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -84,6 +85,7 @@ class Device:
     tls: TlsFiles = field(default_factory=TlsFiles)
     features: dict[str, bool] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
+    token_type: str = ""  # the IdTokenEnumType the tokens are declared as ("": not declared)
     secrets: tuple[str, ...] = ()
     gbt_variant: str = ""  # GB/T 27930 SUTs: 2011, 2015, 2023a
     can: str = ""  # GB/T 27930 SUTs: the python-can bus spec
@@ -144,6 +146,10 @@ def load_device(path: str | Path) -> Device:
     def file(key: str) -> str | None:  # relative to the descriptor
         return str(here / sec[key]) if sec.get(key) else None
 
+    tokens = {str(k): str(v) for k, v in d.get("tokens", {}).items()}
+    token_type = str(d.get("token_type", ""))
+    for problem in token_problems(tokens, token_type):
+        log.warning("%s: %s", path, problem)
     return Device(
         path=str(path),
         role=d["role"],
@@ -167,11 +173,33 @@ def load_device(path: str | Path) -> Device:
         basic_auth_password=sec.get("basic_auth_password"),
         tls=TlsFiles(**{f: file(f) for f in TlsFiles.__dataclass_fields__}),
         features=dict(d.get("features", {})),
-        tokens=dict(d.get("tokens", {})),
+        tokens=tokens,
+        token_type=token_type,
         secrets=tuple(d.get("secrets", [])),
         gbt_variant=d.get("gbt27930", {}).get("variant", "2015" if "gbt27930" in d else ""),
         can=d.get("gbt27930", {}).get("can", ""),
     )
+
+
+#: The id token formats OCPP 2.0.1 gives by type (IdTokenEnumType): an ISO 14443 UID is 4 or 7
+#: bytes, an ISO 15693 one 8 bytes, written as hex digits.
+TOKEN_FORMATS: dict[str, tuple[re.Pattern[str], str]] = {
+    "ISO14443": (re.compile(r"[0-9A-Fa-f]{8}|[0-9A-Fa-f]{14}"), "8 or 14 hex digits"),
+    "ISO15693": (re.compile(r"[0-9A-Fa-f]{16}"), "16 hex digits"),
+}
+
+
+def token_problems(tokens: dict[str, str], token_type: str) -> list[str]:
+    """One line per token that is not valid for ``token_type`` (none for a type without a
+    format, or none declared)."""
+    if token_type not in TOKEN_FORMATS:
+        return []
+    pattern, wanted = TOKEN_FORMATS[token_type]
+    return [
+        f"token {name} = {value!r} is not a valid {token_type} id token ({wanted})"
+        for name, value in tokens.items()
+        if not pattern.fullmatch(value)
+    ]
 
 
 @dataclass(frozen=True)

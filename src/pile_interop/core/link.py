@@ -9,7 +9,7 @@ The scenario runner is written against these, so it imports no protocol engine.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -186,6 +186,12 @@ class RequestLink(Link, Protocol):
         """Send exactly ``text`` (a request with ``unique_id``) and await its answer."""
         ...
 
-    async def send_raw(self, text: str) -> Frame:
-        """Send exactly ``text``; the frame as recorded."""
+    async def send_raw(self, text: str, *, error_ids: Collection[object] = ()) -> Frame:
+        """Send exactly ``text``; the frame as recorded. A CALLERROR whose unique id is one of
+        ``error_ids`` (as JSON values: ``"-1"``, an integer …) answers this broken frame: it is
+        recorded without a finding until :meth:`forget_error_ids`."""
+        ...
+
+    def forget_error_ids(self) -> None:
+        """A CALLERROR with an id :meth:`send_raw` allowed is again an unknown answer."""
         ...

@@ -25,10 +25,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import uuid
 from collections import Counter, OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -122,6 +123,8 @@ class Session:
         self._expectations = Expectations()
         self._pending: dict[str, _Pending] = {}
         self._late: OrderedDict[str, Frame] = OrderedDict()
+        #: unique ids (JSON values) a CALLERROR answering a broken raw frame may carry
+        self._error_ids: list[tuple[object, Frame]] = []
         #: how the last connection ended (the event's text), for "not connected" reasons
         self.last_closed = ""
         self.listeners: list[Callable[[Frame], None]] = []
@@ -259,6 +262,9 @@ class Session:
             error_code=code,
             error_description=desc,
         )
+        if kind == CALLERROR and self._answers_broken_frame(frame):
+            self._notify(frame)
+            return
         if problem:
             frame.findings.append(f"frame: {problem}")
         if kind == CALL:
@@ -456,8 +462,27 @@ class Session:
             raise ValueError(f"not a CALL with unique id {unique_id!r}: {text[:80]}")
         return await self._response_to(pending, timeout)
 
-    async def send_raw(self, text: str) -> Frame:
-        """Send exactly ``text`` (negative tests); it is recorded like any frame."""
+    def _answers_broken_frame(self, frame: Frame) -> bool:
+        """Whether ``frame`` (a CALLERROR) carries a unique id :meth:`send_raw` allowed: then
+        it answers a broken frame of ours, and names its action."""
+        if not self._error_ids:
+            return False
+        try:
+            uid = json.loads(frame.raw)[1]
+        except (ValueError, TypeError, IndexError, KeyError):
+            return False
+        for allowed, sent in self._error_ids:
+            if type(uid) is type(allowed) and uid == allowed:
+                frame.action = sent.action
+                return True
+        return False
+
+    def forget_error_ids(self) -> None:
+        self._error_ids.clear()
+
+    async def send_raw(self, text: str, *, error_ids: Collection[object] = ()) -> Frame:
+        """Send exactly ``text`` (negative tests); it is recorded like any frame. A CALLERROR
+        carrying one of ``error_ids`` answers it (no finding) until :meth:`forget_error_ids`."""
         if self._connection is None:
             raise Disconnected(f"not connected{self._why_not()}: cannot send a raw frame")
         kind, uid, action, payload, code, _desc, _problem = parse(text)
@@ -466,6 +491,7 @@ class Session:
         )
         if kind == CALL and uid is not None:
             self._pending[uid] = _Pending(frame)
+        self._error_ids.extend((allowed, frame) for allowed in error_ids)
         self._notify(frame)
         await self._send(text)
         return frame

@@ -26,6 +26,7 @@ OccurrenceConstraintViolation: :func:`allowed_codes` translates.
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
 from functools import cache, partial
 from typing import Any
@@ -48,10 +49,24 @@ CODES_16: dict[str, frozenset[str]] = {
 #: Frame-level defects: no schema to draw from, one deterministic frame each. What the SUT
 #: must do: ``unknown_action`` — answer NotImplemented ("Requested Action is not known by
 #: receiver"); ``malformed_json`` (a CALL cut short), ``unknown_result_id`` (a CALLRESULT for a
-#: CALL never sent) and ``duplicate_unique_id`` (a second CALL reusing the first one's id) —
+#: CALL never sent), ``duplicate_unique_id`` (a second CALL reusing the first one's id),
+#: ``integer_unique_id`` (a CALL whose id is a JSON number) and ``long_unique_id`` (a CALL whose
+#: id is longer than the 36 characters OCPP-J allows) —
 #: OCPP-J does not define an answer, so: no crash, the connection stays, and the next valid
 #: CALL is answered.
-RAW_MUTATIONS = ("unknown_action", "malformed_json", "unknown_result_id", "duplicate_unique_id")
+RAW_MUTATIONS = (
+    "unknown_action",
+    "malformed_json",
+    "unknown_result_id",
+    "duplicate_unique_id",
+    "integer_unique_id",
+    "long_unique_id",
+)
+#: The unique id a receiver answers a frame with when it cannot read the frame's own (the
+#: convention of the ``ocpp`` package and of several CSMSs: ``[4,"-1","FormationViolation",…]``).
+UNREADABLE_ID = "-1"
+#: OCPP-J 1.6 §4.1.x: a unique id is a string of at most 36 characters.
+MAX_UNIQUE_ID = 36
 #: The action no OCPP version defines (``unknown_action``).
 UNKNOWN_ACTION = "PileInteropNoSuchAction"
 MUTATIONS = (*CODES_16, *RAW_MUTATIONS)
@@ -208,6 +223,18 @@ def malformed_text(unique_id: str, action: str, payload: dict[str, Any]) -> str:
     """A CALL cut short in the middle of its payload: not JSON."""
     text = frame_text(unique_id, action, payload)
     return text[: max(len(text) - 2, 10)]
+
+
+def integer_id_text(action: str, payload: dict[str, Any]) -> tuple[str, int]:
+    """A CALL whose unique id is a JSON number (OCPP-J requires a string), and that number."""
+    number = int(uuid.uuid4().int % 10**9) + 1
+    return json.dumps([2, number, action, payload], separators=(",", ":")), number
+
+
+def long_id_text(action: str, payload: dict[str, Any]) -> tuple[str, str]:
+    """A CALL whose unique id is one character longer than OCPP-J allows, and that id."""
+    unique_id = (str(uuid.uuid4()) + "-" + uuid.uuid4().hex)[: MAX_UNIQUE_ID + 1]
+    return frame_text(unique_id, action, payload), unique_id
 
 
 def result_text(unique_id: str) -> str:

@@ -244,7 +244,7 @@ def operators_in(value: Any) -> Iterable[str]:
     """Every ``$`` operator used in a match pattern (to check them when a case loads)."""
     if isinstance(value, dict):
         for key, sub in value.items():
-            if key.startswith("$"):
+            if isinstance(key, str) and key.startswith("$"):
                 yield key
             yield from operators_in(sub)
     elif isinstance(value, list):

@@ -9,6 +9,7 @@ import uuid
 from collections import Counter
 from typing import Any
 
+from pile_interop.core.frames import Frame
 from pile_interop.core.link import RequestLink
 from pile_interop.core.verdicts import Failure, HarnessError
 from pile_interop.scenario import negative as mutations
@@ -110,24 +111,15 @@ async def _raw_negative(
             )
         record.observed = f"sent {text}; got {unknown.answer}"
         return
-    if mutation == "malformed_json":
-        sent = await link.send_raw(mutations.malformed_text(uid, action, base))
-    elif mutation == "unknown_result_id":
-        sent = await link.send_raw(mutations.result_text(uid))
-    else:  # duplicate_unique_id: the first CALL is answered as usual, then the same id
-        first = await probe(link, action, base, frozenset(), bound, None, uid)
-        if first.lost:
-            raise Failure(
-                f"no answer to a valid {action}",
-                expected=f"a CALLRESULT within {bound:.3g} s",
-                observed=f"sent {first.text}; {first.answer}",
-            )
-        sent = await link.send_raw(mutations.frame_text(uid, action, base))
-    record.expected = (
-        f"{sent.raw[:120]} survived: the connection stays open and a valid {action} is "
-        f"answered within {bound:.3g} s"
-    )
-    check = await probe(link, action, base, frozenset(), bound)
+    try:
+        sent = await _send_broken(link, mutation, action, base, uid, bound)
+        record.expected = (
+            f"{sent.raw[:120]} survived: ignored or answered with a CALLERROR, the connection "
+            f"stays open and a valid {action} is answered within {bound:.3g} s"
+        )
+        check = await probe(link, action, base, frozenset(), bound)
+    finally:
+        link.forget_error_ids()
     record.frames = [sent.seq, check.seq]
     if check.lost or check.answer.startswith("CALLERROR"):
         raise Failure(
@@ -136,3 +128,36 @@ async def _raw_negative(
             observed=f"sent {sent.raw[:200]}; then {check.text}: {check.answer}",
         )
     record.observed = f"sent {sent.raw[:200]}; a valid {action} then got {check.answer}"
+
+
+async def _send_broken(
+    link: RequestLink,
+    mutation: str,
+    action: str,
+    base: dict[str, Any],
+    uid: str,
+    bound: float,
+) -> Frame:
+    """Send the broken frame of a frame-level ``mutation``. A CALLERROR answering a CALL whose
+    id is unreadable may carry that id or ``"-1"`` (:data:`~mutations.UNREADABLE_ID`)."""
+    unreadable = mutations.UNREADABLE_ID
+    if mutation == "malformed_json":
+        text = mutations.malformed_text(uid, action, base)
+        return await link.send_raw(text, error_ids=(unreadable, uid))
+    if mutation == "integer_unique_id":
+        text, number = mutations.integer_id_text(action, base)
+        return await link.send_raw(text, error_ids=(unreadable, number, str(number)))
+    if mutation == "long_unique_id":
+        text, long_id = mutations.long_id_text(action, base)
+        return await link.send_raw(text, error_ids=(unreadable, long_id))
+    if mutation == "unknown_result_id":
+        return await link.send_raw(mutations.result_text(uid))
+    # duplicate_unique_id: the first CALL is answered as usual, then the same id
+    first = await probe(link, action, base, frozenset(), bound, None, uid)
+    if first.lost:
+        raise Failure(
+            f"no answer to a valid {action}",
+            expected=f"a CALLRESULT within {bound:.3g} s",
+            observed=f"sent {first.text}; {first.answer}",
+        )
+    return await link.send_raw(mutations.frame_text(uid, action, base))

@@ -12,6 +12,12 @@ request validation off (``validates_requests = False``) or keep the package's na
 (``names_16_errors = False``), answer unknown actions as the package does
 (``answers_unknown_actions = False``) or drop the connection on a frame it cannot use
 (``drops_connection_on``): that is how the negative cases' mutants are made.
+
+The package would answer a CALL whose unique id is not a string of at most 36 characters
+(OCPP-J 1.6 §4.1.x) as if it were valid, echoing the bad id; :class:`Rpc` answers it with a
+FormationViolation CALLERROR whose id is ``"-1"`` (or ignores it, ``rejects_bad_unique_ids =
+False``). A frame that is not JSON is ignored, or answered the same way with the id
+``answers_unreadable_with`` (a string) names.
 """
 
 from __future__ import annotations
@@ -27,6 +33,11 @@ from pile_interop.ocpp.reference.rpc import rename_error_code as rename_error_co
 #: Every OCPP 1.6 action (Core and the other feature profiles, security extensions included).
 ACTIONS_16 = frozenset(str(a.value) for a in Action)
 
+#: OCPP-J 1.6 §4.1.x: a unique id is a string of at most 36 characters.
+MAX_UNIQUE_ID = 36
+#: The id of a CALLERROR answering a frame whose own id cannot be used.
+UNREADABLE_ID = "-1"
+
 #: 2.0.1 names the ocpp package uses → the OCPP-J 1.6 names
 ERROR_NAMES_16 = {
     "FormatViolation": "FormationViolation",
@@ -37,6 +48,11 @@ ERROR_NAMES_16 = {
 def rename_error_code(message: str) -> str:
     """``message`` with a 2.0.1 CALLERROR code renamed to its 1.6 name (else unchanged)."""
     return rename_error_code_as(message, ERROR_NAMES_16)
+
+
+def formation_violation(unique_id: str, description: str) -> str:
+    """A 1.6 FormationViolation CALLERROR with ``unique_id``."""
+    return json.dumps([4, unique_id, "FormationViolation", description, {}], separators=(",", ":"))
 
 
 class Rpc:
@@ -57,8 +73,19 @@ class Rpc:
 
     async def route_message(self, raw_msg: str) -> None:
         rude: frozenset[str] = getattr(self._rpc_owner, "drops_connection_on", frozenset())
-        if rude and self._unusable(raw_msg) in rude:
+        unusable = self._unusable(raw_msg)
+        if unusable in rude:
             await self._connection.close(1002, "cannot handle this frame")  # a mutant's defect
+            return
+        if unusable == "malformed":
+            answer_id = getattr(self._rpc_owner, "answers_unreadable_with", None)
+            if answer_id is not None:
+                await self._send(formation_violation(answer_id, "the frame is not OCPP-J JSON"))
+            return
+        if unusable in ("integer_id", "long_id"):
+            if getattr(self._rpc_owner, "rejects_bad_unique_ids", True):
+                why = f"UniqueId must be a string of at most {MAX_UNIQUE_ID} characters"
+                await self._send(formation_violation(UNREADABLE_ID, why))
             return
         if getattr(self._rpc_owner, "answers_unknown_actions", True):
             error = unhandled_action_error(
@@ -75,7 +102,8 @@ class Rpc:
 
     def _unusable(self, raw: str) -> str | None:
         """What a mutant may choke on: ``malformed`` (not JSON), ``unknown_result`` (a response
-        while no CALL of ours is outstanding), ``duplicate_id`` (a CALL reusing a recent id)."""
+        while no CALL of ours is outstanding), ``duplicate_id`` (a CALL reusing a recent id),
+        ``integer_id`` / ``long_id`` (a CALL whose id is not a string / longer than 36)."""
         try:
             frame = json.loads(raw)
         except (TypeError, ValueError):
@@ -85,6 +113,10 @@ class Rpc:
         if frame[0] in (3, 4) and not self._call_lock.locked():
             return "unknown_result"
         if frame[0] == 2:
+            if not isinstance(frame[1], str):
+                return "integer_id"
+            if len(frame[1]) > MAX_UNIQUE_ID:
+                return "long_id"
             if frame[1] in self._call_ids:
                 return "duplicate_id"
             self._call_ids = [*self._call_ids[-63:], frame[1]]
