@@ -124,3 +124,43 @@ def test_a_callerror_echoing_the_unreadable_id_passes():
     assert results["NEG_13_CS"]["verdict"] == "pass", results["NEG_13_CS"]["reason"]
     assert results["NEG_13_CS"]["findings"] == []
     assert any(f["type"] == "CALLERROR" for f in results["NEG_13_CS"]["frames"] if f["dir"] == "in")
+
+
+def test_a_lenient_station_answering_a_bad_id_call_passes():
+    """OCPP-J limits the id a sender uses; a receiver that processes a CALL whose id is an
+    integer or 37 characters long and answers it with a CALLRESULT carrying that id (as the
+    ``ocpp`` package does) conforms: NEG_13_CS / NEG_14_CS ask only that the connection stays
+    usable, and the answer's id is ours, not a finding."""
+
+    class AnswersLongIds(ReferenceStation):
+        rejects_bad_unique_ids = False
+
+    async def run() -> dict[str, dict[str, Any]]:
+        import json
+
+        from pile_interop.ocpp.v16.reference import rpc
+
+        original = rpc.Rpc.route_message
+
+        async def answer(self: Any, raw_msg: str) -> None:
+            frame = json.loads(raw_msg) if raw_msg.startswith("[2,") else None
+            bad = frame is not None and (isinstance(frame[1], int) or len(frame[1]) > 36)
+            if frame is not None and bad:
+                reply = {"configurationKey": [], "unknownKey": ["HeartbeatInterval"]}
+                await self._send(json.dumps([3, frame[1], reply]))
+                return
+            await original(self, raw_msg)
+
+        rpc.Rpc.route_message = answer  # type: ignore[method-assign]
+        try:
+            cases = ["NEG_13_CS", "NEG_14_CS"]
+            return await run_sut(AnswersLongIds, cases, profile_id="ocpp16/negative-cs")
+        finally:
+            rpc.Rpc.route_message = original  # type: ignore[method-assign]
+
+    results = asyncio.run(asyncio.wait_for(run(), 60))
+    for cid in ("NEG_13_CS", "NEG_14_CS"):
+        assert results[cid]["verdict"] == "pass", results[cid]["reason"]
+        assert results[cid]["findings"] == [], cid
+        answers = [f for f in results[cid]["frames"] if f["dir"] == "in"]
+        assert sum(f["type"] == "CALLRESULT" for f in answers) == 2, cid  # bad-id and valid

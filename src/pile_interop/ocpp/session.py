@@ -262,7 +262,7 @@ class Session:
             error_code=code,
             error_description=desc,
         )
-        if kind == CALLERROR and self._answers_broken_frame(frame):
+        if kind in (CALLRESULT, CALLERROR) and self._answers_broken_frame(frame):
             self._notify(frame)
             return
         if problem:
@@ -463,8 +463,11 @@ class Session:
         return await self._response_to(pending, timeout)
 
     def _answers_broken_frame(self, frame: Frame) -> bool:
-        """Whether ``frame`` (a CALLERROR) carries a unique id :meth:`send_raw` allowed: then
-        it answers a broken frame of ours, and names its action."""
+        """Whether ``frame`` answers a broken frame of ours (and then name its action): a
+        CALLERROR carrying a unique id :meth:`send_raw` allowed, or a CALLRESULT echoing the
+        broken CALL's own id (a receiver may process a CALL whose id breaks OCPP-J's rule for
+        the *sender*; its answer must carry that id, so the id's defect is ours, not a
+        finding)."""
         if not self._error_ids:
             return False
         try:
@@ -472,9 +475,12 @@ class Session:
         except (ValueError, TypeError, IndexError, KeyError):
             return False
         for allowed, sent in self._error_ids:
-            if type(uid) is type(allowed) and uid == allowed:
-                frame.action = sent.action
-                return True
+            if type(uid) is not type(allowed) or uid != allowed:
+                continue
+            if frame.type == CALLRESULT and not _is_id_of(uid, sent):
+                continue
+            frame.action = sent.action
+            return True
         return False
 
     def forget_error_ids(self) -> None:
@@ -516,3 +522,17 @@ class Session:
             raise Disconnected(
                 f"the SUT did not read for {self.send_timeout:.3g} s; closed the connection"
             ) from None
+
+
+def _is_id_of(uid: object, sent: Frame) -> bool:
+    """Whether ``uid`` is, exactly, the unique id written in the raw CALL ``sent``."""
+    try:
+        frame = json.loads(sent.raw)
+    except (ValueError, TypeError):
+        return False
+    return (
+        isinstance(frame, list)
+        and len(frame) > 1
+        and type(frame[1]) is type(uid)
+        and frame[1] == uid
+    )
