@@ -22,13 +22,6 @@ class Bounds(Protocol):
     def describe(self, name: str, *, upper: bool = True) -> str: ...
 
 
-class Record(Protocol):
-    """One step record of a case (what a role writes into its before/after records)."""
-
-    verdict: str
-    observed: str
-
-
 class CaseContext(Protocol):
     """The case being run, as a role sees it."""
 
