@@ -176,6 +176,11 @@ class RequestLink(Link, Protocol):
     @property
     def version(self) -> SchemaVersion: ...
 
+    @property
+    def connections(self) -> int:
+        """How many connections the link has had (a reconnect counts one more)."""
+        ...
+
     async def call(self, action: str, payload: dict[str, Any], *, timeout: float) -> Frame:
         """Send a request; the answer frame (a CALLRESULT or a CALLERROR), or
         :class:`ValueError` (the payload breaks the schema), :class:`Disconnected`,

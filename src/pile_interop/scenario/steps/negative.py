@@ -111,6 +111,7 @@ async def _raw_negative(
             )
         record.observed = f"sent {text}; got {unknown.answer}"
         return
+    connections = link.connections
     try:
         sent = await _send_broken(link, mutation, action, base, uid, bound)
         record.expected = (
@@ -126,6 +127,13 @@ async def _raw_negative(
             f"after {mutation.replace('_', ' ')} the SUT no longer answers {action}",
             expected=record.expected,
             observed=f"sent {sent.raw[:200]}; then {check.text}: {check.answer}",
+        )
+    if link.connections != connections:  # answered, but on a connection opened since
+        raise Failure(
+            f"after {mutation.replace('_', ' ')} the SUT dropped the connection",
+            expected=record.expected,
+            observed=f"sent {sent.raw[:200]}; the connection closed and the SUT connected "
+            f"again before the valid {action} ({check.text}: {check.answer})",
         )
     record.observed = f"sent {sent.raw[:200]}; a valid {action} then got {check.answer}"
 
