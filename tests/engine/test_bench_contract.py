@@ -77,6 +77,11 @@ def test_every_action_a_case_or_a_control_command_uses_is_documented_and_in_the_
     assert used - enum == set(), "not in webhook.schema.json"
     assert used - documented() - {"settle"} == set(), "not in docs/actuators.md"
     assert enum == set(DESCRIPTIONS), "the schema and the prompt texts list the same actions"
+    scenario = json.loads(
+        resources.files("pile_interop.scenario").joinpath("scenario.schema.json").read_text()
+    )
+    acts = set(scenario["$defs"]["act"]["properties"]["act"]["enum"])
+    assert acts == set(DESCRIPTIONS) - {"settle"}, "a case may use every action but settle"
     assert "`settle`" in DOC
 
 
@@ -170,7 +175,7 @@ def test_the_webhook_answers_ok_unsupported_and_error(bench):
     assert not isinstance(error.value, ActionUnsupported)
     first = _Bench.seen[0]
     assert first["args"] == {"evse": 1} and first["step"] == 3 and first["phase"] == "main"
-    assert first["case"] == "TC_B_90_CS" and first["schema_version"] == "1.1"
+    assert first["case"] == "TC_B_90_CS" and first["schema_version"] == "2.0"
     assert first["prompt"].startswith("Plug in") and "EVSE 1" in first["prompt"]
     for body in _Bench.seen:
         jsonschema.validate(body, {**SCHEMA, "$ref": "#/$defs/request"})
@@ -251,3 +256,55 @@ def test_a_declared_unsupported_action_makes_the_case_na_without_asking():
     assert "the bench cannot set_lock_failure" in result["reason"]
     assert "actuator.unsupported" in result["reason"]
     assert actuator.asked == []
+
+
+def test_the_schema_gives_each_action_its_arguments():
+    """An argument an action does not take, or a missing required one, breaks the request."""
+    request = {**SCHEMA, "$ref": "#/$defs/request"}
+    good = request_body("remote_stop", {"transaction_id": 7, "connector": 1}, "CS-1", "TC_X")
+    jsonschema.validate(good, request)
+    for action, args in (
+        ("remote_stop", {"connector": 1}),  # which transaction?
+        ("present_id_token", {"connector": 1}),  # which token?
+        ("insert_gun", {"connector": 1}),  # a GB/T gun has no connector number
+        ("unplug_ev_side", {"transaction_id": 1}),
+    ):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(request_body(action, args, "CS-1", "TC_X"), request)
+
+
+def test_physically_different_acts_have_different_names():
+    """The EV end and the socket end of a cable, a station's cable and a GB/T gun, the
+    charger's stop button and the vehicle's own stop, an operator's RequestStopTransaction."""
+    texts = {a: describe(a, {"connector": 1}) for a in DESCRIPTIONS}
+    assert "EV side" in texts["unplug_ev_side"] and "socket" in texts["unplug_station_side"]
+    assert "gun" in texts["insert_gun"] and "gun" in texts["remove_gun"]
+    assert "stop button" in texts["press_stop"] and "BMS" in texts["vehicle_stop"]
+    assert "RequestStopTransaction" in describe("request_stop", {"transaction_id": "T-1"})
+    assert len(set(texts.values())) == len(texts), "two actions share a prompt text"
+    gbt = [a for path, a, _ in case_acts() if path.startswith(("DN.", "DP.", "BN.", "BP."))]
+    assert gbt and not {"plug_in", "unplug", "request_stop"} & set(gbt)
+
+
+def test_a_reference_control_server_answers_501_for_what_its_sut_cannot_do():
+    """``serve-reference --control`` speaks the bench contract: an action its SUT has no control
+    for is HTTP 501 (the case is ``na``), not an error."""
+    from pile_interop.actuators.reference import ReferenceActuator
+    from pile_interop.ocpp.serve import start_control
+
+    class Sut:
+        async def plug_in(self, connector: int = 1) -> None:
+            return None
+
+    loop = asyncio.new_event_loop()
+    threading.Thread(target=loop.run_forever, daemon=True).start()
+    server = start_control(ReferenceActuator(Sut()), loop, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{server.server_address[1]}/actions"
+    try:
+        hook = WebhookActuator(url, "CS-1")
+        asyncio.run(hook.perform("plug_in", {"connector": 1}, 5))
+        with pytest.raises(ActionUnsupported, match=r"501.*no insulation_fault control"):
+            asyncio.run(hook.perform("insulation_fault", {}, 5))
+    finally:
+        server.shutdown()
+        loop.call_soon_threadsafe(loop.stop)

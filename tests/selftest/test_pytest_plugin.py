@@ -140,6 +140,26 @@ def test_connect_needs_a_device(pytester):
     result.stdout.fnmatch_lines(["*--pile-against connect:* needs --pile-device*"])
 
 
+def test_a_prompt_actuator_without_a_terminal_stops_the_session_with_exit_2(pytester):
+    """Under pytest nobody can answer a prompt (standard input is captured or not a terminal):
+    the first item stops the session at once with exit 2 and one line, as the CLI does."""
+    device = ROOT / "fixtures" / "devices" / "example-station16-lab.yaml"  # a prompt actuator
+    result = pytester.runpytest_subprocess(
+        str(ROOT / "conformance" / "ocpp16" / "cs" / "TC_003_CS.yaml"),
+        "--pile-root",
+        str(ROOT),
+        "--pile-against",
+        "listen:127.0.0.1:0",
+        "--pile-device",
+        str(device),
+        "-p",
+        "no:cacheprovider",
+        timeout=60,
+    )
+    assert result.ret == 2
+    result.stdout.fnmatch_lines(["*the prompt actuator needs a terminal*"])
+
+
 @pytest.mark.parametrize(
     "cases", [["cs/TC_B_06_CS.yaml", "cs/TC_E_04_CS.yaml"], ["csms/TC_B_06_CSMS.yaml"]]
 )

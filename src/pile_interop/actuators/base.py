@@ -16,7 +16,12 @@ log = logging.getLogger(__name__)
 DESCRIPTIONS = {
     # a charging station under test (OCPP 1.6 names `connector`, 2.0.1 `evse`)
     "plug_in": "Plug the EV cable into {where}",
-    "unplug": "Unplug the EV cable from {where}",
+    "unplug": "Unplug the EV from {where} (the cable out of the EV, and out of the station's "
+    "socket if it is detachable)",
+    "unplug_ev_side": "Unplug the cable at the EV side of {where} (it stays in the station's "
+    "socket)",
+    "unplug_station_side": "Take the cable out of the station's socket at {where} (its EV end "
+    "is already unplugged)",
     "present_id_token": "Present id token {id_token!r} (RFID card) to the station{at}",
     "raise_fault": "Make {where} report a fault ({error_code})",
     "clear_fault": "Clear the fault on {where}",
@@ -30,9 +35,12 @@ DESCRIPTIONS = {
     "ev_resume": "Make the EV at {where} draw energy again (resume charging)",
     "settle": "End any running charging session, unplug every cable and clear faults",
     # a GB/T 27930 charger or BMS under test
+    "insert_gun": "Insert the charging gun into the vehicle inlet",
+    "remove_gun": "Remove the charging gun from the vehicle inlet",
+    "press_stop": "Press the charger's stop button (the operator ends charging at the charger)",
+    "vehicle_stop": "Make the vehicle end charging (the BMS stops: {stop_reason})",
     "emergency_stop": "Press the emergency stop button",
     "insulation_fault": "Make the insulation monitor report a fault",
-    "request_stop": "{stop}",
     "pause": "Make the vehicle pause charging (BSM charge permit off)",
     "resume": "Make the vehicle resume charging (BSM charge permit on)",
     # operator actions in a CSMS under test (the suite plays its charging station)
@@ -54,6 +62,7 @@ DESCRIPTIONS = {
     "set_registration": "In the CSMS, make it answer the station's next BootNotification with "
     "{status}",
     # operator actions only OCPP 2.0.1 has
+    "request_stop": "In the CSMS, stop {transaction} remotely (RequestStopTransaction)",
     "request_start": "In the CSMS, start a transaction remotely for id token {id_token!r} "
     "(RequestStartTransaction{on_evse})",
     "get_variables": "In the CSMS, read {variables} (GetVariables)",
@@ -79,6 +88,9 @@ DESCRIPTIONS = {
 #: performed (nor prompted) when none of its main actions happened in the case.
 RESTORES: dict[str, tuple[str, ...]] = {
     "unplug": ("plug_in",),
+    "unplug_ev_side": ("plug_in",),
+    "unplug_station_side": ("plug_in",),
+    "remove_gun": ("insert_gun",),
     "go_online": ("go_offline",),
     "clear_fault": ("raise_fault",),
     "ev_resume": ("ev_suspend",),
@@ -139,20 +151,14 @@ def _derived(action: str, args: dict[str, Any]) -> dict[str, Any]:
     tx = args.get("transaction_id")
     transaction = f"transaction {tx}" if tx not in (None, "") else "the running transaction"
     failing = args.get("failing", True) not in (False, "false", "False", 0)
-    default = {"change_availability": "the station", "plug_in": "the vehicle (the charging gun)"}
-    default["unplug"] = default["plug_in"]
+    default = {"change_availability": "the station"}
     where = _where(args, default.get(action, "connector 1"))
     lock = (
         f"Make the cable lock of {where} fail (it will neither lock nor unlock)"
         if failing
         else f"Repair the cable lock of {where} (it locks and unlocks again)"
     )
-    if tx not in (None, ""):
-        stop = f"In the CSMS, stop transaction {tx} remotely (RequestStopTransaction)"
-    elif "reason" in args:
-        stop = f"Stop charging at the SUT (stop button; reason {args['reason']})"
-    else:
-        stop = "Stop charging at the SUT (stop button)"
+    stop_reason = f"reason {args['reason']}" if args.get("reason") else "its own reason"
     report = args.get("component_variables") or args.get("criteria") or "the components"
     if isinstance(report, list):
         report = _variables(report)
@@ -169,7 +175,7 @@ def _derived(action: str, args: dict[str, Any]) -> dict[str, Any]:
         "on_evse": f" on EVSE {args['evse']}" if args.get("evse") is not None else "",
         "transaction": transaction,
         "lock": lock,
-        "stop": stop,
+        "stop_reason": stop_reason,
         "variables": _variables(args.get("variables")),
         "report": report,
         "availability": args.get("availability") or args.get("operational_status") or "?",

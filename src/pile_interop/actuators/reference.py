@@ -7,7 +7,7 @@ import inspect
 import logging
 from typing import Any
 
-from pile_interop.actuators.base import ActuatorError, action_args
+from pile_interop.actuators.base import ActionUnsupported, ActuatorError, action_args
 
 log = logging.getLogger(__name__)
 
@@ -15,6 +15,9 @@ log = logging.getLogger(__name__)
 _METHODS = {
     "plug_in": "plug_in",
     "unplug": "unplug",
+    # the reference models one cable: its ``unplug`` takes the EV end first, then the socket's
+    "unplug_ev_side": "unplug",
+    "unplug_station_side": "unplug",
     "present_id_token": "present_id_tag",
     "raise_fault": "raise_fault",
     "clear_fault": "clear_fault",
@@ -27,11 +30,12 @@ _METHODS = {
 _ARGS = {"id_token": "id_tag"}
 #: the same manual action on a GB/T 27930 reference SUT (a charger or a BMS)
 _FALLBACK = {
-    "plug_in": ("connect",),
-    "unplug": ("disconnect",),
+    "insert_gun": ("connect",),
+    "remove_gun": ("disconnect",),
     "emergency_stop": ("emergency_stop",),
     "insulation_fault": ("insulation_fault",),
-    "request_stop": ("request_stop",),
+    "press_stop": ("request_stop",),
+    "vehicle_stop": ("request_stop",),
     "pause": ("pause",),
     "resume": ("resume",),
 }
@@ -54,7 +58,7 @@ class ReferenceActuator:
     async def perform(self, action: str, args: dict[str, Any], timeout: float) -> None:
         method = self._method(action)
         if method is None:
-            raise ActuatorError(f"the reference SUT cannot {action}")
+            raise ActionUnsupported(f"the reference SUT has no {action} control")
         accepted = inspect.signature(method).parameters
         kwargs = {}
         for key, value in action_args(args).items():  # its own name, else the 1.6 surface's

@@ -2,7 +2,7 @@
 
 Request (``webhook.schema.json``, ``$defs/request``; docs/actuators.md)::
 
-    {"schema_version": "1.1", "action": "plug_in", "args": {"connector": 1},
+    {"schema_version": "2.0", "action": "plug_in", "args": {"connector": 1},
      "station_id": "…", "case": "TC_003_CS", "step": 3, "phase": "main",
      "description": "Plug the EV cable into connector 1",
      "prompt": "Plug the EV cable into connector 1"}
@@ -32,8 +32,9 @@ from pile_interop.actuators.base import (
 log = logging.getLogger(__name__)
 
 #: The version of the request and answer format (``webhook.schema.json``). 1.0 was the format
-#: without ``schema_version``, ``step``, ``phase`` and ``prompt``; 1.1 only adds fields.
-SCHEMA_VERSION = "1.1"
+#: without ``schema_version``, ``step``, ``phase`` and ``prompt``; 1.1 only added fields; 2.0
+#: renamed the GB/T 27930 actions and split ``unplug`` by the side the cable leaves.
+SCHEMA_VERSION = "2.0"
 #: arguments that name a connector or an EVSE: integers in every request
 _NUMBERED = ("connector", "evse")
 #: the most of an answer body that is read

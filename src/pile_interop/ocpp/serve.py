@@ -24,7 +24,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from pile_interop.actuators.base import ActuatorError
+from pile_interop.actuators.base import ActionUnsupported, ActuatorError
 from pile_interop.actuators.reference import ReferenceActuator
 from pile_interop.core.errors import UsageError
 from pile_interop.ocpp import dialects
@@ -135,13 +135,17 @@ class _ControlHandler(BaseHTTPRequestHandler):
         future = asyncio.run_coroutine_threadsafe(perform(self.actuator, action, args), self.loop)
         try:
             future.result(ACTION_TIMEOUT_S + 1)
+        except ActionUnsupported as exc:  # the bench contract: 501, the case is na
+            self._answer(HTTPStatus.NOT_IMPLEMENTED, {"status": "unsupported", "reason": str(exc)})
+            return
         except ActuatorError as exc:
-            self._answer(HTTPStatus.UNPROCESSABLE_ENTITY, {"error": str(exc)})
+            self._answer(HTTPStatus.UNPROCESSABLE_ENTITY, {"status": "error", "reason": str(exc)})
             return
         except TimeoutError:
-            self._answer(HTTPStatus.GATEWAY_TIMEOUT, {"error": f"{action} timed out"})
+            reason = f"{action} timed out"
+            self._answer(HTTPStatus.GATEWAY_TIMEOUT, {"status": "error", "reason": reason})
             return
-        self._answer(HTTPStatus.OK, {"done": action})
+        self._answer(HTTPStatus.OK, {"status": "ok", "done": action})
 
 
 async def _snapshot(actuator: ReferenceActuator) -> dict[str, Any]:

@@ -253,6 +253,7 @@ class PileRuntime:
 
     def _start(self, scenario: Any) -> None:
         from pile_interop.core.config import find_root
+        from pile_interop.engine.lab import require_terminal
         from pile_interop.engine.report import Report
         from pile_interop.engine.targets import (
             PYTEST_SPELLING,
@@ -272,6 +273,10 @@ class PileRuntime:
         self.thread = _LoopThread()
         self.thread.call(campaign.start(), 30.0)
         self.campaign = campaign
+        try:  # a prompt nobody can answer: refused at once, as the CLI does (exit 2)
+            require_terminal(getattr(campaign, "actuator", None))
+        except UsageError as exc:
+            pytest.exit(f"pile-interop: {exc}", returncode=2)
         out = opt("--pile-out")
         if out:
             self.report = Report(Path(out), campaign)
