@@ -4,7 +4,8 @@ Exit codes: 0 every selected case passed (or warned, or was not applicable); 1 s
 failed or could not be decided (``error``); 2 bad usage or configuration (one line on stderr,
 no traceback); 130 interrupted (Ctrl-C) after the report was written: an interrupted run has
 no verdict and never exits 0. A ``--case`` subset is a partial run, judged (banner and exit
-code) on the selected cases only.
+code) on the selected cases only. ``report DIR`` exits as the rebuilt run would (130 for a run
+that never finished, e.g. one killed with SIGKILL).
 """
 
 from __future__ import annotations
@@ -282,8 +283,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print(f"interrupted; the report so far is in {out}", file=sys.stderr)
         return EXIT_INTERRUPTED
+    return run_exit_code(run)
+
+
+def run_exit_code(run: dict[str, Any]) -> int:
+    """The exit code that agrees with a run's banner: an interrupted run (killed, stopped,
+    Ctrl-C) has no verdict and never exits 0; a failed or undecided case is 1."""
     if run.get("interrupted"):
-        return EXIT_INTERRUPTED  # no verdict: never 0
+        return EXIT_INTERRUPTED
     summary = run["summary"]
     return EXIT_FAILED if summary.get("fail") or summary.get("error") else EXIT_OK
 
@@ -336,7 +343,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         for problem in problems:
             print(f"pile-interop: {problem}", file=sys.stderr)
         print(f"{run['profile_verdict']['text']}\nreport rebuilt in {folder}", file=sys.stderr)
-        return EXIT_FAILED if problems else EXIT_OK
+        return EXIT_FAILED if problems else run_exit_code(run)
     from pile_interop.reporting.html import write_merge_html
 
     if len(folders) < 2:
