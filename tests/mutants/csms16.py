@@ -66,7 +66,7 @@ class IgnoresPendingSetting(ReferenceCsms):
         return super().boot_reply(station_id)
 
 
-@mutant("TC_023_1_CSMS", "OCPP1.6 §4.1", profile=CSMS)
+@mutant("TC_023_1_CSMS", "OCPP1.6 §4.1", "TC_090_1_CSMS", profile=CSMS)
 class AcceptsUnknownIdTag(ReferenceCsms):
     """Authorizes any id tag it does not know (Accepted instead of Invalid)."""
 
@@ -76,7 +76,7 @@ class AcceptsUnknownIdTag(ReferenceCsms):
         return super().id_tag_info(id_tag)
 
 
-@mutant("TC_023_2_CSMS", "OCPP1.6 §4.1", profile=CSMS)
+@mutant("TC_023_2_CSMS", "OCPP1.6 §4.1", "TC_090_2_CSMS", profile=CSMS)
 class IgnoresExpiry(ReferenceCsms):
     """Answers Accepted for an expired id tag."""
 
@@ -85,7 +85,7 @@ class IgnoresExpiry(ReferenceCsms):
         return {"status": "Accepted"} if info["status"] == "Expired" else info
 
 
-@mutant("TC_023_3_CSMS", "OCPP1.6 §4.1", profile=CSMS)
+@mutant("TC_023_3_CSMS", "OCPP1.6 §4.1", "TC_090_3_CSMS", profile=CSMS)
 class BlockedAsInvalid(ReferenceCsms):
     """Answers Invalid for a blocked id tag (the driver is not told the card is blocked)."""
 
@@ -94,7 +94,26 @@ class BlockedAsInvalid(ReferenceCsms):
         return {"status": "Invalid"} if info["status"] == "Blocked" else info
 
 
-@mutant("TC_007_CSMS", "OCPP1.6 §4.8", "TC_037_1_CSMS", "TC_039_CSMS", profile=CSMS)
+@mutant("TC_090_1_CSMS", "OCPP1.6 §4.8", "TC_090_2_CSMS", "TC_090_3_CSMS", profile=CSMS)
+class TrustsTheStationsStart(ReferenceCsms):
+    """Decides on an id tag only in Authorize: a StartTransaction is Accepted whatever its id
+    tag (a station's stale cache or local list starts a transaction for a blocked card)."""
+
+    def start_transaction_reply(self, *args: Any) -> call_result.StartTransaction:
+        reply = super().start_transaction_reply(*args)
+        reply.id_tag_info = {"status": "Accepted"}
+        return reply
+
+
+@mutant(
+    "TC_007_CSMS",
+    "OCPP1.6 §4.8",
+    "TC_037_1_CSMS",
+    "TC_039_CSMS",
+    "TC_090_2_CSMS",  # an expired or blocked tag it never saw is Invalid to it
+    "TC_090_3_CSMS",
+    profile=CSMS,
+)
 class StartNeedsPriorAuthorize(ReferenceCsms):
     """Answers StartTransaction Invalid unless the id tag was authorized on this connection
     first (breaks cached and offline starts)."""
