@@ -139,6 +139,27 @@ class GetVariablesAnswersFirstItemOnly(ReferenceStation):
         return call_result.GetVariables(get_variable_result=result.get_variable_result[:1])
 
 
+@mutant("TC_B_91_CS", "B06.FR.06", profile=PROFILE)
+class IgnoresEvseInLookups(ReferenceStation):
+    """Looks a component up by name and instance only: a GetVariables or SetVariables for an
+    EVSE (or connector) it does not have is answered from EVSE 1 connector 1."""
+
+    def get_variable_result(self, item: dict[str, Any]) -> dict[str, Any]:
+        return {**super().get_variable_result(_first_evse(item)), "component": item["component"]}
+
+    async def handle_set_variables(self, req: call.SetVariables) -> call_result.SetVariables:
+        items = [_first_evse(i) for i in req.set_variable_data]
+        return await super().handle_set_variables(call.SetVariables(set_variable_data=items))
+
+
+def _first_evse(item: dict[str, Any]) -> dict[str, Any]:
+    evse = item["component"].get("evse")
+    if not evse:
+        return item
+    first = {"id": 1, **({"connectorId": 1} if "connectorId" in evse else {})}
+    return {**item, "component": {**item["component"], "evse": first}}
+
+
 @mutant("TC_B_08_CS", "B06.FR.16", profile=PROFILE)
 class IgnoresItemsPerMessage(ReferenceStation):
     """Answers any number of items, whatever DeviceDataCtrlr.ItemsPerMessage says."""
