@@ -316,6 +316,23 @@ class ForgetsMeterValueSampleInterval(ReferenceStation):
         return await super().handle_change_configuration(key, value)
 
 
+@mutant("TC_092_CS", "OCPP1.6 §5.3")
+class HeartbeatIntervalAcceptedNotApplied(ReferenceStation):
+    """Accepts a new HeartbeatInterval and reports it back, but keeps beating at the interval
+    of its last BootNotification.conf (the timer is only set at boot)."""
+
+    boot_interval: int | None = None
+
+    async def on_boot_accepted(self, conf: Any) -> None:
+        self.boot_interval = max(0, int(conf.interval))
+        await super().on_boot_accepted(conf)
+
+    def heartbeat_interval(self) -> int:
+        if self.boot_interval is None:
+            return super().heartbeat_interval()
+        return self.boot_interval
+
+
 @mutant("TC_040_1_CS", "OCPP1.6 §5.3")
 class AcceptsUnknownKeys(ReferenceStation):
     """Answers ChangeConfiguration for an unknown key with Accepted."""
