@@ -34,7 +34,7 @@ from pile_interop.actuators.base import restored_by
 from pile_interop.core.clock import utc_iso
 from pile_interop.core.config import Profile
 from pile_interop.core.frames import EVENT, IN, OUT, Frame, is_message
-from pile_interop.core.link import CallTimeout, Disconnected, Expectation
+from pile_interop.core.link import CallTimeout, Disconnected, Expectation, RequestLink
 from pile_interop.core.verdicts import Failure, HarnessError, NotApplicable, Verdict, worst
 from pile_interop.scenario import steps as step_kinds
 from pile_interop.scenario.env import CaseEnv, StepRecord
@@ -113,6 +113,10 @@ class CaseRun:
         self.t0 = time.monotonic()
         self.started = utc_iso()
         self.seq0 = self.session.log.last_seq
+        if isinstance(self.session, RequestLink):
+            # the CALLs of this case (before-phase included) are its own: a late answer to
+            # one of them belongs here, whenever it comes
+            self.session.case_tag = scenario.id
         self.stimulus_seq = self.seq0
         self.stimulus_mono = self.t0
 
@@ -522,6 +526,25 @@ class CaseRun:
             "frames": [f.to_dict(self.t0) for f in frames],
             "findings": findings,
             "compatibility": self.compatibility(verdict),
+            **self._late_answers(),
+        }
+
+    def _late_answers(self) -> dict[str, Any]:
+        """The answers to CALLs the suite stopped waiting for that came by now: this case's
+        own (``late_responses``; the verdict was decided by the step that timed out) and
+        those of earlier cases (``late_for_other_cases``, each naming its ``case``; the
+        report attaches them to that case). Neither judges this case."""
+        if not isinstance(self.session, RequestLink):
+            return {}
+        own, others = [], []
+        for answer in self.session.take_late_answers():
+            if answer.case == self.scenario.id:
+                own.append(answer.to_dict())
+            else:
+                others.append({"case": answer.case, **answer.to_dict()})
+        return {
+            **({"late_responses": own} if own else {}),
+            **({"late_for_other_cases": others} if others else {}),
         }
 
     def compatibility(self, verdict: Verdict) -> dict[str, Any]:
