@@ -37,11 +37,12 @@ from pile_interop.core.frames import EVENT, IN, OUT, Frame, is_message
 from pile_interop.core.link import CallTimeout, Disconnected, Expectation, RequestLink
 from pile_interop.core.verdicts import Failure, HarnessError, NotApplicable, Verdict, worst
 from pile_interop.scenario import steps as step_kinds
+from pile_interop.scenario.attribution import case_fault, late_answers
 from pile_interop.scenario.env import CaseEnv, StepRecord
 from pile_interop.scenario.model import Scenario, Step
 from pile_interop.scenario.steps.expect import hooks
 from pile_interop.scenario.timing import Timing
-from pile_interop.scenario.values import TemplateError, mismatches, render
+from pile_interop.scenario.values import TemplateError, TemplateFault, mismatches, render
 
 __all__ = [
     "QUIRK",
@@ -155,7 +156,7 @@ class CaseRun:
         try:
             return render(value, self.scope)
         except TemplateError as exc:
-            raise HarnessError(f"case template: {exc}") from None
+            raise TemplateFault(f"case template: {exc}") from None
 
     def origin(self, step: Step, default: float) -> float:
         """When the exchange the step's ``since:`` names happened, else ``default``."""
@@ -363,6 +364,12 @@ class CaseRun:
                     continue
                 self._skip_rest(steps, i)
                 return Verdict.FAIL, failure.reason
+            except (TemplateFault, TemplateError, ValueError) as exc:
+                # the case's template or pattern, not the SUT: an error naming file and step
+                record.verdict = Verdict.ERROR.value
+                record.observed = case_fault(self.scenario, steps[i], i, self._title(steps[i]), exc)
+                self._skip_rest(steps, i)
+                raise HarnessError(record.observed) from None
             except HarnessError as exc:
                 record.verdict = Verdict.ERROR.value
                 record.observed = record.observed or exc.reason
@@ -474,6 +481,10 @@ class CaseRun:
                 record.verdict = Verdict.PASS.value
             except _Skip:
                 record.verdict = Verdict.SKIPPED.value
+            except (TemplateFault, TemplateError, ValueError) as exc:
+                record.verdict = Verdict.ERROR.value
+                record.observed = case_fault(self.scenario, steps[i], i, self._title(steps[i]), exc)
+                break
             except (Failure, HarnessError, NotApplicable) as exc:
                 record.verdict = getattr(exc, "verdict", Verdict.ERROR).value
                 record.observed = record.observed or exc.reason
@@ -526,25 +537,7 @@ class CaseRun:
             "frames": [f.to_dict(self.t0) for f in frames],
             "findings": findings,
             "compatibility": self.compatibility(verdict),
-            **self._late_answers(),
-        }
-
-    def _late_answers(self) -> dict[str, Any]:
-        """The answers to CALLs the suite stopped waiting for that came by now: this case's
-        own (``late_responses``; the verdict was decided by the step that timed out) and
-        those of earlier cases (``late_for_other_cases``, each naming its ``case``; the
-        report attaches them to that case). Neither judges this case."""
-        if not isinstance(self.session, RequestLink):
-            return {}
-        own, others = [], []
-        for answer in self.session.take_late_answers():
-            if answer.case == self.scenario.id:
-                own.append(answer.to_dict())
-            else:
-                others.append({"case": answer.case, **answer.to_dict()})
-        return {
-            **({"late_responses": own} if own else {}),
-            **({"late_for_other_cases": others} if others else {}),
+            **late_answers(self.session, self.scenario.id),
         }
 
     def compatibility(self, verdict: Verdict) -> dict[str, Any]:
