@@ -38,14 +38,25 @@ KEYS = {
     "NumberOfConnectors": (True, "2"),
     **{
         key: (False, "0")
-        for key in (
-            "AuthorizeRemoteTxRequests ClockAlignedDataInterval ConnectionTimeOut "
-            "ConnectorPhaseRotation LocalAuthorizeOffline LocalPreAuthorize "
-            "MeterValuesAlignedData MeterValuesSampledData MeterValueSampleInterval "
-            "ResetRetries StopTransactionOnEVSideDisconnect StopTransactionOnInvalidId "
-            "StopTxnAlignedData StopTxnSampledData TransactionMessageAttempts "
-            "TransactionMessageRetryInterval UnlockConnectorOnEVSideDisconnect"
-        ).split()
+        for key in [
+            "AuthorizeRemoteTxRequests",
+            "ClockAlignedDataInterval",
+            "ConnectionTimeOut",
+            "ConnectorPhaseRotation",
+            "LocalAuthorizeOffline",
+            "LocalPreAuthorize",
+            "MeterValuesAlignedData",
+            "MeterValuesSampledData",
+            "MeterValueSampleInterval",
+            "ResetRetries",
+            "StopTransactionOnEVSideDisconnect",
+            "StopTransactionOnInvalidId",
+            "StopTxnAlignedData",
+            "StopTxnSampledData",
+            "TransactionMessageAttempts",
+            "TransactionMessageRetryInterval",
+            "UnlockConnectorOnEVSideDisconnect",
+        ]
     },
 }
 
@@ -57,9 +68,7 @@ def nobody() -> PromptActuator:
 
 def _configuration(payload: dict[str, Any]) -> dict[str, Any]:
     wanted = payload.get("key") or list(KEYS)
-    known = [
-        {"key": k, "readonly": KEYS[k][0], "value": KEYS[k][1]} for k in wanted if k in KEYS
-    ]
+    known = [{"key": k, "readonly": KEYS[k][0], "value": KEYS[k][1]} for k in wanted if k in KEYS]
     unknown = [k for k in wanted if k not in KEYS]
     return {"configurationKey": known, **({"unknownKey": unknown} if unknown else {})}
 
@@ -78,16 +87,20 @@ async def _boot(ws: ClientConnection, stray: bool) -> None:
         await asyncio.wait_for(ws.recv(), RECV_S)
 
 
-def scripted_station(*, late: bool = False, stray: bool = False) -> Callable[[str], Awaitable[None]]:
+def scripted_station(
+    *, late: bool = False, stray: bool = False, then: list[dict[str, Any]] | None = None
+) -> Callable[[str], Awaitable[None]]:
     """A station that answers GetConfiguration; with ``late`` it leaves the first one
     unanswered and answers it just before it answers the second (so the answer comes while
-    the next case runs); with ``stray`` it sends an answer to a CALL never sent after boot."""
+    the next case runs); with ``stray`` it sends an answer to a CALL never sent after boot;
+    ``then``: the StatusNotification payloads it sends after its first answer."""
 
     async def station(url: str) -> None:
         async with connect(f"{url}/{STATION}", subprotocols=["ocpp1.6"]) as ws:
             await _boot(ws, stray)
             held: list[Any] | None = None
             count = 0
+            after_first = list(then or [])
             while True:
                 frame = json.loads(await asyncio.wait_for(ws.recv(), RECV_S * 3))
                 if frame[0] != 2:
@@ -104,6 +117,9 @@ def scripted_station(*, late: bool = False, stray: bool = False) -> Callable[[st
                     await ws.send(json.dumps(held))
                     held = None
                 await ws.send(json.dumps([3, uid, _configuration(payload)]))
+                for n, status in enumerate(after_first):
+                    await ws.send(json.dumps([2, f"t{n}", "StatusNotification", status]))
+                after_first = []
 
     return station
 
@@ -116,7 +132,9 @@ async def run_scripted(
     chosen = [s for s in scenarios if s.id in cases]
     task: asyncio.Task[None] | None = None
     try:
-        async with StationCampaign(profile, device, Target("listen", port=0), actuator=nobody()) as campaign:
+        async with StationCampaign(
+            profile, device, Target("listen", port=0), actuator=nobody()
+        ) as campaign:
             task = asyncio.create_task(station(campaign.server.url))
             report = Report(out, campaign, chosen)
             for scenario in chosen:
@@ -211,14 +229,16 @@ BROKEN_CASES = {
 }
 
 
-def broken_case(tmp_path: Path, kind: str) -> Path:
+def case_file(tmp_path: Path, case_id: str, steps: str) -> Path:
+    """A case file ``case_id`` whose first step asks for a configuration key, then ``steps``
+    (YAML, indented as list items of ``steps:``)."""
     folder = tmp_path / "conformance"
     folder.mkdir(exist_ok=True)
-    path = folder / f"TC_BROKEN_{kind.upper()}_CS.yaml"
-    broken = BROKEN_CASES[kind].strip("\n")
+    path = folder / f"{case_id}.yaml"
+    more = steps.strip("\n")
     path.write_text(
-        f"""id: TC_BROKEN_{kind.upper()}_CS
-title: A case with a broken template
+        f"""id: {case_id}
+title: A case written by a test
 ocpp: "1.6"
 sut: cs
 requirements:
@@ -228,32 +248,41 @@ steps:
   - send: GetConfiguration
     payload: {{key: [SupportedFeatureProfiles]}}
     expect_result: {{}}
-{broken}
+{more}
 """
     )
     return path
 
 
+def broken_case(tmp_path: Path, kind: str) -> Path:
+    return case_file(tmp_path, f"TC_BROKEN_{kind.upper()}_CS", BROKEN_CASES[kind])
+
+
+async def run_files(
+    station: Callable[[str], Awaitable[None]], paths: dict[str, Path]
+) -> dict[str, dict[str, Any]]:
+    """Run the case files ``paths`` against the scripted ``station``; the results by key."""
+    profile, _scenarios, device = quick_profile()
+    task: asyncio.Task[None] | None = None
+    results = {}
+    try:
+        target = Target("listen", port=0)
+        async with StationCampaign(profile, device, target, actuator=nobody()) as campaign:
+            task = asyncio.create_task(station(campaign.server.url))
+            for key, path in paths.items():
+                results[key] = await campaign.run_case(load_scenario(path))
+    finally:
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await task
+    return results
+
+
 def test_a_broken_template_or_operator_is_an_error_naming_the_case_file_and_step(tmp_path: Path):
     paths = {kind: broken_case(tmp_path, kind) for kind in BROKEN_CASES}
 
-    async def main() -> dict[str, dict[str, Any]]:
-        profile, _scenarios, device = quick_profile()
-        task: asyncio.Task[None] | None = None
-        results = {}
-        try:
-            async with StationCampaign(profile, device, Target("listen", port=0), actuator=nobody()) as campaign:
-                task = asyncio.create_task(scripted_station()(campaign.server.url))
-                for kind, path in paths.items():
-                    results[kind] = await campaign.run_case(load_scenario(path))
-        finally:
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(Exception, asyncio.CancelledError):
-                    await task
-        return results
-
-    results = asyncio.run(asyncio.wait_for(main(), RUN_S))
+    results = asyncio.run(asyncio.wait_for(run_files(scripted_station(), paths), RUN_S))
     for kind, result in results.items():
         reason = result["reason"]
         assert result["verdict"] == "error", (kind, reason)

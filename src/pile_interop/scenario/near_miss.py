@@ -43,9 +43,11 @@ def near_misses(
         name = f"{action} #{frame.seq}"
         if differences:
             more = len(differences) - 1
-            why = differences[0] + (f" (and {more} more difference{'s' * (more > 1)})" if more else "")
+            why = differences[0] + (
+                f" (and {more} more difference{'s' * (more > 1)})" if more else ""
+            )
         if frame.mono < began:
-            ago = f"{began - frame.mono:.1f} s before this step"
+            ago = f"{_seconds(began - frame.mono)} s before this step"
             if differences:
                 lines.append(f"{name} came {ago}, and differed: {why}")
             else:
@@ -66,3 +68,8 @@ def summary(lines: list[str], action: str, shown: int = SHOWN) -> str:
     if rest > 0:
         text += f"; and {rest} more {action}"
     return text
+
+
+def _seconds(value: float) -> str:
+    """``5.1`` (tenths from 0.1 s on), ``0.004`` below."""
+    return f"{value:.1f}" if value >= 0.1 else f"{value:.3f}"
