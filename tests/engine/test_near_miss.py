@@ -8,9 +8,13 @@ import asyncio
 import json
 from pathlib import Path
 
+import pytest
+
 from pile_interop.core.frames import IN, OUT, Frame
+from pile_interop.ocpp.session import CallTimeout
 from pile_interop.scenario.near_miss import near_misses, summary
 from tests.engine.test_attribution import RUN_S, case_file, run_files, scripted_station
+from tests.engine.test_session import client, run, with_server
 from tests.mutants.catalogue import run_sut
 from tests.mutants.stations16 import WrongStopTransactionId
 
@@ -114,3 +118,24 @@ def test_a_frame_that_came_before_the_step_is_named_with_how_long_before(tmp_pat
     # four near misses (three at boot, one during the step): three named, one counted
     assert reason.count("StatusNotification #") == 3
     assert "and 1 more StatusNotification" in reason
+
+
+def test_a_call_timeout_names_the_answers_that_came_with_another_unique_id() -> None:
+    """A station answering our CALL with a wrong unique id: the timeout names that answer
+    (and the answer itself is a finding: an id the suite never sent)."""
+
+    async def body(server, session) -> None:
+        ws = await client(server)
+        await session.wait_connected(5)
+        send = asyncio.ensure_future(session.call("ClearCache", {}, timeout=1.0))
+        call = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        assert call[2] == "ClearCache"
+        await ws.send(json.dumps([3, "wrong-id", {"status": "Accepted"}]))
+        with pytest.raises(CallTimeout) as timeout:
+            await send
+        wrong = next(f for f in session.log.frames if f.unique_id == "wrong-id")
+        assert f"answers with another unique id: CALLRESULT #{wrong.seq}" in str(timeout.value)
+        assert "never sent" in wrong.findings[0]
+        await ws.close()
+
+    run(with_server(body))

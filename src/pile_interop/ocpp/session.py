@@ -493,7 +493,18 @@ class Session:
             return "; nothing came from the SUT meanwhile"
         listed = ", ".join(f"{what} ×{n}" for what, n in came.most_common(5))
         more = f" and {len(came) - 5} more kinds" if len(came) > 5 else ""
-        return f"; the SUT sent meanwhile: {listed}{more}"
+        # the near misses: answers that came, but with another unique id
+        answers = [f for f in self.log.since(seq) if f.type in (CALLRESULT, CALLERROR)]
+        answers = [f for f in answers if f.direction == IN]
+        misses = ", ".join(
+            f"{f.type} #{f.seq} with unique id {f.unique_id!r}"
+            + (f" (answers {f.action})" if f.action else "")
+            for f in answers[:3]
+        )
+        if len(answers) > 3:
+            misses += f" and {len(answers) - 3} more"
+        other = f"; answers with another unique id: {misses}" if answers else ""
+        return f"; the SUT sent meanwhile: {listed}{more}{other}"
 
     def _remember_late(self, uid: str, pending: _Pending) -> None:
         """A CALL we stopped waiting for: its response is then "late", not "unknown"."""

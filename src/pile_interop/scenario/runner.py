@@ -14,7 +14,9 @@ Order of a case:
 4. *after*: the case's own clean-up steps and the configuration restore; they are recorded but
    never change the verdict.
 5. Any finding on a frame the SUT sent during the case (schema violation, unknown unique id,
-   malformed frame) fails the case: a protocol error is never swallowed.
+   malformed frame) fails the case: a protocol error is never swallowed. An answer to a CALL
+   the suite stopped waiting for is no finding: it belongs to the case that sent the CALL
+   (``late_responses``; ``late_for_other_cases`` when it came in a later case).
 
 Each step kind is a handler (:mod:`pile_interop.scenario.steps`); the run drives the SUT's link
 through :class:`pile_interop.core.link.Link`, the same for an OCPP session and a CAN link.
