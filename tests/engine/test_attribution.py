@@ -229,9 +229,9 @@ BROKEN_CASES = {
 }
 
 
-def case_file(tmp_path: Path, case_id: str, steps: str) -> Path:
+def case_file(tmp_path: Path, case_id: str, steps: str, before: str = "") -> Path:
     """A case file ``case_id`` whose first step asks for a configuration key, then ``steps``
-    (YAML, indented as list items of ``steps:``)."""
+    (YAML, indented as list items of ``steps:``); ``before``: its ``before:`` section."""
     folder = tmp_path / "conformance"
     folder.mkdir(exist_ok=True)
     path = folder / f"{case_id}.yaml"
@@ -244,6 +244,7 @@ sut: cs
 requirements:
   - id: OCPP1.6 §9.1
     text: The station SHALL answer GetConfiguration.
+{before}
 steps:
   - send: GetConfiguration
     payload: {{key: [SupportedFeatureProfiles]}}
@@ -293,3 +294,15 @@ def test_a_broken_template_or_operator_is_an_error_naming_the_case_file_and_step
         assert [s["verdict"] for s in steps] == ["pass", "error"]
     assert "no_such_param" in results["send"]["reason"]
     assert "no_such_type" in results["operator"]["reason"]
+
+
+def test_a_broken_template_in_before_config_is_an_error_naming_the_case_file(tmp_path: Path):
+    before = 'before:\n  config: {HeartbeatInterval: "{params.no_such_param}"}'
+    path = case_file(tmp_path, "TC_BROKEN_CONFIG_CS", "", before=before)
+    results = asyncio.run(asyncio.wait_for(run_files(scripted_station(), {"config": path}), RUN_S))
+    reason = results["config"]["reason"]
+    assert results["config"]["verdict"] == "error", reason
+    assert f"harness error (the case, not the SUT): {path}: before.config HeartbeatInterval" in (
+        reason
+    )
+    assert "no_such_param" in reason

@@ -460,7 +460,13 @@ class CaseRun:
         ``true`` / ``false``)."""
         values = {}
         for key, value in self.scenario.before.config.items():
-            rendered = self.render(value)
+            try:
+                rendered = self.render(value)
+            except TemplateFault as exc:
+                where = f"{self.scenario.path}: before.config {key}"
+                raise TemplateFault(
+                    f"harness error (the case, not the SUT): {where}: {exc}"
+                ) from None
             if isinstance(rendered, bool):
                 rendered = "true" if rendered else "false"
             values[key] = str(rendered)
