@@ -183,16 +183,18 @@ def test_a_response_with_an_unknown_unique_id_is_a_finding():
         await ws.send(json.dumps([2, "h1", "Heartbeat", {}]))
         await asyncio.wait_for(ws.recv(), BOUND)
         stray = next(f for f in session.log.frames if f.unique_id == "never-sent")
-        assert "unknown unique id 'never-sent'" in stray.findings[0]
+        assert "unique id 'never-sent' that the suite never sent" in stray.findings[0]
+        assert "OCPP-J 1.6 §4.1.3" in stray.findings[0]
         await ws.close()
 
     run(with_server(body))
 
 
-def test_a_silent_sut_times_out_and_a_late_answer_is_flagged_as_late():
+def test_a_silent_sut_times_out_and_a_late_answer_is_noted_as_late_for_the_sending_case():
     async def body(server, session):
         ws = await client(server)
         await session.wait_connected(BOUND)
+        session.case_tag = "TC_SENDER"
         with pytest.raises(CallTimeout, match="no CALLRESULT or CALLERROR for ClearCache"):
             await session.call("ClearCache", {}, timeout=0.2)
         call = json.loads(await ws.recv())
@@ -200,7 +202,14 @@ def test_a_silent_sut_times_out_and_a_late_answer_is_flagged_as_late():
         await ws.send(json.dumps([2, "h2", "Heartbeat", {}]))
         await asyncio.wait_for(ws.recv(), BOUND)
         late = next(f for f in session.log.frames if f.unique_id == call[1] and f.direction == IN)
-        assert late.findings and late.findings[0].startswith("late CALLRESULT")
+        assert not late.findings  # no finding: it must not fail the case running now
+        assert late.action == "ClearCache"
+        assert late.notes[0].startswith("late CALLRESULT to ClearCache")
+        assert "belongs to case TC_SENDER" in late.notes[0]
+        (answer,) = session.take_late_answers()
+        assert (answer.case, answer.action, answer.type) == ("TC_SENDER", "ClearCache", CALLRESULT)
+        assert answer.delay_s >= 0.2 and answer.waited_s == 0.2
+        assert session.take_late_answers() == []  # taken once
         await ws.close()
 
     run(with_server(body))

@@ -43,6 +43,9 @@ class Frame:
     error_code: str | None = None
     error_description: str | None = None
     findings: list[str] = field(default_factory=list)
+    #: information about the frame that judges nothing (e.g. "late answer to a CALL of
+    #: another case"): shown with the frame, never a finding
+    notes: list[str] = field(default_factory=list)
 
     def to_dict(self, t0: float) -> dict[str, Any]:
         return {
@@ -55,6 +58,7 @@ class Frame:
             "unique_id": self.unique_id,
             "raw": self.raw,
             "findings": list(self.findings),
+            **({"notes": list(self.notes)} if self.notes else {}),
         }
 
     def brief(self) -> str:

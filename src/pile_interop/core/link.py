@@ -48,6 +48,41 @@ ReplyFn = Callable[[Frame], "Reply | None"]
 
 
 @dataclass
+class LateAnswer:
+    """A CALLRESULT or CALLERROR that answered a CALL of ours after the suite stopped waiting
+    for it: it belongs to the case that sent the CALL (``case``), never to the case running
+    when it came."""
+
+    case: str  # the case tag the CALL was sent under ("" outside any case)
+    action: str
+    unique_id: str
+    type: str  # CALLRESULT | CALLERROR
+    delay_s: float  # seconds after the CALL
+    waited_s: float  # how long the suite had waited
+    call_seq: int
+    seq: int
+    time: str  # UTC, when the answer came
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "action": self.action,
+            "unique_id": self.unique_id,
+            "type": self.type,
+            "delay_s": round(self.delay_s, 3),
+            "waited_s": round(self.waited_s, 3),
+            "call_seq": self.call_seq,
+            "seq": self.seq,
+            "time": self.time,
+        }
+
+    def text(self) -> str:
+        return (
+            f"late {self.type} to {self.action} ({self.unique_id}): came {self.delay_s:.3g} s "
+            f"after the CALL; the suite had waited {self.waited_s:.3g} s"
+        )
+
+
+@dataclass
 class Exchange:
     """A CALL from the SUT and the frame that answered it (None if we stayed silent)."""
 
@@ -199,4 +234,11 @@ class RequestLink(Link, Protocol):
 
     def forget_error_ids(self) -> None:
         """A CALLERROR with an id :meth:`send_raw` allowed is again an unknown answer."""
+        ...
+
+    #: the case whose requests go out now (set by the runner; a late answer belongs to it)
+    case_tag: str
+
+    def take_late_answers(self) -> list[LateAnswer]:
+        """The late answers recorded since the last call (each returned once)."""
         ...

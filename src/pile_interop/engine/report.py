@@ -27,7 +27,7 @@ from pile_interop.core.events import (
 from pile_interop.core.verdicts import Verdict
 from pile_interop.engine.base import CampaignBase
 from pile_interop.reporting.folder import ReportFolder
-from pile_interop.reporting.results_json import profile_verdict, summarize
+from pile_interop.reporting.results_json import attach_late, profile_verdict, summarize
 from pile_interop.scenario.model import Scenario
 from pile_interop.scenario.runner import case_identity
 
@@ -158,6 +158,10 @@ class Report:
         """A case ended with the (redacted) result ``case`` (:class:`CaseFinished`)."""
         self._begin()
         self.cases.append(case)
+        # a late answer that came during this case belongs to the earlier case that sent the
+        # CALL: results.json / HTML / JUnit show it there (results.jsonl keeps it in this
+        # case's line, where it came)
+        attach_late(self.cases)
         run = self.campaign.redactor.redact(self.run_dict(finished=False))
         self.events.emit(CaseFinished(case, run))
 

@@ -17,8 +17,11 @@ What it does for a case:
 
 CALLs nobody awaits are answered by the version's default :class:`Responder` (a mock CSMS or a
 mock station). Every inbound frame is checked against the OCPP JSON schemas of the ``ocpp``
-package; problems (schema violations, a response with an unknown unique id, a malformed frame,
-an undefined CALLERROR code) are attached to the frame as *findings*, never raised.
+package; problems (schema violations, a response with a unique id the suite never sent, a
+malformed frame, an undefined CALLERROR code) are attached to the frame as *findings*, never
+raised. An answer to a CALL the suite stopped waiting for is no finding: it is a *late answer*
+(:meth:`Session.take_late_answers`) of the case that sent the CALL (:attr:`Session.case_tag`),
+and a note on the frame.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from pile_interop.core.link import (
     Exchange,
     Expectation,
     Expectations,
+    LateAnswer,
     Predicate,
     Reply,
     ReplyFn,
@@ -91,9 +95,25 @@ class Responder(Protocol):
 @dataclass
 class _Pending:
     call: Frame
+    #: the case that sent the CALL (:attr:`Session.case_tag` then)
+    tag: str = ""
     future: asyncio.Future[Frame] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
+    #: how long the suite waited before it gave up (a late answer says so)
+    waited: float = 0.0
+
+
+#: What OCPP-J says about the unique id of an answer (the "message ID" of the RPC framework).
+UNIQUE_ID_RULE = {
+    "1.6": "OCPP-J 1.6 §4.1.3",
+    "2.0.1": "OCPP-J 2.0.1 §4.1",
+    "2.1": "OCPP-J 2.1 §4.1",
+}
+_UNIQUE_ID_TEXT = (
+    "a message ID for a CALLRESULT or CALLERROR message MUST be equal to that of the CALL "
+    "message that the CALLRESULT or CALLERROR message is a response to"
+)
 
 
 class Session:
@@ -122,7 +142,11 @@ class Session:
         self._connection: Connection | None = None
         self._expectations = Expectations()
         self._pending: dict[str, _Pending] = {}
-        self._late: OrderedDict[str, Frame] = OrderedDict()
+        self._late: OrderedDict[str, _Pending] = OrderedDict()
+        #: the case whose CALLs go out now (the runner sets it): a late answer belongs to it
+        self.case_tag = ""
+        #: late answers not yet taken by a case (:meth:`take_late_answers`)
+        self._late_answers: list[LateAnswer] = []
         #: unique ids (JSON values) a CALLERROR answering a broken raw frame may carry
         self._error_ids: list[tuple[object, Frame]] = []
         #: how the last connection ended (the event's text), for "not connected" reasons
@@ -346,15 +370,13 @@ class Session:
         if pending is None:
             late = self._late.get(frame.unique_id)
             if late is not None:
-                frame.action = late.action
-                frame.findings.append(
-                    f"late {frame.type}: answers {late.action} ({frame.unique_id}) "
-                    "after the suite stopped waiting"
-                )
+                self._on_late(frame, late)
             else:
+                rule = UNIQUE_ID_RULE.get(self.version.name, "OCPP-J §4.1")
                 frame.findings.append(
-                    f"{frame.type} with unknown unique id {frame.unique_id!r}: "
-                    "no CALL with that id is outstanding"
+                    f"{frame.type} with unique id {frame.unique_id!r} that the suite never "
+                    f"sent: no CALL with that id is outstanding or was awaited ({rule}: "
+                    f"{_UNIQUE_ID_TEXT})"
                 )
             return
         frame.action = pending.call.action
@@ -374,6 +396,32 @@ class Session:
         self.responder.observe_response(pending.call, frame)
         if not pending.future.done():
             pending.future.set_result(frame)
+
+    def _on_late(self, frame: Frame, late: _Pending) -> None:
+        """An answer to a CALL the suite stopped waiting for: recorded for the case that sent
+        the CALL (:meth:`take_late_answers`) and noted on the frame, never a finding (it must
+        not fail the case running now)."""
+        call = late.call
+        frame.action = call.action
+        answer = LateAnswer(
+            case=late.tag,
+            action=call.action or "?",
+            unique_id=frame.unique_id or "",
+            type=frame.type,
+            delay_s=frame.mono - call.mono,
+            waited_s=late.waited,
+            call_seq=call.seq,
+            seq=frame.seq,
+            time=frame.wall,
+        )
+        sender = f"case {late.tag}" if late.tag else "no case"
+        frame.notes.append(f"{answer.text()}; belongs to {sender} (frame #{call.seq})")
+        self._late_answers.append(answer)
+
+    def take_late_answers(self) -> list[LateAnswer]:
+        """The late answers recorded since the last call (each returned once)."""
+        taken, self._late_answers = self._late_answers, []
+        return taken
 
     # -- outbound -----------------------------------------------------------------------
 
@@ -402,7 +450,7 @@ class Session:
         if self._connection is None:
             raise Disconnected(f"not connected{self._why_not()}: cannot send {action}")
         frame = self.log.add(OUT, text, type=CALL, unique_id=uid, action=action, payload=payload)
-        pending = _Pending(frame)
+        pending = _Pending(frame, self.case_tag)
         self._pending[uid] = pending
         self._notify(frame)
         try:
@@ -420,7 +468,8 @@ class Session:
             return await asyncio.wait_for(asyncio.shield(pending.future), timeout)
         except TimeoutError:
             self._pending.pop(uid, None)
-            self._remember_late(uid, frame)
+            pending.waited = timeout
+            self._remember_late(uid, pending)
             raise CallTimeout(
                 f"no CALLRESULT or CALLERROR for {frame.action} ({uid}) within {timeout:.3g} s"
                 f"{self._meanwhile(frame.seq)}"
@@ -444,11 +493,22 @@ class Session:
             return "; nothing came from the SUT meanwhile"
         listed = ", ".join(f"{what} ×{n}" for what, n in came.most_common(5))
         more = f" and {len(came) - 5} more kinds" if len(came) > 5 else ""
-        return f"; the SUT sent meanwhile: {listed}{more}"
+        # the near misses: answers that came, but with another unique id
+        answers = [f for f in self.log.since(seq) if f.type in (CALLRESULT, CALLERROR)]
+        answers = [f for f in answers if f.direction == IN]
+        misses = ", ".join(
+            f"{f.type} #{f.seq} with unique id {f.unique_id!r}"
+            + (f" (answers {f.action})" if f.action else "")
+            for f in answers[:3]
+        )
+        if len(answers) > 3:
+            misses += f" and {len(answers) - 3} more"
+        other = f"; answers with another unique id: {misses}" if answers else ""
+        return f"; the SUT sent meanwhile: {listed}{more}{other}"
 
-    def _remember_late(self, uid: str, frame: Frame) -> None:
+    def _remember_late(self, uid: str, pending: _Pending) -> None:
         """A CALL we stopped waiting for: its response is then "late", not "unknown"."""
-        self._late[uid] = frame
+        self._late[uid] = pending
         while len(self._late) > _LATE_MEMORY:
             self._late.popitem(last=False)
 
@@ -496,7 +556,7 @@ class Session:
             OUT, text, type=kind, unique_id=uid, action=action, payload=payload, error_code=code
         )
         if kind == CALL and uid is not None:
-            self._pending[uid] = _Pending(frame)
+            self._pending[uid] = _Pending(frame, self.case_tag)
         self._error_ids.extend((allowed, frame) for allowed in error_ids)
         self._notify(frame)
         await self._send(text)

@@ -178,7 +178,26 @@ def frame_line(frame: Mapping[str, Any]) -> str:
     head = f"{t:9.3f} {clock}{arrow(frame.get('dir'))} {kind} {action}".rstrip()
     lines = [f"{head}  {frame.get('raw') or ''}".rstrip()]
     lines.extend(f"          ! {finding}" for finding in frame.get("findings") or [])
+    lines.extend(f"          i {note}" for note in frame.get("notes") or [])
     return "\n".join(lines)
+
+
+def late_lines(case: Mapping[str, Any]) -> list[str]:
+    """The case's late answers (``late_responses``: answers to its CALLs that came after the
+    suite stopped waiting), one sentence each; they judge nothing."""
+    lines = []
+    for late in case.get("late_responses") or []:
+        if not isinstance(late, Mapping):
+            continue
+        during = late.get("came_during")
+        lines.append(
+            f"late {late.get('type') or 'answer'} to {late.get('action') or '?'} "
+            f"({late.get('unique_id') or '?'}): {as_float(late.get('delay_s')):.3g} s after "
+            f"the CALL (frame #{late.get('call_seq')}), the suite had waited "
+            f"{as_float(late.get('waited_s')):.3g} s"
+            + (f"; it came during case {during}" if during else "")
+        )
+    return lines
 
 
 #: The first line of a text wire log, saying how to read it.

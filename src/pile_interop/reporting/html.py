@@ -32,6 +32,7 @@ from pile_interop.reporting.common import (
     arrow,
     as_float,
     atomic_write_bytes,
+    late_lines,
     one_line,
     requirement_list,
     shown_verdicts,
@@ -199,6 +200,7 @@ def _frame_view(frame: Mapping[str, Any], suite: str, sut: str, marked: set[int]
         "unique_id": text(frame.get("unique_id") or ""),
         "raw": text(frame.get("raw") or ""),
         "findings": [text(f) for f in frame.get("findings") or []],
+        "notes": [text(n) for n in frame.get("notes") or []],
         "marked": isinstance(seq, int) and seq in marked,
     }
 
@@ -414,6 +416,7 @@ def _case_view(
         "diagram": Markup(diagram),
         "frames": [_frame_view(f, suite, sut, marked) for f in frames],
         "findings": [text(f) for f in case.get("findings") or []],
+        "late": [text(line) for line in late_lines(case)],
         "search": _search_text(case, reqs),
         "quirks": _quirks(case),
     }

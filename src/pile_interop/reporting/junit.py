@@ -20,6 +20,7 @@ from pile_interop.reporting.common import (
     as_float,
     atomic_write_bytes,
     frame_line,
+    late_lines,
     printable,
     requirement_ids,
     requirement_list,
@@ -129,8 +130,9 @@ def _testcase(suite: ET.Element, profile: str, case: Mapping[str, Any]) -> None:
         _sub(element, "system-err", note)
 
     frames = case.get("frames") or []
-    if frames:
-        lines = [WIRE_LOG_LEGEND, *(frame_line(frame) for frame in frames)]
+    late = late_lines(case)
+    if frames or late:
+        lines = [*late, WIRE_LOG_LEGEND, *(frame_line(frame) for frame in frames)]
         _sub(element, "system-out", "\n".join(lines))
 
 

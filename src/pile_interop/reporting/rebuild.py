@@ -12,7 +12,7 @@ from typing import Any
 from pile_interop import __version__
 from pile_interop.core.errors import UsageError
 from pile_interop.reporting.folder import HEADER_FIELDS
-from pile_interop.reporting.results_json import run_verdict, summarize
+from pile_interop.reporting.results_json import attach_late, run_verdict, summarize
 from pile_interop.reporting.stream import read_runs
 
 
@@ -65,6 +65,7 @@ def load_run(
     assert run is not None
     if run.get("finished") is None:
         run["interrupted"] = True  # a results.json written while the run went on
+    attach_late(run["cases"])
     run["summary"] = summarize(run["cases"])
     run["profile_verdict"] = run_verdict(run)
     return run

@@ -56,6 +56,27 @@ def summarize(cases: Iterable[Mapping[str, Any]]) -> dict[str, int]:
     return counts
 
 
+def attach_late(cases: list[dict[str, Any]]) -> None:
+    """Attach every late answer a case recorded for an earlier case (``late_for_other_cases``:
+    it came while the later case ran) to that earlier case's ``late_responses``, the last
+    case with that id that ended before. Idempotent (an answer is attached once, by its
+    ``seq``); judges nothing: a late answer never changes a verdict."""
+    for index, case in enumerate(cases):
+        for entry in case.get("late_for_other_cases") or []:
+            if not isinstance(entry, dict):
+                continue
+            owner = next(
+                (c for c in reversed(cases[:index]) if c.get("id") == entry.get("case")), None
+            )
+            if owner is None:
+                continue
+            answer = {k: v for k, v in entry.items() if k != "case"}
+            answer["came_during"] = case.get("id")
+            own = owner.setdefault("late_responses", [])
+            if not any(a.get("seq") == answer.get("seq") for a in own):
+                own.append(answer)
+
+
 def _plural(count: int, one: str, many: str) -> str:
     return f"{count} {one if count == 1 else many}"
 

@@ -14,7 +14,9 @@ Order of a case:
 4. *after*: the case's own clean-up steps and the configuration restore; they are recorded but
    never change the verdict.
 5. Any finding on a frame the SUT sent during the case (schema violation, unknown unique id,
-   malformed frame) fails the case: a protocol error is never swallowed.
+   malformed frame) fails the case: a protocol error is never swallowed. An answer to a CALL
+   the suite stopped waiting for is no finding: it belongs to the case that sent the CALL
+   (``late_responses``; ``late_for_other_cases`` when it came in a later case).
 
 Each step kind is a handler (:mod:`pile_interop.scenario.steps`); the run drives the SUT's link
 through :class:`pile_interop.core.link.Link`, the same for an OCPP session and a CAN link.
@@ -34,14 +36,15 @@ from pile_interop.actuators.base import restored_by
 from pile_interop.core.clock import utc_iso
 from pile_interop.core.config import Profile
 from pile_interop.core.frames import EVENT, IN, OUT, Frame, is_message
-from pile_interop.core.link import CallTimeout, Disconnected, Expectation
+from pile_interop.core.link import CallTimeout, Disconnected, Expectation, RequestLink
 from pile_interop.core.verdicts import Failure, HarnessError, NotApplicable, Verdict, worst
 from pile_interop.scenario import steps as step_kinds
+from pile_interop.scenario.attribution import case_fault, late_answers
 from pile_interop.scenario.env import CaseEnv, StepRecord
 from pile_interop.scenario.model import Scenario, Step
 from pile_interop.scenario.steps.expect import hooks
 from pile_interop.scenario.timing import Timing
-from pile_interop.scenario.values import TemplateError, mismatches, render
+from pile_interop.scenario.values import TemplateError, TemplateFault, mismatches, render
 
 __all__ = [
     "QUIRK",
@@ -113,6 +116,10 @@ class CaseRun:
         self.t0 = time.monotonic()
         self.started = utc_iso()
         self.seq0 = self.session.log.last_seq
+        if isinstance(self.session, RequestLink):
+            # the CALLs of this case (before-phase included) are its own: a late answer to
+            # one of them belongs here, whenever it comes
+            self.session.case_tag = scenario.id
         self.stimulus_seq = self.seq0
         self.stimulus_mono = self.t0
 
@@ -151,7 +158,7 @@ class CaseRun:
         try:
             return render(value, self.scope)
         except TemplateError as exc:
-            raise HarnessError(f"case template: {exc}") from None
+            raise TemplateFault(f"case template: {exc}") from None
 
     def origin(self, step: Step, default: float) -> float:
         """When the exchange the step's ``since:`` names happened, else ``default``."""
@@ -359,6 +366,12 @@ class CaseRun:
                     continue
                 self._skip_rest(steps, i)
                 return Verdict.FAIL, failure.reason
+            except (TemplateFault, TemplateError, ValueError) as exc:
+                # the case's template or pattern, not the SUT: an error naming file and step
+                record.verdict = Verdict.ERROR.value
+                record.observed = case_fault(self.scenario, steps[i], i, self._title(steps[i]), exc)
+                self._skip_rest(steps, i)
+                raise HarnessError(record.observed) from None
             except HarnessError as exc:
                 record.verdict = Verdict.ERROR.value
                 record.observed = record.observed or exc.reason
@@ -447,7 +460,13 @@ class CaseRun:
         ``true`` / ``false``)."""
         values = {}
         for key, value in self.scenario.before.config.items():
-            rendered = self.render(value)
+            try:
+                rendered = self.render(value)
+            except TemplateFault as exc:
+                where = f"{self.scenario.path}: before.config {key}"
+                raise TemplateFault(
+                    f"harness error (the case, not the SUT): {where}: {exc}"
+                ) from None
             if isinstance(rendered, bool):
                 rendered = "true" if rendered else "false"
             values[key] = str(rendered)
@@ -470,6 +489,10 @@ class CaseRun:
                 record.verdict = Verdict.PASS.value
             except _Skip:
                 record.verdict = Verdict.SKIPPED.value
+            except (TemplateFault, TemplateError, ValueError) as exc:
+                record.verdict = Verdict.ERROR.value
+                record.observed = case_fault(self.scenario, steps[i], i, self._title(steps[i]), exc)
+                break
             except (Failure, HarnessError, NotApplicable) as exc:
                 record.verdict = getattr(exc, "verdict", Verdict.ERROR).value
                 record.observed = record.observed or exc.reason
@@ -522,6 +545,7 @@ class CaseRun:
             "frames": [f.to_dict(self.t0) for f in frames],
             "findings": findings,
             "compatibility": self.compatibility(verdict),
+            **late_answers(self.session, self.scenario.id),
         }
 
     def compatibility(self, verdict: Verdict) -> dict[str, Any]:

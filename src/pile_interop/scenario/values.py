@@ -19,6 +19,8 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from pile_interop.core.verdicts import HarnessError
+
 _PATH = r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+|\[\d+\])*(?:\|(?:str|int))?"
 _EXPR = re.compile(r"\{\{|\}\}|\{(" + _PATH + r")\}")
 _WHOLE = re.compile(r"^\{(" + _PATH + r")\}$")
@@ -27,6 +29,12 @@ _PART = re.compile(r"\.([A-Za-z0-9_]+)|\[(\d+)\]")
 
 class TemplateError(Exception):
     """A template names something that is not there."""
+
+
+class TemplateFault(HarnessError):
+    """A case's template or match pattern could not be used (an undefined name, a bad
+    ``$``-operator argument): the case's fault, an ``error`` naming the case file and step,
+    never the SUT's."""
 
 
 def _resolve(expr: str, scope: Mapping[str, Any]) -> Any:

@@ -14,9 +14,10 @@ from pile_interop.core.link import Exchange, Predicate, Reply, ReplyFn
 from pile_interop.core.verdicts import Failure, HarnessError
 from pile_interop.scenario.env import StepRecord
 from pile_interop.scenario.model import Step
+from pile_interop.scenario.near_miss import near_misses, summary
 from pile_interop.scenario.steps.registry import StepContext, register, requests
 from pile_interop.scenario.timing import Timing
-from pile_interop.scenario.values import TemplateError, mismatches, render
+from pile_interop.scenario.values import TemplateError, TemplateFault, mismatches, render
 
 
 def _merge(base: Any, override: Any) -> Any:
@@ -83,6 +84,7 @@ def _window(step: Step, timing: Timing) -> float:
 
 @register("expect", _bound)
 async def expect(run: StepContext, step: Step, i: int, record: StepRecord) -> None:
+    began = time.monotonic()
     expectation = run.armed[i]
     name = step.get("timeout", "message")
     bound = run.timing.upper(name)
@@ -97,15 +99,21 @@ async def expect(run: StepContext, step: Step, i: int, record: StepRecord) -> No
     except TimeoutError:
         run.session.disarm(expectation)
         if run.template_errors:
-            raise HarnessError("; ".join(run.template_errors)) from None
+            raise TemplateFault("; ".join(run.template_errors)) from None
         rendered = run.render(pattern) if pattern else None
+        misses = near_misses(
+            run.frames_since(run.seq0), step.subject, rendered, began, _taken(run, i)
+        )
+        missed = f"; {summary(misses, step.subject)}" if misses else ""
         raise Failure(
-            f"No {step.subject}{shown} within {bound:.3g} s",
+            f"No {step.subject}{shown} within {bound:.3g} s{missed}",
             expected=record.expected,
             observed=run.observed_instead(step.subject, rendered, run.arm_seq[i]),
         ) from None
     except HarnessError:
         raise
+    except (TemplateError, ValueError) as exc:  # the reply's template
+        raise TemplateFault(f"cannot answer {step.subject}: {exc}") from None
     except Exception as exc:  # the reply could not be built
         raise HarnessError(f"{step.source}: cannot answer {step.subject}: {exc}") from None
     call, answer = exchange.call, exchange.reply
@@ -137,6 +145,16 @@ async def expect(run: StepContext, step: Step, i: int, record: StepRecord) -> No
             )
         run.claimed_seq[i] = call.seq
     run.claimed_any.add(call.seq)
+
+
+def _taken(run: StepContext, i: int) -> set[int]:
+    """The frames other steps took (or their armed expectations claimed): no near miss."""
+    taken = set(run.claimed_any)
+    for key, expectation in run.armed.items():
+        future = expectation.future
+        if key != i and future.done() and not future.cancelled() and not future.exception():
+            taken.add(future.result().call.seq)
+    return taken
 
 
 @register("expect_none", _window)
