@@ -77,8 +77,7 @@ def test_churn_names_a_storm_not_a_reboot() -> None:
         churn.closed(opened, opened + 0.02)
     churn.closed(early, 201.0)
     assert churn.storm() == (
-        "the station opened 412 connections in 4.6 s (each closed within 0.02 s): "
-        "a reconnect storm"
+        "the station opened 412 connections in 4.6 s (each closed within 0.02 s): a reconnect storm"
     )
     churn.restart()
     for i in range(STORM_CONNECTIONS):
