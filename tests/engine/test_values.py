@@ -121,3 +121,16 @@ def test_or_matches_when_some_pattern_does_and_can_allow_absence():
     assert mismatches(either, {"key": []}) == []
     (problem,) = mismatches(either, {"key": ["HeartbeatInterval"]})
     assert problem.startswith("key: matches none of")
+
+
+def test_repeat_makes_a_list_sized_from_a_template():
+    scope = {"limit": {"reply": {"value": "3"}}}
+    item = {"component": {"name": "C"}, "variable": {"name": "{limit.reply.value}"}}
+    made = render({"$repeat": item, "$times": "{limit.reply.value|int}", "$plus": 1}, scope)
+    assert made == [{"component": {"name": "C"}, "variable": {"name": "3"}}] * 4
+    assert render({"$repeat": "x", "$times": 2}, scope) == ["x", "x"]
+    assert render({"$repeat": "x", "other": 2}, scope) == {"$repeat": "x", "other": 2}
+    with pytest.raises(TemplateError, match="must be integers"):
+        render({"$repeat": "x", "$times": "{limit.reply.value}"}, scope)
+    with pytest.raises(TemplateError, match="copies"):
+        render({"$repeat": "x", "$times": 10**6}, scope)

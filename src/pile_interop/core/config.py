@@ -21,6 +21,17 @@ DEFAULT_TOKENS = {
     "blocked": "PI-BLOCKED",
     "expired": "PI-EXPIRED",
 }
+#: ... of an OCPP 2.0.1 profile: ISO14443 UIDs (4 bytes, 8 hex digits), the type the suite
+#: sends id tokens as unless ``params.token_type`` says otherwise ("PI" is 50 49 in hex)
+DEFAULT_TOKENS_201 = {
+    "valid": "5049A101",
+    "valid2": "5049A102",
+    "invalid": "5049F001",
+    "blocked": "5049B001",
+    "expired": "5049E001",
+}
+#: The IdTokenEnumType an OCPP 2.0.1 run sends tokens as when the profile names none.
+DEFAULT_TOKEN_TYPE_201 = "ISO14443"
 
 
 #: Header names (lower case) whose values are credentials.
@@ -202,6 +213,16 @@ def token_problems(tokens: dict[str, str], token_type: str) -> list[str]:
     ]
 
 
+def run_token_problems(profile: Profile, device: Device) -> list[str]:
+    """The device's tokens that do not fit the type an OCPP 2.0.1 run sends them as, when the
+    descriptor declares no ``token_type`` of its own (the loader checked a declared one): the
+    profile's ``params.token_type``, by default ISO14443."""
+    if profile.ocpp != "2.0.1" or device.token_type:
+        return []
+    token_type = str(profile.params.get("token_type", DEFAULT_TOKEN_TYPE_201))
+    return token_problems(device.tokens, token_type)
+
+
 @dataclass(frozen=True)
 class Profile:
     """A certification profile: which cases, which bounds, which parameters."""
@@ -244,18 +265,23 @@ def load_profile(path: str | Path) -> Profile:
     both = set(mandatory) & set(optional)
     if both:
         raise doc.error(f"cases both mandatory and optional: {sorted(both)}", "cases")
+    ocpp = d.get("ocpp", "")
+    tokens = {**(DEFAULT_TOKENS_201 if ocpp == "2.0.1" else DEFAULT_TOKENS), **d.get("tokens", {})}
+    params = dict(d.get("params", {}))
+    for problem in token_problems(tokens, str(params.get("token_type", ""))):
+        log.warning("%s: %s (params.token_type)", path, problem)
     return Profile(
         path=str(path),
         id=d["id"],
         title=d["title"],
-        ocpp=d.get("ocpp", ""),
+        ocpp=ocpp,
         gbt27930=d.get("gbt27930", ""),
         sut=d["sut"],
         mandatory=mandatory,
         optional=optional,
         timeouts={k: float(v) for k, v in d["timeouts"].items()},
-        params=dict(d.get("params", {})),
-        tokens={**DEFAULT_TOKENS, **d.get("tokens", {})},
+        params=params,
+        tokens=tokens,
         description=d.get("description", ""),
         reference_device=ref.get("device"),
         reference_time_scale=float(ref.get("time_scale", 1.0)),

@@ -92,11 +92,12 @@ class FrameLog:
     """Every frame and connection event of a link, in order. Cases read windows of it.
 
     With ``max_frames`` the log keeps at most that many frames between two
-    :meth:`discard_through` calls (a campaign discards after each case: "per case"). Past the
-    bound a flooding SUT's frames are still handled (returned to the caller, checked, answered)
-    but not stored, and a single EVENT ("N frames not recorded") says how many were dropped.
-    Connection events get ``EVENT_HEADROOM`` more room, so the close that ends a flood is kept.
-    Sequence numbers go on counting the dropped frames.
+    :meth:`discard_through` calls (a campaign empties the log when a case starts and when it
+    ends: the bound is per case, and a case that hit it leaves the next one a whole log). Past
+    the bound a flooding SUT's frames are still handled (returned to the caller, checked,
+    answered) but not stored, and a single EVENT ("N frames dropped") says how many were
+    dropped (``dropped``). Connection events get ``EVENT_HEADROOM`` more room, so the close
+    that ends a flood is kept. Sequence numbers go on counting the dropped frames.
     """
 
     #: Room for connection events beyond ``max_frames``.
@@ -109,10 +110,13 @@ class FrameLog:
         self.dropped = 0
         self._seq = 0  # seq of the last frame, stored or not
         self._marker: Frame | None = None
+        #: when the last frame of each direction came or went, stored or not (monotonic)
+        self.last_mono: dict[str, float] = {}
 
     def add(self, direction: str, raw: str, **fields: Any) -> Frame:
         self._seq += 1
         frame = Frame(seq=self._seq, direction=direction, raw=raw, **fields)
+        self.last_mono[direction] = frame.mono
         if self._full(direction):
             self._drop()
         else:
@@ -144,11 +148,17 @@ class FrameLog:
         return self.frames[bisect.bisect_right(self.frames, seq, key=_seq) :]
 
     def discard_through(self, seq: int) -> None:
-        """Forget frames up to ``seq`` (no case window needs them any more): bounded memory."""
+        """Forget frames up to ``seq`` (no case window needs them any more): bounded memory.
+        Once the "frames dropped" event goes, the count starts again (a new case's bound)."""
         del self.frames[: bisect.bisect_right(self.frames, seq, key=_seq)]
         if self._marker is not None and self._marker.seq <= seq:
             self._marker = None
             self.dropped = 0
+
+    def clear(self) -> None:
+        """Forget every frame so far (a case starts or ended): :meth:`discard_through` the
+        last sequence number."""
+        self.discard_through(self._seq)
 
     @property
     def last_seq(self) -> int:

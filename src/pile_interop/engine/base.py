@@ -126,6 +126,7 @@ class CampaignBase:
         the partial result is stored in ``self.last_partial``."""
         if isinstance(self.actuator, WebhookActuator):
             self.actuator.case_id = scenario.id
+        self._new_window()
         run = CaseRun(scenario, self.env())
         self.last_partial: dict[str, Any] | None = None
         if self._never_connected_after is not None and not self.session.connections:
@@ -144,18 +145,27 @@ class CampaignBase:
             raise
         if not self.session.connections and result["verdict"] == Verdict.ERROR.value:
             self._never_connected_after = self.timing.upper("connect")
-        self.session.log.discard_through(run.seq0)
+        self.session.log.clear()  # the result holds the case's frames: release them
         return self.redactor.redact(result)
 
     async def run_function(
         self, scenario: Scenario, fn: Callable[[CaseEnv], Any]
     ) -> dict[str, Any]:
         """Run a case written in Python (``fn(env)`` is its main part); result redacted."""
+        self._new_window()
         run = CaseRun(scenario, self.env())
         budget = case_budget(scenario, self.timing)
         try:
             result = await asyncio.wait_for(run.run_function(fn), budget)
         except TimeoutError:
             result = run.interrupted(f"the case exceeded its total budget of {budget:.3g} s")
-        self.session.log.discard_through(run.seq0)
+        self.session.log.clear()
         return self.redactor.redact(result)
+
+    def _new_window(self) -> None:
+        """A case starts: its own frame log bound (what came between cases is no case's
+        evidence) and its own count of connections (a reconnect storm is the case's)."""
+        self.session.log.clear()
+        churn = getattr(self.session, "churn", None)
+        if churn is not None:
+            churn.restart()

@@ -10,16 +10,19 @@ class by the profile's SUT. Messages name each entry point's own options (:class
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
-from pile_interop.core.config import ContentRoot, Device, Profile, load_device
+from pile_interop.core.config import ContentRoot, Device, Profile, load_device, run_token_problems
 from pile_interop.core.errors import UsageError
 from pile_interop.engine.base import CampaignBase, Target
 from pile_interop.engine.can_campaign import GbtCampaign
 from pile_interop.engine.csms_campaign import CsmsCampaign
 from pile_interop.engine.station_campaign import StationCampaign
 from pile_interop.ocpp.client import check_url
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -190,6 +193,8 @@ def make_campaign(
     url: str | None = None,
 ) -> CampaignBase:
     """The campaign for ``profile``'s protocol and SUT role."""
+    for problem in run_token_problems(profile, device):
+        log.warning("%s: %s (as %s sends them)", device.path, problem, profile.id)
     if profile.gbt27930:
         return GbtCampaign(
             profile,

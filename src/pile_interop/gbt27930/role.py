@@ -69,7 +69,7 @@ class PeerRole:
         bound = run.timing.upper("settle")
         deadline = time.monotonic() + bound
         while True:
-            last = next((f.mono for f in reversed(self.link.log.frames) if f.direction == IN), None)
+            last = self.link.log.last_mono.get(IN)  # kept even when the log was emptied
             now = time.monotonic()
             if last is None or now - last >= quiet:
                 return

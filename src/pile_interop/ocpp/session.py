@@ -41,6 +41,8 @@ from websockets.asyncio.connection import Connection
 from websockets.exceptions import ConnectionClosed
 from websockets.protocol import State
 
+from pile_interop.core.churn import Churn
+
 # the link-level errors and answers are the runner's (core.link); importable from here too
 from pile_interop.core.link import (
     CallTimeout,
@@ -137,6 +139,8 @@ class Session:
         self.send_timeout = send_timeout
         self.connected = asyncio.Event()
         self.connections = 0
+        #: connections opened and closed in the current case (a reconnect storm)
+        self.churn = Churn()
         self._disconnected = asyncio.Event()
         self._disconnected.set()
         self._connection: Connection | None = None
@@ -176,6 +180,7 @@ class Session:
         old = self._connection
         self._connection = connection
         self.connections += 1
+        opened = self.churn.opened()
         self._disconnected.clear()
         self.connected.set()
         self.responder.connection_opened()
@@ -195,9 +200,10 @@ class Session:
                 async for _raw in connection:
                     pass
         finally:
-            self._lost(connection)
+            self._lost(connection, opened)
 
-    def _lost(self, connection: Connection) -> None:
+    def _lost(self, connection: Connection, opened: float) -> None:
+        self.churn.closed(opened)
         code = connection.close_code
         reason = connection.close_reason or ""
         first = connection.protocol.close_rcvd_then_sent
@@ -234,6 +240,8 @@ class Session:
                     )
                     # the caller may be gone already (its send failed): no "never retrieved"
                     pending.future.exception()
+                # an answer on the next connection is late, not an id the suite never sent
+                self._remember_late(uid, pending)
             self._pending.clear()
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
@@ -479,8 +487,10 @@ class Session:
                 pending.future.cancel()
 
     def _why_not(self) -> str:
-        """`` (connection closed by the SUT (code 1011, 'go away'))`` or nothing."""
-        return f" ({self.last_closed})" if self.last_closed else ""
+        """`` (connection closed by the SUT (code 1011, 'go away'))`` or nothing; during a
+        reconnect storm, the storm too."""
+        said = [text for text in (self.last_closed, self.churn.storm()) if text]
+        return f" ({'; '.join(said)})" if said else ""
 
     def _meanwhile(self, seq: int) -> str:
         """What the SUT sent after frame ``seq`` instead of the awaited response."""

@@ -46,8 +46,11 @@ class StationUnderTest:
             try:
                 await run.session.wait_connected(bound)
             except TimeoutError:
+                # a station whose connections all close at once did connect, many times over
+                storm = run.session.churn.is_storm
                 raise HarnessError(
-                    f"the station {env.device.station_id!r} did not connect within "
+                    f"the station {env.device.station_id!r} did not "
+                    f"{'stay connected' if storm else 'connect'} within "
                     f"{bound:.3g} s ({run.timing.describe('connect')}); "
                     f"{run.observed_instead('BootNotification', None, run.seq0)}"
                 ) from None

@@ -207,11 +207,19 @@ class CaseRun:
                 "other frames: " + ", ".join(f"{name} ×{n}" for name, n in others.most_common(8))
             )
         events = [f.raw for f in frames if f.type == EVENT]
-        if events:
+        storm = self.storm()
+        if storm:  # what it is, not the last few of its hundreds of connection events
+            lines.append(storm)
+        elif events:
             lines.append("connection: " + "; ".join(events[-3:]))
-        if not self.session.is_connected and not events:
+        if not self.session.is_connected and not events and not storm:
             lines.append("the SUT is not connected")
         return "; ".join(lines) if lines else "nothing from the SUT"
+
+    def storm(self) -> str:
+        """The reconnect storm of this case so far (the link's ``churn``), or ""."""
+        churn = getattr(self.session, "churn", None)
+        return str(churn.storm()) if churn is not None else ""
 
     # -- arming -------------------------------------------------------------------------
 
@@ -271,7 +279,15 @@ class CaseRun:
             self._disarm()
         await self._after()
         verdict, reason = self._judge_findings(verdict, reason)
-        return self.result(verdict, reason)
+        return self.result(verdict, self._with_storm(verdict, reason))
+
+    def _with_storm(self, verdict: Verdict, reason: str) -> str:
+        """A case that failed or erred during a reconnect storm says so first: its waits ran
+        out because the station would not stay connected."""
+        storm = self.storm()
+        if not storm or verdict not in (Verdict.FAIL, Verdict.ERROR) or storm in reason:
+            return reason
+        return f"{storm}; {reason}" if reason else storm
 
     async def run_function(self, fn: Callable[[CaseEnv], Awaitable[None]]) -> dict[str, Any]:
         """A case written in Python: the same before-phase and verdicts, ``fn`` as the steps.
@@ -306,7 +322,7 @@ class CaseRun:
             verdict, reason = Verdict.ERROR, exc.reason
         await self._after()
         verdict, reason = self._judge_findings(verdict, reason)
-        return self.result(verdict, reason)
+        return self.result(verdict, self._with_storm(verdict, reason))
 
     def _check_needs(self) -> None:
         """``needs: [x]``: feature x declared true; ``needs: ["!x"]``: declared false; and no
@@ -533,6 +549,7 @@ class CaseRun:
     def result(self, verdict: Verdict, reason: str) -> dict[str, Any]:
         frames = self.frames_since(self.seq0)
         findings = [f"#{f.seq} {x}" for f in frames for x in f.findings]
+        dropped = self.session.log.dropped
         return {
             **case_identity(self.scenario, self.env.profile),
             "verdict": verdict.value,
@@ -543,6 +560,8 @@ class CaseRun:
             "required_wait_s": round(self.required_wait, 6),
             "steps": [r.to_dict() for r in self.records],
             "frames": [f.to_dict(self.t0) for f in frames],
+            # the log's per-case bound was hit: these frames were handled but not kept
+            **({"frames_dropped": dropped} if dropped else {}),
             "findings": findings,
             "compatibility": self.compatibility(verdict),
             **late_answers(self.session, self.scenario.id),
@@ -559,7 +578,7 @@ class CaseRun:
         """The result of a case cut short (Ctrl-C, crash): what happened so far, as ``error``."""
         with contextlib.suppress(Exception):
             self._disarm()
-        return self.result(Verdict.ERROR, reason)
+        return self.result(Verdict.ERROR, self._with_storm(Verdict.ERROR, reason))
 
 
 def case_identity(scenario: Scenario, profile: Profile) -> dict[str, Any]:

@@ -5,6 +5,8 @@ int); otherwise every ``{expr}`` is replaced by its text. ``{{`` and ``}}`` are 
 ``expr`` is a dotted path with optional ``[index]``: ``tx.reply.transactionId``,
 ``device.station_id``, ``params.heartbeat_interval``, optionally converted with ``|str`` or
 ``|int`` (``{params.heartbeat_interval|str}`` for a configuration value, which is text).
+A mapping ``{$repeat: item, $times: n, $plus: k}`` becomes a list of ``n + k`` copies of
+``item`` (``n`` may be a template: a request sized from a limit the SUT reported).
 
 Matching: ``expected`` is a subset of ``actual``. A mapping whose keys start with ``$`` is an
 operator: ``$in``, ``$nin``, ``$ne``, ``$gt``, ``$gte``, ``$lt``, ``$lte``, ``$exists``,
@@ -35,6 +37,25 @@ class TemplateFault(HarnessError):
     """A case's template or match pattern could not be used (an undefined name, a bad
     ``$``-operator argument): the case's fault, an ``error`` naming the case file and step,
     never the SUT's."""
+
+
+#: The keys of a ``$repeat`` mapping (``$plus`` is optional).
+REPEAT_KEYS = frozenset({"$repeat", "$times", "$plus"})
+#: The most copies a ``$repeat`` makes (a bound on the request a case builds).
+MAX_REPEAT = 10_000
+
+
+def _repeat(value: dict[str, Any], scope: Mapping[str, Any]) -> list[Any]:
+    """``{$repeat: item, $times: n, $plus: k}``: ``n + k`` copies of ``item``, rendered."""
+    times = render(value["$times"], scope)
+    plus = render(value.get("$plus", 0), scope)
+    if not all(isinstance(n, int) and not isinstance(n, bool) for n in (times, plus)):
+        raise TemplateError(f"$repeat: $times {times!r} and $plus {plus!r} must be integers")
+    count = times + plus
+    if not 0 <= count <= MAX_REPEAT:
+        raise TemplateError(f"$repeat: {count} copies (0 to {MAX_REPEAT} allowed)")
+    item = render(value["$repeat"], scope)
+    return [item for _ in range(count)]
 
 
 def _resolve(expr: str, scope: Mapping[str, Any]) -> Any:
@@ -91,6 +112,8 @@ def render(value: Any, scope: Mapping[str, Any]) -> Any:
 
         return _EXPR.sub(sub, value)
     if isinstance(value, dict):
+        if "$repeat" in value and "$times" in value and set(value) <= REPEAT_KEYS:
+            return _repeat(value, scope)
         return {k: render(v, scope) for k, v in value.items()}
     if isinstance(value, list):
         return [render(v, scope) for v in value]
