@@ -174,10 +174,11 @@ class CsmsUnderTest:
             waited = await self.link.pause_before_connect()
             if waited:
                 attempts.notes.append(waited)
+            at = attempts.elapsed
             try:
                 description = await self.link.connect(max(attempts.time_left(), EARLY_CLOSE_S))
             except ConnectFailed as exc:
-                attempts.failed(exc.reason)
+                attempts.failed(exc.reason, at=at)
                 if not exc.transient:
                     raise BeforeStateNotReached(state_name, attempts.summary()) from None
             else:
@@ -185,11 +186,12 @@ class CsmsUnderTest:
                 with contextlib.suppress(TimeoutError):
                     await run.session.wait_disconnected(EARLY_CLOSE_S)
                 if run.session.is_connected:
-                    attempts.connected(description)
+                    attempts.connected(description, at=at)
                     return
                 after = time.monotonic() - opened
                 attempts.failed(
                     f"the CSMS closed it {after:.2f} s after it opened ({run.session.last_closed})",
+                    at=at,
                     closed_after=after,
                     close=close_detail(run.session.last_closed),
                 )

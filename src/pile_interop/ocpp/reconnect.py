@@ -52,11 +52,19 @@ class Attempts:
     def time_left(self) -> float:
         return self.bound - self.elapsed
 
-    def failed(self, got: str, *, closed_after: float | None = None, close: str = "") -> None:
-        self.tried.append(Attempt(self.elapsed, got, closed_after, close))
+    def failed(
+        self,
+        got: str,
+        *,
+        at: float | None = None,
+        closed_after: float | None = None,
+        close: str = "",
+    ) -> None:
+        """An attempt begun ``at`` (default: now) got ``got``."""
+        self.tried.append(Attempt(self.elapsed if at is None else at, got, closed_after, close))
 
-    def connected(self, description: str) -> None:
-        self.tried.append(Attempt(self.elapsed, f"connected: {description}"))
+    def connected(self, description: str, *, at: float) -> None:
+        self.tried.append(Attempt(at, f"connected: {description}"))
 
     def next_delay(self) -> float | None:
         """The pause before the next attempt, or None when the bound leaves no room for one."""
