@@ -219,4 +219,3 @@ def test_the_pause_is_a_csms_setting_only(tmp_path):
         "run", "--profile", "ocpp16/core-cs", "--device", str(device), "--listen", "127.0.0.1:9"
     )
     one_line_error(result, str(device), "reconnect_pause_s", "role: csms")
-
