@@ -205,3 +205,66 @@ def test_the_pause_is_a_csms_setting_only(tmp_path):
         "run", "--profile", "ocpp16/core-cs", "--device", str(device), "--listen", "127.0.0.1:9"
     )
     one_line_error(result, str(device), "reconnect_pause_s", "role: csms")
+
+
+def test_idle_recovery_ends_what_the_csms_still_has_open_and_resets_connectors():
+    """An earlier case left a transaction the CSMS has open but the station forgot (a reboot)
+    and connector 2 Inoperative: the next before-phase ends the one and reports the other
+    Available, and its record says so."""
+
+    async def scenario() -> tuple[dict[str, Any], Any, int]:
+        profile, everything, device = load(CSMS16)
+        target = Target(
+            "reference", time_scale=profile.reference_time_scale, floor=profile.reference_floor_s
+        )
+        campaign: Any = make_campaign(profile, device, target)
+        case = next(s for s in everything if s.id == "TC_003_CSMS")
+        async with campaign:
+            assert (await campaign.run_case(case))["verdict"] == "pass"
+            start = {
+                "connectorId": 1,
+                "idTag": device.tokens["valid"],
+                "meterStart": 0,
+                "timestamp": "2026-01-01T00:00:00Z",
+            }
+            got = await campaign.session.call("StartTransaction", start, timeout=5)
+            tx = got.payload["transactionId"]
+            campaign.responder.rebooted()  # the station forgets it; the CSMS does not
+            campaign.responder.state.registration = "Accepted"
+            await campaign.sut.change_availability(2, "Inoperative")
+            return await campaign.run_case(case), campaign.sut, tx
+
+    result, csms, tx = asyncio.run(asyncio.wait_for(scenario(), 60))
+    assert result["verdict"] == "pass", result["reason"]
+    (record,) = _before_records(result, "registered and idle")
+    assert f"ended transaction {tx} on 1 (open at the CSMS only" in record["observed"]
+    assert (
+        "connector 2 reported Available (Inoperative after a ChangeAvailability)"
+        in (record["observed"])
+    )
+    assert csms.transactions[tx].stopped is not None
+    (station,) = csms.stations.values()
+    assert station.connectors[2] == "Available"
+
+
+def test_the_2_0_1_mock_keeps_what_the_csms_thinks_open_across_a_reboot():
+    from pile_interop.ocpp.frames import CALL, CALLRESULT, IN, OUT, FrameLog
+    from pile_interop.ocpp.v201.mock_station import MockStation
+
+    mock = MockStation(2)
+    log = FrameLog()
+    started = {
+        "eventType": "Started",
+        "seqNo": 0,
+        "evse": {"id": 2, "connectorId": 1},
+        "transactionInfo": {"transactionId": "T-1"},
+    }
+    call = log.add(OUT, "", type=CALL, unique_id="1", action="TransactionEvent", payload=started)
+    mock.observe_response(call, log.add(IN, "", type=CALLRESULT, unique_id="1", payload={}))
+    mock.rebooted()
+    assert mock.state.transactions == {} and mock.state.unended == {"T-1": 2}
+    change = {"operationalStatus": "Inoperative", "evse": {"id": 1}}
+    call = log.add(IN, "", type=CALL, unique_id="2", action="ChangeAvailability", payload=change)
+    answer = log.add(OUT, "", type=CALLRESULT, unique_id="2", payload={"status": "Accepted"})
+    mock.observe(call, answer)
+    assert mock.state.inoperative == {1}
