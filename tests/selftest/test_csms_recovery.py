@@ -8,12 +8,14 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
+from http import HTTPStatus
 from typing import Any
 
 import pytest
 
 from pile_interop.engine.base import Target
 from pile_interop.engine.targets import make_campaign
+from pile_interop.ocpp.server import station_id_from_path
 from pile_interop.ocpp.v16.reference.csms import ReferenceCsms as ReferenceCsms16
 from pile_interop.ocpp.v201.reference.csms import ReferenceCsms as ReferenceCsms201
 from tests.mutants.catalogue import load, run_sut
@@ -50,6 +52,25 @@ class _RefusesQuickReconnect:
 
 class RefusesQuickReconnect16(_RefusesQuickReconnect, ReferenceCsms16):
     pass
+
+
+class RejectsQuickUpgrade16(_RefusesQuickReconnect, ReferenceCsms16):
+    """The same CSMS refusing such a reconnect's HTTP upgrade (503) instead of closing it."""
+
+    async def start(self) -> None:
+        checks = self.server._process_request
+
+        def gate(connection: Any, request: Any) -> Any:
+            last = self.__dict__.setdefault("_closed_at", {}).get(
+                station_id_from_path(request.path)
+            )
+            if last is not None and time.monotonic() - last < REFUSE_WITHIN_S:
+                self.__dict__.setdefault("dropped", []).append(time.monotonic() - last)
+                return connection.respond(HTTPStatus.SERVICE_UNAVAILABLE, "cleaning up\n")
+            return checks(connection, request)
+
+        self.server._process_request = gate  # type: ignore[method-assign]
+        await super().start()
 
 
 class RefusesQuickReconnect201(_RefusesQuickReconnect, ReferenceCsms201):
@@ -96,7 +117,11 @@ def _texts(results: dict[str, dict[str, Any]]) -> str:
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("profile_id", "cls", "cases"),
-    [(CSMS16, RefusesQuickReconnect16, None), (CSMS201, RefusesQuickReconnect201, None)],
+    [
+        (CSMS16, RefusesQuickReconnect16, None),
+        (CSMS16, RejectsQuickUpgrade16, None),
+        (CSMS201, RefusesQuickReconnect201, None),
+    ],
 )
 def test_with_the_pause_every_case_gets_its_reference_verdict(profile_id, cls, cases):
     async def both() -> tuple[dict[str, Any], dict[str, Any], Any]:
@@ -115,7 +140,11 @@ def test_with_the_pause_every_case_gets_its_reference_verdict(profile_id, cls, c
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("profile_id", "cls", "cases"),
-    [(CSMS16, RefusesQuickReconnect16, None), (CSMS201, RefusesQuickReconnect201, None)],
+    [
+        (CSMS16, RefusesQuickReconnect16, None),
+        (CSMS16, RejectsQuickUpgrade16, None),
+        (CSMS201, RefusesQuickReconnect201, None),
+    ],
 )
 def test_without_the_pause_the_back_off_reaches_the_before_state(profile_id, cls, cases):
     """The reconnects a case's own steps make are dropped (those cases fail: the CSMS closed
@@ -142,9 +171,12 @@ def test_without_the_pause_the_back_off_reaches_the_before_state(profile_id, cls
     for rec in recovered:
         assert rec["verdict"] == "pass", rec["observed"]
         assert "connected:" in rec["observed"].rsplit("attempt ", 1)[-1]
-    backed_off = [rec["observed"] for rec in recovered if "the CSMS closed it" in rec["observed"]]
+    backed_off = [rec["observed"] for rec in recovered if "attempt 2 at" in rec["observed"]]
     assert backed_off, [rec["observed"] for rec in recovered]
-    assert all("code 1000" in text and "attempt 2 at" in text for text in backed_off)
+    dropped = "HTTP 503" if cls is RejectsQuickUpgrade16 else "the CSMS closed it"
+    assert all(dropped in text for text in backed_off), backed_off
+    if cls is not RejectsQuickUpgrade16:
+        assert all("code 1000" in text for text in backed_off)
 
 
 def test_a_csms_that_always_closes_at_once_is_before_state_not_reached():
