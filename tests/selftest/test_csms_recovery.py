@@ -300,3 +300,15 @@ def test_the_2_0_1_mock_keeps_what_the_csms_thinks_open_across_a_reboot():
     answer = log.add(OUT, "", type=CALLRESULT, unique_id="2", payload={"status": "Accepted"})
     mock.observe(call, answer)
     assert mock.state.inoperative == {1}
+
+
+def test_the_pause_adds_to_a_case_budget_once_per_reconnect():
+    profile, everything, device = load(CSMS16)
+    target = Target("reference", time_scale=profile.reference_time_scale)
+    case = next(s for s in everything if s.id == "TC_039_CSMS")  # disconnect, then connect
+    plain: Any = make_campaign(profile, device, target)
+    paused: Any = make_campaign(
+        profile, dataclasses.replace(device, reconnect_pause_s=PAUSE_S), target
+    )
+    assert plain.budget_extra(case) == 0.0
+    assert paused.budget_extra(case) == pytest.approx(3 * PAUSE_S)

@@ -33,6 +33,7 @@ from pile_interop.ocpp.client import (
 from pile_interop.ocpp.dialects import for_run
 from pile_interop.ocpp.session import Session
 from pile_interop.reporting.redact import Redactor
+from pile_interop.scenario.model import Scenario
 from pile_interop.scenario.timing import Timing
 from pile_interop.security.station_tls import Presented, StationTls, basic_user
 
@@ -172,6 +173,14 @@ class CsmsCampaign(CampaignBase):
                 await asyncio.wait_for(self._serving, STOP_BOUND_S)
             self._serving = None
             self.closed_at = time.monotonic()
+
+    def budget_extra(self, scenario: Scenario) -> float:
+        """The descriptor's reconnect pause before the before-phase's connection and before
+        each ``peer:`` step's (its own bound, outside the profile's)."""
+        if not self.reconnect_pause_s:
+            return 0.0
+        peers = sum(1 for step in scenario.all_steps() if step.kind == "peer")
+        return self.reconnect_pause_s * (1 + peers)
 
     async def pause_before_connect(self) -> str:
         """Wait what is left of the descriptor's ``reconnect_pause_s`` since the last close
