@@ -312,3 +312,48 @@ def test_the_pause_adds_to_a_case_budget_once_per_reconnect():
     )
     assert plain.budget_extra(case) == 0.0
     assert paused.budget_extra(case) == pytest.approx(3 * PAUSE_S)
+
+
+def test_a_connection_closed_before_the_boot_is_answered_is_a_failed_attempt():
+    """The CSMS closes the station's first two connections on their BootNotification: the
+    before-phase counts each as a failed attempt and registers on the third."""
+    from ocpp.routing import on
+    from ocpp.v16.enums import Action
+
+    from pile_interop.ocpp.v16.reference.csms_link import CsmsLink
+
+    class DropsBootLink(CsmsLink):
+        @on(Action.boot_notification)
+        async def _boot(self, **payload: Any) -> Any:
+            csms: Any = self._csms
+            if csms.drop_boots > 0:
+                csms.drop_boots -= 1
+                await self._connection.close(1000, "not now")
+            return csms.on_boot(self.id, payload)
+
+    class DropsBoots(ReferenceCsms16):
+        drop_boots = 0
+
+        def new_link(self, station_id: str, connection: Any) -> CsmsLink:
+            return DropsBootLink(self, station_id, connection)
+
+    async def scenario() -> dict[str, Any]:
+        profile, everything, device = load(CSMS16)
+        target = Target(
+            "reference", time_scale=profile.reference_time_scale, floor=profile.reference_floor_s
+        )
+        campaign: Any = make_campaign(profile, device, target, sut_class=DropsBoots)
+        case = next(s for s in everything if s.id == "TC_003_CSMS")
+        async with campaign:
+            assert (await campaign.run_case(case))["verdict"] == "pass"
+            campaign.sut.drop_boots = 2
+            await campaign.disconnect("the test drops the connection")
+            campaign.responder.rebooted()
+            return await campaign.run_case(case)
+
+    result = asyncio.run(asyncio.wait_for(scenario(), 60))
+    assert result["verdict"] == "pass", result["reason"]
+    (record,) = _before_records(result, "reconnect to the CSMS")
+    observed = record["observed"]
+    assert observed.count("before it answered the BootNotification") == 2, observed
+    assert "attempt 3 at" in observed and "connected:" in observed.rsplit("attempt 3", 1)[1]

@@ -140,11 +140,7 @@ class CsmsUnderTest:
                 except _ClosedBeforeBoot as exc:
                     if attempts is None:
                         attempts, record = self._attempts(run)
-                    attempts.failed(
-                        f"closed before the BootNotification was answered ({exc})",
-                        closed_after=0.0,
-                        close=close_detail(run.session.last_closed),
-                    )
+                    attempts.closed_before_boot(str(exc), close_detail(run.session.last_closed))
                     delay = attempts.next_delay()
                     if delay is None:
                         raise BeforeStateNotReached(state_name, attempts.summary()) from None

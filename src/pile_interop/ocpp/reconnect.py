@@ -66,6 +66,20 @@ class Attempts:
     def connected(self, description: str, *, at: float) -> None:
         self.tried.append(Attempt(at, f"connected: {description}"))
 
+    def closed_before_boot(self, why: str, close: str) -> None:
+        """The connection of the last attempt closed before the BootNotification was answered:
+        that attempt failed (one that began before these attempts is one more)."""
+        last = self.tried[-1] if self.tried else None
+        if last is None or not last.got.startswith("connected:"):
+            self.failed(f"closed before the BootNotification was answered ({why})", close=close)
+            return
+        after = self.elapsed - last.at
+        last.got = (
+            f"the CSMS closed it {after:.2f} s after it opened, before it answered the "
+            f"BootNotification ({why})"
+        )
+        last.closed_after, last.close = after, close
+
     def next_delay(self) -> float | None:
         """The pause before the next attempt, or None when the bound leaves no room for one."""
         delay = min(BACKOFF_FIRST_S * 2 ** (len(self.tried) - 1), BACKOFF_MAX_S)
