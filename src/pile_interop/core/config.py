@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,6 +90,8 @@ class Device:
     firmware: str = ""
     station_id: str = "PILE-INTEROP-SUT"
     url: str | None = None  # a CSMS SUT: the endpoint the suite connects to as a station
+    #: a CSMS SUT: real seconds it needs after a close before it accepts a reconnect
+    reconnect_pause_s: float = 0.0
     connectors: int = 1
     actuator: ActuatorSpec = field(default_factory=ActuatorSpec)
     security_profile: int = 0
@@ -132,6 +135,7 @@ class Device:
             "ocpp": self.ocpp,
             "station_id": self.station_id,
             **({"url": self.url} if self.url else {}),
+            **({"reconnect_pause_s": self.reconnect_pause_s} if self.reconnect_pause_s else {}),
             "connectors": self.connectors,
             "actuator": self.actuator.type,
             "security_profile": self.security_profile,
@@ -157,6 +161,16 @@ def load_device(path: str | Path) -> Device:
     def file(key: str) -> str | None:  # relative to the descriptor
         return str(here / sec[key]) if sec.get(key) else None
 
+    pause = d.get("reconnect_pause_s", 0.0)
+    if not math.isfinite(pause):  # .nan passes the schema's bounds
+        raise doc.error(
+            f"reconnect_pause_s: {pause} is not a number of seconds", "reconnect_pause_s"
+        )
+    if "reconnect_pause_s" in d and d["role"] != "csms":
+        raise doc.error(
+            f"reconnect_pause_s: only a CSMS (role: csms) has it, not a {d['role']}",
+            "reconnect_pause_s",
+        )
     tokens = {str(k): str(v) for k, v in d.get("tokens", {}).items()}
     token_type = str(d.get("token_type", ""))
     for problem in token_problems(tokens, token_type):
@@ -172,6 +186,7 @@ def load_device(path: str | Path) -> Device:
         firmware=d.get("firmware", ""),
         station_id=d.get("station_id", "PILE-INTEROP-SUT"),
         url=d.get("url"),
+        reconnect_pause_s=float(pause),
         connectors=d.get("connectors", 1),
         actuator=ActuatorSpec(
             type=act["type"],

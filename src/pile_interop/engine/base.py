@@ -121,6 +121,11 @@ class CampaignBase:
                     names.add(step.subject)
             self.timing.check(names, f"{scenario.path} (with {self.profile.path})")
 
+    def budget_extra(self, scenario: Scenario) -> float:
+        """Real seconds a case may take beyond the sum of its profile bounds (a device's own
+        waits, e.g. the pause a CSMS needs before a reconnect)."""
+        return 0.0
+
     async def run_case(self, scenario: Scenario) -> dict[str, Any]:
         """Run one case; the result is already redacted. Cancellation propagates, after
         the partial result is stored in ``self.last_partial``."""
@@ -132,7 +137,7 @@ class CampaignBase:
         if self._never_connected_after is not None and not self.session.connections:
             result = run.result(Verdict.ERROR, self.never_connected_reason())
             return self.redactor.redact(result)
-        budget = case_budget(scenario, self.timing)
+        budget = case_budget(scenario, self.timing) + self.budget_extra(scenario)
         try:
             result = await asyncio.wait_for(run.run(), budget)
         except TimeoutError:
@@ -154,7 +159,7 @@ class CampaignBase:
         """Run a case written in Python (``fn(env)`` is its main part); result redacted."""
         self._new_window()
         run = CaseRun(scenario, self.env())
-        budget = case_budget(scenario, self.timing)
+        budget = case_budget(scenario, self.timing) + self.budget_extra(scenario)
         try:
             result = await asyncio.wait_for(run.run_function(fn), budget)
         except TimeoutError:

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import ssl as ssl_module
+import time
 from dataclasses import replace
 from typing import Any
 
@@ -32,6 +33,7 @@ from pile_interop.ocpp.client import (
 from pile_interop.ocpp.dialects import for_run
 from pile_interop.ocpp.session import Session
 from pile_interop.reporting.redact import Redactor
+from pile_interop.scenario.model import Scenario
 from pile_interop.scenario.timing import Timing
 from pile_interop.security.station_tls import Presented, StationTls, basic_user
 
@@ -91,6 +93,10 @@ class CsmsCampaign(CampaignBase):
         self.role = self.dialect.csms_role(self.responder, self, device.connectors)
         self._serving: asyncio.Task[None] | None = None
         self.last_connect_failure = ""
+        #: real seconds the CSMS needs after a close before a reconnect (the descriptor's)
+        self.reconnect_pause_s = device.reconnect_pause_s
+        #: when the station's last connection closed (monotonic; None: none closed yet)
+        self.closed_at: float | None = None
         timeouts = dict(profile.timeouts)
         if device.actuator.timeout is not None:
             timeouts["manual"] = device.actuator.timeout
@@ -147,12 +153,18 @@ class CsmsCampaign(CampaignBase):
             f"{', ' + presented.describe() if presented.describe() else ''}) "
             f"to {self.station_url()}"
         )
-        self._serving = asyncio.create_task(self.session.serve(connection, description))
+        self._serving = asyncio.create_task(self._serve(connection, description))
         # serve() marks the session connected before its first await: one turn of the loop
         # is enough. (Waiting for ``session.connected`` would miss a CSMS that closes right
         # after the upgrade: set and cleared before the waiter runs. The next step sees it.)
         await asyncio.sleep(0)  # one loop turn, not a wait: the serve task starts
         return description
+
+    async def _serve(self, connection: Any, description: str) -> None:
+        try:
+            await self.session.serve(connection, description)
+        finally:
+            self.closed_at = time.monotonic()
 
     async def disconnect(self, reason: str) -> None:
         await self.session.close(1000, reason)
@@ -160,6 +172,30 @@ class CsmsCampaign(CampaignBase):
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._serving, STOP_BOUND_S)
             self._serving = None
+            self.closed_at = time.monotonic()
+
+    def budget_extra(self, scenario: Scenario) -> float:
+        """The descriptor's reconnect pause before the before-phase's connection and before
+        each ``peer:`` step's (its own bound, outside the profile's)."""
+        if not self.reconnect_pause_s:
+            return 0.0
+        peers = sum(1 for step in scenario.all_steps() if step.kind == "peer")
+        return self.reconnect_pause_s * (1 + peers)
+
+    async def pause_before_connect(self) -> str:
+        """Wait what is left of the descriptor's ``reconnect_pause_s`` since the last close
+        (bounded by it); what was waited, or "" when nothing was."""
+        pause = self.reconnect_pause_s
+        if not pause or self.closed_at is None:
+            return ""
+        since = time.monotonic() - self.closed_at
+        if since >= pause:
+            return ""
+        await asyncio.sleep(pause - since)  # bounded by reconnect_pause_s (the descriptor)
+        return (
+            f"waited {pause - since:.2f} s before connecting (reconnect_pause_s = {pause:g} s "
+            f"in {self.device.path}; the last connection closed {since:.2f} s before)"
+        )
 
     # -- lifecycle ----------------------------------------------------------------------
 

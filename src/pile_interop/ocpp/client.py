@@ -25,12 +25,14 @@ class ConnectFailed(Exception):
     """The connection could not be opened. ``kind`` says where it stopped: ``unreachable``
     (no server answered at all), ``timeout``, ``tls`` (the handshake failed), ``http`` (the
     upgrade was refused), ``handshake`` (another WebSocket handshake problem) or
-    ``subprotocol`` (accepted without agreeing to the offered subprotocol)."""
+    ``subprotocol`` (accepted without agreeing to the offered subprotocol); ``status`` is the
+    HTTP status of a refused upgrade."""
 
-    def __init__(self, reason: str, *, kind: str) -> None:
+    def __init__(self, reason: str, *, kind: str, status: int | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.kind = kind
+        self.status = status
 
     @property
     def unreachable(self) -> bool:
@@ -40,6 +42,14 @@ class ConnectFailed(Exception):
     def refused(self) -> bool:
         """The server said no (TLS alert / closed handshake, or an HTTP error status)."""
         return self.kind in ("tls", "http")
+
+    @property
+    def transient(self) -> bool:
+        """Worth another attempt: no answer, a dropped handshake, or an upgrade refused with
+        a status that is not about who the station is (not 400, 401, 403, 404)."""
+        if self.kind == "http":
+            return self.status not in (400, 401, 403, 404)
+        return self.kind in ("unreachable", "timeout", "handshake")
 
 
 def describe_transport(connection: ClientConnection) -> str:
@@ -139,7 +149,7 @@ async def open_station_connection(
         status = exc.response.status_code
         phrase = exc.response.reason_phrase
         raise ConnectFailed(
-            f"{target} refused the upgrade: HTTP {status} {phrase}", kind="http"
+            f"{target} refused the upgrade: HTTP {status} {phrase}", kind="http", status=status
         ) from None
     except InvalidURI as exc:
         raise ConnectFailed(f"invalid URL {target}: {exc}", kind="unreachable") from None

@@ -83,6 +83,10 @@ class CsmsState:
     registration: str | None = None  # status of the last BootNotification.conf
     interval: int | None = None  # its heartbeat / retry interval
     transactions: dict[int, int] = field(default_factory=dict)  # open: transactionId → connector
+    #: every transactionId the CSMS gave (whatever idTagInfo said) and no StopTransaction ended
+    unended: dict[int, int] = field(default_factory=dict)
+    reported: dict[int, str] = field(default_factory=dict)  # connectorId → last status sent
+    inoperative: set[int] = field(default_factory=set)  # ChangeAvailability Inoperative taken
 
 
 class MockStation(MockStationBase):
@@ -201,12 +205,20 @@ class MockStation(MockStationBase):
                     self.on_new_password(str(payload["value"]))
             else:
                 self.set_config(str(payload["key"]), str(payload["value"]))
+        elif call.action == "ChangeAvailability" and answer and answer.get("status") != "Rejected":
+            connector = payload.get("connectorId", 0)
+            if payload.get("type") == "Inoperative":
+                self.state.inoperative.add(connector)
+            else:
+                self.state.inoperative.discard(connector)
 
     def observe_response(self, call: Frame, response: Frame) -> None:
         """The CSMS answered one of our CALLs: track registration and transactions."""
         payload = call.payload or {}
         answer = response.payload if response.type == CALLRESULT else None
         state = self.state
+        if call.action == "StatusNotification":  # the station's report, whatever the answer
+            state.reported[int(payload.get("connectorId", 0))] = str(payload.get("status"))
         if answer is None:
             return
         if call.action == "BootNotification":
@@ -218,9 +230,12 @@ class MockStation(MockStationBase):
         elif call.action == "StartTransaction":
             tx = answer.get("transactionId")
             status = (answer.get("idTagInfo") or {}).get("status")
+            if isinstance(tx, int):
+                state.unended[tx] = int(payload.get("connectorId", 0))
             if isinstance(tx, int) and status == "Accepted":
                 state.transactions[tx] = int(payload.get("connectorId", 0))
         elif call.action == "StopTransaction":
             tx = payload.get("transactionId")
             if isinstance(tx, int):
                 state.transactions.pop(tx, None)
+                state.unended.pop(tx, None)

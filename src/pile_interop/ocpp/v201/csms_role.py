@@ -42,6 +42,13 @@ class CsmsUnderTest(csms_role.CsmsUnderTest):
             ("StatusNotification", _status(connector, "Available")),
         ]
 
+    def connector_ids(self) -> range:
+        """The EVSEs whose connector status the station reports (2.0.1 has no EVSE 0)."""
+        return self._evses()
+
+    def available_call(self, connector: int) -> tuple[str, dict[str, Any]]:
+        return ("StatusNotification", _status(connector, "Available"))
+
     def _evses(self) -> range:
         return range(1, self.connectors + 1)
 

@@ -115,6 +115,10 @@ class CsmsState:
     interval: int | None = None  # its heartbeat / retry interval
     transactions: dict[str, int] = field(default_factory=dict)  # open: transactionId → evseId
     seq_nos: dict[str, int] = field(default_factory=dict)  # transactionId → last seqNo sent
+    #: every transaction the station told the CSMS of (Started) and never Ended
+    unended: dict[str, int] = field(default_factory=dict)
+    reported: dict[int, str] = field(default_factory=dict)  # evseId → last connectorStatus sent
+    inoperative: set[int] = field(default_factory=set)  # ChangeAvailability Inoperative (0: all)
 
 
 @dataclass
@@ -330,7 +334,13 @@ class MockStation(MockStationBase):
         answer = reply.payload if reply is not None and reply.type == CALLRESULT else None
         if not answer:
             return
-        if call.action == "SetVariables":
+        if call.action == "ChangeAvailability" and answer.get("status") != "Rejected":
+            evse = int((payload.get("evse") or {}).get("id", 0))
+            if payload.get("operationalStatus") == "Inoperative":
+                self.state.inoperative.add(evse)
+            else:
+                self.state.inoperative.discard(evse)
+        elif call.action == "SetVariables":
             items = payload.get("setVariableData") or []
             results = answer.get("setVariableResult") or []
             for item, result in zip(items, results, strict=False):
@@ -361,6 +371,9 @@ class MockStation(MockStationBase):
         """The CSMS answered one of our CALLs: track registration and transactions."""
         payload = call.payload or {}
         state = self.state
+        if call.action == "StatusNotification":  # the station's report, whatever the answer
+            state.reported[int(payload.get("evseId", 0))] = str(payload.get("connectorStatus"))
+            return
         if call.action == "TransactionEvent":  # the station's view, whatever the CSMS answered
             info = payload.get("transactionInfo") or {}
             tx = info.get("transactionId")
@@ -368,9 +381,12 @@ class MockStation(MockStationBase):
                 if isinstance(payload.get("seqNo"), int):
                     state.seq_nos[tx] = payload["seqNo"]
                 if payload.get("eventType") == "Started":
-                    state.transactions[tx] = int((payload.get("evse") or {}).get("id", 0))
+                    evse = int((payload.get("evse") or {}).get("id", 0))
+                    state.transactions[tx] = evse
+                    state.unended[tx] = evse
                 elif payload.get("eventType") == "Ended":
                     state.transactions.pop(tx, None)
+                    state.unended.pop(tx, None)
             return
         answer = response.payload if response.type == CALLRESULT else None
         if answer is None or call.action != "BootNotification":
