@@ -42,7 +42,7 @@ async def run_profile(
     in_a_row = 0
     try:
         report.start(selected=[s.id for s in scenarios])
-        for scenario in scenarios:
+        for number, scenario in enumerate(scenarios, 1):
             report.case_started(scenario)
             try:
                 result = await campaign.run_case(scenario)
@@ -54,7 +54,8 @@ async def run_profile(
             report.add(result)
             unreached = campaign.unreached
             in_a_row = in_a_row + 1 if unreached else 0
-            if unreached and max_unreached and in_a_row >= max_unreached:
+            left = number < len(scenarios)
+            if unreached and max_unreached and in_a_row >= max_unreached and left:
                 report.stop(stop_reason(in_a_row, unreached))
                 break
     except BaseException:

@@ -218,6 +218,7 @@ class StationRecovery:
         try:
             await run.env.actuator.settle(run.timing.upper("settle"))
             record.verdict = Verdict.PASS.value
+            record.observed = "done"
         except ActuatorError as exc:
             record.verdict = Verdict.ERROR.value
             record.observed = str(exc)
