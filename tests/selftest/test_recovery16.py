@@ -54,6 +54,18 @@ class NeverLeavesPending(ReferenceStation):
         await super()._boot_sequence(link)
 
 
+class SilentOnItsFirstConnection(ReferenceStation):
+    """Connects the first time without a BootNotification (waiting for a trigger that it does
+    not implement); after a power cycle it boots as it should."""
+
+    links = 0
+
+    async def _boot_sequence(self, link: Any) -> None:
+        self.links += 1
+        if self.links > 1:
+            await super()._boot_sequence(link)
+
+
 class NeverReportsCharging(ReferenceStation):
     """Reports Preparing instead of Charging while a transaction runs (a failing TC_003_CS
     leaves its transaction open)."""
@@ -157,3 +169,12 @@ def test_before_state_not_reached_is_a_harness_error_with_the_agreed_shape():
     exc = BeforeStateNotReached("booted", "the station is Pending")
     assert isinstance(exc, HarnessError)
     assert exc.reason == "before-state booted not reached: the station is Pending"
+
+
+def test_a_station_connected_without_a_boot_is_triggered_then_power_cycled():
+    results = asyncio.run(asyncio.wait_for(run_sut(SilentOnItsFirstConnection, ["TC_003_CS"]), 120))
+    result = results["TC_003_CS"]
+    assert result["verdict"] == "pass", result["reason"]
+    titles = [s["title"] for s in _before(result)]
+    assert any("(the station is not registered (no BootNotification seen))" in t for t in titles)
+    assert any(t.startswith("recover: power_cycle") for t in titles), titles
