@@ -45,7 +45,7 @@ class StationUnderTest:
             record.observed = "before.connected: false (the case's steps bring it up)"
             return
         recovery = StationRecovery(self, run)
-        with run.before_record("station connected, registered, idle and operative"):
+        with run.before_record("station connected, registered and idle"):
             await recovery.connected()
             await recovery.registered()
             await recovery.idle()
