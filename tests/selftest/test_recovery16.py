@@ -178,3 +178,25 @@ def test_a_station_connected_without_a_boot_is_triggered_then_power_cycled():
     titles = [s["title"] for s in _before(result)]
     assert any("(the station is not registered (no BootNotification seen))" in t for t in titles)
     assert any(t.startswith("recover: power_cycle") for t in titles), titles
+
+
+class StaysInoperative(ReferenceStation):
+    """Once Inoperative, rejects ChangeAvailability Operative."""
+
+    def change_availability_status(self, connector_id: int, type: str) -> str:
+        if type == "Operative":
+            return "Rejected"
+        return super().change_availability_status(connector_id, type)
+
+
+def test_a_connector_left_unavailable_is_made_operative_or_the_case_says_why_not():
+    cases = ["TC_020_1_CS", "TC_021_CS"]
+    reference = asyncio.run(asyncio.wait_for(run_sut(None, cases), 120))
+    assert reference["TC_021_CS"]["verdict"] == "pass", reference["TC_021_CS"]["reason"]
+    made = [s for s in _before(reference["TC_021_CS"]) if "ChangeAvailability" in s["title"]]
+    assert made and made[0]["verdict"] == "pass", _before(reference["TC_021_CS"])
+    mutant = asyncio.run(asyncio.wait_for(run_sut(StaysInoperative, cases), 120))
+    result = mutant["TC_021_CS"]
+    assert result["verdict"] == "error", result["reason"]
+    assert result["reason"].startswith("before-state booted not reached: [1] still Unavailable")
+    assert "ChangeAvailability Operative (answered 1: Rejected)" in result["reason"]
