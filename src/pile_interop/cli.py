@@ -61,6 +61,16 @@ def _positive(text: str) -> float:
     return value
 
 
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="pile-interop", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"pile-interop {__version__}")
@@ -108,6 +118,14 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive,
         help="the SUT's clock scale: reference default from the profile; with --listen only "
         "for a simulator started with the same --time-scale",
+    )
+    p_run.add_argument(
+        "--max-unreached",
+        type=_count,
+        default=3,
+        metavar="N",
+        help="stop the run after N cases in a row could not reach their before-state (the "
+        "rest not_run); 0: never stop (default 3)",
     )
 
     p_report = sub.add_parser(
@@ -276,7 +294,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                     file=sys.stderr,
                 )
             report = Report(out, campaign, everything, subscribers=[progress])
-            return await run_profile(campaign, scenarios, report)
+            return await run_profile(campaign, scenarios, report, max_unreached=args.max_unreached)
 
     try:
         run = asyncio.run(main())
@@ -290,7 +308,10 @@ def run_exit_code(run: dict[str, Any]) -> int:
     """The exit code that agrees with a run's banner: an interrupted run (killed, stopped,
     Ctrl-C) has no verdict and never exits 0; a failed or undecided case is 1."""
     if run.get("interrupted"):
-        return EXIT_INTERRUPTED
+        return EXIT_INTERRUPTED  # no verdict: never 0
+    if run.get("stopped"):
+        print(f"stopped: {run['stopped']}", file=sys.stderr)
+        return EXIT_FAILED  # its unreached cases are errors, the rest not run
     summary = run["summary"]
     return EXIT_FAILED if summary.get("fail") or summary.get("error") else EXIT_OK
 

@@ -320,7 +320,8 @@ def test_listen_mode_with_the_webhook_actuator_against_the_standalone_simulator(
 def test_a_station_that_never_connects_gives_error_verdicts_with_the_reason(quick_root, tmp_path):
     out = tmp_path / "r"
     started = time.monotonic()
-    tester, terminal = os.openpty()  # a prompt run needs a terminal (nobody types into it)
+    tester, terminal = os.openpty()  # a prompt run needs a terminal
+    os.write(tester, b"\n")  # the tester confirms the recovery's power cycle, nothing else
     try:
         result = _never_connects(quick_root, out, terminal)
     finally:
@@ -332,6 +333,7 @@ def test_a_station_that_never_connects_gives_error_verdicts_with_the_reason(quic
     verdicts = {c["id"]: (c["verdict"], c["reason"]) for c in run["cases"] if c["started"]}
     assert verdicts["TC_003_CS"][0] == "error"
     assert "did not connect within 1.5 s (timeouts.connect = 1.5 s)" in verdicts["TC_003_CS"][1]
+    assert "after power_cycle it did not connect within 1.5 s either" in verdicts["TC_003_CS"][1]
     assert verdicts["TC_012_CS"][0] == "error"
     assert "never connected" in verdicts["TC_012_CS"][1]
     assert len(verdicts) == 3

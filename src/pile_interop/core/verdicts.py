@@ -86,6 +86,18 @@ class HarnessError(Exception):
         return str(self)
 
 
+class BeforeStateNotReached(HarnessError):
+    """The case's before-state could not be reached, even after the recovery step (re-register,
+    power cycle, stop a transaction, connectors back to Available): ``error`` with the reason
+    "before-state <name> not reached: <what is still wrong>". The engine counts these cases in
+    a row and stops the run after a configurable number of them."""
+
+    def __init__(self, state: str, wrong: str) -> None:
+        self.state = state
+        self.wrong = wrong
+        super().__init__(f"before-state {state} not reached: {wrong}")
+
+
 class NotApplicable(Exception):
     """The device descriptor says the feature a case needs is absent: ``na``."""
 

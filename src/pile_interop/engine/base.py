@@ -65,6 +65,8 @@ class CampaignBase:
     tokens: dict[str, str]
     _never_connected_after: float | None
     last_partial: dict[str, Any] | None
+    #: the last case's reason when its before-state was not reached (else None)
+    unreached: str | None = None
     #: the named bounds the campaign's role uses besides those the cases name
     BOUNDS: frozenset[str] = frozenset(
         {"connect", "boot", "boot_status", "settle", "manual", "response", "message"}
@@ -134,8 +136,11 @@ class CampaignBase:
         self._new_window()
         run = CaseRun(scenario, self.env())
         self.last_partial: dict[str, Any] | None = None
+        self.unreached = None
         if self._never_connected_after is not None and not self.session.connections:
-            result = run.result(Verdict.ERROR, self.never_connected_reason())
+            state = scenario.before.state or "booted"
+            self.unreached = f"before-state {state} not reached: {self.never_connected_reason()}"
+            result = run.result(Verdict.ERROR, self.unreached)
             return self.redactor.redact(result)
         budget = case_budget(scenario, self.timing) + self.budget_extra(scenario)
         try:
@@ -150,6 +155,8 @@ class CampaignBase:
             raise
         if not self.session.connections and result["verdict"] == Verdict.ERROR.value:
             self._never_connected_after = self.timing.upper("connect")
+        if result["verdict"] == Verdict.ERROR.value:
+            self.unreached = run.unreached
         self.session.log.clear()  # the result holds the case's frames: release them
         return self.redactor.redact(result)
 

@@ -62,6 +62,8 @@ class Report:
         self.started = utc_iso()
         self.t0 = time.monotonic()
         self._begun = False
+        #: why the run stopped before its last case (too many before-states not reached)
+        self.stopped: str | None = None
 
     def _selection(self) -> dict[str, Any] | None:
         """The ``selection`` field: the selected case ids when they are not every planned
@@ -100,6 +102,8 @@ class Report:
         }
         if selection is not None:
             run["selection"] = selection
+        if self.stopped is not None:
+            run["stopped"] = self.stopped
         return run
 
     def _not_ended(self, scenario: Scenario, verdict: Verdict, why: str) -> dict[str, Any]:
@@ -127,7 +131,8 @@ class Report:
             if self.selected is not None and scenario.id not in self.selected:
                 unended.append(self._not_ended(scenario, Verdict.SKIPPED, "not selected (--case)"))
             elif stopped or self.selected is not None:
-                unended.append(self._not_ended(scenario, Verdict.NOT_RUN, NOT_RUN_REASON))
+                why = self.stopped or NOT_RUN_REASON
+                unended.append(self._not_ended(scenario, Verdict.NOT_RUN, why))
             else:
                 unended.append(self._not_ended(scenario, Verdict.SKIPPED, "not selected"))
         return unended
@@ -164,6 +169,11 @@ class Report:
         attach_late(self.cases)
         run = self.campaign.redactor.redact(self.run_dict(finished=False))
         self.events.emit(CaseFinished(case, run))
+
+    def stop(self, reason: str) -> None:
+        """The run stops before its last case: the selected cases that did not run are
+        ``not_run`` with ``reason`` (the run dict's ``stopped``)."""
+        self.stopped = reason
 
     def finish(
         self, *, interrupted: bool = False, selected: set[str] | None = None

@@ -14,16 +14,35 @@ from pile_interop.engine.base import CampaignBase
 from pile_interop.engine.report import Report
 from pile_interop.scenario.model import Scenario
 
+#: Cases in a row whose before-state could not be reached before the run stops (0: never).
+DEFAULT_MAX_UNREACHED = 3
+
+
+def stop_reason(count: int, last: str) -> str:
+    """Why a run stopped after ``count`` cases in a row missed their before-state."""
+    return (
+        f"not run: the run stopped after {count} cases in a row could not reach their "
+        f"before-state (the last: {last})"
+    )
+
 
 async def run_profile(
-    campaign: CampaignBase, scenarios: list[Scenario], report: Report
+    campaign: CampaignBase,
+    scenarios: list[Scenario],
+    report: Report,
+    *,
+    max_unreached: int = DEFAULT_MAX_UNREACHED,
 ) -> dict[str, Any]:
     """Run ``scenarios`` in order, emitting the run's events through ``report``; the report is
-    finished whatever happens (an interrupted case's partial result included)."""
+    finished whatever happens (an interrupted case's partial result included).
+
+    After ``max_unreached`` cases in a row whose before-state could not be reached (``0``:
+    never) the run stops: the cases left are ``not_run`` with that reason."""
     interrupted = False
+    in_a_row = 0
     try:
         report.start(selected=[s.id for s in scenarios])
-        for scenario in scenarios:
+        for number, scenario in enumerate(scenarios, 1):
             report.case_started(scenario)
             try:
                 result = await campaign.run_case(scenario)
@@ -33,6 +52,12 @@ async def run_profile(
                     report.add(campaign.last_partial)
                 raise
             report.add(result)
+            unreached = campaign.unreached
+            in_a_row = in_a_row + 1 if unreached else 0
+            left = number < len(scenarios)
+            if unreached and max_unreached and in_a_row >= max_unreached and left:
+                report.stop(stop_reason(in_a_row, unreached))
+                break
     except BaseException:
         interrupted = True
         raise

@@ -8,10 +8,9 @@ import logging
 import time
 from typing import Any, Protocol
 
-from pile_interop.core.before_state import BeforeStateNotReached
 from pile_interop.core.case import CaseContext
 from pile_interop.core.clock import utc_iso
-from pile_interop.core.verdicts import Failure, HarnessError, Verdict
+from pile_interop.core.verdicts import BeforeStateNotReached, Failure, HarnessError, Verdict
 from pile_interop.ocpp.client import ConnectFailed
 from pile_interop.ocpp.frames import CALLRESULT, Frame
 from pile_interop.ocpp.reconnect import EARLY_CLOSE_S, Attempts, close_detail

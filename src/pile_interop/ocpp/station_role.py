@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
-from pile_interop.actuators.base import ActuatorError
 from pile_interop.core.case import CaseContext
-from pile_interop.core.verdicts import HarnessError, Verdict
+from pile_interop.core.verdicts import Failure, HarnessError, NotApplicable, Verdict
 from pile_interop.ocpp.csms_security import CsmsSecurity
 from pile_interop.ocpp.frames import CALLRESULT, Frame
 from pile_interop.ocpp.session import CallTimeout, Disconnected
+from pile_interop.ocpp.station_recovery import StationRecovery
 
 log = logging.getLogger(__name__)
 
 
 class StationUnderTest:
     """Before each case: the station connected, registered (BootNotification Accepted, every
-    connector reported), idle (else the actuator settles it), ``before.config`` applied with
-    ChangeConfiguration (old values restored after the case).
+    connector reported), idle, every connector operative — each repaired when it is not, see
+    :mod:`pile_interop.ocpp.station_recovery` — and ``before.config`` applied with
+    ChangeConfiguration (old values restored after the case). A key the device descriptor
+    declares absent makes the case ``na``; one the station answers NotSupported is ``na``, or a
+    ``fail`` of the requirement that makes it Required.
 
     With ``before.connected: false`` the case starts at once (its steps bring the connection
     up, e.g. after a ``peer: security`` step). ``peer:`` actions: ``security`` (serve another
@@ -34,50 +38,70 @@ class StationUnderTest:
         self.security = security
 
     async def prepare(self, run: CaseContext) -> None:
+        self.check_declared_config(run)
         if not run.scenario.before.connected:
             record = run.new_record("before", "connect", "not waiting for the station")
             record.verdict = Verdict.PASS.value
             record.observed = "before.connected: false (the case's steps bring it up)"
             return
-        state = self.responder.state
-        env = run.env
+        recovery = StationRecovery(self, run)
         with run.before_record("station connected, registered and idle"):
-            bound = run.timing.upper("connect")
-            try:
-                await run.session.wait_connected(bound)
-            except TimeoutError:
-                # a station whose connections all close at once did connect, many times over
-                storm = run.session.churn.is_storm
-                raise HarnessError(
-                    f"the station {env.device.station_id!r} did not "
-                    f"{'stay connected' if storm else 'connect'} within "
-                    f"{bound:.3g} s ({run.timing.describe('connect')}); "
-                    f"{run.observed_instead('BootNotification', None, run.seq0)}"
-                ) from None
-            connectors = env.device.connectors
-            grace = run.timing.upper("boot_status")
-            await run.wait_until(
-                lambda: state.ready(connectors, grace),
-                "boot",
-                "the station registered (BootNotification Accepted) and reporting the status "
-                f"of its {connectors} connector(s)",
-                self.responder.changed,
-            )
-            if not state.is_idle():
-                busy = state.busy_connectors()
-                try:
-                    await env.actuator.settle(run.timing.upper("settle"))
-                except ActuatorError as exc:
-                    raise HarnessError(f"could not bring the station to idle: {exc}") from None
-                await run.wait_until(
-                    state.is_idle,
-                    "settle",
-                    f"the station idle (connectors {busy} were busy, "
-                    f"transactions {state.open_transactions()} open)",
-                    self.responder.changed,
-                )
+            await recovery.connected()
+            await recovery.registered()
+            await recovery.idle()
+            await recovery.operative()
         for key, value in run.config_values().items():
             await self._configure(run, key, value)
+
+    # -- the version's recovery messages (OCPP 1.6) -----------------------------------------
+
+    def stop_transaction_call(self, tx: Any) -> tuple[str, dict[str, Any]]:
+        return "RemoteStopTransaction", {"transactionId": tx}
+
+    def unavailable(self, state: Any) -> list[Any]:
+        """The connectors (0: the whole station) the station reports Unavailable."""
+        return sorted(c for c, s in state.connectors.items() if s == "Unavailable")
+
+    def operative_call(self, unit: Any) -> tuple[str, dict[str, Any]]:
+        return "ChangeAvailability", {"connectorId": unit, "type": "Operative"}
+
+    def still_unavailable(self, state: Any, units: list[Any]) -> list[Any]:
+        return [c for c in units if state.connectors.get(c) == "Unavailable"]
+
+    # -- before.config ----------------------------------------------------------------------
+
+    #: configuration key → the device-descriptor feature that declares it (a case setting the
+    #: key true on a device declaring the feature false is ``na``); the version packages fill it
+    CONFIG_FEATURES: Mapping[str, str] = {}
+    #: Required configuration keys → the requirement that makes them Required (one the station
+    #: rejects as NotSupported fails it); the version packages fill it
+    REQUIRED_CONFIG: Mapping[str, str] = {}
+    #: the answers of the write CALL that say the station does not know the key at all
+    NOT_SUPPORTED: frozenset[str] = frozenset({"NotSupported"})
+
+    def check_declared_config(self, run: CaseContext) -> None:
+        """``before.config`` turns on a feature the device descriptor declares absent (as the
+        feature, or as the key itself): ``na``, without asking the station."""
+        device = run.env.device
+        for key, value in run.scenario.before.config.items():
+            if str(value).lower() not in ("true", "1"):
+                continue
+            for name in (key, self.CONFIG_FEATURES.get(key)):
+                if name and device.supports(name) is False:
+                    raise NotApplicable(
+                        f"the case sets {key} = {value}, but the device descriptor declares "
+                        f"{name} false"
+                    )
+
+    def required_by(self, key: str) -> str | None:
+        """The requirement that makes ``key`` Required, or None for an optional key."""
+        return self.REQUIRED_CONFIG.get(key)
+
+    def write_status(self, answer: Frame) -> str:
+        """The status of the write CALL's answer (the CALLERROR code when it failed)."""
+        if answer.type != CALLRESULT:
+            return answer.brief()
+        return str((answer.payload or {}).get("status"))
 
     async def _configure(self, run: CaseContext, key: str, value: str) -> None:
         record = run.new_record("before", "send", f"configure {key} = {value}")
@@ -94,6 +118,21 @@ class StationUnderTest:
         record.frames = [changed.seq]
         record.expected = f"{self.WRITE_ACTION} status Accepted"
         record.observed = changed.brief()
+        status = self.write_status(changed)
+        if not self.write_accepted(changed) and status in self.NOT_SUPPORTED:
+            requirement = self.required_by(key)
+            if requirement is None:
+                record.verdict = Verdict.NA.value
+                raise NotApplicable(
+                    f"the station does not support {key} ({self.WRITE_ACTION} answered {status})"
+                )
+            record.verdict = Verdict.FAIL.value
+            raise Failure(
+                f"the station does not support the Required configuration {key}",
+                requirement=requirement,
+                expected=f"{self.WRITE_ACTION} {key} = {value} Accepted ({key} is Required)",
+                observed=changed.brief(),
+            )
         if not self.write_accepted(changed):
             record.verdict = Verdict.ERROR.value
             raise HarnessError(

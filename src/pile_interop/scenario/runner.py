@@ -37,7 +37,14 @@ from pile_interop.core.clock import utc_iso
 from pile_interop.core.config import Profile
 from pile_interop.core.frames import EVENT, IN, OUT, Frame, is_message
 from pile_interop.core.link import CallTimeout, Disconnected, Expectation, RequestLink
-from pile_interop.core.verdicts import Failure, HarnessError, NotApplicable, Verdict, worst
+from pile_interop.core.verdicts import (
+    BeforeStateNotReached,
+    Failure,
+    HarnessError,
+    NotApplicable,
+    Verdict,
+    worst,
+)
 from pile_interop.scenario import steps as step_kinds
 from pile_interop.scenario.attribution import case_fault, late_answers
 from pile_interop.scenario.env import CaseEnv, StepRecord
@@ -113,6 +120,8 @@ class CaseRun:
         self.restore: dict[str, str] = {}
         #: ``quirk:`` steps that failed: the official tool would fail the case, the spec not
         self.quirks: list[dict[str, Any]] = []
+        #: the reason when the before-state was not reached (the engine counts these in a row)
+        self.unreached: str | None = None
         self.t0 = time.monotonic()
         self.started = utc_iso()
         self.seq0 = self.session.log.last_seq
@@ -273,8 +282,11 @@ class CaseRun:
             verdict, reason = await self._run_steps(steps)
         except NotApplicable as exc:
             verdict, reason = Verdict.NA, exc.reason
+        except Failure as failure:  # the before-phase found a broken MUST (a Required key)
+            verdict, reason = failure.verdict, failure.reason
         except HarnessError as exc:
             verdict, reason = Verdict.ERROR, exc.reason
+            self.unreached = exc.reason if isinstance(exc, BeforeStateNotReached) else None
         finally:
             self._disarm()
         await self._after()
@@ -318,8 +330,11 @@ class CaseRun:
                 record.duration_s = self.elapsed() - record.t_start
         except NotApplicable as exc:
             verdict, reason = Verdict.NA, exc.reason
+        except Failure as failure:
+            verdict, reason = failure.verdict, failure.reason
         except HarnessError as exc:
             verdict, reason = Verdict.ERROR, exc.reason
+            self.unreached = exc.reason if isinstance(exc, BeforeStateNotReached) else None
         await self._after()
         verdict, reason = self._judge_findings(verdict, reason)
         return self.result(verdict, self._with_storm(verdict, reason))
@@ -604,6 +619,10 @@ def case_budget(scenario: Scenario, timing: Timing) -> float:
         return step_kinds.bound(timing, name)
 
     total = sum(bound(n) for n in ("connect", "boot", "boot_status", "settle", "settle"))
+    # the recovery step: a power cycle after no connection and after no boot (each waited
+    # for again), a triggered boot, stopped transactions, connectors made Operative
+    total += sum(bound(n) for n in ("connect", "boot", "boot", "manual", "manual", "message"))
+    total += bound("response") * 4
     total += bound("quiet") + bound("response") * 2 * (len(scenario.before.config) + 1)
     for step in scenario.all_steps():
         total += step_kinds.get(step.kind).budget(step, timing)

@@ -28,7 +28,9 @@ _ROLE_STATUS = {"invalid": "Invalid", "blocked": "Blocked", "expired": "Expired"
 class StationState:
     """What the mock CSMS knows about the station, from what it saw on the wire."""
 
-    registration: str | None = None  # last BootNotification answer on this connection
+    #: the last BootNotification answer (kept across a plain reconnect: only a reboot
+    #: requires a new BootNotification)
+    registration: str | None = None
     boot: dict[str, Any] = field(default_factory=dict)  # last BootNotification request
     connectors: dict[int, str] = field(default_factory=dict)  # connectorId → status
     errors: dict[int, str] = field(default_factory=dict)  # connectorId → errorCode
@@ -37,16 +39,22 @@ class StationState:
     reported_since_boot: set[int] = field(default_factory=set)  # connectorIds
 
     boot_mono: float = 0.0  # when the last BootNotification was answered
+    opened_mono: float = 0.0  # when the current connection opened
 
     def ready(self, connectors: int, grace: float) -> bool:
         """Registered, and every connector 1..N has reported its status since that boot (the
         OCA "Booted" state: done starting up), or ``grace`` s have passed since the boot (a
         station that does not report is caught by the case that checks it, not by every
-        case after it)."""
+        case after it). On a connection opened after the last boot the station may be about
+        to boot again (it rebooted): the registration counts only once ``grace`` s have
+        passed without a BootNotification (as in the 2.0.1 mock)."""
         if self.registration != "Accepted":
             return False
+        now = time.monotonic()
+        if self.opened_mono > self.boot_mono and now - self.opened_mono < grace:
+            return False
         reported = set(range(1, connectors + 1)) <= self.reported_since_boot
-        return reported or time.monotonic() - self.boot_mono >= grace
+        return reported or now - self.boot_mono >= grace
 
     def open_transactions(self) -> list[int]:
         return sorted(self.transactions)
@@ -180,8 +188,11 @@ class MockCsms(MockCsmsBase):
                 state.transactions.pop(tx, None)
 
     def connection_opened(self) -> None:
-        """A 1.6 station boots on every connection: nothing to note."""
+        self.state.opened_mono = time.monotonic()
+        self._changed.set()
 
     def connection_lost(self) -> None:
-        self.state.registration = None
+        """The registration outlives the connection: a station may reconnect without a new
+        BootNotification (only a reboot requires one, §4.2); ``ready`` gives a reconnected
+        station ``grace`` s to boot again before its known registration counts."""
         self._changed.set()

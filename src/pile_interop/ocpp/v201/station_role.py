@@ -1,9 +1,11 @@
 """The suite as the CSMS of an OCPP 2.0.1 charging station under test.
 
 The before-phase is the 1.6 one (:class:`~pile_interop.ocpp.station_role.StationUnderTest`):
-connected, registered, every EVSE reported, idle, ``before.config`` applied. What differs is
-how a configuration value is read and written: ``Component.Variable`` through GetVariables /
-SetVariables (attribute Actual), and the Basic password's variable.
+connected, registered, every EVSE reported, idle, operative (each repaired when it is not,
+:mod:`pile_interop.ocpp.station_recovery`), ``before.config`` applied. What differs is how a
+configuration value is read and written: ``Component.Variable`` through GetVariables /
+SetVariables (attribute Actual), the Basic password's variable, and the recovery's messages
+(RequestStopTransaction, ChangeAvailability of an EVSE).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 from pile_interop.core.case import CaseContext
 from pile_interop.ocpp import station_role
 from pile_interop.ocpp.frames import CALLRESULT, Frame
+from pile_interop.ocpp.v201 import config_keys
 
 _NAME = re.compile(
     r"(?P<component>[^.\[\]]+)\.(?P<variable>[^.\[\]]+)(?:\[(?P<instance>[^\]]+)\])?"
@@ -43,6 +46,35 @@ class StationUnderTest(station_role.StationUnderTest):
     label = "OCPP-J 2.0.1 RPC framework"
     WRITE_ACTION = "SetVariables"
     PASSWORD_KEY = PASSWORD_VARIABLE
+    CONFIG_FEATURES = config_keys.FEATURES
+    REQUIRED_CONFIG = config_keys.REQUIRED
+    NOT_SUPPORTED = frozenset({"UnknownComponent", "UnknownVariable", "NotSupportedAttributeType"})
+
+    def required_by(self, key: str) -> str | None:
+        return self.REQUIRED_CONFIG.get(key) or self.REQUIRED_CONFIG.get(key.split("[")[0])
+
+    def write_status(self, answer: Frame) -> str:
+        if answer.type != CALLRESULT:
+            return answer.brief()
+        results = (answer.payload or {}).get("setVariableResult") or [{}]
+        return str(results[0].get("attributeStatus"))
+
+    # -- the recovery's messages (2.0.1) ----------------------------------------------------
+
+    def stop_transaction_call(self, tx: Any) -> tuple[str, dict[str, Any]]:
+        return "RequestStopTransaction", {"transactionId": tx}
+
+    def unavailable(self, state: Any) -> list[Any]:
+        """The EVSEs with a connector the station reports Unavailable."""
+        return sorted({e for (e, _), s in state.connectors.items() if s == "Unavailable"})
+
+    def operative_call(self, unit: Any) -> tuple[str, dict[str, Any]]:
+        return "ChangeAvailability", {"operationalStatus": "Operative", "evse": {"id": unit}}
+
+    def still_unavailable(self, state: Any, units: list[Any]) -> list[Any]:
+        return sorted(
+            {e for (e, _), s in state.connectors.items() if e in units and s == "Unavailable"}
+        )
 
     async def read_config(self, run: CaseContext, key: str, bound: float) -> str | None:
         if key == PASSWORD_VARIABLE:  # write-only: restored from the descriptor instead
