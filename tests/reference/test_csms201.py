@@ -610,7 +610,7 @@ def test_serve_reference_csms_ocpp_201_serves_it_with_the_http_control(tmp_path)
             posted = await asyncio.to_thread(
                 http, "POST", {"action": "request_start", "args": {"id_token": "AA11", "evse": 1}}
             )
-            assert posted == {"done": "request_start"}
+            assert posted == {"status": "ok", "done": "request_start"}
             assert cs.received[-1][0] == "RequestStartTransaction"
             snapshot = await asyncio.to_thread(http, "GET")
             assert snapshot["connected"] == [STATION]

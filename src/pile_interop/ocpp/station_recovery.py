@@ -159,6 +159,13 @@ class StationRecovery:
                 f"{first}; after power_cycle it did not connect within {bound:.3g} s either"
             ) from None
 
+    def _no_storm(self) -> None:
+        """A station that keeps reconnecting cannot be repaired by asking it things: the
+        before-state is not reached, and the reason is the storm."""
+        churn = getattr(self.run.session, "churn", None)
+        if churn is not None and churn.is_storm:
+            raise self.unreached(f"{churn.storm()}; it does not stay connected to register")
+
     # -- 2. registered ---------------------------------------------------------------------
 
     async def registered(self) -> None:
@@ -175,6 +182,7 @@ class StationRecovery:
         )
         if ready():
             return
+        self._no_storm()
         if state.registration is None:  # its own boot first (one in flight, a reboot's)
             await self._wait(lambda: state.registration is not None, "boot_status", what)
         if state.registration == "Accepted":
@@ -183,8 +191,11 @@ class StationRecovery:
             )
             if missed is None and ready():
                 return
+        self._no_storm()
         was = state.registration
         status = f"{was}" if was else "not registered (no BootNotification seen)"
+        if was == "Accepted":
+            status = "Accepted but has not reported the status of every connector"
         trigger = await self._call(
             f"recover: TriggerMessage BootNotification (the station is {status})",
             "TriggerMessage",
