@@ -331,8 +331,8 @@ def _planned_identities(profile_id: str) -> dict[str, dict[str, Any]]:
     """Who the profile's cases are (title, mandatory, requirements …), from the content root,
     for the planned cases a rebuilt report lists as not run; empty when the profile cannot be
     read here (the cases are then named by id only)."""
+    from pile_interop.scenario.case_info import case_identity
     from pile_interop.scenario.loader import CaseLibrary
-    from pile_interop.scenario.runner import case_identity
 
     try:
         root = find_root(None)

@@ -27,8 +27,8 @@ from pile_interop.engine.run import run_profile
 from pile_interop.reporting.console import Progress
 from pile_interop.reporting.redact import Redactor
 from pile_interop.reporting.stream import read_jsonl
+from pile_interop.scenario.case_info import case_identity
 from pile_interop.scenario.model import Scenario
-from pile_interop.scenario.runner import case_identity
 
 ROOT = find_root(str(Path(__file__).resolve().parents[2]))
 

@@ -35,7 +35,7 @@ from pile_interop.engine.station_campaign import StationCampaign
 from pile_interop.engine.targets import make_campaign
 from pile_interop.ocpp import session as session_module
 from pile_interop.reporting.stream import read_jsonl
-from pile_interop.scenario.runner import case_budget
+from pile_interop.scenario.case_info import case_budget
 
 ROOT = Path(__file__).resolve().parents[2]
 #: The most a rude peer behaves rudely (it is cancelled when the cases are done).

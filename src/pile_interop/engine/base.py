@@ -21,8 +21,9 @@ from pile_interop.core.config import Device, Profile
 from pile_interop.core.verdicts import Verdict
 from pile_interop.engine.reference import reference_station
 from pile_interop.reporting.redact import Redactor
+from pile_interop.scenario.case_info import case_budget
 from pile_interop.scenario.model import Scenario
-from pile_interop.scenario.runner import CaseEnv, CaseRun, case_budget
+from pile_interop.scenario.runner import CaseEnv, CaseRun
 from pile_interop.scenario.timing import Timing
 
 #: Makes the reference SUT (or a mutant of it): (csms_url, device, time_scale) → SUT object.

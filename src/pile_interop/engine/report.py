@@ -28,8 +28,8 @@ from pile_interop.core.verdicts import Verdict
 from pile_interop.engine.base import CampaignBase
 from pile_interop.reporting.folder import ReportFolder
 from pile_interop.reporting.results_json import attach_late, profile_verdict, summarize
+from pile_interop.scenario.case_info import case_identity
 from pile_interop.scenario.model import Scenario
-from pile_interop.scenario.runner import case_identity
 
 
 class Report:

@@ -56,6 +56,7 @@ from pile_interop.core.link import (
     ReplyFn,
 )
 from pile_interop.ocpp import schemas
+from pile_interop.ocpp.closes import how_closed
 from pile_interop.ocpp.frames import CALL, CALLERROR, CALLRESULT, IN, OUT, Frame, FrameLog, parse
 from pile_interop.ocpp.versions import OcppVersion
 
@@ -204,25 +205,7 @@ class Session:
 
     def _lost(self, connection: Connection, opened: float) -> None:
         self.churn.closed(opened)
-        code = connection.close_code
-        reason = connection.close_reason or ""
-        first = connection.protocol.close_rcvd_then_sent
-        by = (
-            {True: " by the SUT", False: " by the suite"}.get(first, "")
-            if first is not None
-            else ""
-        )
-        sent = connection.protocol.close_sent
-        if first is None and sent is not None:
-            # the suite closed (a frame too big, invalid UTF-8, a peer that does not read…)
-            # and got no close frame back: say which code the suite sent
-            by = " by the suite"
-            detail = f"code {sent.code}" + (f", {sent.reason!r}" if sent.reason else "")
-            detail += "; no close frame from the SUT"
-        elif code is None or first is None:
-            detail = "the TCP connection dropped without a close frame"
-        else:
-            detail = f"code {code}" + (f", {reason!r}" if reason else "")
+        by, detail = how_closed(connection)
         self.last_closed = f"connection closed{by} ({detail})"
         self._event(self.last_closed)
         if self._connection is connection:

@@ -293,7 +293,7 @@ class PileRuntime:
                 raise PileError(self.failed_start) from None
 
     def run_case(self, scenario: Any) -> dict[str, Any]:
-        from pile_interop.scenario.runner import case_budget
+        from pile_interop.scenario.case_info import case_budget
 
         self._ensure_started(scenario)
         assert self.thread is not None

@@ -17,8 +17,6 @@ the comparison page (:func:`write_merge_html`, view model in :mod:`.merge`) is i
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -37,6 +35,7 @@ from pile_interop.reporting.common import (
     requirement_list,
     shown_verdicts,
 )
+from pile_interop.reporting.evidence import canonical_json, evidence_sha256
 from pile_interop.reporting.merge import MERGE_TEMPLATE, build_merge_view
 from pile_interop.reporting.page import (
     VERDICT_MEANING,
@@ -78,17 +77,6 @@ SENT_LIMIT = 5
 # "device descriptor: fixed_cable declared true, the case needs false"
 _NA_FEATURE = re.compile(r"device descriptor:\s*(?P<name>[\w.-]+)\s+(?:not declared|declared\b)")
 _REASON_REQ = re.compile(r"^\s*\[(?P<req>[^\]]+)\]\s*")
-
-
-def evidence_sha256(data: bytes) -> str:
-    """The hex SHA-256 of ``data`` (what ``sha256sum`` prints)."""
-    return hashlib.sha256(data).hexdigest()
-
-
-def canonical_json(run: Mapping[str, Any]) -> bytes:
-    """``run`` as canonical JSON: sorted keys, no spaces, UTF-8."""
-    data = json.dumps(run, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return data.encode("utf-8", errors="backslashreplace")
 
 
 # -- pieces of the view ----------------------------------------------------------------------

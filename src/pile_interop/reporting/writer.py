@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from pile_interop.reporting.allure import ALLURE_DIR, write_allure
-from pile_interop.reporting.html import HTML_NAME, evidence_sha256, write_html
+from pile_interop.reporting.evidence import evidence_sha256
+from pile_interop.reporting.html import HTML_NAME, write_html
 from pile_interop.reporting.junit import JUNIT_NAME, write_junit
 from pile_interop.reporting.redact import Redactor, resolve
 from pile_interop.reporting.results_json import RESULTS_NAME, write_results_json

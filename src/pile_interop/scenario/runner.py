@@ -34,7 +34,6 @@ from typing import Any
 
 from pile_interop.actuators.base import restored_by
 from pile_interop.core.clock import utc_iso
-from pile_interop.core.config import Profile
 from pile_interop.core.frames import EVENT, IN, OUT, Frame, is_message
 from pile_interop.core.link import CallTimeout, Disconnected, Expectation, RequestLink
 from pile_interop.core.verdicts import (
@@ -47,10 +46,10 @@ from pile_interop.core.verdicts import (
 )
 from pile_interop.scenario import steps as step_kinds
 from pile_interop.scenario.attribution import case_fault, late_answers
+from pile_interop.scenario.case_info import case_identity
 from pile_interop.scenario.env import CaseEnv, StepRecord
 from pile_interop.scenario.model import Scenario, Step
 from pile_interop.scenario.steps.expect import hooks
-from pile_interop.scenario.timing import Timing
 from pile_interop.scenario.values import TemplateError, TemplateFault, mismatches, render
 
 __all__ = [
@@ -58,8 +57,6 @@ __all__ = [
     "CaseEnv",
     "CaseRun",
     "StepRecord",
-    "case_budget",
-    "case_identity",
     "run_case",
 ]
 
@@ -594,39 +591,6 @@ class CaseRun:
         with contextlib.suppress(Exception):
             self._disarm()
         return self.result(Verdict.ERROR, self._with_storm(Verdict.ERROR, reason))
-
-
-def case_identity(scenario: Scenario, profile: Profile) -> dict[str, Any]:
-    """What every case result starts with: who the case is (docs/results-format.md)."""
-    return {
-        "id": scenario.id,
-        "title": scenario.title,
-        "ocpp": scenario.ocpp,
-        "protocol": scenario.protocol,
-        "sut": scenario.sut,
-        "block": scenario.block,
-        "profiles": [profile.id],
-        "mandatory": profile.is_mandatory(scenario.id),
-        "description": scenario.description,
-        "requirements": [r.to_dict() for r in scenario.requirements],
-    }
-
-
-def case_budget(scenario: Scenario, timing: Timing) -> float:
-    """The most real time a case can take if every wait runs to its bound (a watchdog)."""
-
-    def bound(name: str) -> float:  # a role's bound the profile may not have
-        return step_kinds.bound(timing, name)
-
-    total = sum(bound(n) for n in ("connect", "boot", "boot_status", "settle", "settle"))
-    # the recovery step: a power cycle after no connection and after no boot (each waited
-    # for again), a triggered boot, stopped transactions, connectors made Operative
-    total += sum(bound(n) for n in ("connect", "boot", "boot", "manual", "manual", "message"))
-    total += bound("response") * 4
-    total += bound("quiet") + bound("response") * 2 * (len(scenario.before.config) + 1)
-    for step in scenario.all_steps():
-        total += step_kinds.get(step.kind).budget(step, timing)
-    return total + 5.0
 
 
 async def run_case(scenario: Scenario, env: CaseEnv) -> dict[str, Any]:
