@@ -46,6 +46,8 @@ def test_the_run_stops_after_n_unreached_before_states_with_the_rest_not_run(qui
     assert "before-state charging not reached" in run["stopped"]  # TC_012_CS's
     assert run["profile_verdict"]["met"] is False
     assert not run["profile_verdict"]["text"].startswith("meets")
+    assert "the run stopped after 2 cases in a row" in run["profile_verdict"]["text"]
+    assert "the run stopped after 2 cases in a row" in (out / "index.html").read_text()
     assert run["summary"]["not_run"] == 2
 
 

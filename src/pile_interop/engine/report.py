@@ -27,7 +27,12 @@ from pile_interop.core.events import (
 from pile_interop.core.verdicts import Verdict
 from pile_interop.engine.base import CampaignBase
 from pile_interop.reporting.folder import ReportFolder
-from pile_interop.reporting.results_json import attach_late, profile_verdict, summarize
+from pile_interop.reporting.results_json import (
+    attach_late,
+    profile_verdict,
+    run_verdict,
+    summarize,
+)
 from pile_interop.scenario.case_info import case_identity
 from pile_interop.scenario.model import Scenario
 
@@ -104,6 +109,7 @@ class Report:
             run["selection"] = selection
         if self.stopped is not None:
             run["stopped"] = self.stopped
+            run["profile_verdict"] = run_verdict(run)
         return run
 
     def _not_ended(self, scenario: Scenario, verdict: Verdict, why: str) -> dict[str, Any]:

@@ -137,12 +137,17 @@ def run_verdict(run: Mapping[str, Any]) -> dict[str, Any]:
     fields."""
     cases = [case for case in run.get("cases") or [] if isinstance(case, Mapping)]
     selection = run.get("selection")
-    return profile_verdict(
+    verdict = profile_verdict(
         cases,
         str(run.get("profile_title") or run.get("profile") or ""),
         interrupted=bool(run.get("interrupted")),
         selection=selection if isinstance(selection, Mapping) else None,
     )
+    stopped = run.get("stopped")
+    if stopped and not run.get("interrupted"):  # the banner says why the rest did not run
+        why = str(stopped).removeprefix("not run: ")
+        verdict = {**verdict, "met": False, "text": f"{verdict['text']}; {why}"}
+    return verdict
 
 
 def _complete_verdict(cases: list[Mapping[str, Any]], title: str) -> dict[str, Any]:
