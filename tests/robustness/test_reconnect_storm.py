@@ -197,3 +197,15 @@ def test_a_reconnect_storm_is_named_and_the_next_case_runs_normally(
     results = json.loads((tmp_path / "results.json").read_text())
     reasons = [case["reason"] for case in results["cases"] if case["verdict"] == "error"]
     assert reasons and all("a reconnect storm" in reason for reason in reasons)
+
+
+def test_connections_the_suite_opens_and_a_csms_closes_are_not_called_a_storm_of_the_sut():
+    """Against a CSMS the suite is the one connecting: the sentence says the CSMS closed them."""
+    from pile_interop.core.churn import Churn
+
+    churn = Churn("the CSMS", suite_connects=True)
+    for i in range(12):
+        churn.closed(churn.opened(100.0 + i), 100.0 + i + 0.01)
+    text = churn.storm()
+    assert text.startswith("the CSMS closed 12 of the suite's 12 connections")
+    assert "opened" not in text and "reconnect storm" not in text

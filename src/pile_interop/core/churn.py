@@ -21,9 +21,11 @@ STORM_CONNECTIONS = 10
 class Churn:
     """The connections opened and closed since :meth:`restart` (counters only)."""
 
-    def __init__(self, peer: str = "the SUT") -> None:
+    def __init__(self, peer: str = "the SUT", *, suite_connects: bool = False) -> None:
         #: who opens the connections, for the sentence ("the station")
         self.peer = peer
+        #: the suite opens the connections (a CSMS under test): the SUT is the one closing them
+        self.suite_connects = suite_connects
         self.restart()
 
     def restart(self) -> None:
@@ -67,6 +69,11 @@ class Churn:
         span = self.last_open - self.first_open
         within = f"closed within {_seconds(self.longest_short)} s"
         which = "each" if self.short_n == self.closed_n else f"{self.short_n} of them"
+        if self.suite_connects:
+            return (
+                f"{self.peer} closed {self.short_n} of the suite's {self.opened_n} connections "
+                f"in {_seconds(span)} s, each within {_seconds(self.longest_short)} s"
+            )
         return (
             f"{self.peer} opened {self.opened_n} connections in {_seconds(span)} s "
             f"({which} {within}): a reconnect storm"

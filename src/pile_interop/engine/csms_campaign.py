@@ -17,6 +17,7 @@ import time
 from dataclasses import replace
 from typing import Any
 
+from pile_interop.core.churn import Churn
 from pile_interop.core.config import Device, Profile
 from pile_interop.core.errors import UsageError
 from pile_interop.engine.base import CampaignBase, Target
@@ -90,6 +91,7 @@ class CsmsCampaign(CampaignBase):
         self.responder = self.dialect.mock_station(device)
         self.responder.on_new_password = self._new_password
         self.session = Session(self.version, self.responder, name=device.station_id)
+        self.session.churn = Churn("the CSMS", suite_connects=True)
         self.role = self.dialect.csms_role(self.responder, self, device.connectors)
         self._serving: asyncio.Task[None] | None = None
         self.last_connect_failure = ""
