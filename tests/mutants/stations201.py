@@ -192,6 +192,24 @@ class AppliesFirstSetVariableOnly(ReferenceStation):
             super().apply_variable(var, value)
 
 
+@mutant("TC_B_92_CS", "B05.FR.10", profile=PROFILE)
+class HeartbeatIntervalAcceptedNotApplied201(ReferenceStation):
+    """Accepts a new OCPPCommCtrlr.HeartbeatInterval and reads it back, but its heartbeat timer
+    keeps the interval of the last accepted BootNotification (taken once, when registered)."""
+
+    boot_interval: int | None = None
+
+    def sync_clock(self, current_time: str) -> None:
+        # registered: the BootNotificationResponse's interval has just been stored
+        self.boot_interval = super().heartbeat_interval()
+        super().sync_clock(current_time)
+
+    def heartbeat_interval(self) -> int:
+        if self.boot_interval is None:
+            return super().heartbeat_interval()
+        return self.boot_interval
+
+
 @mutant("TC_B_11_CS", "B05.FR.07", profile=PROFILE)
 class AcceptsMalformedValues(ReferenceStation):
     """Accepts values that do not fit the variable's data type (a decimal for an integer)."""

@@ -661,6 +661,41 @@ class SamplesLate(Evses):
         return value
 
 
+@evses_mutant("TC_J_90_CS", "B05.FR.10")
+class TxUpdatedMeasurandsAcceptedNotApplied(Evses):
+    """Accepts a new SampledDataCtrlr.TxUpdatedMeasurands and reads it back, but samples the list
+    it had when it registered."""
+
+    boot_measurands: str | None = None
+
+    async def on_registered(self) -> None:
+        self.boot_measurands = super()._text("SampledDataCtrlr", "TxUpdatedMeasurands")
+        await super().on_registered()
+
+    def _text(self, component: str, variable: str) -> str:
+        pinned = self.boot_measurands
+        if (component, variable) == ("SampledDataCtrlr", "TxUpdatedMeasurands") and pinned:
+            return pinned
+        return super()._text(component, variable)
+
+
+@evses_mutant("TC_J_91_CS", "B05.FR.10")
+class AlignedIntervalAcceptedNotApplied(Evses):
+    """Accepts a new AlignedDataCtrlr.Interval and reads it back, but a running clock-aligned
+    timer keeps the interval it was started with (a change applies only after it was 0)."""
+
+    running_interval = 0
+
+    def _int(self, component: str, variable: str) -> int:
+        value = super()._int(component, variable)
+        if (component, variable) != ("AlignedDataCtrlr", "Interval"):
+            return value
+        if value <= 0 or self.running_interval <= 0:
+            self.running_interval = max(0, value)
+            return value
+        return self.running_interval
+
+
 @evses_mutant("TC_J_10_CS", "OCPP2.0.1 J02")
 class EndedWithoutFinalValue(_RewritesEvents):
     """Sends TransactionEvent Ended without the final meter value (context Transaction.End; the
