@@ -188,7 +188,7 @@ class IgnoresConnectionTimeOut(ReferenceStation):
             conn.authorization.timer.cancel()
 
 
-@mutant("TC_010_CS", "OCPP1.6 §5.11")
+@mutant("TC_010_CS", "OCPP1.6 §5.11", "TC_093_CS")
 class RejectsRemoteStartWhenPlugged(ReferenceStation):
     """Rejects RemoteStartTransaction when the cable is already plugged in."""
 
@@ -231,6 +231,7 @@ class RemoteStartNeverTimesOut(ReferenceStation):
     "TC_032_1_CS",
     "TC_037_3_CS",
     "TC_039_CS",
+    "TC_095_CS",
 )
 class WrongStopTransactionId(ReferenceStation):
     """Sends StopTransaction with transactionId + 1."""
@@ -241,7 +242,7 @@ class WrongStopTransactionId(ReferenceStation):
         return payload
 
 
-@mutant("TC_012_CS", "OCPP1.6 §4.10", "TC_005_3_CS")
+@mutant("TC_012_CS", "OCPP1.6 §4.10", "TC_005_3_CS", "TC_095_CS")
 class IgnoresRemoteStop(ReferenceStation):
     """Answers RemoteStopTransaction Accepted but never stops the transaction."""
 
@@ -304,7 +305,7 @@ class DropsUnknownKeys(ReferenceStation):
         return result
 
 
-@mutant("TC_021_CS", "OCPP1.6 §5.3", "TC_070_CS")
+@mutant("TC_021_CS", "OCPP1.6 §5.3", "TC_070_CS", "TC_094_CS", "TC_095_CS")
 class ForgetsMeterValueSampleInterval(ReferenceStation):
     """Accepts a new MeterValueSampleInterval but keeps the old value."""
 
@@ -697,7 +698,7 @@ class InoperativeInterruptsTransaction(ReferenceStation):
         super().apply_availability(connector_id, type)
 
 
-@mutant("TC_070_CS", "OCPP1.6 §9.1.19")
+@mutant("TC_070_CS", "OCPP1.6 §9.1.19", "TC_094_CS", "TC_095_CS")
 class SampleIntervalDoubled(ReferenceStation):
     """Samples meter values every two MeterValueSampleInterval."""
 
