@@ -188,7 +188,7 @@ class IgnoresConnectionTimeOut(ReferenceStation):
             conn.authorization.timer.cancel()
 
 
-@mutant("TC_010_CS", "OCPP1.6 §5.11")
+@mutant("TC_010_CS", "OCPP1.6 §5.11", "TC_093_CS")
 class RejectsRemoteStartWhenPlugged(ReferenceStation):
     """Rejects RemoteStartTransaction when the cable is already plugged in."""
 
@@ -231,6 +231,7 @@ class RemoteStartNeverTimesOut(ReferenceStation):
     "TC_032_1_CS",
     "TC_037_3_CS",
     "TC_039_CS",
+    "TC_095_CS",
 )
 class WrongStopTransactionId(ReferenceStation):
     """Sends StopTransaction with transactionId + 1."""
@@ -241,7 +242,7 @@ class WrongStopTransactionId(ReferenceStation):
         return payload
 
 
-@mutant("TC_012_CS", "OCPP1.6 §4.10", "TC_005_3_CS")
+@mutant("TC_012_CS", "OCPP1.6 §4.10", "TC_005_3_CS", "TC_095_CS")
 class IgnoresRemoteStop(ReferenceStation):
     """Answers RemoteStopTransaction Accepted but never stops the transaction."""
 
@@ -304,7 +305,7 @@ class DropsUnknownKeys(ReferenceStation):
         return result
 
 
-@mutant("TC_021_CS", "OCPP1.6 §5.3", "TC_070_CS")
+@mutant("TC_021_CS", "OCPP1.6 §5.3", "TC_070_CS", "TC_094_CS", "TC_095_CS")
 class ForgetsMeterValueSampleInterval(ReferenceStation):
     """Accepts a new MeterValueSampleInterval but keeps the old value."""
 
@@ -331,6 +332,61 @@ class HeartbeatIntervalAcceptedNotApplied(ReferenceStation):
         if self.boot_interval is None:
             return super().heartbeat_interval()
         return self.boot_interval
+
+
+class _AcceptedNotApplied(ReferenceStation):
+    """Base of the mutants whose keys in ``not_applied`` take a new value only on paper: the
+    change is answered as the reference would (Accepted) and GetConfiguration reports the new
+    value, but the station keeps working with the value it had before."""
+
+    not_applied: frozenset[str] = frozenset()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: what GetConfiguration reports for the keys in ``not_applied``
+        self.reported: dict[str, str] = {}
+
+    async def handle_change_configuration(
+        self, key: str, value: str
+    ) -> call_result.ChangeConfiguration:
+        spec = self.config.spec(key)
+        if spec is None or spec.name not in self.not_applied:
+            return await super().handle_change_configuration(key, value)
+        status = self.change_configuration_status(key, value)
+        if status == ConfigurationStatus.accepted:
+            self.reported[spec.name] = self.config.normalise(spec, value)
+        return call_result.ChangeConfiguration(status=status)  # type: ignore[arg-type]
+
+    def get_configuration_response(self, keys: list[str] | None) -> call_result.GetConfiguration:
+        result = super().get_configuration_response(keys)
+        for entry in result.configuration_key or []:
+            if entry["key"] in self.reported:
+                entry["value"] = self.reported[entry["key"]]
+        return result
+
+
+@mutant("TC_093_CS", "OCPP1.6 §5.11")
+class AuthorizeRemoteTxRequestsNotApplied(_AcceptedNotApplied):
+    """Accepts AuthorizeRemoteTxRequests true and reports it back, but still starts a remote
+    transaction at once, without Authorize.req."""
+
+    not_applied = frozenset({"AuthorizeRemoteTxRequests"})
+
+
+@mutant("TC_094_CS", "OCPP1.6 §9.1.17")
+class MeterValuesSampledDataNotApplied(_AcceptedNotApplied):
+    """Accepts a new MeterValuesSampledData and reports it back, but keeps sampling the old
+    measurands."""
+
+    not_applied = frozenset({"MeterValuesSampledData"})
+
+
+@mutant("TC_095_CS", "OCPP1.6 §9.1.27")
+class StopTxnSampledDataNotApplied(_AcceptedNotApplied):
+    """Accepts a new StopTxnSampledData and reports it back, but keeps recording the old
+    measurands in StopTransaction.req transactionData."""
+
+    not_applied = frozenset({"StopTxnSampledData"})
 
 
 @mutant("TC_040_1_CS", "OCPP1.6 §5.3")
@@ -642,7 +698,7 @@ class InoperativeInterruptsTransaction(ReferenceStation):
         super().apply_availability(connector_id, type)
 
 
-@mutant("TC_070_CS", "OCPP1.6 §9.1.19")
+@mutant("TC_070_CS", "OCPP1.6 §9.1.19", "TC_094_CS", "TC_095_CS")
 class SampleIntervalDoubled(ReferenceStation):
     """Samples meter values every two MeterValueSampleInterval."""
 
