@@ -28,6 +28,7 @@ import tests.mutants.negative16
 import tests.mutants.security16
 import tests.mutants.security201
 import tests.mutants.security_csms16
+import tests.mutants.settings16
 import tests.mutants.stations201
 import tests.mutants.stations201_tx  # noqa: F401
 from pile_interop.core.config import Profile, find_root

@@ -1,0 +1,85 @@
+"""Mutant OCPP 1.6 stations for the settings that must take effect (issue 14): each accepts a
+configuration change — and may even report the new value back — but keeps behaving as before.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ocpp.v16 import call_result
+from ocpp.v16.enums import ConfigurationStatus
+
+from pile_interop.ocpp.v16.reference.station import ReferenceStation
+from tests.mutants.stations16 import mutant
+
+
+@mutant("TC_092_CS", "OCPP1.6 §5.3")
+class HeartbeatIntervalAcceptedNotApplied(ReferenceStation):
+    """Accepts a new HeartbeatInterval and reports it back, but keeps beating at the interval
+    of its last BootNotification.conf (the timer is only set at boot)."""
+
+    boot_interval: int | None = None
+
+    async def on_boot_accepted(self, conf: Any) -> None:
+        self.boot_interval = max(0, int(conf.interval))
+        await super().on_boot_accepted(conf)
+
+    def heartbeat_interval(self) -> int:
+        if self.boot_interval is None:
+            return super().heartbeat_interval()
+        return self.boot_interval
+
+
+class _AcceptedNotApplied(ReferenceStation):
+    """Base of the mutants whose keys in ``not_applied`` take a new value only on paper: the
+    change is answered as the reference would (Accepted) and GetConfiguration reports the new
+    value, but the station keeps working with the value it had before."""
+
+    not_applied: frozenset[str] = frozenset()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: what GetConfiguration reports for the keys in ``not_applied``
+        self.reported: dict[str, str] = {}
+
+    async def handle_change_configuration(
+        self, key: str, value: str
+    ) -> call_result.ChangeConfiguration:
+        spec = self.config.spec(key)
+        if spec is None or spec.name not in self.not_applied:
+            return await super().handle_change_configuration(key, value)
+        status = self.change_configuration_status(key, value)
+        if status == ConfigurationStatus.accepted:
+            self.reported[spec.name] = self.config.normalise(spec, value)
+        return call_result.ChangeConfiguration(status=status)  # type: ignore[arg-type]
+
+    def get_configuration_response(self, keys: list[str] | None) -> call_result.GetConfiguration:
+        result = super().get_configuration_response(keys)
+        for entry in result.configuration_key or []:
+            if entry["key"] in self.reported:
+                entry["value"] = self.reported[entry["key"]]
+        return result
+
+
+@mutant("TC_093_CS", "OCPP1.6 §5.11")
+class AuthorizeRemoteTxRequestsNotApplied(_AcceptedNotApplied):
+    """Accepts AuthorizeRemoteTxRequests true and reports it back, but still starts a remote
+    transaction at once, without Authorize.req."""
+
+    not_applied = frozenset({"AuthorizeRemoteTxRequests"})
+
+
+@mutant("TC_094_CS", "OCPP1.6 §9.1.17")
+class MeterValuesSampledDataNotApplied(_AcceptedNotApplied):
+    """Accepts a new MeterValuesSampledData and reports it back, but keeps sampling the old
+    measurands."""
+
+    not_applied = frozenset({"MeterValuesSampledData"})
+
+
+@mutant("TC_095_CS", "OCPP1.6 §9.1.27")
+class StopTxnSampledDataNotApplied(_AcceptedNotApplied):
+    """Accepts a new StopTxnSampledData and reports it back, but keeps recording the old
+    measurands in StopTransaction.req transactionData."""
+
+    not_applied = frozenset({"StopTxnSampledData"})
