@@ -84,3 +84,34 @@ def test_the_references_support_every_key_the_cases_set():
     for profile, case in (("ocpp16/core-cs", "TC_023_1_CS"), ("ocpp201/core-cs", "TC_C_08_CS")):
         result = _run(None, [case], profile)[case]
         assert result["verdict"] == "pass", result["reason"]
+
+
+class ReadOnlyEvSideStop(ReferenceStation):
+    """StopTransactionOnEVSideDisconnect is read-only ``true`` (OCPP 1.6 §9.1.23 allows R or RW):
+    GetConfiguration says so, ChangeConfiguration of it is Rejected."""
+
+    def change_configuration_status(self, key: str, value: str) -> str:
+        if key == "StopTransactionOnEVSideDisconnect":
+            return ConfigurationStatus.rejected
+        return super().change_configuration_status(key, value)
+
+    def get_configuration_response(self, keys: list[str] | None) -> Any:
+        result = super().get_configuration_response(keys)
+        for entry in result.configuration_key or []:
+            if entry["key"] == "StopTransactionOnEVSideDisconnect":
+                entry["readonly"] = True
+                entry["value"] = "true"
+        return result
+
+
+def test_a_read_only_key_at_the_value_a_case_needs_passes_and_at_another_makes_it_na():
+    """A conforming station may have a key read-only: a case needing its value runs without
+    writing it; a case needing another value is ``na`` (never an ``error`` of the harness)."""
+    results = _run(ReadOnlyEvSideStop, ["TC_005_1_CS", "TC_005_3_CS"])
+    assert results["TC_005_1_CS"]["verdict"] == "pass", results["TC_005_1_CS"]["reason"]
+    na = results["TC_005_3_CS"]
+    assert na["verdict"] == "na", na["reason"]
+    assert na["reason"] == (
+        "the station has StopTransactionOnEVSideDisconnect read-only at 'true'; "
+        "the case needs 'false'"
+    )

@@ -108,6 +108,15 @@ class StationUnderTest:
         bound = run.timing.upper("response")
         try:
             old = await self.read_config(run, key, bound)
+            fixed = self.read_only_value(key)
+            if fixed is not None:  # a read-only key: its value is the station's to choose
+                record.verdict = Verdict.PASS.value if fixed == value else Verdict.NA.value
+                record.observed = f"{key} is read-only, {fixed!r}"
+                if fixed == value:
+                    return
+                raise NotApplicable(
+                    f"the station has {key} read-only at {fixed!r}; the case needs {value!r}"
+                )
             changed = await self.write_config(run, key, value, bound)
         except (CallTimeout, Disconnected, ValueError) as exc:
             record.verdict = Verdict.ERROR.value
@@ -155,9 +164,16 @@ class StationUnderTest:
         got = await run.session.call("GetConfiguration", {"key": [key]}, timeout=bound)
         keys = (got.payload or {}).get("configurationKey", []) if got.type == CALLRESULT else []
         old = next((k for k in keys if k.get("key") == key), None)
+        self._read_only = {}
+        if old is not None and "value" in old and old.get("readonly") is True:
+            self._read_only[key] = str(old["value"])
         if old is None or "value" not in old or old.get("readonly"):
             return None
         return str(old["value"])
+
+    def read_only_value(self, key: str) -> str | None:
+        """The value of ``key`` when the last :meth:`read_config` found it read-only."""
+        return getattr(self, "_read_only", {}).get(key)
 
     async def write_config(self, run: CaseContext, key: str, value: str, bound: float) -> Frame:
         return await run.session.call(
