@@ -94,6 +94,14 @@ class BlockedAsInvalid(ReferenceCsms):
         return {"status": "Invalid"} if info["status"] == "Blocked" else info
 
 
+@mutant("TC_096_CSMS", "OCPP1.6 §6.33", profile=CSMS)
+class RemoteStartOnConnectorZero(ReferenceCsms):
+    """Fills a remote start the operator gave no connector with connectorId 0."""
+
+    def remote_start_request(self, id_tag: str, connector: int | None) -> Any:
+        return super().remote_start_request(id_tag, 0 if connector is None else connector)
+
+
 @mutant("TC_090_1_CSMS", "OCPP1.6 §4.8", "TC_090_2_CSMS", "TC_090_3_CSMS", profile=CSMS)
 class TrustsTheStationsStart(ReferenceCsms):
     """Decides on an id tag only in Authorize: a StartTransaction is Accepted whatever its id
@@ -157,7 +165,13 @@ class RejectsPastStart(ReferenceCsms):
 
 
 @mutant(
-    "TC_010_CSMS", "OCPP1.6 §5.11", "TC_011_1_CSMS", "TC_011_2_CSMS", "TC_026_CSMS", profile=CSMS
+    "TC_010_CSMS",
+    "OCPP1.6 §5.11",
+    "TC_011_1_CSMS",
+    "TC_011_2_CSMS",
+    "TC_026_CSMS",
+    "TC_096_CSMS",
+    profile=CSMS,
 )
 class RemoteStartWrongTag(ReferenceCsms):
     """Sends RemoteStartTransaction with a fixed operator tag instead of the chosen one."""

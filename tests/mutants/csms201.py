@@ -42,7 +42,7 @@ _ALL_CORE = _ids(
     *("E_01", "E_02", "E_03", "E_04", "E_07", "E_09", "E_14", "E_15", "E_21", "E_29", "E_30"),
     *("E_31", "E_33", "E_34", "E_38", "E_39", "E_53"),
     *("F_01", "F_02", "F_03", "F_04", "F_06", "F_11", "F_12", "F_13", "F_14", "F_15", "F_18"),
-    *("F_20", "F_23", "F_24", "F_27"),
+    *("F_20", "F_23", "F_24", "F_27", "F_90"),
     *("G_03", "G_04", "G_05", "G_06", "G_07", "G_08", "G_11", "G_14", "G_17"),
     *("J_01", "J_02", "J_03", "J_07", "J_09", "J_10"),
     *("M_01", "M_02", "M_05", "M_13", "M_18", "M_19", "M_20", "M_21", "P_02"),
@@ -591,7 +591,7 @@ class SeqNoPerEvse(ReferenceCsms):
 # -- block F: remote control -----------------------------------------------------------------------
 
 
-@mutant("TC_F_01_CSMS", "OCPP2.0.1 F01", *_ids("F_02", "F_03", "F_04"), profile=CORE)
+@mutant("TC_F_01_CSMS", "OCPP2.0.1 F01", *_ids("F_02", "F_03", "F_04", "F_90"), profile=CORE)
 class RequestStartWithoutRemoteStartId(ReferenceCsms):
     """Sends RequestStartTransaction without a remoteStartId (its own schema check off)."""
 
@@ -874,3 +874,13 @@ class UpgradeCappedAtProfile2(ReferenceCsms):
         self, slot: int, security_profile: int
     ) -> call.SetNetworkProfile:
         return super().set_network_profile_request(slot, min(int(security_profile), 2))
+
+
+@mutant("TC_F_90_CSMS", "OCPP2.0.1 F01", profile=CORE)
+class RequestStartOnEvseZero(ReferenceCsms):
+    """Fills a remote start the operator gave no EVSE with evseId 0."""
+
+    def request_start_request(
+        self, id_token: dict[str, Any], evse: int | None, remote_start_id: int
+    ) -> call.RequestStartTransaction:
+        return super().request_start_request(id_token, 0 if evse is None else evse, remote_start_id)

@@ -45,7 +45,7 @@ DESCRIPTIONS = {
     "resume": "Make the vehicle resume charging (BSM charge permit on)",
     # operator actions in a CSMS under test (the suite plays its charging station)
     "remote_start": "In the CSMS, start a transaction remotely for id tag {id_tag!r} "
-    "(RemoteStartTransaction, connector {connector})",
+    "(RemoteStartTransaction{start_at})",
     "remote_stop": "In the CSMS, stop {transaction} remotely (RemoteStopTransaction)",
     "reset": "In the CSMS, reset the station ({kind} reset{of_evse})",
     "unlock": "In the CSMS, unlock {where} (UnlockConnector)",
@@ -64,7 +64,7 @@ DESCRIPTIONS = {
     # operator actions only OCPP 2.0.1 has
     "request_stop": "In the CSMS, stop {transaction} remotely (RequestStopTransaction)",
     "request_start": "In the CSMS, start a transaction remotely for id token {id_token!r} "
-    "(RequestStartTransaction{on_evse})",
+    "(RequestStartTransaction{start_at})",
     "get_variables": "In the CSMS, read {variables} (GetVariables)",
     "set_variables": "In the CSMS, set {variables} (SetVariables)",
     "get_base_report": "In the CSMS, ask the station for its {report_base} report (GetBaseReport)",
@@ -173,6 +173,13 @@ def _derived(action: str, args: dict[str, Any]) -> dict[str, Any]:
         "at": f" at {_where(args, '')}" if ("evse" in args or "connector" in args) else "",
         "of_evse": f" of EVSE {args['evse']}" if args.get("evse") is not None else "",
         "on_evse": f" on EVSE {args['evse']}" if args.get("evse") is not None else "",
+        "start_at": (
+            f" on EVSE {args['evse']}"
+            if args.get("evse") is not None
+            else f", connector {args['connector']}"
+            if args.get("connector") is not None
+            else ", no connector or EVSE given: leave the choice to the station"
+        ),
         "transaction": transaction,
         "lock": lock,
         "stop_reason": stop_reason,
