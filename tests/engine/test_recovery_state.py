@@ -4,12 +4,32 @@ before its known registration counts, and a new boot's answer replaces it."""
 
 from __future__ import annotations
 
-import time
+import pytest
 
 from pile_interop.core.frames import CALL, CALLRESULT, IN, OUT, Frame
 from pile_interop.ocpp.v16.mock_csms import MockCsms
 
 GRACE = 0.2
+
+
+class FakeClock:
+    """``time.monotonic`` of the mock CSMS, moved by the test (no real waiting)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    fake = FakeClock()
+    monkeypatch.setattr("pile_interop.ocpp.v16.mock_csms.time.monotonic", fake.monotonic)
+    return fake
 
 
 def _boot(mock: MockCsms, status: str) -> None:
@@ -24,27 +44,27 @@ def _boot(mock: MockCsms, status: str) -> None:
         mock.observe(status_call, None)
 
 
-def test_the_registration_outlives_a_plain_reconnect_after_a_grace():
+def test_the_registration_outlives_a_plain_reconnect_after_a_grace(clock: FakeClock):
     mock = MockCsms({})
     mock.connection_opened()
     _boot(mock, "Accepted")
     assert mock.state.ready(2, GRACE)
     mock.connection_lost()
     assert mock.state.registration == "Accepted"
-    time.sleep(0.01)
+    clock.advance(0.01)
     mock.connection_opened()
     assert not mock.state.ready(2, GRACE)  # it may be about to boot again (a reboot)
-    time.sleep(GRACE + 0.05)
+    clock.advance(GRACE + 0.05)
     assert mock.state.ready(2, GRACE)  # it did not: the known registration counts
 
 
-def test_a_pending_answer_stays_until_the_next_boot_is_accepted():
+def test_a_pending_answer_stays_until_the_next_boot_is_accepted(clock: FakeClock):
     mock = MockCsms({})
     mock.connection_opened()
     _boot(mock, "Pending")
     mock.connection_lost()
     mock.connection_opened()
-    time.sleep(GRACE + 0.05)
+    clock.advance(GRACE + 0.05)
     assert mock.state.registration == "Pending"
     assert not mock.state.ready(2, GRACE)
     _boot(mock, "Accepted")

@@ -39,6 +39,8 @@ STORM_RATE = 90
 STORM_CONNECTION_S = 3.0
 #: Bound on the storm getting going.
 STORM_START_S = 10.0
+#: How often the test looks whether the storm has begun (within ``STORM_START_S``).
+STORM_POLL_S = 0.05
 #: The per-case bound of the frame log in this test (small: the storm certainly passes it).
 CAP = 20
 #: One case that needs a booted station and sends it a CALL (GetConfiguration).
@@ -116,7 +118,7 @@ async def storm_underway(campaign: StationCampaign) -> None:
     start = campaign.session.connections
     async with asyncio.timeout(STORM_START_S):
         while campaign.session.connections < start + STORM_CONNECTIONS:
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(STORM_POLL_S)
 
 
 def live_connections() -> int:

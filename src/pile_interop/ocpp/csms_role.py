@@ -13,7 +13,7 @@ from pile_interop.core.clock import utc_iso
 from pile_interop.core.verdicts import BeforeStateNotReached, Failure, HarnessError, Verdict
 from pile_interop.ocpp.client import ConnectFailed
 from pile_interop.ocpp.frames import CALLRESULT, Frame
-from pile_interop.ocpp.reconnect import EARLY_CLOSE_S, Attempts, close_detail
+from pile_interop.ocpp.reconnect import EARLY_CLOSE_S, Attempts
 from pile_interop.ocpp.session import CallTimeout, Disconnected
 from pile_interop.security.station_tls import Presented
 
@@ -139,7 +139,7 @@ class CsmsUnderTest:
                 except _ClosedBeforeBoot as exc:
                     if attempts is None:
                         attempts, record = self._attempts(run)
-                    attempts.closed_before_boot(str(exc), close_detail(run.session.last_closed))
+                    attempts.closed_before_boot(str(exc), run.session.last_close_detail)
                     delay = attempts.next_delay()
                     if delay is None:
                         raise BeforeStateNotReached(state_name, attempts.summary()) from None
@@ -188,7 +188,7 @@ class CsmsUnderTest:
                     f"the CSMS closed it {after:.2f} s after it opened ({run.session.last_closed})",
                     at=at,
                     closed_after=after,
-                    close=close_detail(run.session.last_closed),
+                    close=run.session.last_close_detail,
                 )
             delay = attempts.next_delay()
             if delay is None:

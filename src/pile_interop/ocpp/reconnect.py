@@ -106,9 +106,3 @@ class Attempts:
         if n == 1:
             return f"{head}: {self.tried[0].got}"
         return f"{head}: " + "; ".join(a.line(i) for i, a in enumerate(self.tried, 1))
-
-
-def close_detail(last_closed: str) -> str:
-    """``connection closed by the SUT (code 1000)`` → ``code 1000``."""
-    start = last_closed.find("(")
-    return last_closed[start + 1 : -1] if start >= 0 and last_closed.endswith(")") else ""

@@ -156,6 +156,8 @@ class Session:
         self._error_ids: list[tuple[object, Frame]] = []
         #: how the last connection ended (the event's text), for "not connected" reasons
         self.last_closed = ""
+        #: its close code and reason alone ("code 1000, 'bye'"), for attempt records
+        self.last_close_detail = ""
         self.listeners: list[Callable[[Frame], None]] = []
 
     # -- connection ---------------------------------------------------------------------
@@ -207,6 +209,7 @@ class Session:
         self.churn.closed(opened)
         by, detail = how_closed(connection)
         self.last_closed = f"connection closed{by} ({detail})"
+        self.last_close_detail = detail
         self._event(self.last_closed)
         if self._connection is connection:
             self._connection = None
