@@ -194,7 +194,9 @@ def test_a_flood_of_frames_neither_stalls_the_cases_nor_grows_memory(
     assert dropped and dropped[0].endswith(
         f"keeps at most {FLOOD_KEEP} frames a case (the SUT floods the suite)"
     )
-    assert sent > 2 * FLOOD_KEEP, "the peer did flood"
+    # the drop above already shows more than FLOOD_KEEP frames came in one case; how many
+    # more depends on how fast a loaded machine lets the peer send, so no multiple is asserted
+    assert sent > FLOOD_KEEP, "the peer did flood"
 
 
 #: The server's handshake bound in these tests (``HANDSHAKE_TIMEOUT_S`` is 10 s).
