@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +44,8 @@ class Frame:
     error_code: str | None = None
     error_description: str | None = None
     findings: list[str] = field(default_factory=list)
+    #: recommendations (SHOULD) the frame does not follow: a passing case becomes ``warn``
+    warnings: list[str] = field(default_factory=list)
     #: information about the frame that judges nothing (e.g. "late answer to a CALL of
     #: another case"): shown with the frame, never a finding
     notes: list[str] = field(default_factory=list)
@@ -58,6 +61,7 @@ class Frame:
             "unique_id": self.unique_id,
             "raw": self.raw,
             "findings": list(self.findings),
+            **({"warnings": list(self.warnings)} if self.warnings else {}),
             **({"notes": list(self.notes)} if self.notes else {}),
         }
 
@@ -112,6 +116,8 @@ class FrameLog:
         self._marker: Frame | None = None
         #: when the last frame of each direction came or went, stored or not (monotonic)
         self.last_mono: dict[str, float] = {}
+        #: called with every frame as it is added, stored or not (run-wide checks)
+        self.observers: list[Callable[[Frame], None]] = []
 
     def add(self, direction: str, raw: str, **fields: Any) -> Frame:
         self._seq += 1
@@ -121,6 +127,8 @@ class FrameLog:
             self._drop()
         else:
             self.frames.append(frame)
+        for observer in self.observers:
+            observer(frame)
         return frame
 
     def _full(self, direction: str) -> bool:

@@ -11,7 +11,7 @@ BMS).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,7 @@ from pile_interop.actuators.webhook import WebhookActuator
 from pile_interop.core.config import Device, Profile
 from pile_interop.core.verdicts import Verdict
 from pile_interop.engine.reference import reference_station
+from pile_interop.ocpp.invariants import Invariant, InvariantMonitor
 from pile_interop.reporting.redact import Redactor
 from pile_interop.scenario.case_info import case_budget
 from pile_interop.scenario.model import Scenario
@@ -68,6 +69,8 @@ class CampaignBase:
     last_partial: dict[str, Any] | None
     #: the last case's reason when its before-state was not reached (else None)
     unreached: str | None = None
+    #: the run-wide protocol invariants watching the session (None: the protocol has none)
+    monitor: InvariantMonitor | None = None
     #: the named bounds the campaign's role uses besides those the cases name
     BOUNDS: frozenset[str] = frozenset(
         {"connect", "boot", "boot_status", "settle", "manual", "response", "message"}
@@ -81,6 +84,22 @@ class CampaignBase:
 
     def sut_info(self) -> dict[str, Any]:
         raise NotImplementedError
+
+    def watch_invariants(self, invariants: Iterable[Callable[[], Invariant]], sut: str) -> None:
+        """Check ``invariants`` (those judging the role ``sut``) on every frame of the run."""
+        self.monitor = InvariantMonitor.for_run(
+            invariants, sut, case_of=lambda: str(self.session.case_tag)
+        )
+        self.session.log.observers.append(self.monitor.observe)
+
+    def invariants_summary(self, *, finished: bool) -> dict[str, Any] | None:
+        """The run's invariants and violations for the report (at the end of the run, with
+        what only the whole run shows)."""
+        if self.monitor is None:
+            return None
+        if finished:
+            self.monitor.finish()
+        return self.monitor.summary()
 
     def never_connected_reason(self) -> str:
         """Why a case did not even try: no connection ever came up in an earlier case."""

@@ -107,8 +107,12 @@ class Report:
         }
         if selection is not None:
             run["selection"] = selection
+        invariants = self.campaign.invariants_summary(finished=finished)
+        if invariants is not None:
+            run["invariants"] = invariants
         if self.stopped is not None:
             run["stopped"] = self.stopped
+        if self.stopped is not None or invariants is not None:
             run["profile_verdict"] = run_verdict(run)
         return run
 

@@ -43,6 +43,9 @@ class Dialect:
     standalone_station: Callable[[str, str, int, float, str | None], Any]
     #: ((host, port), id tags, Basic-auth passwords) → the standalone CSMS
     standalone_csms: Callable[[tuple[str, int], dict[str, str], dict[str, str]], Any]
+    #: () → the run-wide invariants of the version (``ocpp.invariants.Invariant`` classes,
+    #: the shared ones included)
+    invariants: Callable[[], list[Any]] = list
 
 
 _REGISTRY: dict[str, Dialect] = {}

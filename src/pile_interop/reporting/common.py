@@ -178,6 +178,7 @@ def frame_line(frame: Mapping[str, Any]) -> str:
     head = f"{t:9.3f} {clock}{arrow(frame.get('dir'))} {kind} {action}".rstrip()
     lines = [f"{head}  {frame.get('raw') or ''}".rstrip()]
     lines.extend(f"          ! {finding}" for finding in frame.get("findings") or [])
+    lines.extend(f"          ~ {warning}" for warning in frame.get("warnings") or [])
     lines.extend(f"          i {note}" for note in frame.get("notes") or [])
     return "\n".join(lines)
 

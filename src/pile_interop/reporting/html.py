@@ -36,6 +36,7 @@ from pile_interop.reporting.common import (
     shown_verdicts,
 )
 from pile_interop.reporting.evidence import canonical_json, evidence_sha256
+from pile_interop.reporting.invariants import invariants_view
 from pile_interop.reporting.merge import MERGE_TEMPLATE, build_merge_view
 from pile_interop.reporting.page import (
     VERDICT_MEANING,
@@ -187,7 +188,8 @@ def _frame_view(frame: Mapping[str, Any], suite: str, sut: str, marked: set[int]
         "action": text(frame.get("action") or ""),
         "unique_id": text(frame.get("unique_id") or ""),
         "raw": text(frame.get("raw") or ""),
-        "findings": [text(f) for f in frame.get("findings") or []],
+        "findings": [text(f) for f in frame.get("findings") or []]
+        + [text(f"warning: {w}") for w in frame.get("warnings") or []],
         "notes": [text(n) for n in frame.get("notes") or []],
         "marked": isinstance(seq, int) and seq in marked,
     }
@@ -519,6 +521,7 @@ def build_view(
         "blocks": _blocks(case_views),
         "cases": case_views,
         "evidence": evidence,
+        "invariants": invariants_view(run),
     }
 
 

@@ -556,11 +556,21 @@ class CaseRun:
         if ours and verdict == Verdict.PASS:
             first, finding = ours[0]
             return Verdict.ERROR, f"the suite sent an invalid frame #{first.seq}: {finding}"
+        should = [(f, x) for f in frames if f.direction == IN for x in f.warnings]
+        if should and verdict == Verdict.PASS:
+            first, warning = should[0]
+            more = f" (and {len(should) - 1} more)" if len(should) > 1 else ""
+            text = (
+                f"[{self.env.role.label}] the SUT does not follow a recommendation: "
+                f"frame #{first.seq} {first.brief()}: {warning}{more}"
+            )
+            return Verdict.WARN, text
         return verdict, reason
 
     def result(self, verdict: Verdict, reason: str) -> dict[str, Any]:
         frames = self.frames_since(self.seq0)
         findings = [f"#{f.seq} {x}" for f in frames for x in f.findings]
+        findings += [f"#{f.seq} warning: {x}" for f in frames for x in f.warnings]
         dropped = self.session.log.dropped
         return {
             **case_identity(self.scenario, self.env.profile),

@@ -57,5 +57,6 @@ DIALECT = register(
         reference_csms=reference_csms_factory("pile_interop.ocpp.v16.reference.csms:ReferenceCsms"),
         standalone_station=lazy("pile_interop.ocpp.v16.serve:standalone_station"),
         standalone_csms=lazy("pile_interop.ocpp.v16.serve:standalone_csms"),
+        invariants=lazy("pile_interop.ocpp.v16.invariants:invariants"),
     )
 )

@@ -70,5 +70,6 @@ DIALECT = register(
         ),
         standalone_station=lazy("pile_interop.ocpp.v201.serve:standalone_station"),
         standalone_csms=lazy("pile_interop.ocpp.v201.serve:standalone_csms"),
+        invariants=lazy("pile_interop.ocpp.v201.invariants:invariants"),
     )
 )
