@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 
 _SEEN: dict[str, bool] = {}
+#: each mutant's defect class (``case``, ``invariant`` …)
+_CLASS: dict[str, str] = {}
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
@@ -14,6 +16,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     props = dict(report.user_properties)
     if "mutant" in props:
         _SEEN[str(props["mutant"])] = report.passed
+        _CLASS[str(props["mutant"])] = str(props.get("defect_class", "case"))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -24,3 +27,14 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         if missed:
             line += f" (missed: {', '.join(missed)})"
         terminalreporter.write_sep("=", line)
+        terminalreporter.write_sep("=", "by defect class: " + by_class(_SEEN, _CLASS))
+
+
+def by_class(seen: dict[str, bool], classes: dict[str, str]) -> str:
+    """``case 325/325, invariant 12/12 …``: caught per defect class (``case``: mutants written
+    for the case that catches them; the others written per class, without a case in mind)."""
+    names: dict[str, list[str]] = {}
+    for name in seen:
+        names.setdefault(classes.get(name, "case"), []).append(name)
+    order = sorted(names, key=lambda c: (c != "case", c))
+    return ", ".join(f"{c} {sum(seen[n] for n in names[c])}/{len(names[c])}" for c in order)

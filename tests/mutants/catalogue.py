@@ -187,6 +187,12 @@ def summary(outcomes: list[Outcome], verbose: bool = False) -> str:
             lines.append(f"        reason: {o.intended['reason']}")
     caught = sum(o.caught for o in outcomes)
     lines.append(f"mutants caught {caught}/{len(outcomes)}")
+    classes: dict[str, list[Outcome]] = {}
+    for o in outcomes:
+        classes.setdefault(o.mutant.defect_class, []).append(o)
+    order = sorted(classes, key=lambda c: (c != "case", c))
+    per = ", ".join(f"{c} {sum(o.caught for o in classes[c])}/{len(classes[c])}" for c in order)
+    lines.append(f"by defect class: {per}")
     return "\n".join(lines)
 
 

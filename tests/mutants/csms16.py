@@ -94,7 +94,7 @@ class BlockedAsInvalid(ReferenceCsms):
         return {"status": "Invalid"} if info["status"] == "Blocked" else info
 
 
-@mutant("TC_096_CSMS", "OCPP1.6 §6.33", profile=CSMS)
+@mutant("TC_096_CSMS", "OCPP1.6 §6.33", profile=CSMS, defect_class="one-form-only")
 class RemoteStartOnConnectorZero(ReferenceCsms):
     """Fills a remote start the operator gave no connector with connectorId 0."""
 
@@ -102,7 +102,14 @@ class RemoteStartOnConnectorZero(ReferenceCsms):
         return super().remote_start_request(id_tag, 0 if connector is None else connector)
 
 
-@mutant("TC_090_1_CSMS", "OCPP1.6 §4.8", "TC_090_2_CSMS", "TC_090_3_CSMS", profile=CSMS)
+@mutant(
+    "TC_090_1_CSMS",
+    "OCPP1.6 §4.8",
+    "TC_090_2_CSMS",
+    "TC_090_3_CSMS",
+    profile=CSMS,
+    defect_class="csms-decision",
+)
 class TrustsTheStationsStart(ReferenceCsms):
     """Decides on an id tag only in Authorize: a StartTransaction is Accepted whatever its id
     tag (a station's stale cache or local list starts a transaction for a blocked card)."""

@@ -876,7 +876,7 @@ class UpgradeCappedAtProfile2(ReferenceCsms):
         return super().set_network_profile_request(slot, min(int(security_profile), 2))
 
 
-@mutant("TC_F_90_CSMS", "OCPP2.0.1 F01", profile=CORE)
+@mutant("TC_F_90_CSMS", "OCPP2.0.1 F01", profile=CORE, defect_class="one-form-only")
 class RequestStartOnEvseZero(ReferenceCsms):
     """Fills a remote start the operator gave no EVSE with evseId 0."""
 

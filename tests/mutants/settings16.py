@@ -13,7 +13,7 @@ from pile_interop.ocpp.v16.reference.station import ReferenceStation
 from tests.mutants.stations16 import mutant
 
 
-@mutant("TC_092_CS", "OCPP1.6 §5.3")
+@mutant("TC_092_CS", "OCPP1.6 §5.3", defect_class="setting-not-applied")
 class HeartbeatIntervalAcceptedNotApplied(ReferenceStation):
     """Accepts a new HeartbeatInterval and reports it back, but keeps beating at the interval
     of its last BootNotification.conf (the timer is only set at boot)."""
@@ -61,7 +61,7 @@ class _AcceptedNotApplied(ReferenceStation):
         return result
 
 
-@mutant("TC_093_CS", "OCPP1.6 §5.11")
+@mutant("TC_093_CS", "OCPP1.6 §5.11", defect_class="setting-not-applied")
 class AuthorizeRemoteTxRequestsNotApplied(_AcceptedNotApplied):
     """Accepts AuthorizeRemoteTxRequests true and reports it back, but still starts a remote
     transaction at once, without Authorize.req."""
@@ -69,7 +69,7 @@ class AuthorizeRemoteTxRequestsNotApplied(_AcceptedNotApplied):
     not_applied = frozenset({"AuthorizeRemoteTxRequests"})
 
 
-@mutant("TC_094_CS", "OCPP1.6 §9.1.17")
+@mutant("TC_094_CS", "OCPP1.6 §9.1.17", defect_class="setting-not-applied")
 class MeterValuesSampledDataNotApplied(_AcceptedNotApplied):
     """Accepts a new MeterValuesSampledData and reports it back, but keeps sampling the old
     measurands."""
@@ -77,7 +77,7 @@ class MeterValuesSampledDataNotApplied(_AcceptedNotApplied):
     not_applied = frozenset({"MeterValuesSampledData"})
 
 
-@mutant("TC_095_CS", "OCPP1.6 §9.1.27")
+@mutant("TC_095_CS", "OCPP1.6 §9.1.27", defect_class="setting-not-applied")
 class StopTxnSampledDataNotApplied(_AcceptedNotApplied):
     """Accepts a new StopTxnSampledData and reports it back, but keeps recording the old
     measurands in StopTransaction.req transactionData."""

@@ -40,6 +40,10 @@ class Mutant:
     profile: str = "ocpp16/core-cs"  # the profile whose run must catch it
     #: device-descriptor features of its run, over the reference device's (e.g. fixed_cable)
     features: dict[str, bool] = field(default_factory=dict)
+    #: the defect class it was written for (``case``: for the case that catches it; else a
+    #: class of defects a vendor ships, written without a case in mind: ``invariant``,
+    #: ``setting-not-applied``, ``one-form-only``, ``csms-decision``)
+    defect_class: str = "case"
 
 
 CATALOGUE: list[Mutant] = []
@@ -51,6 +55,7 @@ def mutant(  # type: ignore[no-untyped-def]
     *also: str,
     profile: str = "ocpp16/core-cs",
     features: dict[str, bool] | None = None,
+    defect_class: str = "case",
 ):
     def register(cls: type) -> type:
         doc = (cls.__doc__ or cls.__name__).strip().splitlines()[0]
@@ -64,6 +69,7 @@ def mutant(  # type: ignore[no-untyped-def]
                 frozenset({catches, *also}),
                 profile,
                 dict(features or {}),
+                defect_class,
             )
         )
         return cls

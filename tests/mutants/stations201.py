@@ -139,7 +139,7 @@ class GetVariablesAnswersFirstItemOnly(ReferenceStation):
         return call_result.GetVariables(get_variable_result=result.get_variable_result[:1])
 
 
-@mutant("TC_B_91_CS", "B06.FR.06", profile=PROFILE)
+@mutant("TC_B_91_CS", "B06.FR.06", profile=PROFILE, defect_class="device-model-lookup")
 class IgnoresEvseInLookups(ReferenceStation):
     """Looks a component up by name and instance only: a GetVariables or SetVariables for an
     EVSE (or connector) it does not have is answered from EVSE 1 connector 1."""
@@ -192,7 +192,7 @@ class AppliesFirstSetVariableOnly(ReferenceStation):
             super().apply_variable(var, value)
 
 
-@mutant("TC_B_92_CS", "B05.FR.10", profile=PROFILE)
+@mutant("TC_B_92_CS", "B05.FR.10", profile=PROFILE, defect_class="setting-not-applied")
 class HeartbeatIntervalAcceptedNotApplied201(ReferenceStation):
     """Accepts a new OCPPCommCtrlr.HeartbeatInterval and reads it back, but its heartbeat timer
     keeps the interval of the last accepted BootNotification (taken once, when registered)."""

@@ -45,7 +45,11 @@ def _ids(*names: str) -> tuple[str, ...]:
 
 
 def evses_mutant(  # type: ignore[no-untyped-def]
-    catches: str, requirement: str, *also: str, features: dict[str, bool] | None = None
+    catches: str,
+    requirement: str,
+    *also: str,
+    features: dict[str, bool] | None = None,
+    defect_class: str = "case",
 ):
     """Register a reference station whose transaction half is the decorated ``Evses``
     subclass (same name and docstring) as a mutant of ``ocpp201/core-cs``."""
@@ -56,7 +60,9 @@ def evses_mutant(  # type: ignore[no-untyped-def]
             (ReferenceStation,),
             {"evses_class": evses_cls, "__doc__": evses_cls.__doc__, "__module__": __name__},
         )
-        mutant(catches, requirement, *also, profile=CORE, features=features)(station)
+        mutant(
+            catches, requirement, *also, profile=CORE, features=features, defect_class=defect_class
+        )(station)
         return evses_cls
 
     return register
@@ -661,7 +667,7 @@ class SamplesLate(Evses):
         return value
 
 
-@evses_mutant("TC_J_90_CS", "B05.FR.10")
+@evses_mutant("TC_J_90_CS", "B05.FR.10", defect_class="setting-not-applied")
 class TxUpdatedMeasurandsAcceptedNotApplied(Evses):
     """Accepts a new SampledDataCtrlr.TxUpdatedMeasurands and reads it back, but samples the list
     it had when it registered."""
@@ -679,7 +685,7 @@ class TxUpdatedMeasurandsAcceptedNotApplied(Evses):
         return super()._text(component, variable)
 
 
-@evses_mutant("TC_J_91_CS", "B05.FR.10")
+@evses_mutant("TC_J_91_CS", "B05.FR.10", defect_class="setting-not-applied")
 class AlignedIntervalAcceptedNotApplied(Evses):
     """Accepts a new AlignedDataCtrlr.Interval and reads it back, but a running clock-aligned
     timer keeps the interval it was started with (a change applies only after it was 0)."""

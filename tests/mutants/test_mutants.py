@@ -79,6 +79,7 @@ class _Shard:
     def test_mutant_is_caught_by_its_case(self, name, outcomes, record_property):
         outcome = outcomes[name]
         record_property("mutant", name)
+        record_property("defect_class", outcome.mutant.defect_class)
         assert outcome.problems() == [], f"{outcome.mutant.defect}\n" + "\n".join(
             outcome.problems()
         )

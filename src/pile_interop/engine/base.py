@@ -88,7 +88,10 @@ class CampaignBase:
     def watch_invariants(self, invariants: Iterable[Callable[[], Invariant]], sut: str) -> None:
         """Check ``invariants`` (those judging the role ``sut``) on every frame of the run."""
         self.monitor = InvariantMonitor.for_run(
-            invariants, sut, case_of=lambda: str(self.session.case_tag)
+            invariants,
+            sut,
+            case_of=lambda: str(self.session.case_tag),
+            time_scale=self.target.time_scale,
         )
         self.session.log.observers.append(self.monitor.observe)
 

@@ -84,6 +84,9 @@ class Invariant:
     severity: ClassVar[str] = FAIL
     #: the SUT roles whose frames it judges (``cs`` / ``csms``)
     judges: ClassVar[tuple[str, ...]] = (CS,)
+    #: the run's time scale (real seconds per protocol second, ``Target.time_scale``): a
+    #: protocol interval of N s lasts N × time_scale real seconds (set by the monitor)
+    time_scale: float = 1.0
 
     def observe(self, seen: Seen) -> Iterable[Found]:
         return ()
@@ -151,10 +154,13 @@ class InvariantMonitor:
         factories: Iterable[Callable[[], Invariant]],
         sut: str,
         case_of: Callable[[], str] = lambda: "",
+        time_scale: float = 1.0,
     ) -> InvariantMonitor:
         """The monitor of a run whose SUT is ``sut``: one fresh instance of each invariant
         that judges that role."""
         chosen = [make() for make in factories]
+        for invariant in chosen:
+            invariant.time_scale = time_scale
         return cls([i for i in chosen if sut in i.judges], sut, case_of)
 
     def observe(self, frame: Frame) -> None:
