@@ -147,23 +147,24 @@ def run_verdict(run: Mapping[str, Any]) -> dict[str, Any]:
     if stopped and not run.get("interrupted"):  # the banner says why the rest did not run
         why = str(stopped).removeprefix("not run: ")
         verdict = {**verdict, "met": False, "text": f"{verdict['text']}; {why}"}
-    broken = end_of_run_violations(run)
+    broken = caseless_violations(run)
     if broken and not run.get("interrupted"):
-        said = _plural(len(broken), "run-wide invariant", "run-wide invariants")
-        verdict = {**verdict, "met": False, "text": f"{verdict['text']}; {said} broken at the end"}
+        said = _plural(len(broken), "invariant violation", "invariant violations")
+        verdict = {**verdict, "met": False, "text": f"{verdict['text']}; {said} outside any case"}
     return verdict
 
 
-def end_of_run_violations(run: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    """The ``fail`` violations of run-wide invariants judged when the run ended (in no case:
-    only the whole run shows them, so they count against the run, not a case)."""
+def caseless_violations(run: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The ``fail`` violations of run-wide invariants that no case holds: seen before the
+    first case, or judged when the run ended (only the whole run shows them). They count
+    against the run."""
     invariants = run.get("invariants")
     if not isinstance(invariants, Mapping):
         return []
     return [
         v
         for v in invariants.get("violations") or []
-        if isinstance(v, Mapping) and v.get("at_end") and v.get("severity") == "fail"
+        if isinstance(v, Mapping) and not v.get("case") and v.get("severity") == "fail"
     ]
 
 
