@@ -29,9 +29,9 @@ class IdCounterRestartsAtBoot(ReferenceStation):
             skip_schema_validation: bool = False,
         ) -> Any:
             result = await send(payload, suppress, str(next(numbers[0])), skip_schema_validation)
-            if isinstance(payload, call.BootNotification) and result is not None:
-                if getattr(result, "status", None) == "Accepted":
-                    numbers[0] = itertools.count(1)
+            accepted = getattr(result, "status", None) == "Accepted"
+            if isinstance(payload, call.BootNotification) and accepted:
+                numbers[0] = itertools.count(1)
             return result
 
         link.call = numbered
