@@ -120,6 +120,13 @@ def build_parser() -> argparse.ArgumentParser:
         "for a simulator started with the same --time-scale",
     )
     p_run.add_argument(
+        "--seed",
+        type=_count,
+        metavar="N",
+        help="the seed of the forms the suite varies within the spec (date-time offsets and "
+        "fractions, message ids): the report names the seed of every run; give it to repeat one",
+    )
+    p_run.add_argument(
         "--max-unreached",
         type=_count,
         default=3,
@@ -277,6 +284,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         can=args.can,
         device=args.device,
         time_scale=args.time_scale,
+        seed=args.seed,
     )
     resolved = resolve_target(request, profile, root)
     device, target = resolved.device, resolved.target

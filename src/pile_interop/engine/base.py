@@ -21,6 +21,7 @@ from pile_interop.core.config import Device, Profile
 from pile_interop.core.verdicts import Verdict
 from pile_interop.engine.reference import reference_station
 from pile_interop.ocpp.invariants import Invariant, InvariantMonitor
+from pile_interop.ocpp.variation import Variation
 from pile_interop.reporting.redact import Redactor
 from pile_interop.scenario.case_info import case_budget
 from pile_interop.scenario.model import Scenario
@@ -42,6 +43,8 @@ class Target:
     time_scale: float = 1.0
     floor: float = 0.0
     sut_factory: SutFactory = reference_station
+    #: the seed of the forms the suite varies (date-times, message ids); None: drawn anew
+    seed: int | None = None
 
     def describe(self) -> str:
         if self.against == "reference":
@@ -71,6 +74,8 @@ class CampaignBase:
     unreached: str | None = None
     #: the run-wide protocol invariants watching the session (None: the protocol has none)
     monitor: InvariantMonitor | None = None
+    #: the forms the suite varies, seeded (None: the protocol varies nothing)
+    variation: Variation | None = None
     #: the named bounds the campaign's role uses besides those the cases name
     BOUNDS: frozenset[str] = frozenset(
         {"connect", "boot", "boot_status", "settle", "manual", "response", "message"}
@@ -94,6 +99,13 @@ class CampaignBase:
             time_scale=self.target.time_scale,
         )
         self.session.log.observers.append(self.monitor.observe)
+
+    def vary(self, responder: Any) -> None:
+        """Vary the forms the suite writes (date-times of the mock and the cases, message ids
+        of its CALLs), seeded by the target's seed."""
+        self.variation = Variation(self.target.seed)
+        self.session.message_id = self.variation.message_id
+        responder.date_time = self.variation.date_time
 
     def invariants_summary(self, *, finished: bool) -> dict[str, Any] | None:
         """The run's invariants and violations for the report (at the end of the run, with
@@ -132,6 +144,7 @@ class CampaignBase:
             secrets=self.device.secret_values(),
             strict=self.strict,
             run_values=dict(getattr(self, "run_values", {})),
+            **({"date_time": self.variation.date_time} if self.variation else {}),
         )
 
     def check(self, scenarios: list[Scenario]) -> None:

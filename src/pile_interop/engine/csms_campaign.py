@@ -93,6 +93,7 @@ class CsmsCampaign(CampaignBase):
         self.session = Session(self.version, self.responder, name=device.station_id)
         self.session.churn = Churn("the CSMS", suite_connects=True)
         self.watch_invariants(self.dialect.invariants(), "csms")
+        self.vary(self.responder)
         self.role = self.dialect.csms_role(self.responder, self, device.connectors)
         self._serving: asyncio.Task[None] | None = None
         self.last_connect_failure = ""

@@ -107,6 +107,8 @@ class Report:
         }
         if selection is not None:
             run["selection"] = selection
+        if self.campaign.variation is not None:
+            run["variation"] = self.campaign.variation.describe()
         invariants = self.campaign.invariants_summary(finished=finished)
         if invariants is not None:
             run["invariants"] = invariants

@@ -68,6 +68,7 @@ class StationCampaign(CampaignBase):
         self.session = Session(version, self.responder, name=self.device.station_id)
         self.session.churn.peer = "the station"
         self.watch_invariants(dialect.invariants(), "cs")
+        self.vary(self.responder)
         others = [s for s in ("ocpp1.6", "ocpp2.0.1", "ocpp2.1") if s != version.subprotocol]
         self.server = CsmsServer(
             self.target.host,

@@ -11,7 +11,7 @@ class by the profile's SUT. Messages name each entry point's own options (:class
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pile_interop.core.config import ContentRoot, Device, Profile, load_device, run_token_problems
@@ -36,6 +36,8 @@ class TargetRequest:
     can: str | None = None  # a GB/T 27930 bench's CAN bus spec
     device: str | None = None  # device descriptor YAML
     time_scale: float | None = None
+    #: the seed of the forms the suite varies (None: a new one each run)
+    seed: int | None = None
 
 
 @dataclass(frozen=True)
@@ -87,23 +89,28 @@ def parse_host_port(text: str) -> tuple[str, int]:
 
 
 def parse_pile_against(
-    text: str, *, device: str | None = None, time_scale: float | None = None
+    text: str,
+    *,
+    device: str | None = None,
+    time_scale: float | None = None,
+    seed: int | None = None,
 ) -> TargetRequest:
     """The request of the plugin's ``--pile-against reference|listen:HOST:PORT|connect:URL|
-    can:SPEC`` (with ``--pile-device`` and ``--pile-time-scale``)."""
+    can:SPEC`` (with ``--pile-device``, ``--pile-time-scale`` and ``--pile-seed``)."""
     kind, _, rest = text.partition(":")
+    common = TargetRequest(device=device, time_scale=time_scale, seed=seed)
     if text == "reference":
-        return TargetRequest(against="reference", device=device, time_scale=time_scale)
+        return replace(common, against="reference")
     if kind == "listen" and rest:
         try:
             listen = parse_host_port(rest)
         except ValueError as exc:
             raise UsageError(f"--pile-against {text}: {exc}") from None
-        return TargetRequest(listen=listen, device=device, time_scale=time_scale)
+        return replace(common, listen=listen)
     if kind == "connect" and rest:
-        return TargetRequest(connect=rest, device=device, time_scale=time_scale)
+        return replace(common, connect=rest)
     if kind == "can" and rest:
-        return TargetRequest(can=rest, device=device, time_scale=time_scale)
+        return replace(common, can=rest)
     raise UsageError(
         f"--pile-against {text}: expected reference, listen:HOST:PORT, connect:URL or can:SPEC"
     )
@@ -178,6 +185,7 @@ def resolve_target(
         raise UsageError(
             f"profile {profile.id} tests a CSMS: use {spelling.connect_url}, not {spelling.listen}"
         )
+    target.seed = request.seed
     return Resolved(device, target, url=request.connect, bus_spec=request.can)
 
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
+from datetime import datetime
 
+from pile_interop.core.clock import utc_iso
 from pile_interop.ocpp.frames import Frame
 
 
@@ -14,6 +17,8 @@ class MockCsmsBase:
 
     def __init__(self) -> None:
         self._changed = asyncio.Event()
+        #: writes the date-times of its answers (a campaign varies the forms)
+        self.date_time: Callable[[datetime | None], str] = utc_iso
 
     async def changed(self, timeout: float) -> None:
         """Return when the state may have changed, or after ``timeout`` s (a bounded poll)."""

@@ -159,6 +159,8 @@ class Session:
         #: its close code and reason alone ("code 1000, 'bye'"), for attempt records
         self.last_close_detail = ""
         self.listeners: list[Callable[[Frame], None]] = []
+        #: makes the message id of a CALL the suite sends (a campaign varies the forms)
+        self.message_id: Callable[[], str] = lambda: str(uuid.uuid4())
 
     # -- connection ---------------------------------------------------------------------
 
@@ -439,7 +441,7 @@ class Session:
             )
             if problems:
                 raise ValueError("; ".join(problems))
-        uid = unique_id or str(uuid.uuid4())
+        uid = unique_id or self.message_id()
         text = Call(uid, action, payload).to_json()
         if self._connection is None:
             raise Disconnected(f"not connected{self._why_not()}: cannot send {action}")

@@ -60,6 +60,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--pile-device", help="device descriptor YAML")
     group.addoption("--pile-out", help="also write a pile-interop report folder here")
     group.addoption("--pile-time-scale", type=float, help="reference SUT time scale")
+    group.addoption(
+        "--pile-seed",
+        type=int,
+        help="seed of the forms the suite varies (date-times, message ids); default: a new one",
+    )
     group.addoption("--pile-root", help="pile-interop checkout (profiles/, conformance/)")
     group.addoption(
         "--pile-strict", action="store_true", help="a broken SHOULD (warn) fails the case too"
@@ -266,7 +271,10 @@ class PileRuntime:
         root = find_root(opt("--pile-root"), start=Path(str(self.config.rootpath)))
         profile = self._profile_for(scenario, root)
         request = parse_pile_against(
-            opt("--pile-against"), device=opt("--pile-device"), time_scale=opt("--pile-time-scale")
+            opt("--pile-against"),
+            device=opt("--pile-device"),
+            time_scale=opt("--pile-time-scale"),
+            seed=opt("--pile-seed"),
         )
         resolved = resolve_target(request, profile, root, PYTEST_SPELLING)
         campaign = campaign_for(profile, resolved, strict=opt("--pile-strict"))

@@ -483,6 +483,7 @@ def build_view(
             ("Finished", "" if run.get("finished") else "no (interrupted)"),
             ("SUT reached by", run.get("against")),
             ("Time scale", run.get("time_scale")),
+            ("Variation seed (--seed)", mapping(run.get("variation")).get("seed")),
         )
         if value not in (None, "")
     ]

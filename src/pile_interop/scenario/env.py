@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from pile_interop.actuators.base import Actuator
 from pile_interop.core.case import Role
+from pile_interop.core.clock import utc_iso
 from pile_interop.core.config import Device, Profile
 from pile_interop.core.link import Link
 from pile_interop.core.verdicts import Verdict
@@ -32,6 +35,8 @@ class CaseEnv:
     #: values of this run a case may use as ``{run.…}`` (e.g. a generated AuthorizationKey;
     #: the campaign's redactor knows the secret ones)
     run_values: dict[str, Any] = field(default_factory=dict)
+    #: writes the date-times the case sends (``{now}``, ``{earlier}``): the run's varied forms
+    date_time: Callable[[datetime | None], str] = utc_iso
 
 
 @dataclass

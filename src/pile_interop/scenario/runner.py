@@ -93,9 +93,9 @@ class CaseRun:
             "vars": dict(scenario.vars),
             "run": env.run_values,
             "config": dict(scenario.before.config),
-            "now": utc_iso,
+            "now": lambda: env.date_time(None),
             # a time stamp in the past, for messages a station queued while offline
-            "earlier": lambda: utc_iso(datetime.now(UTC) - timedelta(minutes=EARLIER_MIN)),
+            "earlier": lambda: env.date_time(datetime.now(UTC) - timedelta(minutes=EARLIER_MIN)),
         }
         self.scope["connector"] = render(scenario.before.connector, self.scope)
         self.scope["evse"] = render(scenario.before.evse, self.scope)

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pile_interop.core.clock import utc_iso
 from pile_interop.ocpp.frames import CALLRESULT, Frame
 from pile_interop.ocpp.mock_csms import MockCsmsBase
 from pile_interop.ocpp.session import Reply
@@ -107,7 +106,7 @@ class MockCsms(MockCsmsBase):
         status = self.token_status.get(id_tag or "", "Invalid")
         info: dict[str, Any] = {"status": status}
         if status == "Expired":
-            info["expiryDate"] = utc_iso(datetime.now(UTC) - timedelta(days=1))
+            info["expiryDate"] = self.date_time(datetime.now(UTC) - timedelta(days=1))
         return info
 
     def new_transaction_id(self) -> int:
@@ -121,12 +120,12 @@ class MockCsms(MockCsmsBase):
             return Reply.result(
                 {
                     "status": "Accepted",
-                    "currentTime": utc_iso(),
+                    "currentTime": self.date_time(None),
                     "interval": self.heartbeat_interval,
                 }
             )
         if action == "Heartbeat":
-            return Reply.result({"currentTime": utc_iso()})
+            return Reply.result({"currentTime": self.date_time(None)})
         if action == "Authorize":
             return Reply.result({"idTagInfo": self.id_tag_info(payload.get("idTag"))})
         if action == "StartTransaction":

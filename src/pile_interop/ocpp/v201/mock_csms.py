@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pile_interop.core.clock import utc_iso
 from pile_interop.ocpp.frames import CALLRESULT, Frame
 from pile_interop.ocpp.mock_csms import MockCsmsBase
 from pile_interop.ocpp.session import Reply
@@ -140,7 +139,7 @@ class MockCsms(MockCsmsBase):
         token = (id_token or {}).get("idToken", "")
         info = dict(self.token_info.get(token, {"status": "Invalid"}))
         if info["status"] == "Expired":
-            info["cacheExpiryDateTime"] = utc_iso(datetime.now(UTC) - timedelta(days=1))
+            info["cacheExpiryDateTime"] = self.date_time(datetime.now(UTC) - timedelta(days=1))
         return info
 
     def reply(self, call: Frame) -> Reply:
@@ -150,12 +149,12 @@ class MockCsms(MockCsmsBase):
             return Reply.result(
                 {
                     "status": "Accepted",
-                    "currentTime": utc_iso(),
+                    "currentTime": self.date_time(None),
                     "interval": self.heartbeat_interval,
                 }
             )
         if action == "Heartbeat":
-            return Reply.result({"currentTime": utc_iso()})
+            return Reply.result({"currentTime": self.date_time(None)})
         if action == "Authorize":
             return Reply.result({"idTokenInfo": self.id_token_info(payload.get("idToken"))})
         if action == "TransactionEvent":
