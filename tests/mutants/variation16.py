@@ -99,3 +99,34 @@ class OnlyZuluDateTimes(ReferenceCsms):
 
     def new_link(self, station_id: str, connection: Any) -> CsmsLink:
         return _ZuluOnlyLink(self, station_id, connection)
+
+
+#: The idTag length of the mutants below: a buffer or a column shorter than CiString20.
+SHORT_ID_TAG = 16
+
+
+@mutant("TC_003_CS", "OCPP1.6 §4.1", *every_case("ocpp16/core-cs"), defect_class="one-form-only")
+class TruncatesIdTags(ReferenceStation):
+    """Keeps the id tag a user presents in a 16-character buffer: a 20-character idTag (the
+    most CiString20 holds) reaches the Central System cut short."""
+
+    async def authorize_id_tag(self, id_tag: str) -> Any:
+        return await super().authorize_id_tag(id_tag[:SHORT_ID_TAG])
+
+    def start_transaction_payload(self, tx: Any) -> Any:
+        payload = super().start_transaction_payload(tx)
+        payload.id_tag = payload.id_tag[:SHORT_ID_TAG]
+        return payload
+
+
+@mutant(
+    "TC_003_CSMS", "OCPP1.6 §4.1", *every_case(CSMS), profile=CSMS, defect_class="one-form-only"
+)
+class ShortIdTagColumn(ReferenceCsms):
+    """Stores id tags in a 16-character column: a 20-character tag it was given is looked up
+    cut short and is unknown (Invalid)."""
+
+    def id_tag_info(self, id_tag: str | None) -> dict[str, Any]:
+        if id_tag is not None and len(id_tag) > SHORT_ID_TAG:
+            return {"status": "Invalid"}
+        return super().id_tag_info(id_tag)
