@@ -32,7 +32,8 @@ import tests.mutants.security_csms16
 import tests.mutants.settings16
 import tests.mutants.stations201
 import tests.mutants.stations201_tx
-import tests.mutants.variation16  # noqa: F401
+import tests.mutants.variation16
+import tests.mutants.variation201  # noqa: F401
 from pile_interop.core.config import Profile, find_root
 from pile_interop.engine.base import Target
 from pile_interop.engine.reference import load_reference_run, reference_station

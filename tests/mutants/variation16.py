@@ -44,11 +44,11 @@ def _is_uuid(value: object) -> bool:
     return True
 
 
-def _offset_date_times(value: Any) -> list[str]:
+def offset_date_times(value: Any) -> list[str]:
     if isinstance(value, dict):
-        return [t for v in value.values() for t in _offset_date_times(v)]
+        return [t for v in value.values() for t in offset_date_times(v)]
     if isinstance(value, list):
-        return [t for v in value for t in _offset_date_times(v)]
+        return [t for v in value for t in offset_date_times(v)]
     return [value] if isinstance(value, str) and _OFFSET_DATE_TIME.match(value) else []
 
 
@@ -82,7 +82,7 @@ class _ZuluOnlyLink(CsmsLink):
         except ValueError:
             frame = None
         if isinstance(frame, list) and frame[:1] == [2] and len(frame) > 3:
-            offsets = _offset_date_times(frame[3])
+            offsets = offset_date_times(frame[3])
             if offsets:
                 text = f"date-time {offsets[0]!r} is not UTC (expected ...Z)"
                 await self._send(formation_violation(str(frame[1]), text))
@@ -130,3 +130,26 @@ class ShortIdTagColumn(ReferenceCsms):
         if id_tag is not None and len(id_tag) > SHORT_ID_TAG:
             return {"status": "Invalid"}
         return super().id_tag_info(id_tag)
+
+
+@mutant("TC_089_CS", "OCPP1.6 §6.33", defect_class="one-form-only")
+class RejectsRemoteStartWithoutConnector(ReferenceStation):
+    """Answers a RemoteStartTransaction that names no connector Rejected (connectorId is
+    optional: the station should choose)."""
+
+    def remote_start_status(self, id_tag: str, connector_id: int | None) -> str:
+        if connector_id is None:
+            return "Rejected"
+        return super().remote_start_status(id_tag, connector_id)
+
+
+@mutant("TC_089_CS", "OCPP1.6 §6.33", defect_class="one-form-only")
+class RemoteStartOnLastFreeConnector(ReferenceStation):
+    """Without a connectorId it starts on its last free connector, not on the one the EV is
+    plugged into."""
+
+    def choose_connector(self, connector: int | None) -> Any:
+        if connector is not None:
+            return super().choose_connector(connector)
+        free = [c for c in self._outlets() if self.is_free(c)]
+        return free[-1] if free else None
