@@ -1,0 +1,145 @@
+"""Mutant OCPP 1.6 stations and Central Systems written per run-wide invariant (issue 14): each
+has one defect a vendor could ship that no case looks for, and that only its invariant
+(``pile_interop.ocpp.v16.invariants``) catches: with the invariant left out, the cases it is
+declared to break pass.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ocpp.v16 import call
+from ocpp.v16.datatypes import MeterValue
+from ocpp.v16.enums import ChargePointStatus, Reason
+
+from pile_interop.ocpp.v16.reference.station import ReferenceStation
+from pile_interop.ocpp.v16.reference.station_model import Connector, Transaction
+from tests.mutants.stations16 import mutant
+
+#: the register a real meter shows when the station is installed (Wh): a fresh reference
+#: meter starts at 0, which hides a meterStop or a reading counted from the session's start
+INSTALLED_REGISTER_WH = 100_000.0
+
+
+class _InstalledMeters(ReferenceStation):
+    """The reference station with meters that already show INSTALLED_REGISTER_WH (no defect)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for conn in self.connectors.values():
+            conn.meter._wh = INSTALLED_REGISTER_WH
+
+
+@mutant(
+    "TC_071_CS",
+    "INV-16-TX-ID",
+    "TC_070_CS",
+    "TC_094_CS",
+    "TC_095_CS",
+    defect_class="invariant",
+)
+class MeterValuesStaleTransactionId(ReferenceStation):
+    """Caches a connector's transactionId for MeterValues at its first sample and never
+    refreshes it: the samples of every later transaction carry the first one's id."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._cached: dict[int, int] = {}
+
+    def meter_values_payload(
+        self, connector_id: int, values: list[MeterValue], transaction_id: int | None
+    ) -> call.MeterValues:
+        if transaction_id is not None:
+            transaction_id = self._cached.setdefault(connector_id, transaction_id)
+        return super().meter_values_payload(connector_id, values, transaction_id)
+
+
+@mutant("TC_005_1_CS", "INV-16-METER-STOP", defect_class="invariant")
+class MeterStopSessionEnergyOnEvDisconnect(_InstalledMeters):
+    """When the EV side disconnects, StopTransaction.meterStop is the energy of the session
+    (register − meterStart), not the register."""
+
+    def stop_transaction_payload(self, tx: Transaction, reason: str) -> call.StopTransaction:
+        payload = super().stop_transaction_payload(tx, reason)
+        if reason == Reason.ev_disconnected:
+            payload.meter_stop = payload.meter_stop - tx.meter_start
+        return payload
+
+
+@mutant("TC_070_CS", "INV-16-METER-MONOTONIC", defect_class="invariant")
+class SampledRegisterCountsFromSessionStart(_InstalledMeters):
+    """Reports the sampled Energy.Active.Import.Register of a connector in a transaction as
+    the energy since the transaction started (the register minus meterStart)."""
+
+    def read_meter(self, connector_id: int, items: list[str]) -> list[tuple[str, float]]:
+        readings = super().read_meter(connector_id, items)
+        tx = self.connectors[connector_id].transaction if connector_id else None
+        if tx is None:
+            return readings
+        return [
+            (item, value - tx.meter_start if item == "Energy.Active.Import.Register" else value)
+            for item, value in readings
+        ]
+
+
+@mutant("TC_004_1_CS", "INV-16-STATUS-TRANSITION", defect_class="invariant")
+class RemoteStopBackToPreparing(ReferenceStation):
+    """After a remote stop with the EV still plugged in, reports Preparing (ready for the
+    next session) instead of Finishing: Charging → Preparing is no transition of §4.9."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._remote_stopped: set[int] = set()
+
+    def stop_transaction(self, conn: Connector, reason: str, *, id_tag: str | None = None) -> None:
+        if reason == Reason.remote:
+            self._remote_stopped.add(conn.id)
+        else:
+            self._remote_stopped.discard(conn.id)
+        super().stop_transaction(conn, reason, id_tag=id_tag)
+
+    def derive_status(self, conn: Connector) -> tuple[str, str]:
+        status, error = super().derive_status(conn)
+        if status == ChargePointStatus.finishing and conn.id in self._remote_stopped:
+            return ChargePointStatus.preparing, error
+        if conn.transaction is not None or not conn.ev_connected:
+            self._remote_stopped.discard(conn.id)
+        return status, error
+
+
+@mutant("TC_032_1_CS", "INV-16-REGISTRATION", defect_class="invariant")
+class FlushesQueueBeforeBoot(ReferenceStation):
+    """Sends its queued transaction messages as soon as a connection opens, before its
+    BootNotification (and so before it is registered again after a reboot)."""
+
+    def on_link_open(self, link: Any) -> None:
+        if len(self.outbox):
+            self.outbox.open.set()
+        super().on_link_open(link)
+
+
+@mutant("TC_004_1_CS", "INV-16-HEARTBEAT", defect_class="invariant")
+class HeartbeatAfterEveryStatus(ReferenceStation):
+    """Follows every StatusNotification with a Heartbeat (a keep-alive flush), whatever the
+    heartbeat interval."""
+
+    def update_status(self, conn: Connector) -> None:
+        before = (conn.status, conn.error_code)
+        super().update_status(conn)
+        if (conn.status, conn.error_code) != before:
+            self.send("Heartbeat", call.Heartbeat)
+
+
+@mutant("TC_032_1_CS", "INV-16-TX-AFTER-REBOOT", defect_class="invariant")
+class ForgetsTransactionsOnPowerLoss(ReferenceStation):
+    """On power loss the running transactions are lost with the power: no StopTransaction,
+    before or after the reboot."""
+
+    async def power_cycle(self) -> None:
+        self.outbox.open.clear()
+        for conn in self._outlets():
+            conn.transaction = None
+            if conn.sampler is not None:
+                conn.sampler.cancel()
+                conn.sampler = None
+        self.reboot()
