@@ -6,6 +6,8 @@ declared to break pass.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import Any
 
 from ocpp.v16 import call
@@ -82,10 +84,11 @@ class SampledRegisterCountsFromSessionStart(_InstalledMeters):
         ]
 
 
-@mutant("TC_004_1_CS", "INV-16-STATUS-TRANSITION", defect_class="invariant")
+@mutant("TC_004_2_CS", "INV-16-STATUS-TRANSITION", "TC_004_1_CS", defect_class="invariant")
 class RemoteStopBackToPreparing(ReferenceStation):
     """After a remote stop with the EV still plugged in, reports Preparing (ready for the
-    next session) instead of Finishing: Charging → Preparing is no transition of §4.9."""
+    next session) instead of Finishing: Charging → Preparing is no transition of §4.9. (The
+    remote stop that ends TC_004_1_CS's transaction as TC_004_2_CS prepares shows it.)"""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -102,8 +105,6 @@ class RemoteStopBackToPreparing(ReferenceStation):
         status, error = super().derive_status(conn)
         if status == ChargePointStatus.finishing and conn.id in self._remote_stopped:
             return ChargePointStatus.preparing, error
-        if conn.transaction is not None or not conn.ev_connected:
-            self._remote_stopped.discard(conn.id)
         return status, error
 
 
@@ -112,34 +113,9 @@ class FlushesQueueBeforeBoot(ReferenceStation):
     """Sends its queued transaction messages as soon as a connection opens, before its
     BootNotification (and so before it is registered again after a reboot)."""
 
-    def on_link_open(self, link: Any) -> None:
+    async def _boot_sequence(self, link: Any) -> None:
         if len(self.outbox):
             self.outbox.open.set()
-        super().on_link_open(link)
-
-
-@mutant("TC_004_1_CS", "INV-16-HEARTBEAT", defect_class="invariant")
-class HeartbeatAfterEveryStatus(ReferenceStation):
-    """Follows every StatusNotification with a Heartbeat (a keep-alive flush), whatever the
-    heartbeat interval."""
-
-    def update_status(self, conn: Connector) -> None:
-        before = (conn.status, conn.error_code)
-        super().update_status(conn)
-        if (conn.status, conn.error_code) != before:
-            self.send("Heartbeat", call.Heartbeat)
-
-
-@mutant("TC_032_1_CS", "INV-16-TX-AFTER-REBOOT", defect_class="invariant")
-class ForgetsTransactionsOnPowerLoss(ReferenceStation):
-    """On power loss the running transactions are lost with the power: no StopTransaction,
-    before or after the reboot."""
-
-    async def power_cycle(self) -> None:
-        self.outbox.open.clear()
-        for conn in self._outlets():
-            conn.transaction = None
-            if conn.sampler is not None:
-                conn.sampler.cancel()
-                conn.sampler = None
-        self.reboot()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.outbox.drained.wait(), self.response_timeout())
+        await super()._boot_sequence(link)

@@ -187,6 +187,8 @@ class RegistrationRespected(Invariant):
         #: the station's requests on this connection before its first BootNotification
         self._before_boot: list[Frame] = []
         self._booted_here = False
+        #: the BootNotification of a (re)boot awaiting its answer (None: none)
+        self._booting: Frame | None = None
 
     def observe(self, seen: Seen) -> Iterable[Found]:
         found = list(self._judge(seen))
@@ -196,35 +198,16 @@ class RegistrationRespected(Invariant):
     def _judge(self, seen: Seen) -> Iterator[Found]:
         frame, reg = seen.frame, self._registration
         if seen.opened:
-            self._before_boot, self._booted_here = [], False
+            self._before_boot, self._booted_here, self._booting = [], False, None
             return
+        if seen.action == "BootNotification" and frame.type in (CALLRESULT, CALLERROR):
+            self._booting = None
         if not seen.from_sut:
             return
         if frame.type == CALL and frame.action == "BootNotification":
-            if (
-                not self._booted_here
-                and self._before_boot
-                and "BootNotification" not in (reg.triggered)
-            ):
-                first = self._before_boot[0]
-                yield Found(
-                    f"{first.action} (and {len(self._before_boot) - 1} more request(s)) sent "
-                    "on this connection before the BootNotification that follows a (re)boot",
-                    tuple(f.seq for f in self._before_boot[:5]),
-                )
-            self._booted_here = True
-            return
-        if frame.type == CALL:
-            if not self._booted_here:
-                self._before_boot.append(frame)
-            if reg.status == "Pending" and frame.action not in reg.triggered:
-                yield Found(
-                    f"{frame.action} sent while the registration is Pending "
-                    "(no TriggerMessage asked for it)",
-                    (reg.since,),
-                )
-            elif reg.status == "Rejected":
-                yield Found(f"{frame.action} sent while the registration is Rejected", (reg.since,))
+            yield from self._boot(frame, triggered="BootNotification" in reg.triggered)
+        elif frame.type == CALL:
+            yield from self._request(frame)
         elif (
             frame.type in (CALLRESULT, CALLERROR)
             and reg.status == "Rejected"
@@ -236,6 +219,36 @@ class RegistrationRespected(Invariant):
                 "registration is Rejected",
                 (reg.since, seen.call.seq),
             )
+
+    def _boot(self, frame: Frame, *, triggered: bool) -> Iterator[Found]:
+        if not triggered:
+            self._booting = frame
+            if not self._booted_here and self._before_boot:
+                first = self._before_boot[0]
+                yield Found(
+                    f"{first.action} (and {len(self._before_boot) - 1} more request(s)) sent "
+                    "on this connection before the BootNotification that follows a (re)boot",
+                    tuple(f.seq for f in self._before_boot[:5]),
+                )
+        self._booted_here = True
+
+    def _request(self, frame: Frame) -> Iterator[Found]:
+        reg = self._registration
+        if not self._booted_here:
+            self._before_boot.append(frame)
+        if self._booting is not None:
+            yield Found(
+                f"{frame.action} sent before the BootNotification of the (re)boot was answered",
+                (self._booting.seq,),
+            )
+        elif reg.status == "Pending" and frame.action not in reg.triggered:
+            yield Found(
+                f"{frame.action} sent while the registration is Pending "
+                "(no TriggerMessage asked for it)",
+                (reg.since,),
+            )
+        elif reg.status == "Rejected":
+            yield Found(f"{frame.action} sent while the registration is Rejected", (reg.since,))
 
 
 class CsmsRespectsPending(Invariant):
