@@ -52,8 +52,8 @@ class TxBook:
     current: dict[int, int] = field(default_factory=dict)
 
     def observe(self, seen: Seen) -> Tx | None:
-        """Learn from a frame; for a StartTransaction CALLRESULT, the transaction it assigned
-        (before the book took it: ``open_before`` tells what it found)."""
+        """Learn from a frame; for a StartTransaction CALLRESULT, the transaction it
+        assigned."""
         frame = seen.frame
         if seen.is_result("StartTransaction") and seen.call is not None:
             tx_id = seen.payload.get("transactionId")
@@ -73,14 +73,14 @@ class TxBook:
                 self.current[tx.connector] = tx_id
             return tx
         if seen.is_call("StopTransaction"):
-            tx = self.get(seen.payload.get("transactionId"))
-            if tx is not None and tx.open:
-                tx.stop_seq, tx.stop_payload = frame.seq, dict(seen.payload)
+            stopped = self.get(seen.payload.get("transactionId"))
+            if stopped is not None and stopped.open:
+                stopped.stop_seq, stopped.stop_payload = frame.seq, dict(seen.payload)
         elif seen.is_result("StopTransaction") and seen.call is not None:
             request = seen.call.payload if isinstance(seen.call.payload, dict) else {}
-            tx = self.get(request.get("transactionId"))
-            if tx is not None and tx.stop_seq == seen.call.seq:
-                tx.stop_answered = True
+            answered = self.get(request.get("transactionId"))
+            if answered is not None and answered.stop_seq == seen.call.seq:
+                answered.stop_answered = True
         return None
 
     def get(self, tx_id: Any) -> Tx | None:
