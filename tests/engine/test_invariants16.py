@@ -451,3 +451,14 @@ def test_csms_requests_by_registration(status_: str, action: str, expected: list
         action, {"idTag": "T"} if "Remote" in action else {}, {"status": "Accepted"}, by_sut=True
     )
     assert wire.ids_found() == expected
+
+
+def test_a_superseded_start_is_not_followed_across_a_reboot() -> None:
+    wire = Wire()
+    booted(wire)
+    start(wire, 1, 7)  # its answer was lost: the station retried
+    start(wire, 1, 8)
+    wire.event("connection closed by the SUT (code 1006)")
+    booted(wire)
+    stop(wire, 8, reason="PowerLoss")
+    assert wire.monitor.finish() == []

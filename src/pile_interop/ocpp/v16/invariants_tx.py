@@ -333,7 +333,8 @@ class CsmsTransactionIdsNotReused(_BookKeeping):
 class TransactionsStoppedAfterReboot(_BookKeeping):
     """A transaction open when the station booted again is stopped (StopTransaction with its
     id) by the end of the run, whatever the reason it gives (PowerLoss, HardReset, Reboot…).
-    A BootNotification that a TriggerMessage asked for is no reboot."""
+    A BootNotification that a TriggerMessage asked for is no reboot; only each connector's
+    latest transaction is followed."""
 
     id = "INV-16-TX-AFTER-REBOOT"
     title = "a transaction open across a reboot is stopped by the end of the run"
@@ -356,9 +357,11 @@ class TransactionsStoppedAfterReboot(_BookKeeping):
             self._triggered_boot = seen.payload.get("requestedMessage") == "BootNotification"
         elif seen.from_sut and seen.is_call("BootNotification"):
             if not self._triggered_boot:
-                for tx in self.book.txs.values():
-                    if tx.open:
-                        self._across.setdefault(tx.id, frame.seq)
+                # the connector's latest transaction only: an earlier id left open on it was
+                # superseded (a StartTransaction retried after a lost answer)
+                for tx_id in self.book.current.values():
+                    if self.book.txs[tx_id].open:
+                        self._across.setdefault(tx_id, frame.seq)
             self._triggered_boot = False
         return ()
 
