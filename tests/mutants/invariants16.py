@@ -10,10 +10,11 @@ import asyncio
 import contextlib
 from typing import Any
 
-from ocpp.v16 import call
+from ocpp.v16 import call, call_result
 from ocpp.v16.datatypes import MeterValue
 from ocpp.v16.enums import ChargePointStatus, Reason
 
+from pile_interop.ocpp.v16.reference.csms import ReferenceCsms
 from pile_interop.ocpp.v16.reference.station import ReferenceStation
 from pile_interop.ocpp.v16.reference.station_model import Connector, Transaction
 from tests.mutants.stations16 import mutant
@@ -119,3 +120,37 @@ class FlushesQueueBeforeBoot(ReferenceStation):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.outbox.drained.wait(), self.response_timeout())
         await super()._boot_sequence(link)
+
+
+#: every case of ocpp16/core-csms that starts a transaction after an earlier one on connector 1
+_SECOND_TX = tuple(
+    f"TC_{n}_CSMS"
+    for n in (
+        "004_1", "005_1", "007", "010", "011_1", "012", "018_1", "020_3", "028", "032_1",
+        "037_1", "039", "090_1", "090_2", "090_3",
+    )
+)  # fmt: skip
+
+
+@mutant(
+    "TC_004_1_CSMS",
+    "INV-16-CSMS-TX-ID-REUSED",
+    *_SECOND_TX,
+    profile="ocpp16/core-csms",
+    defect_class="invariant",
+)
+class TransactionIdIsConnector(ReferenceCsms):
+    """Gives every transaction the number of its connector as transactionId (unique while
+    one transaction runs per connector, reused by the next one on that connector)."""
+
+    def start_transaction_reply(
+        self, station_id: str, connector_id: int, id_tag: str, meter_start: int, timestamp: str
+    ) -> call_result.StartTransaction:
+        reply = super().start_transaction_reply(
+            station_id, connector_id, id_tag, meter_start, timestamp
+        )
+        tx = self.transactions.pop(reply.transaction_id)
+        tx.transaction_id = connector_id
+        self.transactions[connector_id] = tx
+        reply.transaction_id = connector_id
+        return reply
