@@ -154,3 +154,22 @@ class TransactionIdIsConnector(ReferenceCsms):
         self.transactions[connector_id] = tx
         reply.transaction_id = connector_id
         return reply
+
+
+#: the statuses connector 0 may report (OCPP 1.6 §4.9)
+_STATION_STATUSES = ("Available", "Unavailable", "Faulted")
+
+
+@mutant("TC_003_CS", "INV-16-CONNECTOR0-STATUS", defect_class="invariant")
+class MirrorsSessionStatusOnConnectorZero(ReferenceStation):
+    """Reports the status of the connector in use for the whole station (connector 0) too:
+    connector 0 says Preparing, Charging … where only Available, Unavailable and Faulted are
+    allowed."""
+
+    def update_status(self, conn: Connector) -> None:
+        before = conn.status
+        super().update_status(conn)
+        status = conn.status
+        if conn.id > 0 and status != before and str(status) not in _STATION_STATUSES:
+            payload = self.status_notification_payload(0, status, conn.error_code)
+            self.send("StatusNotification", lambda: payload)
