@@ -24,6 +24,7 @@ from typing import Any
 import tests.mutants.csms16
 import tests.mutants.csms201
 import tests.mutants.gbt27930
+import tests.mutants.invariants201
 import tests.mutants.negative16
 import tests.mutants.security16
 import tests.mutants.security201

@@ -167,6 +167,9 @@ class CsmsRejectedSilent(CsmsPendingNoTransactionRequests):
 
 #: A heartbeat closer than this share of the interval to the previous one is too early.
 HEARTBEAT_EARLY_SHARE = 0.5
+#: A heartbeat sent within this share of the interval after the answer to the previous one
+#: was waiting in the station's queue (a burst of queued messages, not its timer): not judged.
+HEARTBEAT_QUEUED_SHARE = 0.05
 
 
 def _heartbeat_interval(seen: Seen) -> int | None:
@@ -213,7 +216,8 @@ class HeartbeatNotTooOften(Invariant):
 
     Not measured: across a new connection, a boot or an interval change (the station restarts
     its timer); from or to a heartbeat a TriggerMessage asked for; from a heartbeat that got no
-    CALLRESULT (a station may retry it)."""
+    CALLRESULT (a station may retry it); from or to a heartbeat sent at once after the answer to
+    the previous one (queued heartbeats going out in a burst, e.g. after the queue was held)."""
 
     id = "INV-201-HEARTBEAT"
     title = "heartbeats are not sent much more often than the heartbeat interval in force"
@@ -229,6 +233,8 @@ class HeartbeatNotTooOften(Invariant):
         #: the last answered, untriggered heartbeat (its frame, real monotonic time)
         self.last: tuple[int, float] | None = None
         self.pending: tuple[int, float] | None = None
+        #: when the last heartbeat was answered (real monotonic time)
+        self.answered: float | None = None
         self.triggered = False
 
     def observe(self, seen: Seen) -> Iterable[Found]:
@@ -236,7 +242,7 @@ class HeartbeatNotTooOften(Invariant):
         if seen.opened or seen.closed:
             self.last = self.pending = None
             return
-        interval = _heartbeat_interval(seen) if frame.direction == OUT else None
+        interval = _heartbeat_interval(seen)
         if interval is not None or (seen.from_sut and seen.is_call("BootNotification")):
             self.interval = interval if interval is not None else self.interval
             self.last = self.pending = None
@@ -245,7 +251,7 @@ class HeartbeatNotTooOften(Invariant):
             self.triggered = self.triggered or seen.payload.get("requestedMessage") == "Heartbeat"
             return
         if frame.direction == OUT and frame.type == CALLRESULT and seen.action == "Heartbeat":
-            self.last, self.pending = self.pending, None
+            self.last, self.pending, self.answered = self.pending, None, frame.mono
             return
         if not (seen.from_sut and seen.is_call("Heartbeat")):
             return
@@ -256,9 +262,13 @@ class HeartbeatNotTooOften(Invariant):
         previous, self.pending, self.last = self.last, (frame.seq, frame.mono), None
         if previous is None or not self.interval or self.interval <= 0:
             return
+        real = self.interval * self.time_scale
+        answered, self.answered = self.answered, None
+        if answered is not None and frame.mono - answered < HEARTBEAT_QUEUED_SHARE * real:
+            self.pending = None  # a burst from the queue: measure again from the next one
+            return
         gap = frame.mono - previous[1]
-        bound = HEARTBEAT_EARLY_SHARE * self.interval * self.time_scale
-        if gap < bound:
+        if gap < HEARTBEAT_EARLY_SHARE * real:
             yield Found(
                 f"Heartbeat {gap:.3g} s after the one of frame #{previous[0]}; the interval in "
                 f"force is {self.interval} s (× time scale {self.time_scale:g} = "
