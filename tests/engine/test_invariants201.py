@@ -23,7 +23,9 @@ class Talk:
         self._ids = itertools.count(1)
         self.now = 0.0
 
-    def _frame(self, direction: str, kind: str, uid: str | None, action: str | None, payload: Any) -> Frame:
+    def _frame(
+        self, direction: str, kind: str, uid: str | None, action: str | None, payload: Any
+    ) -> Frame:
         frame = Frame(
             next(self._seq),
             direction,
@@ -129,7 +131,9 @@ def test_a_whole_transaction_and_its_retransmissions_pass():
         talk,
         started,
         {**started, "offline": True},  # retransmitted (queued), the same event
-        tx("Updated", 1, trigger="ChargingStateChanged", at="2026-01-01T18:00:05+08:00", energy=150),
+        tx(
+            "Updated", 1, trigger="ChargingStateChanged", at="2026-01-01T18:00:05+08:00", energy=150
+        ),
         tx("Ended", 2, trigger="StopAuthorized", at="2026-01-01T10:01:00.250Z", energy=200),
         tx("Ended", 2, trigger="StopAuthorized", at="2026-01-01T10:01:00.250Z", energy=200),
     )
@@ -151,7 +155,13 @@ def test_the_same_seq_no_on_a_different_event_fails():
 
 def test_a_seq_no_going_down_fails():
     talk = Talk()
-    run_tx(talk, tx("Started", 0), tx("Updated", 1), tx("Updated", 2), tx("Ended", 0, trigger="EVDeparted", at="2026-01-01T10:02:00Z"))
+    run_tx(
+        talk,
+        tx("Started", 0),
+        tx("Updated", 1),
+        tx("Updated", 2),
+        tx("Ended", 0, trigger="EVDeparted", at="2026-01-01T10:02:00Z"),
+    )
     assert "INV-201-SEQNO" in talk.ids()
 
 
@@ -191,7 +201,12 @@ def test_a_second_started_fails():
 
 def test_a_leftover_transaction_is_not_judged_for_its_lifecycle():
     talk = Talk()
-    run_tx(talk, tx("Updated", 4, tx_id="old"), tx("Ended", 5, tx_id="old"), tx("Updated", 6, tx_id="old"))
+    run_tx(
+        talk,
+        tx("Updated", 4, tx_id="old"),
+        tx("Ended", 5, tx_id="old"),
+        tx("Updated", 6, tx_id="old"),
+    )
     assert talk.ids() == []
 
 
@@ -221,7 +236,9 @@ def test_a_reboot_forgets_what_was_open():
     talk.boot()
     run_tx(talk, tx("Started", 0, tx_id="a"))
     talk.boot()
-    run_tx(talk, tx("Started", 0, tx_id="b"), tx("Ended", 1, tx_id="a", trigger="AbnormalCondition"))
+    run_tx(
+        talk, tx("Started", 0, tx_id="b"), tx("Ended", 1, tx_id="a", trigger="AbnormalCondition")
+    )
     assert talk.ids() == []
 
 
@@ -284,9 +301,15 @@ def test_a_clock_set_by_the_csms_may_move_timestamps_back():
 def test_while_pending_only_boot_and_what_the_csms_asked_for():
     talk = Talk()
     talk.boot("Pending")
-    talk.our_call("GetBaseReport", {"requestId": 1, "reportBase": "FullInventory"}, {"status": "Accepted"})
-    talk.sut_call("NotifyReport", {"requestId": 1, "seqNo": 0, "generatedAt": "2026-01-01T00:00:00Z"})
-    talk.our_call("TriggerMessage", {"requestedMessage": "BootNotification"}, {"status": "Accepted"})
+    talk.our_call(
+        "GetBaseReport", {"requestId": 1, "reportBase": "FullInventory"}, {"status": "Accepted"}
+    )
+    talk.sut_call(
+        "NotifyReport", {"requestId": 1, "seqNo": 0, "generatedAt": "2026-01-01T00:00:00Z"}
+    )
+    talk.our_call(
+        "TriggerMessage", {"requestedMessage": "BootNotification"}, {"status": "Accepted"}
+    )
     talk.boot("Accepted")
     talk.sut_call("StatusNotification", {"evseId": 1})
     assert talk.ids() == []
@@ -379,8 +402,24 @@ def test_a_new_interval_a_trigger_and_a_reconnect_restart_the_measure():
     _beat(talk, 60)
     talk.our_call(
         "SetVariables",
-        {"setVariableData": [{"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"}, "attributeValue": "10"}]},
-        {"setVariableResult": [{"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"}, "attributeStatus": "Accepted"}]},
+        {
+            "setVariableData": [
+                {
+                    "component": {"name": "OCPPCommCtrlr"},
+                    "variable": {"name": "HeartbeatInterval"},
+                    "attributeValue": "10",
+                }
+            ]
+        },
+        {
+            "setVariableResult": [
+                {
+                    "component": {"name": "OCPPCommCtrlr"},
+                    "variable": {"name": "HeartbeatInterval"},
+                    "attributeStatus": "Accepted",
+                }
+            ]
+        },
     )
     _beat(talk, 62)
     _beat(talk, 72)

@@ -59,7 +59,7 @@ class NothingBeforeRegistration(Invariant):
     Rejected only BootNotification. Its answers to the CSMS's requests are not judged here."""
 
     id = "INV-201-REGISTRATION"
-    title = "no request but BootNotification (and, while Pending, what the CSMS asked for) until Accepted"
+    title = "until Accepted: no request but BootNotification (and, while Pending, what was asked)"
     requirement = (
         "OCPP 2.0.1 B02.FR.02 / B02.FR.09: while Pending the Charging Station sends no CALL "
         "other than BootNotificationRequest or one triggered by TriggerMessageRequest, "
@@ -174,7 +174,7 @@ HEARTBEAT_QUEUED_SHARE = 0.05
 
 def _heartbeat_interval(seen: Seen) -> int | None:
     """The heartbeat interval (protocol s) an answer puts in force: an Accepted
-    BootNotificationResponse, or a SetVariablesResult Accepted for OCPPCommCtrlr.HeartbeatInterval."""
+    BootNotificationResponse, or a SetVariables answer Accepting OCPPCommCtrlr.HeartbeatInterval."""
     if seen.frame.type != CALLRESULT:
         return None
     payload = seen.payload

@@ -115,7 +115,9 @@ class _PerTransaction(Invariant):
     def other(self, seen: Seen) -> None:
         """Any frame (before the TransactionEvent logic): state the invariant keeps."""
 
-    def judge(self, event: TxEvent, earlier: list[TxEvent], same: TxEvent | None) -> Iterable[Found]:
+    def judge(
+        self, event: TxEvent, earlier: list[TxEvent], same: TxEvent | None
+    ) -> Iterable[Found]:
         """``earlier``: the transaction's distinct events before this one, in arrival order;
         ``same``: the earlier event this one retransmits (None: a new event)."""
         return ()
@@ -132,7 +134,9 @@ class SeqNoNeverRepeatedOrDown(_PerTransaction):
         "TransactionEventRequest of the transaction)"
     )
 
-    def judge(self, event: TxEvent, earlier: list[TxEvent], same: TxEvent | None) -> Iterable[Found]:
+    def judge(
+        self, event: TxEvent, earlier: list[TxEvent], same: TxEvent | None
+    ) -> Iterable[Found]:
         if same is not None or event.seq_no is None:
             return
         numbered = [e for e in earlier if e.seq_no is not None]
@@ -164,7 +168,9 @@ class SeqNoWithoutGaps(_PerTransaction):
     )
     severity = WARN
 
-    def judge(self, event: TxEvent, earlier: list[TxEvent], same: TxEvent | None) -> Iterable[Found]:
+    def judge(
+        self, event: TxEvent, earlier: list[TxEvent], same: TxEvent | None
+    ) -> Iterable[Found]:
         numbers = [e.seq_no for e in earlier if e.seq_no is not None]
         if same is not None or event.seq_no is None or not numbers:
             return
@@ -194,7 +200,9 @@ class TransactionLifecycle(_PerTransaction):
         #: transactions whose first event seen was their Started (the only ones judged)
         self.started: set[str] = set()
 
-    def judge(self, event: TxEvent, earlier: list[TxEvent], same: TxEvent | None) -> Iterable[Found]:
+    def judge(
+        self, event: TxEvent, earlier: list[TxEvent], same: TxEvent | None
+    ) -> Iterable[Found]:
         tx = event.transaction_id
         if not earlier:
             if event.event_type == "Started":
@@ -238,7 +246,9 @@ class OneTransactionPerEvse(_PerTransaction):
         if seen.from_sut and seen.is_call("BootNotification"):
             self.open.clear()
 
-    def judge(self, event: TxEvent, earlier: list[TxEvent], same: TxEvent | None) -> Iterable[Found]:
+    def judge(
+        self, event: TxEvent, earlier: list[TxEvent], same: TxEvent | None
+    ) -> Iterable[Found]:
         tx = event.transaction_id
         if same is not None:
             return
@@ -316,7 +326,9 @@ class MeterRegisterNeverDecreases(_PerTransaction):
         #: transactionId → (highest reading so far in Wh, its frame)
         self.high: dict[str, tuple[float, int]] = {}
 
-    def judge(self, event: TxEvent, earlier: list[TxEvent], same: TxEvent | None) -> Iterable[Found]:
+    def judge(
+        self, event: TxEvent, earlier: list[TxEvent], same: TxEvent | None
+    ) -> Iterable[Found]:
         if same is not None:
             return
         reading = highest_register_wh(event.payload)
@@ -366,7 +378,9 @@ class TimestampsDoNotGoBack(_PerTransaction):
         if answer_with_time or sets_clock:
             self.last.clear()
 
-    def judge(self, event: TxEvent, earlier: list[TxEvent], same: TxEvent | None) -> Iterable[Found]:
+    def judge(
+        self, event: TxEvent, earlier: list[TxEvent], same: TxEvent | None
+    ) -> Iterable[Found]:
         if same is not None or event.seq_no is None or event.timestamp is None:
             return
         tx = event.transaction_id
