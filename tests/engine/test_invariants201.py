@@ -444,3 +444,14 @@ def test_queued_heartbeats_going_out_in_a_burst_are_not_judged():
     _beat(talk, 240)  # the timer's next tick
     _beat(talk, 300)
     assert talk.ids() == []
+
+
+def test_each_role_gets_its_invariants_each_with_a_stable_id_and_requirement():
+    station = {i.id for i in Talk(CS).monitor.invariants}
+    csms = {i.id for i in Talk(CSMS).monitor.invariants}
+    assert {"INV-201-SEQNO", "INV-201-REGISTRATION", "INV-201-HEARTBEAT"} <= station
+    assert {"INV-201-CSMS-PENDING", "INV-201-CSMS-REJECTED"} <= csms
+    assert not station & {"INV-201-CSMS-PENDING", "INV-201-CSMS-REJECTED"}
+    every = invariants()
+    assert len({i.id for i in every}) == len(every)
+    assert all(i.requirement and i.title for i in every)
