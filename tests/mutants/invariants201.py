@@ -27,6 +27,8 @@ from tests.mutants.stations16 import mutant
 from tests.mutants.stations201_tx import evses_mutant
 
 CSMS_CORE = "ocpp201/core-csms"
+#: The register of a used meter (Wh).
+USED_METER_WH = 1_000_000.0
 INVARIANT = "invariant"
 
 
@@ -113,7 +115,13 @@ class StartsPreAuthorizedTwice(Evses):
 @evses_mutant("TC_E_53_CS", "INV-201-METER-MONOTONIC", defect_class=INVARIANT)
 class EndedRegisterIsSessionEnergy(Evses):
     """The Transaction.End reading of Energy.Active.Import.Register is the energy of the
-    session (register minus its value at the start), not the register."""
+    session (register minus its value at the start), not the register. (Its meters are used
+    ones, at 1 MWh: on a new meter at 0 Wh the two are the same.)"""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for e in self.evses.values():
+            e.meter._wh = USED_METER_WH
 
     def transaction_event_payload(self, e: Any, tx: Transaction, *args: Any, **kwargs: Any) -> Any:
         request = super().transaction_event_payload(e, tx, *args, **kwargs)
