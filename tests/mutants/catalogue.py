@@ -25,6 +25,7 @@ import tests.mutants.csms16
 import tests.mutants.csms201
 import tests.mutants.gbt27930
 import tests.mutants.invariants16
+import tests.mutants.invariants201
 import tests.mutants.invariants_shared
 import tests.mutants.negative16
 import tests.mutants.security16
