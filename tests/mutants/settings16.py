@@ -83,3 +83,40 @@ class StopTxnSampledDataNotApplied(_AcceptedNotApplied):
     measurands in StopTransaction.req transactionData."""
 
     not_applied = frozenset({"StopTxnSampledData"})
+
+
+@mutant("TC_096_CS", "OCPP1.6 §5.3", defect_class="setting-not-applied")
+class MeterValueSampleIntervalNotApplied(ReferenceStation):
+    """Accepts a new MeterValueSampleInterval and reports it back, but a running transaction's
+    sampler keeps the interval it started with (the new one only from the next transaction)."""
+
+    def on_configuration_changed(self, key: str) -> None:
+        if key != "MeterValueSampleInterval":
+            super().on_configuration_changed(key)
+
+
+@mutant("TC_097_CS", "OCPP1.6 §5.3", defect_class="setting-not-applied")
+class ClockAlignedDataIntervalNotApplied(ReferenceStation):
+    """Accepts a new ClockAlignedDataInterval and reports it back, but a running clock-aligned
+    timer keeps the interval it was started with (a change applies only after it was 0)."""
+
+    def _restart_aligned(self) -> None:
+        running = self.metering._aligned_task
+        if running is None or running.done():
+            super()._restart_aligned()
+
+
+@mutant("TC_098_CS", "OCPP1.6 §5.3", defect_class="setting-not-applied")
+class ConnectionTimeOutNotApplied(_AcceptedNotApplied):
+    """Accepts a new ConnectionTimeOut and reports it back, but cancels an authorization the EV
+    was not plugged in for after its old time-out."""
+
+    not_applied = frozenset({"ConnectionTimeOut"})
+
+
+@mutant("TC_099_CS", "OCPP1.6 §5.3", defect_class="setting-not-applied")
+class StopTransactionOnEVSideDisconnectNotApplied(_AcceptedNotApplied):
+    """Accepts StopTransactionOnEVSideDisconnect false and reports it back, but still stops the
+    transaction when the cable is unplugged at the EV."""
+
+    not_applied = frozenset({"StopTransactionOnEVSideDisconnect"})
