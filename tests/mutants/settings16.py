@@ -120,3 +120,11 @@ class StopTransactionOnEVSideDisconnectNotApplied(_AcceptedNotApplied):
     transaction when the cable is unplugged at the EV."""
 
     not_applied = frozenset({"StopTransactionOnEVSideDisconnect"})
+
+
+@mutant("TC_100_CS", "OCPP1.6 §5.3", defect_class="setting-not-applied")
+class LocalPreAuthorizeNotApplied(_AcceptedNotApplied):
+    """Accepts LocalPreAuthorize true and reports it back, but still sends Authorize.req for an
+    id tag its Authorization Cache holds as valid."""
+
+    not_applied = frozenset({"LocalPreAuthorize"})
