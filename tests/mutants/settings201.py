@@ -74,3 +74,11 @@ class LocalPreAuthorizeAcceptedNotApplied(_PinnedAtRegistration):
     AuthorizeRequest for a cached Accepted idToken (the value it read at boot)."""
 
     pinned = frozenset({("AuthCtrlr", "LocalPreAuthorize")})
+
+
+@evses_mutant("TC_E_95_CS", "B05.FR.10", defect_class="setting-not-applied")
+class TxStartPointAcceptedNotApplied(_PinnedAtRegistration):
+    """Accepts a new TxCtrlr.TxStartPoint and reads it back, but starts transactions at the
+    start points it read at boot."""
+
+    pinned = frozenset({("TxCtrlr", "TxStartPoint")})
