@@ -95,7 +95,8 @@ class MeterValueSampleIntervalNotApplied(ReferenceStation):
             super().on_configuration_changed(key)
 
 
-@mutant("TC_097_CS", "OCPP1.6 §5.3", defect_class="setting-not-applied")
+# TC_096_CS too: the timer TC_071_CS started keeps running after the role writes 0 back
+@mutant("TC_097_CS", "OCPP1.6 §5.3", "TC_096_CS", defect_class="setting-not-applied")
 class ClockAlignedDataIntervalNotApplied(ReferenceStation):
     """Accepts a new ClockAlignedDataInterval and reports it back, but a running clock-aligned
     timer keeps the interval it was started with (a change applies only after it was 0)."""
@@ -106,7 +107,14 @@ class ClockAlignedDataIntervalNotApplied(ReferenceStation):
             super()._restart_aligned()
 
 
-@mutant("TC_098_CS", "OCPP1.6 §5.3", defect_class="setting-not-applied")
+# every case whose before-phase shortens ConnectionTimeOut (the default 60 s stays) breaks too
+@mutant(
+    "TC_098_CS",
+    "OCPP1.6 §5.3",
+    *("TC_004_2_CS", "TC_007_CS", "TC_011_2_CS", "TC_037_1_CS", "TC_037_3_CS"),
+    *("TC_039_CS", "TC_061_CS", "TC_100_CS"),
+    defect_class="setting-not-applied",
+)
 class ConnectionTimeOutNotApplied(_AcceptedNotApplied):
     """Accepts a new ConnectionTimeOut and reports it back, but cancels an authorization the EV
     was not plugged in for after its old time-out."""
@@ -114,7 +122,7 @@ class ConnectionTimeOutNotApplied(_AcceptedNotApplied):
     not_applied = frozenset({"ConnectionTimeOut"})
 
 
-@mutant("TC_099_CS", "OCPP1.6 §5.3", defect_class="setting-not-applied")
+@mutant("TC_099_CS", "OCPP1.6 §5.3", "TC_005_3_CS", defect_class="setting-not-applied")
 class StopTransactionOnEVSideDisconnectNotApplied(_AcceptedNotApplied):
     """Accepts StopTransactionOnEVSideDisconnect false and reports it back, but still stops the
     transaction when the cable is unplugged at the EV."""
@@ -122,7 +130,7 @@ class StopTransactionOnEVSideDisconnectNotApplied(_AcceptedNotApplied):
     not_applied = frozenset({"StopTransactionOnEVSideDisconnect"})
 
 
-@mutant("TC_100_CS", "OCPP1.6 §5.3", defect_class="setting-not-applied")
+@mutant("TC_100_CS", "OCPP1.6 §5.3", "TC_007_CS", defect_class="setting-not-applied")
 class LocalPreAuthorizeNotApplied(_AcceptedNotApplied):
     """Accepts LocalPreAuthorize true and reports it back, but still sends Authorize.req for an
     id tag its Authorization Cache holds as valid."""
