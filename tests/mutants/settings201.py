@@ -11,7 +11,8 @@ from tests.mutants.stations201_tx import evses_mutant
 class _PinnedAtRegistration(Evses):
     """Base of the mutants whose variables in ``pinned`` are read once, when the station
     registers: SetVariables stores a new value (GetVariables returns it), the EVSEs keep
-    working with the value they read at boot."""
+    working with the value they read at boot. The before-phase's values are not applied either,
+    so the cases that set them break too (declared with each mutant)."""
 
     pinned: frozenset[tuple[str, str]] = frozenset()
     boot_values: dict[tuple[str, str], str] | None = None
@@ -44,7 +45,12 @@ class TxUpdatedIntervalAcceptedNotApplied(Evses):
         return self.running_interval
 
 
-@evses_mutant("TC_E_92_CS", "B05.FR.10", defect_class="setting-not-applied")
+@evses_mutant(
+    "TC_E_92_CS",
+    "B05.FR.10",
+    *("TC_C_08_CS", "TC_C_37_CS", "TC_C_90_CS", "TC_E_39_CS", "TC_F_04_CS"),
+    defect_class="setting-not-applied",
+)
 class EVConnectionTimeOutAcceptedNotApplied(_PinnedAtRegistration):
     """Accepts a new TxCtrlr.EVConnectionTimeOut and reads it back, but ends an authorization
     without a cable after the time-out it read at boot."""
@@ -52,7 +58,7 @@ class EVConnectionTimeOutAcceptedNotApplied(_PinnedAtRegistration):
     pinned = frozenset({("TxCtrlr", "EVConnectionTimeOut")})
 
 
-@evses_mutant("TC_E_93_CS", "B05.FR.10", defect_class="setting-not-applied")
+@evses_mutant("TC_E_93_CS", "B05.FR.10", "TC_E_26_CS", defect_class="setting-not-applied")
 class StopTxOnEVSideDisconnectAcceptedNotApplied(_PinnedAtRegistration):
     """Accepts TxCtrlr.StopTxOnEVSideDisconnect false and reads it back, but still ends the
     transaction when the cable is unplugged at the EV (the value it read at boot)."""
@@ -60,7 +66,7 @@ class StopTxOnEVSideDisconnectAcceptedNotApplied(_PinnedAtRegistration):
     pinned = frozenset({("TxCtrlr", "StopTxOnEVSideDisconnect")})
 
 
-@evses_mutant("TC_E_94_CS", "B05.FR.10", defect_class="setting-not-applied")
+@evses_mutant("TC_E_94_CS", "B05.FR.10", "TC_E_14_CS", defect_class="setting-not-applied")
 class TxStopPointAcceptedNotApplied(_PinnedAtRegistration):
     """Accepts a new TxCtrlr.TxStopPoint and reads it back, but ends transactions at the stop
     points it read at boot."""
@@ -68,7 +74,12 @@ class TxStopPointAcceptedNotApplied(_PinnedAtRegistration):
     pinned = frozenset({("TxCtrlr", "TxStopPoint")})
 
 
-@evses_mutant("TC_C_90_CS", "B05.FR.10", defect_class="setting-not-applied")
+@evses_mutant(
+    "TC_C_90_CS",
+    "B05.FR.10",
+    *("TC_C_08_CS", "TC_C_20_CS", "TC_E_01_CS"),
+    defect_class="setting-not-applied",
+)
 class LocalPreAuthorizeAcceptedNotApplied(_PinnedAtRegistration):
     """Accepts AuthCtrlr.LocalPreAuthorize true and reads it back, but still sends an
     AuthorizeRequest for a cached Accepted idToken (the value it read at boot)."""
@@ -76,7 +87,12 @@ class LocalPreAuthorizeAcceptedNotApplied(_PinnedAtRegistration):
     pinned = frozenset({("AuthCtrlr", "LocalPreAuthorize")})
 
 
-@evses_mutant("TC_E_95_CS", "B05.FR.10", defect_class="setting-not-applied")
+@evses_mutant(
+    "TC_E_95_CS",
+    "B05.FR.10",
+    *("TC_E_02_CS", "TC_E_09_CS", "TC_E_39_CS", "TC_E_91_CS", "TC_E_92_CS"),
+    defect_class="setting-not-applied",
+)
 class TxStartPointAcceptedNotApplied(_PinnedAtRegistration):
     """Accepts a new TxCtrlr.TxStartPoint and reads it back, but starts transactions at the
     start points it read at boot."""
