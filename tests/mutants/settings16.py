@@ -83,3 +83,56 @@ class StopTxnSampledDataNotApplied(_AcceptedNotApplied):
     measurands in StopTransaction.req transactionData."""
 
     not_applied = frozenset({"StopTxnSampledData"})
+
+
+@mutant("TC_096_CS", "OCPP1.6 §5.3", defect_class="setting-not-applied")
+class MeterValueSampleIntervalNotApplied(ReferenceStation):
+    """Accepts a new MeterValueSampleInterval and reports it back, but a running transaction's
+    sampler keeps the interval it started with (the new one only from the next transaction)."""
+
+    def on_configuration_changed(self, key: str) -> None:
+        if key != "MeterValueSampleInterval":
+            super().on_configuration_changed(key)
+
+
+# TC_096_CS too: the timer TC_071_CS started keeps running after the role writes 0 back
+@mutant("TC_097_CS", "OCPP1.6 §5.3", "TC_096_CS", defect_class="setting-not-applied")
+class ClockAlignedDataIntervalNotApplied(ReferenceStation):
+    """Accepts a new ClockAlignedDataInterval and reports it back, but a running clock-aligned
+    timer keeps the interval it was started with (a change applies only after it was 0)."""
+
+    def _restart_aligned(self) -> None:
+        running = self.metering._aligned_task
+        if running is None or running.done():
+            super()._restart_aligned()
+
+
+# every case whose before-phase shortens ConnectionTimeOut (the default 60 s stays) breaks too
+@mutant(
+    "TC_098_CS",
+    "OCPP1.6 §5.3",
+    *("TC_004_2_CS", "TC_007_CS", "TC_011_2_CS", "TC_037_1_CS", "TC_037_3_CS"),
+    *("TC_039_CS", "TC_061_CS", "TC_100_CS"),
+    defect_class="setting-not-applied",
+)
+class ConnectionTimeOutNotApplied(_AcceptedNotApplied):
+    """Accepts a new ConnectionTimeOut and reports it back, but cancels an authorization the EV
+    was not plugged in for after its old time-out."""
+
+    not_applied = frozenset({"ConnectionTimeOut"})
+
+
+@mutant("TC_099_CS", "OCPP1.6 §5.3", "TC_005_3_CS", defect_class="setting-not-applied")
+class StopTransactionOnEVSideDisconnectNotApplied(_AcceptedNotApplied):
+    """Accepts StopTransactionOnEVSideDisconnect false and reports it back, but still stops the
+    transaction when the cable is unplugged at the EV."""
+
+    not_applied = frozenset({"StopTransactionOnEVSideDisconnect"})
+
+
+@mutant("TC_100_CS", "OCPP1.6 §5.3", "TC_007_CS", defect_class="setting-not-applied")
+class LocalPreAuthorizeNotApplied(_AcceptedNotApplied):
+    """Accepts LocalPreAuthorize true and reports it back, but still sends Authorize.req for an
+    id tag its Authorization Cache holds as valid."""
+
+    not_applied = frozenset({"LocalPreAuthorize"})
