@@ -10,11 +10,13 @@ import asyncio
 import contextlib
 from typing import Any
 
+from ocpp.routing import after
 from ocpp.v16 import call, call_result
 from ocpp.v16.datatypes import MeterValue
-from ocpp.v16.enums import ChargePointStatus, Reason
+from ocpp.v16.enums import Action, ChargePointStatus, Reason
 
 from pile_interop.ocpp.v16.reference.csms import ReferenceCsms
+from pile_interop.ocpp.v16.reference.csms_link import CsmsLink
 from pile_interop.ocpp.v16.reference.station import ReferenceStation
 from pile_interop.ocpp.v16.reference.station_model import Connector, Transaction
 from tests.mutants.stations16 import mutant
@@ -173,3 +175,30 @@ class MirrorsSessionStatusOnConnectorZero(ReferenceStation):
         if conn.id > 0 and status != before and str(status) not in _STATION_STATUSES:
             payload = self.status_notification_payload(0, status, conn.error_code)
             self.send("StatusNotification", lambda: payload)
+
+
+class _FreeVendLink(CsmsLink):
+    """A link that answers every BootNotification, then starts a free-vend session on
+    connector 1 whatever the registration status it gave."""
+
+    @after(Action.boot_notification)
+    async def _free_vend(self, **_: Any) -> None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(
+                self.call(call.RemoteStartTransaction(id_tag=FREE_VEND_TAG, connector_id=1)),
+                FREE_VEND_WAIT_S,
+            )
+
+
+#: the id tag and the answer bound of the free-vend mutant's remote start
+FREE_VEND_TAG = "FREEVEND"
+FREE_VEND_WAIT_S = 2.0
+
+
+@mutant("TC_002_CSMS", "INV-16-CSMS-PENDING", profile="ocpp16/core-csms", defect_class="invariant")
+class FreeVendOnEveryBoot16(ReferenceCsms):
+    """Starts a free-vend session (RemoteStartTransaction) on every station that boots, also
+    one it has just answered Pending."""
+
+    def new_link(self, station_id: str, connection: Any) -> CsmsLink:
+        return _FreeVendLink(self, station_id, connection)
