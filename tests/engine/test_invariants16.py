@@ -428,6 +428,10 @@ def test_csms_giving_an_open_transactions_id_fails_reuse_of_an_ended_one_warns()
     assert wire.ids_found() == ["INV-16-CSMS-TX-ID-REUSED"]
     start_csms(2, 5)
     assert wire.ids_found() == ["INV-16-CSMS-TX-ID-REUSED", "INV-16-CSMS-TX-ID-UNIQUE"]
+    # the same StartTransaction again (its answer lost), answered with the same id: a CSMS
+    # that recognises a retransmission is right
+    start_csms(2, 5)
+    assert wire.ids_found() == ["INV-16-CSMS-TX-ID-REUSED", "INV-16-CSMS-TX-ID-UNIQUE"]
 
 
 @pytest.mark.parametrize(

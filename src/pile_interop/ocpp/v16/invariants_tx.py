@@ -35,6 +35,8 @@ class Tx:
     #: the first StopTransaction CALL naming it (None: still open)
     stop_seq: int | None = None
     stop_payload: dict[str, Any] | None = None
+    #: the StartTransaction request it answered (a retransmission carries the same)
+    request: dict[str, Any] = field(default_factory=dict)
     #: that StopTransaction was answered with a CALLRESULT
     stop_answered: bool = False
 
@@ -67,6 +69,7 @@ class TxBook:
                 connector if _is_int(connector) else None,
                 meter if _is_int(meter) else None,
                 frame.seq,
+                request=dict(request),
             )
             self.txs[tx_id] = tx
             if tx.connector is not None:
@@ -298,7 +301,10 @@ class CsmsTransactionIdsUnique(_BookKeeping):
         if not (seen.from_sut and seen.is_result("StartTransaction")):
             return
         earlier = self.book.get(seen.payload.get("transactionId"))
-        if earlier is not None and earlier.open:
+        request = seen.call.payload if seen.call is not None else None
+        if earlier is not None and earlier.open and request != earlier.request:
+            # (the same StartTransaction again, answered alike: a retransmission, not a new
+            # transaction)
             yield Found(
                 f"StartTransaction.conf gives transactionId {earlier.id}, the id of a "
                 f"transaction still open (assigned in frame #{earlier.start_seq})",
