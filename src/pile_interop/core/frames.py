@@ -26,6 +26,8 @@ MESSAGE_TYPES = frozenset({CALL, MSG})
 #: ``Frame.type`` of the answers to a request (OCPP CALLRESULT and CALLERROR)
 CALLRESULT, CALLERROR = "CALLRESULT", "CALLERROR"
 MALFORMED = "MALFORMED"
+#: How a finding (or warning) from a run-wide invariant begins: "invariant <id>: …"
+INVARIANT_PREFIX = "invariant "
 
 
 @dataclass

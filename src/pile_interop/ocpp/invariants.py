@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from pile_interop.core.frames import INVARIANT_PREFIX
 from pile_interop.ocpp.frames import CALL, CALLERROR, CALLRESULT, EVENT, IN, OUT, Frame
 
 FAIL, WARN = "fail", "warn"
@@ -120,7 +121,7 @@ class Violation:
     at_end: bool = False
 
     def sentence(self) -> str:
-        return f"invariant {self.invariant}: {self.text} ({self.requirement})"
+        return f"{INVARIANT_PREFIX}{self.invariant}: {self.text} ({self.requirement})"
 
     def to_dict(self) -> dict[str, Any]:
         return {

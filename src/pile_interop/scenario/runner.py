@@ -34,7 +34,7 @@ from typing import Any
 
 from pile_interop.actuators.base import restored_by
 from pile_interop.core.clock import utc_iso
-from pile_interop.core.frames import EVENT, IN, OUT, Frame, is_message
+from pile_interop.core.frames import EVENT, IN, INVARIANT_PREFIX, OUT, Frame, is_message
 from pile_interop.core.link import CallTimeout, Disconnected, Expectation, RequestLink
 from pile_interop.core.verdicts import (
     BeforeStateNotReached,
@@ -542,14 +542,22 @@ class CaseRun:
     # -- verdict ------------------------------------------------------------------------
 
     def _judge_findings(self, verdict: Verdict, reason: str) -> tuple[Verdict, str]:
+        """A finding on a frame the SUT sent fails a case that would pass (or be na); a
+        warning (a broken SHOULD-invariant) makes a passing case warn; a finding on our own
+        frame is a harness error."""
         frames = self.frames_since(self.seq0)
         sut = [(f, x) for f in frames if f.direction == IN for x in f.findings]
         ours = [(f, x) for f in frames if f.direction == OUT for x in f.findings]
         if sut and verdict in (Verdict.PASS, Verdict.WARN, Verdict.NA):
             first, finding = sut[0]
             more = f" (and {len(sut) - 1} more)" if len(sut) > 1 else ""
+            what = (
+                "broke a run-wide protocol invariant"
+                if finding.startswith(INVARIANT_PREFIX)
+                else "sent a frame that breaks the protocol"
+            )
             text = (
-                f"[{self.env.role.label}] the SUT sent a frame that breaks the protocol: "
+                f"[{self.env.role.label}] the SUT {what}: "
                 f"frame #{first.seq} {first.brief()}: {finding}{more}"
             )
             return Verdict.FAIL, text
