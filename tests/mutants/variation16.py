@@ -36,7 +36,7 @@ def every_case(profile: str) -> list[str]:
 _OFFSET_DATE_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?[+-]\d\d:\d\d$")
 
 
-def _is_uuid(value: object) -> bool:
+def is_uuid(value: object) -> bool:
     try:
         uuid.UUID(str(value))
     except ValueError:
@@ -66,7 +66,7 @@ class OnlyUuidMessageIds(ReferenceStation):
                 frame = json.loads(raw)
             except ValueError:
                 frame = None
-            if isinstance(frame, list) and frame[:1] == [2] and not _is_uuid(frame[1]):
+            if isinstance(frame, list) and frame[:1] == [2] and not is_uuid(frame[1]):
                 await link._send(formation_violation(str(frame[1]), "message id is not a UUID"))
                 return
             await route(raw)
