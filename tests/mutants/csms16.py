@@ -34,7 +34,13 @@ _AUTHORIZES = (
 )
 
 
-@mutant("TC_001_CSMS", "OCPP1.6 §4.2", *_BOOTS, profile=CSMS)
+@mutant(
+    "TC_001_CSMS",
+    "OCPP1.6 §4.2",
+    *_BOOTS,
+    "TC_097_CSMS",  # (ours) the same defect shows there too
+    profile=CSMS,
+)
 class BootIntervalZero(ReferenceCsms):
     """Accepts a station with heartbeat interval 0 (no heartbeat period given)."""
 
@@ -57,7 +63,12 @@ class HeartbeatWithoutTime(ReferenceCsms):
         return call_result.Heartbeat(current_time="now")
 
 
-@mutant("TC_002_CSMS", "OCPP1.6 §4.2", profile=CSMS)
+@mutant(
+    "TC_002_CSMS",
+    "OCPP1.6 §4.2",
+    "TC_097_CSMS",  # (ours) the same defect shows there too
+    profile=CSMS,
+)
 class IgnoresPendingSetting(ReferenceCsms):
     """Always answers BootNotification Accepted, whatever the operator configured."""
 
@@ -127,6 +138,7 @@ class TrustsTheStationsStart(ReferenceCsms):
     "TC_039_CSMS",
     "TC_090_2_CSMS",  # an expired or blocked tag it never saw is Invalid to it
     "TC_090_3_CSMS",
+    "TC_098_CSMS",  # (ours) the same defect shows there too
     profile=CSMS,
 )
 class StartNeedsPriorAuthorize(ReferenceCsms):
@@ -367,6 +379,7 @@ class ClearCacheNeverSent(ReferenceCsms):
     "TC_032_1_CSMS",
     "TC_037_1_CSMS",
     "TC_020_3_CSMS",
+    "TC_098_CSMS",  # (ours) the same defect shows there too
     profile=CSMS,
 )
 class RefusesChargingStatus(ReferenceCsms):
@@ -386,6 +399,7 @@ class RefusesChargingStatus(ReferenceCsms):
     "TC_023_2_CSMS",
     "TC_023_3_CSMS",
     "TC_024_CSMS",
+    "TC_098_CSMS",  # (ours) the same defect shows there too
     profile=CSMS,
 )
 class RefusesPreparingToAvailable(ReferenceCsms):

@@ -15,7 +15,7 @@ from ocpp.v16 import call, call_result
 from ocpp.v16.datatypes import MeterValue
 from ocpp.v16.enums import Action, ChargePointStatus, Reason
 
-from pile_interop.ocpp.v16.reference.csms import ReferenceCsms
+from pile_interop.ocpp.v16.reference.csms import CsmsTransaction, ReferenceCsms
 from pile_interop.ocpp.v16.reference.csms_link import CsmsLink
 from pile_interop.ocpp.v16.reference.station import ReferenceStation
 from pile_interop.ocpp.v16.reference.station_model import Connector, Transaction
@@ -138,6 +138,7 @@ _SECOND_TX = tuple(
     "TC_004_1_CSMS",
     "INV-16-CSMS-TX-ID-REUSED",
     *_SECOND_TX,
+    "TC_098_CSMS",  # (ours) the same defect shows there too
     profile="ocpp16/core-csms",
     defect_class="invariant",
 )
@@ -195,10 +196,73 @@ FREE_VEND_TAG = "FREEVEND"
 FREE_VEND_WAIT_S = 2.0
 
 
-@mutant("TC_002_CSMS", "INV-16-CSMS-PENDING", profile="ocpp16/core-csms", defect_class="invariant")
+@mutant(
+    "TC_002_CSMS",
+    "INV-16-CSMS-PENDING",
+    "TC_097_CSMS",  # (ours) the same defect shows there too
+    profile="ocpp16/core-csms",
+    defect_class="invariant",
+)
 class FreeVendOnEveryBoot16(ReferenceCsms):
     """Starts a free-vend session (RemoteStartTransaction) on every station that boots, also
     one it has just answered Pending."""
 
     def new_link(self, station_id: str, connection: Any) -> CsmsLink:
         return _FreeVendLink(self, station_id, connection)
+
+
+class _AsksForStatusLink(CsmsLink):
+    """A link that asks every station that boots for its connectors' status, whatever the
+    registration status it gave."""
+
+    @after(Action.boot_notification)
+    async def _ask_status(self, **_: Any) -> None:
+        with contextlib.suppress(Exception):
+            request = call.TriggerMessage(requested_message="StatusNotification")
+            await asyncio.wait_for(self.call(request), FREE_VEND_WAIT_S)
+
+
+@mutant("TC_097_CSMS", "INV-16-CSMS-REJECTED", profile="ocpp16/core-csms", defect_class="invariant")
+class AsksRejectedStationsForStatus16(ReferenceCsms):
+    """Asks every station that boots for its connectors' status (TriggerMessage
+    StatusNotification), also one it has just answered Rejected."""
+
+    def new_link(self, station_id: str, connection: Any) -> CsmsLink:
+        return _AsksForStatusLink(self, station_id, connection)
+
+
+@mutant(
+    "TC_098_CSMS", "INV-16-CSMS-TX-ID-UNIQUE", profile="ocpp16/core-csms", defect_class="invariant"
+)
+class NextIdAfterLastEnded(ReferenceCsms):
+    """Numbers a new transaction one after the last *ended* one (``MAX(id) + 1`` over the
+    finished transactions): a transaction started while another runs gets the running one's
+    id."""
+
+    def start_transaction_reply(
+        self, station_id: str, connector_id: int, id_tag: str, meter_start: int, timestamp: str
+    ) -> call_result.StartTransaction:
+        ended = [t.transaction_id for t in self.transactions.values() if t.stopped is not None]
+        tx = max(ended, default=0) + 1
+        info = self.id_tag_info(id_tag)
+        self.transactions[tx] = CsmsTransaction(
+            tx, station_id, connector_id, id_tag, meter_start, timestamp
+        )
+        return call_result.StartTransaction(transaction_id=tx, id_tag_info=info)
+
+
+@mutant("TC_070_CS", "INV-16-HEARTBEAT", defect_class="invariant")
+class HeartbeatsOftenWhileCharging16(ReferenceStation):
+    """When a transaction starts, restarts its heartbeat at a tenth of the interval while a
+    transaction runs (a keep-alive of its own while charging)."""
+
+    def start_transaction_payload(self, tx: Transaction) -> call.StartTransaction:
+        self.base.restart_heartbeat()
+        return super().start_transaction_payload(tx)
+
+    def heartbeat_interval(self) -> int:
+        interval = super().heartbeat_interval()
+        charging = any(c.transaction is not None for c in self.connectors.values())
+        if interval > 0 and charging:
+            return max(1, interval // 10)
+        return interval
