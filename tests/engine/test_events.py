@@ -4,6 +4,7 @@ consume it."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import json
 from pathlib import Path
@@ -123,6 +124,38 @@ def test_an_interrupted_run_reports_the_partial_case_and_finishes(tmp_path, refe
     assert last.run["profile_verdict"]["text"].startswith("interrupted — no verdict")
     assert last.run["profile_verdict"]["met"] is False
     assert last.run["selection"]["selected"] == 3
+
+
+class SwallowingCampaign(StubCampaign):
+    """A Ctrl-C that comes as ``swallow_at`` ends and is dropped on the way, as
+    ``asyncio.wait_for`` can drop it when the awaited case finishes at the same moment
+    (Python < 3.12): the task is left asking to cancel, and the case's result returns."""
+
+    def __init__(self, profile: Any, swallow_at: str) -> None:
+        super().__init__(profile)
+        self.swallow_at = swallow_at
+
+    async def run_case(self, scenario: Scenario) -> dict[str, Any]:
+        if scenario.id == self.swallow_at:
+            task = asyncio.current_task()
+            assert task is not None
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):  # dropped: cancelling() stays 1
+                await asyncio.sleep(0)
+        return self._result(scenario, "pass")
+
+
+def test_a_ctrl_c_dropped_as_a_case_ended_still_stops_the_run(tmp_path, reference_run):
+    profile, scenarios = reference_run
+    campaign = SwallowingCampaign(profile, swallow_at=scenarios[0].id)
+    report = Report(tmp_path, campaign, scenarios)
+    with pytest.raises(asyncio.CancelledError):
+        asyncio.run(run_profile(campaign, scenarios[:3], report))
+    written = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    verdicts = {c["id"]: c["verdict"] for c in written["cases"]}
+    assert written["interrupted"] is True
+    assert verdicts[scenarios[0].id] == "pass"  # the case that ended is kept
+    assert verdicts[scenarios[1].id] == verdicts[scenarios[2].id] == "not_run"
 
 
 def test_the_console_consumes_the_events(tmp_path, reference_run):

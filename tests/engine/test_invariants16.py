@@ -466,3 +466,71 @@ def test_a_superseded_start_is_not_followed_across_a_reboot() -> None:
     booted(wire)
     stop(wire, 8, reason="PowerLoss")
     assert wire.monitor.finish() == []
+
+
+# -- INV-16-TX-TIMESTAMPS -----------------------------------------------------------------------
+
+
+def test_timestamps_in_order_in_any_offset_pass_a_stop_stamped_earlier_warns() -> None:
+    wire = Wire()
+    booted(wire)
+    start(wire, 1, 7)  # 00:00:00Z
+    wire.station(
+        "MeterValues",
+        {
+            "connectorId": 1,
+            "transactionId": 7,
+            # 00:10 UTC written in +08:00, then 00:20 UTC with a fraction
+            "meterValue": [
+                {"timestamp": "2025-01-01T08:10:00+08:00", "sampledValue": [energy("1100")]},
+                {"timestamp": "2025-01-01T00:20:00.250Z", "sampledValue": [energy("1200")]},
+            ],
+        },
+    )
+    assert wire.ids_found() == []
+    # local time (UTC-5) written as UTC: five hours before the start
+    wire.station(
+        "StopTransaction",
+        {"transactionId": 7, "meterStop": 1300, "timestamp": "2024-12-31T19:30:00Z"},
+    )
+    assert wire.ids_found() == ["INV-16-TX-TIMESTAMPS"]
+    assert wire.monitor.violations[0].severity == "warn"
+
+
+def test_a_clock_the_central_system_set_may_pull_stamps_back_to_its_time_only() -> None:
+    wire = Wire()
+    booted(wire)
+    start(wire, 1, 8)  # 00:00:00Z by the station's clock
+    # a Heartbeat answer sets the station's clock back an hour: what follows may be earlier
+    wire.station("Heartbeat", {}, {"currentTime": "2024-12-31T23:00:00Z"})
+    wire.station(
+        "MeterValues",
+        {
+            "connectorId": 1,
+            "transactionId": 8,
+            "meterValue": [{"timestamp": "2024-12-31T23:05:00Z", "sampledValue": [energy("1100")]}],
+        },
+    )
+    assert wire.ids_found() == []
+    # … but not before the time it was given
+    wire.station(
+        "StopTransaction",
+        {"transactionId": 8, "meterStop": 1300, "timestamp": "2024-12-31T20:00:00Z"},
+    )
+    assert wire.ids_found() == ["INV-16-TX-TIMESTAMPS"]
+
+
+def test_a_start_stamped_ahead_of_the_clock_the_central_system_set_is_not_judged() -> None:
+    wire = Wire()
+    booted(wire)  # the clock set to 2025-01-01T00:00:00Z
+    # started offline with a clock two hours fast; its StartTransaction comes after the boot
+    wire.station(
+        "StartTransaction",
+        {"connectorId": 1, "idTag": "T", "meterStart": 0, "timestamp": "2025-01-01T02:00:00Z"},
+        {"transactionId": 9, "idTagInfo": {"status": "Accepted"}},
+    )
+    wire.station(
+        "StopTransaction",
+        {"transactionId": 9, "meterStop": 10, "timestamp": "2025-01-01T00:01:00Z"},
+    )
+    assert wire.ids_found() == []

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from datetime import timedelta
 from typing import Any
 
 from ocpp.routing import after
@@ -15,6 +16,7 @@ from ocpp.v16 import call, call_result
 from ocpp.v16.datatypes import MeterValue
 from ocpp.v16.enums import Action, ChargePointStatus, Reason
 
+from pile_interop.core.clock import utc_iso
 from pile_interop.ocpp.v16.reference.csms import CsmsTransaction, ReferenceCsms
 from pile_interop.ocpp.v16.reference.csms_link import CsmsLink
 from pile_interop.ocpp.v16.reference.station import ReferenceStation
@@ -266,3 +268,48 @@ class HeartbeatsOftenWhileCharging16(ReferenceStation):
         if interval > 0 and charging:
             return max(1, interval // 10)
         return interval
+
+
+#: the cases that stop a transaction within the case: each sees a stop stamped back in time
+_EVERY_STOP = (
+    "TC_004_1_CS",
+    "TC_004_2_CS",
+    "TC_005_1_CS",
+    "TC_005_3_CS",
+    "TC_010_CS",
+    "TC_011_1_CS",
+    "TC_011_2_CS",
+    "TC_015_CS",
+    "TC_016_CS",
+    "TC_018_1_CS",
+    "TC_020_3_CS",
+    "TC_028_CS",
+    "TC_030_CS",
+    "TC_032_1_CS",
+    "TC_071_CS",
+    "TC_089_CS",
+    "TC_092_CS",
+    "TC_094_CS",
+    "TC_095_CS",
+    "TC_097_CS",
+    "TC_098_CS",
+    "TC_099_CS",
+)
+#: the UTC offset of the mutant below's local time (a station installed at UTC-5)
+LOCAL_OFFSET = timedelta(hours=-5)
+
+
+@mutant(
+    "TC_012_CS",
+    "INV-16-TX-TIMESTAMPS",
+    *_EVERY_STOP,
+    defect_class="invariant",
+)
+class StopStampedInLocalTime(ReferenceStation):
+    """Stamps StopTransaction with its local wall-clock time written as UTC (``Z``): at UTC-5
+    the stop lies five hours before the start."""
+
+    def stop_transaction_payload(self, tx: Transaction, reason: str) -> call.StopTransaction:
+        payload = super().stop_transaction_payload(tx, reason)
+        payload.timestamp = utc_iso(self.clock.now() + LOCAL_OFFSET)
+        return payload

@@ -52,6 +52,11 @@ async def run_profile(
                     report.add(campaign.last_partial)
                 raise
             report.add(result)
+            if _cancel_pending():
+                # a Ctrl-C that came as the case ended: asyncio.wait_for (Python < 3.12) may
+                # return the case's result and drop the cancellation; the run stops here
+                interrupted = True
+                raise asyncio.CancelledError
             unreached = campaign.unreached
             in_a_row = in_a_row + 1 if unreached else 0
             left = number < len(scenarios)
@@ -64,3 +69,9 @@ async def run_profile(
     finally:
         run = report.finish(interrupted=interrupted, selected={s.id for s in scenarios})
     return run
+
+
+def _cancel_pending() -> bool:
+    """Whether the running task was asked to cancel (``Task.cancelling``) and has not been."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0

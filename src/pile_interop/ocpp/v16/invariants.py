@@ -1,6 +1,6 @@
 """OCPP 1.6 run-wide invariants (see :mod:`pile_interop.ocpp.invariants`): transactions and
-meter readings (:mod:`.invariants_tx`), registration, connector status and heartbeat
-(:mod:`.invariants_link`)."""
+meter readings (:mod:`.invariants_tx`), their timestamps (:mod:`.invariants_time`),
+registration, connector status and heartbeat (:mod:`.invariants_link`)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from pile_interop.ocpp.v16.invariants_link import (
     RegistrationRespected,
     StatusTransitions,
 )
+from pile_interop.ocpp.v16.invariants_time import TransactionTimestampsInOrder
 from pile_interop.ocpp.v16.invariants_tx import (
     CsmsTransactionIdsNotReused,
     CsmsTransactionIdsUnique,
@@ -27,6 +28,7 @@ OWN: list[type[Invariant]] = [
     TransactionIdsKnown,
     MeterStopNotBelowStart,
     MeterRegisterMonotonic,
+    TransactionTimestampsInOrder,
     StatusTransitions,
     Connector0Status,
     RegistrationRespected,
