@@ -9,6 +9,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from pile_interop.reporting.stream import read_jsonl, read_runs
 from tests.selftest.conftest import ROOT, cli, free_port
 
@@ -187,6 +189,10 @@ def test_a_run_against_the_reference_writes_the_whole_report_folder(tmp_path):
     assert streamed.end["interrupted"] is False
 
 
+#: Real seconds a run may take to stop after Ctrl-C (the campaign's own stop bounds sum to 30).
+CTRL_C_BOUND_S = 45
+
+
 def test_ctrl_c_keeps_every_ended_case_and_marks_the_run_interrupted(tmp_path):
     out = tmp_path / "report"
     process = subprocess.Popen(
@@ -206,6 +212,8 @@ def test_ctrl_c_keeps_every_ended_case_and_marks_the_run_interrupted(tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # a process that does not stop dumps every thread's stack on SIGABRT (below)
+        env={**os.environ, "PYTHONFAULTHANDLER": "1"},
     )
     deadline = time.monotonic() + 60
     jsonl = out / "results.jsonl"
@@ -213,8 +221,17 @@ def test_ctrl_c_keeps_every_ended_case_and_marks_the_run_interrupted(tmp_path):
         if jsonl.is_file() and len(jsonl.read_text().splitlines()) >= 3:
             break
         time.sleep(POLL_S)  # polling a file another process writes
+    lines = len(jsonl.read_text().splitlines()) if jsonl.is_file() else 0
     process.send_signal(signal.SIGINT)
-    _stdout, stderr = process.communicate(timeout=30)
+    try:
+        _stdout, stderr = process.communicate(timeout=CTRL_C_BOUND_S)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGABRT)
+        _stdout, stderr = process.communicate()
+        pytest.fail(
+            f"no exit {CTRL_C_BOUND_S} s after Ctrl-C ({lines} results.jsonl lines when it "
+            f"was sent); its stderr:\n{stderr[-12000:]}"
+        )
     assert process.returncode == 130, stderr
     assert "Traceback" not in stderr
     run = json.loads((out / "results.json").read_text())
