@@ -189,6 +189,10 @@ def test_a_run_against_the_reference_writes_the_whole_report_folder(tmp_path):
     assert streamed.end["interrupted"] is False
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 #: Real seconds a run may take to stop after Ctrl-C (the campaign's own stop bounds sum to 30).
 CTRL_C_BOUND_S = 45
 
@@ -214,6 +218,10 @@ def test_ctrl_c_keeps_every_ended_case_and_marks_the_run_interrupted(tmp_path):
         text=True,
         # a process that does not stop dumps every thread's stack on SIGABRT (below)
         env={**os.environ, "PYTHONFAULTHANDLER": "1"},
+        # a test runner's worker may ignore SIGINT, and a child inherits that: Python then
+        # installs no KeyboardInterrupt handler, and Ctrl-C would do nothing (as for a job
+        # started in the background); the run is started as a terminal starts it
+        preexec_fn=_default_sigint,
     )
     deadline = time.monotonic() + 60
     jsonl = out / "results.jsonl"
