@@ -5,8 +5,6 @@ of at most 36 characters, unique), and the seed in the report."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,8 +20,8 @@ from pile_interop.ocpp.variation import (
     Variation,
     write_date_time,
 )
+from tests.selftest.conftest import cli
 
-ROOT = Path(__file__).resolve().parents[2]
 WHEN = datetime(2026, 12, 5, 17, 30, 15, 123456, tzinfo=UTC)
 
 
@@ -66,48 +64,18 @@ def test_message_ids_are_short_enough_unique_and_of_every_shape() -> None:
     assert any(len(i) == MAX_MESSAGE_ID and not i.isdigit() and i.count("-") != 4 for i in ids)
 
 
+RUN = ("run", "--profile", "ocpp16/core-cs", "--against", "reference")
+
+
 def test_a_bad_seed_is_exit_2_naming_the_flag() -> None:
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pile_interop",
-            "run",
-            "--profile",
-            "ocpp16/core-cs",
-            "--against",
-            "reference",
-            "--seed",
-            "x",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=60,
-    )
+    run = cli(*RUN, "--seed", "x", timeout=60)
     assert run.returncode == 2 and "--seed" in run.stderr and "Traceback" not in run.stderr
 
 
 @pytest.mark.slow
-def test_the_report_names_the_seed_and_the_run_repeats_with_it(tmp_path: Path) -> None:
+def test_the_report_names_the_seed_a_run_was_given(tmp_path: Path) -> None:
     out = tmp_path / "r"
-    args = [
-        sys.executable,
-        "-m",
-        "pile_interop",
-        "run",
-        "--profile",
-        "ocpp16/core-cs",
-        "--against",
-        "reference",
-        "--case",
-        "TC_001_CS",
-        "--seed",
-        "42",
-        "--out",
-        str(out),
-    ]
-    run = subprocess.run(args, capture_output=True, text=True, cwd=ROOT, timeout=120)
+    run = cli(*RUN, "--case", "TC_001_CS", "--seed", "42", "--out", str(out))
     assert run.returncode == 0, run.stderr
     results = json.loads((out / "results.json").read_text())
     assert results["variation"]["seed"] == 42

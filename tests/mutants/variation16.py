@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -75,18 +76,27 @@ class OnlyUuidMessageIds(ReferenceStation):
         return link
 
 
+def zulu_only_refusal(raw: str, error: Callable[[str, str], str]) -> str | None:
+    """The CALLERROR (made by ``error(unique_id, text)``) a Z-only CSMS answers the CALL
+    ``raw`` with when it carries a date-time with an offset; None otherwise."""
+    try:
+        frame = json.loads(raw)
+    except ValueError:
+        return None
+    if not (isinstance(frame, list) and frame[:1] == [2] and len(frame) > 3):
+        return None
+    offsets = offset_date_times(frame[3])
+    if not offsets:
+        return None
+    return error(str(frame[1]), f"date-time {offsets[0]!r} is not UTC (expected ...Z)")
+
+
 class _ZuluOnlyLink(CsmsLink):
     async def route_message(self, raw_msg: str) -> None:
-        try:
-            frame = json.loads(raw_msg)
-        except ValueError:
-            frame = None
-        if isinstance(frame, list) and frame[:1] == [2] and len(frame) > 3:
-            offsets = offset_date_times(frame[3])
-            if offsets:
-                text = f"date-time {offsets[0]!r} is not UTC (expected ...Z)"
-                await self._send(formation_violation(str(frame[1]), text))
-                return
+        refusal = zulu_only_refusal(raw_msg, formation_violation)
+        if refusal is not None:
+            await self._send(refusal)
+            return
         await super().route_message(raw_msg)
 
 

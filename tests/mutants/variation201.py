@@ -11,7 +11,7 @@ from pile_interop.ocpp.v201.reference.csms_link import CsmsLink
 from pile_interop.ocpp.v201.reference.station_tx import Evses
 from tests.mutants.stations16 import mutant
 from tests.mutants.stations201_tx import evses_mutant
-from tests.mutants.variation16 import every_case, offset_date_times
+from tests.mutants.variation16 import every_case, zulu_only_refusal
 
 CSMS = "ocpp201/core-csms"
 
@@ -29,18 +29,16 @@ class RejectsRequestStartWithoutEvse(Evses):
         return super().remote_start_decision(req)
 
 
+def _format_violation(unique_id: str, text: str) -> str:
+    return json.dumps([4, unique_id, "FormatViolation", text, {}])
+
+
 class _ZuluOnlyLink(CsmsLink):
     async def route_message(self, raw_msg: str) -> None:
-        try:
-            frame = json.loads(raw_msg)
-        except ValueError:
-            frame = None
-        if isinstance(frame, list) and frame[:1] == [2] and len(frame) > 3:
-            offsets = offset_date_times(frame[3])
-            if offsets:
-                text = f"date-time {offsets[0]!r} is not UTC (expected ...Z)"
-                await self._send(json.dumps([4, frame[1], "FormatViolation", text, {}]))
-                return
+        refusal = zulu_only_refusal(raw_msg, _format_violation)
+        if refusal is not None:
+            await self._send(refusal)
+            return
         await super().route_message(raw_msg)
 
 
