@@ -25,6 +25,7 @@ from pile_interop.engine.base import CampaignBase, Target
 from pile_interop.engine.reference import load_reference_run
 from pile_interop.engine.report import Report
 from pile_interop.engine.run import run_profile
+from pile_interop.ocpp.invariants import Found, Invariant, InvariantMonitor
 from pile_interop.reporting.console import Progress
 from pile_interop.reporting.redact import Redactor
 from pile_interop.reporting.stream import read_jsonl
@@ -186,3 +187,30 @@ def test_the_stream_hands_each_event_to_every_subscriber_in_order():
     event = CaseStarted("TC_1", "one")
     stream.emit(event)
     assert calls == [("a", event), ("b", event)]
+
+
+class _JudgedAtTheEnd(Invariant):
+    id = "INV-TEST-END"
+    title = "found only when the run ends"
+    requirement = "test"
+
+    def finish(self) -> list[Found]:
+        return [Found("only the whole run shows this")]
+
+
+@pytest.mark.parametrize("cancel", [False, True])
+def test_end_of_run_invariants_are_judged_only_on_a_run_that_ran_to_its_end(
+    tmp_path, reference_run, cancel
+):
+    profile, scenarios = reference_run
+    campaign = StubCampaign(profile, cancel_at=scenarios[1].id if cancel else None)
+    campaign.monitor = InvariantMonitor([_JudgedAtTheEnd()], "cs")
+    report = Report(tmp_path, campaign, scenarios)
+    with contextlib.suppress(asyncio.CancelledError):
+        asyncio.run(run_profile(campaign, scenarios[:3], report))
+    written = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    at_end = [v for v in written["invariants"]["violations"] if v.get("at_end")]
+    assert len(at_end) == (0 if cancel else 1)
+    if not cancel:  # a fail-level violation outside any case counts against the run
+        assert written["profile_verdict"]["met"] is False
+        assert "1 invariant violation outside any case" in written["profile_verdict"]["text"]

@@ -109,7 +109,9 @@ class Report:
             run["selection"] = selection
         if self.campaign.variation is not None:
             run["variation"] = self.campaign.variation.describe()
-        invariants = self.campaign.invariants_summary(finished=finished)
+        # what only the whole run shows is judged on a run that ran to its end, not on one
+        # interrupted or stopped early
+        invariants = self.campaign.invariants_summary(finished=not stopped and self.stopped is None)
         if invariants is not None:
             run["invariants"] = invariants
         if self.stopped is not None:
