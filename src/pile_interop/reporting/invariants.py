@@ -35,17 +35,3 @@ def invariants_view(run: Mapping[str, Any]) -> dict[str, Any] | None:
         ],
         "violations": rows,
     }
-
-
-def invariant_lines(run: Mapping[str, Any]) -> list[str]:
-    """The violations as console / text lines, one each."""
-    lines = []
-    for v in mapping(run.get("invariants")).get("violations") or []:
-        v = mapping(v)
-        where = "the end of the run" if v.get("at_end") else v.get("case") or "no case"
-        frames = ", ".join(f"#{s}" for s in v.get("frames") or [])
-        lines.append(
-            f"{v.get('severity')}: invariant {v.get('invariant')} in {where}: {v.get('text')} "
-            f"({v.get('requirement')}) [frames {frames}]"
-        )
-    return lines

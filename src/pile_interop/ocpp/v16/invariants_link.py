@@ -251,7 +251,34 @@ class RegistrationRespected(Invariant):
             yield Found(f"{frame.action} sent while the registration is Rejected", (reg.since,))
 
 
-class CsmsRespectsPending(Invariant):
+class _CsmsCallsByRegistration(Invariant):
+    """A CSMS's requests judged by the registration it gave the station; subclasses say
+    which requests a registration status forbids (``forbids``)."""
+
+    judges = (CSMS,)
+    #: the registration status judged
+    status: str = ""
+
+    def __init__(self) -> None:
+        self._registration = _Registration()
+
+    def forbids(self, action: str | None) -> bool:
+        raise NotImplementedError
+
+    def observe(self, seen: Seen) -> Iterable[Found]:
+        reg = self._registration
+        reg.observe(seen, boot_from_sut=False)
+        frame = seen.frame
+        if (
+            seen.from_sut
+            and frame.type == CALL
+            and reg.status == self.status
+            and self.forbids(frame.action)
+        ):
+            yield Found(f"{frame.action} sent while the station is {self.status}", (reg.since,))
+
+
+class CsmsRespectsPending(_CsmsCallsByRegistration):
     """While the station's registration is Pending the CSMS sends no RemoteStartTransaction
     or RemoteStopTransaction."""
 
@@ -261,25 +288,13 @@ class CsmsRespectsPending(Invariant):
         "OCPP1.6 §4.2: while in pending state, RemoteStartTransaction.req and "
         "RemoteStopTransaction.req are not allowed from the Central System"
     )
-    judges = (CSMS,)
+    status = "Pending"
 
-    def __init__(self) -> None:
-        self._registration = _Registration()
-
-    def observe(self, seen: Seen) -> Iterable[Found]:
-        reg = self._registration
-        reg.observe(seen, boot_from_sut=False)
-        frame = seen.frame
-        if (
-            seen.from_sut
-            and frame.type == CALL
-            and reg.status == "Pending"
-            and frame.action in ("RemoteStartTransaction", "RemoteStopTransaction")
-        ):
-            yield Found(f"{frame.action} sent while the station is Pending", (reg.since,))
+    def forbids(self, action: str | None) -> bool:
+        return action in ("RemoteStartTransaction", "RemoteStopTransaction")
 
 
-class CsmsQuietWhileRejected(Invariant):
+class CsmsQuietWhileRejected(_CsmsCallsByRegistration):
     """While the station's registration is Rejected the CSMS initiates nothing."""
 
     id = "INV-16-CSMS-REJECTED"
@@ -288,17 +303,10 @@ class CsmsQuietWhileRejected(Invariant):
         "OCPP1.6 §4.2: while Rejected … the Central System SHOULD NOT initiate any message"
     )
     severity = WARN
-    judges = (CSMS,)
+    status = "Rejected"
 
-    def __init__(self) -> None:
-        self._registration = _Registration()
-
-    def observe(self, seen: Seen) -> Iterable[Found]:
-        reg = self._registration
-        reg.observe(seen, boot_from_sut=False)
-        frame = seen.frame
-        if seen.from_sut and frame.type == CALL and reg.status == "Rejected":
-            yield Found(f"{frame.action} sent while the station is Rejected", (reg.since,))
+    def forbids(self, action: str | None) -> bool:
+        return True
 
 
 class HeartbeatInterval(Invariant):
