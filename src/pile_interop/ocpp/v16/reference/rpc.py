@@ -22,6 +22,7 @@ False``). A frame that is not JSON is ignored, or answered the same way with the
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -66,6 +67,7 @@ class Rpc:
     def configure_rpc(self, owner: Any) -> None:
         self._rpc_owner = owner
         self._call_ids: list[str] = []  # recent CALL unique ids (only for the mutants' checks)
+        self._sent_ids: list[str] = []  # unique ids of our own recent CALLs (the same)
         self.logger = CallErrorsAsInfo(self.logger)
         if not getattr(owner, "validates_requests", True):
             for handlers in self.route_map.values():
@@ -102,7 +104,8 @@ class Rpc:
 
     def _unusable(self, raw: str) -> str | None:
         """What a mutant may choke on: ``malformed`` (not JSON), ``unknown_result`` (a response
-        while no CALL of ours is outstanding), ``duplicate_id`` (a CALL reusing a recent id),
+        whose id none of our recent CALLs had: decided by id, not by whether a CALL of ours is
+        outstanding at that moment), ``duplicate_id`` (a CALL reusing a recent id),
         ``integer_id`` / ``long_id`` (a CALL whose id is not a string / longer than 36)."""
         try:
             frame = json.loads(raw)
@@ -110,7 +113,7 @@ class Rpc:
             return "malformed"
         if not isinstance(frame, list) or len(frame) < 2:
             return "malformed"
-        if frame[0] in (3, 4) and not self._call_lock.locked():
+        if frame[0] in (3, 4) and frame[1] not in self._sent_ids:
             return "unknown_result"
         if frame[0] == 2:
             if not isinstance(frame[1], str):
@@ -123,6 +126,9 @@ class Rpc:
         return None
 
     async def _send(self, message: str) -> None:
+        if message.startswith("[2,"):  # a CALL of ours: its answer is no unknown result
+            with contextlib.suppress(ValueError, IndexError):
+                self._sent_ids = [*self._sent_ids[-63:], json.loads(message)[1]]
         if getattr(self._rpc_owner, "names_16_errors", True):
             message = rename_error_code(message)
         await super()._send(message)  # type: ignore[misc]
