@@ -268,8 +268,10 @@ def test_cro_may_stay_00_for_up_to_60_s_before_the_bms_times_out():
 
 def test_2023a_bsm_timeout_ends_the_session_without_reconnection():
     async def scenario() -> Pair:
+        # the clock of the 2015 test below: at 0.1 BCL's 1 s time-out is 100 ms real, and a
+        # loaded CI machine's stall made a false BCL time-out (the charger never failed on BSM)
         async with reference_pair(
-            clock=Clock(0.1),
+            clock=Clock(0.3),
             charger_variant="2023a",
             bms_variant="2023a",
             charger_params=fast_charger(),
@@ -285,7 +287,7 @@ def test_2023a_bsm_timeout_ends_the_session_without_reconnection():
     timeout = charger.events_of("timeout")[0]
     assert timeout.message == "BSM"
     elapsed = timeout.t - rx(charger, "BSM")[-1].t
-    assert 5.0 - EARLY <= elapsed <= 5.0 + late(0.1)
+    assert 5.0 - EARLY <= elapsed <= 5.0 + late(0.3)
     assert not charger.events_of("reconnect") and not tx(charger, "CRM", lambda m: m.t > timeout.t)
     assert tx(charger, "CEM")
 

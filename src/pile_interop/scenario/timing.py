@@ -4,7 +4,10 @@ Profile values are protocol seconds. Against a reference SUT running on a scaled
 multiplied by its time scale. Upper bounds (how long to wait for something) never drop below
 ``floor`` real seconds, so a loaded CI machine does not turn a scaled 30 s response time-out into
 a flaky 0.3 s one; lower bounds and windows (how long something must *not* happen) are scaled
-exactly.
+exactly, except that a minimum delay counted from a frame of the SUT (``since:``) may come
+short by ``receipt_slack`` real seconds: the suite stamps a frame when it reads it, and a frame
+read late (a loaded machine, a busy link) shortens the interval measured from it although the
+SUT's timer kept its time.
 """
 
 from __future__ import annotations
@@ -13,6 +16,9 @@ from dataclasses import dataclass
 
 from pile_interop.core.errors import ConfigError
 
+RECEIPT_SLACK_S = 0.25
+"""Real seconds a minimum delay counted from a received frame may come short (its read delay)."""
+
 
 @dataclass(frozen=True)
 class Timing:
@@ -20,6 +26,7 @@ class Timing:
     scale: float = 1.0
     floor: float = 0.0
     source: str = "profile"
+    receipt_slack: float = RECEIPT_SLACK_S
 
     def _value(self, name: str) -> float:
         try:
@@ -35,6 +42,10 @@ class Timing:
     def lower(self, name: str) -> float:
         """Real seconds of a window or a minimum delay named ``name``."""
         return self._value(name) * self.scale
+
+    def lower_since_frame(self, name: str) -> float:
+        """Real seconds of a minimum delay ``name`` counted from a frame the SUT sent."""
+        return max(0.0, self.lower(name) - self.receipt_slack)
 
     def describe(self, name: str, *, upper: bool = True) -> str:
         value = self._value(name)

@@ -123,7 +123,8 @@ async def expect(run: StepContext, step: Step, i: int, record: StepRecord) -> No
         raise HarnessError(f"the case's reply breaks the schema: {'; '.join(answer.findings)}")
     if "not_before" in step.data:
         low_name = step.data["not_before"]
-        low = run.timing.lower(low_name)
+        from_frame = step.get("since") is not None
+        low = run.timing.lower_since_frame(low_name) if from_frame else run.timing.lower(low_name)
         elapsed = call.mono - origin
         # the case waits on the SUT's protocol timer: any time in [not_before, timeout]
         # is conformant, so the time it took is required by the protocol, not overhead
@@ -131,7 +132,15 @@ async def expect(run: StepContext, step: Step, i: int, record: StepRecord) -> No
         if elapsed < low:
             raise Failure(
                 f"{step.subject} came too early: after {elapsed:.3g} s",
-                expected=(f"not before {low:.3g} s ({run.timing.describe(low_name, upper=False)})"),
+                expected=(
+                    f"not before {low:.3g} s ({run.timing.describe(low_name, upper=False)}"
+                    + (
+                        f", less {run.timing.receipt_slack:g} s for the read delay of the frame"
+                        " it counts from)"
+                        if from_frame
+                        else ")"
+                    )
+                ),
                 observed=record.observed,
             )
     if not step.get("any_order"):
