@@ -32,6 +32,8 @@ from pile_interop.gbt27930.states import (
 
 from .conftest import run
 
+pytestmark = pytest.mark.timing
+
 NORMAL_PHASES = [HANDSHAKE, IDENTIFICATION, CONFIGURATION, CHARGING, STOPPING, END, DONE]
 PERIOD_SCALE = 0.5
 """Time scale of the period test: a 50 ms message every 25 ms real (≥ 5 ms real)."""

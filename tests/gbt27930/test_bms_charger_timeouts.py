@@ -31,6 +31,8 @@ from pile_interop.gbt27930.states import (
 from .conftest import run
 from .test_bms_charger import fast_bms, fast_charger, first_t, hold, rx, tx
 
+pytestmark = pytest.mark.timing
+
 BOUND = 120.0
 """Protocol seconds a test waits for the reaction it expects (scaled: a few real seconds)."""
 EARLY = 0.05

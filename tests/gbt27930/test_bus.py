@@ -14,6 +14,8 @@ from pile_interop.gbt27930.bus import (
     parse_bus_spec,
 )
 
+pytestmark = pytest.mark.timing
+
 
 @pytest.mark.parametrize(
     ("spec", "expected"),

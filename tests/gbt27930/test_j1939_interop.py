@@ -24,6 +24,8 @@ from pile_interop.gbt27930.tp_receiver import ReceiverPolicy  # noqa: E402
 
 from .conftest import node_pair, run  # noqa: E402
 
+pytestmark = pytest.mark.timing
+
 BRM = 0x0200
 THEIR_WAIT = 5.0
 """Real seconds to wait for can-j1939's threads to deliver a message."""

@@ -7,12 +7,15 @@ import uuid
 from pathlib import Path
 
 import can
+import pytest
 
 from pile_interop.core.frames import IN, MSG, OUT
 from pile_interop.gbt27930 import codec
 from pile_interop.gbt27930.capture import read_capture_csv
 from pile_interop.gbt27930.ids import BMS_ADDRESS, CHARGER_ADDRESS
 from pile_interop.gbt27930.link import CanLink
+
+pytestmark = pytest.mark.timing
 
 DATA = Path(__file__).parent / "data" / "charger-capture.csv"
 BOUND = 5.0

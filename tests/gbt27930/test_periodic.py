@@ -17,6 +17,8 @@ from pile_interop.gbt27930.periodic import (
 
 from .conftest import run
 
+pytestmark = pytest.mark.timing
+
 BLOCK_S = 0.06
 """Real seconds one action blocks the loop in the skip test (six 10 ms periods)."""
 

@@ -27,6 +27,8 @@ from pile_interop.gbt27930.transport import J1939Node
 
 from .conftest import node_pair, run
 
+pytestmark = pytest.mark.timing
+
 BRM = 0x0200
 TIMERS = Timers()
 SLACK = 0.02

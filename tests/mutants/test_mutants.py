@@ -6,7 +6,9 @@ test class each: ``pytest -n N --dist loadscope`` gives each class to one worker
 class-scoped fixture runs that family's mutants concurrently in one event loop (they mostly
 wait on protocol timers) at the family's own concurrency, while the other families run on other
 workers. A family keeps the load it was tuned for (the 1.6 security negatives' 2 s windows, the
-GB/T 10-50 ms periods): sharding adds no campaigns to any event loop."""
+GB/T 10-50 ms periods): sharding adds no campaigns to any event loop. A mutant missed in that
+crowd is run once more on its own (as a lab runs one campaign); the summary line names every
+mutant that needed it, and the verdict is the calm run's."""
 
 from __future__ import annotations
 
@@ -80,6 +82,7 @@ class _Shard:
         outcome = outcomes[name]
         record_property("mutant", name)
         record_property("defect_class", outcome.mutant.defect_class)
+        record_property("crowded", "; ".join(outcome.crowded or []))
         assert outcome.problems() == [], f"{outcome.mutant.defect}\n" + "\n".join(
             outcome.problems()
         )
