@@ -392,8 +392,9 @@ def _is_checkout(path: Path) -> bool:
     return _is_root(path) and (path / "src" / "pile_interop").is_dir()
 
 
-#: The content a built package carries (``setup.py`` copies the checkout's folders there).
-INSTALLED_CONTENT = Path(__file__).resolve().parents[1] / "_content"
+#: The ``pile_interop`` package folder: in a checkout (an editable install) below the checkout's
+#: ``src/``; in a built package the content is its ``_content/`` (``setup.py`` copies it there).
+PACKAGE = Path(__file__).resolve().parents[1]
 
 
 def find_root(
@@ -402,32 +403,32 @@ def find_root(
     start: Path | None = None,
     content: Iterable[str | Path] = (),
     device: str | Path | None = None,
-    installed: Path = INSTALLED_CONTENT,
+    package: Path = PACKAGE,
 ) -> ContentRoot:
     """The content root: ``explicit`` (``--root``), else the nearest pile-interop checkout at or
     above ``start`` (the cwd), else the checkout the package was installed from (an editable
-    install), else the content the installed package carries (``installed``). The folders of
-    ``content`` (``--content``) and of the ``content:`` key of the descriptor ``device`` are
-    added to it (:meth:`ContentRoot.with_content`)."""
-    root = _base_root(explicit, start, installed)
+    install), else the content the installed package carries (``package/_content``). The
+    folders of ``content`` (``--content``) and of the ``content:`` key of the descriptor
+    ``device`` are added to it (:meth:`ContentRoot.with_content`)."""
+    root = _base_root(explicit, start, package)
     root = root.with_content(content)
     if device is not None:
         root = root.with_content(device_content(device), f"{device}: content:")
     return root
 
 
-def _base_root(explicit: str | Path | None, start: Path | None, installed: Path) -> ContentRoot:
+def _base_root(explicit: str | Path | None, start: Path | None, package: Path) -> ContentRoot:
     if explicit is not None:
         path = Path(explicit).resolve()
         if not _is_root(path):
             raise UsageError(f"--root {explicit}: no profiles/ and conformance/ folders there")
         return ContentRoot(path)
-    for candidate in ((start or Path.cwd()).resolve(), Path(__file__).resolve()):
+    for candidate in ((start or Path.cwd()).resolve(), package):
         for path in (candidate, *candidate.parents):
             if _is_checkout(path):
                 return ContentRoot(path)
-    if _is_root(installed):
-        return ContentRoot(installed)
+    if _is_root(package / "_content"):
+        return ContentRoot(package / "_content")
     raise UsageError(
         "cannot find the cases and profiles: this installation carries none and no "
         "pile-interop checkout is here; pass --root DIR"
