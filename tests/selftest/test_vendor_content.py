@@ -111,3 +111,11 @@ def test_a_vendor_profile_with_a_suite_profile_id_is_exit_2_naming_both(tmp_path
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1
     assert "profile 'ocpp16/core-cs' is defined twice" in result.stderr
+
+
+def test_an_unknown_profile_is_a_collection_error_naming_the_known_ones(pytester):
+    result = pytester.runpytest_subprocess(
+        "--pile-profile", "acme/none", "-p", "no:cacheprovider", timeout=60
+    )
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(["*unknown profile 'acme/none' (known: *ocpp16/core-cs*"])
