@@ -68,13 +68,13 @@ def test_a_vendor_repository_with_profiles_and_conformance_is_no_checkout(tmp_pa
 def test_no_content_anywhere_is_a_usage_error_naming_root(tmp_path):
     package = tmp_path / "site-packages" / "pile_interop"
     package.mkdir(parents=True)
-    with pytest.raises(UsageError, match="carries none .* pass --root"):
+    with pytest.raises(UsageError, match=r"carries none .* pass --root"):
         find_root(start=tmp_path, package=package)
 
 
 def test_an_explicit_root_must_hold_profiles_and_conformance(tmp_path):
     assert find_root(ROOT).path == ROOT
-    with pytest.raises(UsageError, match="--root .*: no profiles/ and conformance/"):
+    with pytest.raises(UsageError, match=r"--root .*: no profiles/ and conformance/"):
         find_root(tmp_path)
 
 
@@ -110,7 +110,7 @@ def test_a_descriptor_adds_content_folders_relative_to_itself(tmp_path):
 def test_a_content_folder_without_profiles_or_conformance_is_a_usage_error(tmp_path, where):
     (tmp_path / "nothing").mkdir()
     if where == "option":
-        with pytest.raises(UsageError, match="--content .*nothing: no profiles/ or conformance/"):
+        with pytest.raises(UsageError, match=r"--content .*nothing: no profiles/ or conformance/"):
             find_root(ROOT, content=[tmp_path / "nothing"])
     else:
         device = tmp_path / "station.yaml"
