@@ -78,7 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     common = _Parser(add_help=False)
-    common.add_argument("--root", help="pile-interop checkout with profiles/ and conformance/")
+    common.add_argument(
+        "--root",
+        help="content root with profiles/ and conformance/ (default: the nearest pile-interop "
+        "checkout, else the content the installed package carries)",
+    )
     common.add_argument(
         "--content",
         action="append",
