@@ -134,3 +134,16 @@ def test_an_unknown_profile_lists_the_known_ones_of_every_folder(tmp_path):
         UsageError, match=r"unknown profile 'nope' \(known: .*ocpp16/core-cs.*x/one"
     ):
         root.profile_path("nope")
+
+
+def test_a_profile_path_is_read_from_the_root_else_from_the_content_folder_that_has_it(tmp_path):
+    vendor = _content(tmp_path / "vendor")
+    (vendor / "fixtures" / "devices").mkdir(parents=True)
+    (vendor / "fixtures" / "devices" / "acme-ref.yaml").write_text("role: cs\n")
+    root = ContentRoot(ROOT).with_content([vendor])
+    assert (
+        root.resolve("fixtures/devices/acme-ref.yaml") == vendor / "fixtures/devices/acme-ref.yaml"
+    )
+    ref16 = "fixtures/devices/reference-station16.yaml"
+    assert root.resolve(ref16) == ROOT / ref16
+    assert root.resolve("fixtures/none.yaml") == ROOT / "fixtures/none.yaml"  # named as missing

@@ -360,9 +360,15 @@ class ContentRoot:
         )
 
     def resolve(self, relative: str) -> Path:
-        """A path from a profile (``fixtures/…``) relative to the root."""
+        """A path from a profile (``fixtures/…``) relative to the root, else to the content
+        folder that has it (a vendor profile's own reference device)."""
         path = Path(relative)
-        return path if path.is_absolute() else self.path / path
+        if path.is_absolute():
+            return path
+        for folder in (self.path, *self.extra):
+            if (folder / path).exists():
+                return folder / path
+        return self.path / path
 
     def shown(self, path: str | Path) -> str:
         """A content file as a listing shows it: relative to the root, else as it is."""
