@@ -78,7 +78,19 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     common = _Parser(add_help=False)
-    common.add_argument("--root", help="pile-interop checkout with profiles/ and conformance/")
+    common.add_argument(
+        "--root",
+        help="content root with profiles/ and conformance/ (default: the nearest pile-interop "
+        "checkout, else the content the installed package carries)",
+    )
+    common.add_argument(
+        "--content",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="your own cases and profiles: a folder with conformance/ and/or profiles/ laid out "
+        "as the suite's (repeat)",
+    )
 
     p_list = sub.add_parser("list", parents=[common], help="list cases")
     p_list.add_argument("--profile", help="only the cases of this profile")
@@ -214,8 +226,8 @@ def _profiles(root: ContentRoot) -> list[Profile]:
 def cmd_list(args: argparse.Namespace) -> int:
     from pile_interop.scenario.loader import CaseLibrary
 
-    root = find_root(args.root)
-    library = CaseLibrary(root.conformance)
+    root = find_root(args.root, content=args.content)
+    library = CaseLibrary(*root.case_folders)
     profiles = _profiles(root)
     if args.profile:
         chosen = load_profile(root.profile_path(args.profile))
@@ -234,7 +246,7 @@ def cmd_list(args: argparse.Namespace) -> int:
                 "block": scenario.block,
                 "profiles": [p.id for p in profiles if case_id in p.cases],
                 "mandatory_in": [p.id for p in profiles if case_id in p.mandatory],
-                "path": str(Path(scenario.path).relative_to(root.path)),
+                "path": root.shown(scenario.path),
             }
         )
     if args.json:
@@ -265,9 +277,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from pile_interop.reporting.console import Progress
     from pile_interop.scenario.loader import CaseLibrary
 
-    root = find_root(args.root)
+    root = find_root(args.root, content=args.content, device=args.device)
     profile = load_profile(root.profile_path(args.profile))
-    library = CaseLibrary(root.conformance)
+    library = CaseLibrary(*root.case_folders)
     check_known(profile, set(library.ids()))
     selected = list(profile.cases)
     for case_id in args.case:
@@ -345,7 +357,7 @@ def _planned_identities(profile_id: str) -> dict[str, dict[str, Any]]:
     try:
         root = find_root(None)
         profile = load_profile(root.profile_path(profile_id))
-        library = CaseLibrary(root.conformance)
+        library = CaseLibrary(*root.case_folders)
         return {case_id: case_identity(library.get(case_id), profile) for case_id in profile.cases}
     except Exception as exc:  # best effort: the report is rebuilt without the titles
         log.debug("cannot read profile %r for the unrun cases: %s", profile_id, exc)
@@ -400,7 +412,7 @@ def cmd_check_log(args: argparse.Namespace) -> int:
     from pile_interop.reporting.results_json import profile_verdict, summarize
     from pile_interop.reporting.writer import write_all
 
-    root = find_root(args.root)
+    root = find_root(args.root, content=args.content)
     profile = load_profile(root.profile_path(args.profile))
     if not profile.gbt27930:
         raise UsageError(f"--profile {profile.id}: check-log judges GB/T 27930 recordings")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -306,9 +307,13 @@ def load_profile(path: str | Path) -> Profile:
 
 @dataclass(frozen=True)
 class ContentRoot:
-    """Where ``profiles/``, ``conformance/`` and ``fixtures/`` live (a pile-interop checkout)."""
+    """Where ``profiles/``, ``conformance/`` and ``fixtures/`` live (a pile-interop checkout, or
+    the content an installed package carries), and the vendor's own content folders laid out
+    the same way (``--content``, a descriptor's ``content:``): their profiles and cases are
+    added to the suite's."""
 
     path: Path
+    extra: tuple[Path, ...] = ()
 
     @property
     def profiles(self) -> Path:
@@ -322,45 +327,126 @@ class ContentRoot:
     def fixtures(self) -> Path:
         return self.path / "fixtures"
 
+    @property
+    def case_folders(self) -> tuple[Path, ...]:
+        """Every folder cases are read from: the root's ``conformance/``, then each content
+        folder's (a :class:`~pile_interop.scenario.loader.CaseLibrary` takes them all)."""
+        extra = tuple(f / "conformance" for f in self.extra if (f / "conformance").is_dir())
+        return (self.conformance, *extra)
+
+    def _profile_folders(self) -> list[Path]:
+        return [f / "profiles" for f in (self.path, *self.extra) if (f / "profiles").is_dir()]
+
     def profile_path(self, profile_id: str) -> Path:
-        path = self.profiles / f"{profile_id}.yaml"
-        if not path.is_file():
+        found = [
+            path
+            for folder in self._profile_folders()
+            if (path := folder / f"{profile_id}.yaml").is_file()
+        ]
+        if not found:
             known = ", ".join(self.profile_ids()) or "none"
             raise UsageError(f"unknown profile {profile_id!r} (known: {known})")
-        return path
+        if len(found) > 1:
+            raise UsageError(f"profile {profile_id!r} is defined twice: {found[0]} and {found[1]}")
+        return found[0]
 
     def profile_ids(self) -> list[str]:
         return sorted(
-            p.relative_to(self.profiles).with_suffix("").as_posix()
-            for p in self.profiles.rglob("*.yaml")
+            {
+                p.relative_to(folder).with_suffix("").as_posix()
+                for folder in self._profile_folders()
+                for p in folder.rglob("*.yaml")
+            }
         )
 
     def resolve(self, relative: str) -> Path:
-        """A path from a profile (``fixtures/…``) relative to the root."""
+        """A path from a profile (``fixtures/…``) relative to the root, else to the content
+        folder that has it (a vendor profile's own reference device)."""
         path = Path(relative)
-        return path if path.is_absolute() else self.path / path
+        if path.is_absolute():
+            return path
+        for folder in (self.path, *self.extra):
+            if (folder / path).exists():
+                return folder / path
+        return self.path / path
+
+    def shown(self, path: str | Path) -> str:
+        """A content file as a listing shows it: relative to the root, else as it is."""
+        path = Path(path)
+        return str(path.relative_to(self.path)) if path.is_relative_to(self.path) else str(path)
+
+    def with_content(self, folders: Iterable[str | Path], what: str = "--content") -> ContentRoot:
+        """This root with the vendor's content ``folders`` added (each with ``profiles/`` or
+        ``conformance/``, or both); ``what`` names where they came from in an error."""
+        extra = list(self.extra)
+        for folder in folders:
+            path = Path(folder).resolve()
+            if not ((path / "profiles").is_dir() or (path / "conformance").is_dir()):
+                raise UsageError(f"{what} {folder}: no profiles/ or conformance/ folder there")
+            if path != self.path and path not in extra:
+                extra.append(path)
+        return ContentRoot(self.path, tuple(extra))
 
 
 def _is_root(path: Path) -> bool:
     return (path / "profiles").is_dir() and (path / "conformance").is_dir()
 
 
-def find_root(explicit: str | Path | None = None, *, start: Path | None = None) -> ContentRoot:
-    """The content root: ``explicit``, else the nearest checkout above ``start`` (the cwd),
-    else the checkout the package was installed from (editable installs)."""
+def _is_checkout(path: Path) -> bool:
+    """A pile-interop checkout: the content folders next to the package's source (a vendor's
+    repository with a ``profiles/`` and a ``conformance/`` of its own is none)."""
+    return _is_root(path) and (path / "src" / "pile_interop").is_dir()
+
+
+#: The ``pile_interop`` package folder: in a checkout (an editable install) below the checkout's
+#: ``src/``; in a built package the content is its ``_content/`` (``setup.py`` copies it there).
+PACKAGE = Path(__file__).resolve().parents[1]
+
+
+def find_root(
+    explicit: str | Path | None = None,
+    *,
+    start: Path | None = None,
+    content: Iterable[str | Path] = (),
+    device: str | Path | None = None,
+    package: Path = PACKAGE,
+) -> ContentRoot:
+    """The content root: ``explicit`` (``--root``), else the nearest pile-interop checkout at or
+    above ``start`` (the cwd), else the checkout the package was installed from (an editable
+    install), else the content the installed package carries (``package/_content``). The
+    folders of ``content`` (``--content``) and of the ``content:`` key of the descriptor
+    ``device`` are added to it (:meth:`ContentRoot.with_content`)."""
+    root = _base_root(explicit, start, package)
+    root = root.with_content(content)
+    if device is not None:
+        root = root.with_content(device_content(device), f"{device}: content:")
+    return root
+
+
+def _base_root(explicit: str | Path | None, start: Path | None, package: Path) -> ContentRoot:
     if explicit is not None:
         path = Path(explicit).resolve()
         if not _is_root(path):
             raise UsageError(f"--root {explicit}: no profiles/ and conformance/ folders there")
         return ContentRoot(path)
-    candidates = [start or Path.cwd(), Path(__file__).resolve()]
-    for candidate in candidates:
+    for candidate in ((start or Path.cwd()).resolve(), package):
         for path in (candidate, *candidate.parents):
-            if _is_root(path):
+            if _is_checkout(path):
                 return ContentRoot(path)
+    if _is_root(package / "_content"):
+        return ContentRoot(package / "_content")
     raise UsageError(
-        "cannot find profiles/ and conformance/: run from a pile-interop checkout or pass --root"
+        "cannot find the cases and profiles: this installation carries none and no "
+        "pile-interop checkout is here; pass --root DIR"
     )
+
+
+def device_content(path: str | Path) -> list[Path]:
+    """The content folders a device descriptor adds (its ``content:`` key, relative to it)."""
+    doc = load_checked(path, "pile_interop.core", "device.schema.json", "device descriptor")
+    data = doc.data if isinstance(doc.data, dict) else {}
+    here = Path(path).resolve().parent
+    return [here / folder for folder in data.get("content", [])]
 
 
 def check_known(profile: Profile, known_cases: set[str]) -> None:

@@ -44,7 +44,7 @@ def load_reference_run(
     """A profile, its cases in order, and its reference device (for self-tests, benchmarks)."""
     root = root or find_root()
     profile = load_profile(root.profile_path(profile_id))
-    library = CaseLibrary(root.conformance)
+    library = CaseLibrary(*root.case_folders)
     check_known(profile, set(library.ids()))
     device = load_device(root.resolve(profile.reference_device or ""))
     return profile, [library.get(c) for c in profile.cases], device

@@ -1,6 +1,12 @@
 """pytest plugin: scenario YAML files become pytest items (the Tavern idea).
 
-``pytest conformance/ocpp16/cs`` runs those cases against the embedded reference station;
+``pytest --pile-profile ocpp16/core-cs`` runs that profile's cases (from a checkout, or the
+content the installed package carries) against the embedded reference station; ``pytest
+conformance/ocpp16/cs`` runs the cases of those paths. A YAML file is a case only where the
+plugin was pointed at cases: a file named on the command line, or one in a case folder — the
+content root's ``conformance/`` and those of the ``--pile-content`` folders (and of the device
+descriptor's ``content:`` key), each laid out as the suite's own (``profiles/``,
+``conformance/``); a ``TC_*.yaml`` elsewhere in a repository is not collected.
 ``--pile-against listen:0.0.0.0:9000 --pile-device fixtures/devices/my-station.yaml`` against a
 real one (``connect:URL`` a CSMS, ``can:SPEC`` a GB/T 27930 charger or BMS; the targets resolve
 as the CLI's ``--listen`` / ``--connect`` / ``--can`` do). ``--pile-out DIR`` also writes the
@@ -21,22 +27,25 @@ where the ``pile_env`` fixture runs coroutines against the live campaign (see
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import threading
 import warnings
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Generator, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 
 from pile_interop.core.errors import UsageError
 
+if TYPE_CHECKING:
+    from pile_interop.core.config import ContentRoot
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 _KEY = pytest.StashKey["PileRuntime"]()
-_ID_PREFIXES = ("TC_", "DN.", "DP.", "BN.", "BP.")
 
 
 class PileError(Exception):
@@ -49,7 +58,11 @@ class PileWarning(UserWarning):
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("pile-interop")
-    group.addoption("--pile-profile", help="profile whose bounds and params the cases use")
+    group.addoption(
+        "--pile-profile",
+        help="profile whose cases run (unless a path on the command line names cases: then "
+        "those) and whose bounds and params the cases use",
+    )
     group.addoption(
         "--pile-against",
         default="reference",
@@ -65,7 +78,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type=int,
         help="seed of the forms the suite varies (date-times, message ids); default: a new one",
     )
-    group.addoption("--pile-root", help="pile-interop checkout (profiles/, conformance/)")
+    group.addoption(
+        "--pile-root",
+        help="pile-interop content root (profiles/, conformance/, fixtures/); default: the "
+        "nearest checkout, else the content the installed package carries",
+    )
+    group.addoption(
+        "--pile-content",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="your own cases and profiles: a folder with conformance/ and/or profiles/ laid out "
+        "as the suite's (repeat); the device descriptor's content: key adds more",
+    )
     group.addoption(
         "--pile-strict", action="store_true", help="a broken SHOULD (warn) fails the case too"
     )
@@ -88,9 +113,55 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Collector | None:
-    if file_path.suffix in (".yaml", ".yml") and file_path.name.startswith(_ID_PREFIXES):
+    """A YAML case the plugin was pointed at (:meth:`PileRuntime.collects`)."""
+    from pile_interop.scenario.loader import is_case_file
+
+    if not is_case_file(file_path):
+        return None
+    runtime: PileRuntime = parent.config.stash[_KEY]
+    if runtime.collects(file_path, named=parent.session.isinitpath(file_path)):
         return ScenarioFile.from_parent(parent, path=file_path)
     return None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(
+    collector: pytest.Collector,
+) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
+    """``--pile-profile`` with no case named on the command line: the profile's cases join
+    what the session collects from its paths (the vendor's own tests)."""
+    report = yield
+    if isinstance(collector, pytest.Session) and report.passed:
+        runtime: PileRuntime = collector.config.stash[_KEY]
+        profile_id = runtime.profile_route
+        if profile_id:
+            report.result.append(
+                ProfileCases.from_parent(collector, name=profile_id, nodeid=profile_id)
+            )
+    return report
+
+
+class ProfileCases(pytest.Collector):
+    """The cases of ``--pile-profile`` in the profile's order, read from the content root and
+    the content folders; node ids ``<profile>::<case>``."""
+
+    def collect(self) -> Iterator[pytest.Item]:
+        from pile_interop.core.config import check_known, load_profile
+        from pile_interop.scenario.loader import CaseLibrary
+
+        runtime: PileRuntime = self.config.stash[_KEY]
+        try:
+            root = runtime.root()
+            profile = load_profile(root.profile_path(self.name))
+            library = CaseLibrary(*root.case_folders)
+            check_known(profile, set(library.ids()))
+            scenarios = [library.get(case_id) for case_id in profile.cases]
+        except UsageError as exc:
+            raise self.CollectError(str(exc)) from None
+        for scenario in scenarios:
+            yield ScenarioItem.from_parent(
+                self, name=scenario.id, scenario=scenario, path=Path(scenario.path)
+            )
 
 
 class ScenarioFile(pytest.File):
@@ -242,6 +313,58 @@ class PileRuntime:
         self.report: Any = None
         self.thread: _LoopThread | None = None
         self.failed_start: str | None = None
+        self._root: ContentRoot | None = None
+
+    def root(self) -> ContentRoot:
+        """The content root with the content folders of ``--pile-content`` and the device
+        descriptor (raises :class:`UsageError` when there is none)."""
+        if self._root is None:
+            from pile_interop.core.config import find_root
+
+            opt = self.config.getoption
+            self._root = find_root(
+                opt("--pile-root"),
+                start=Path(str(self.config.rootpath)),
+                content=opt("--pile-content"),
+                device=opt("--pile-device"),
+            )
+        return self._root
+
+    def _case_folders(self) -> tuple[Path, ...]:
+        try:
+            return self.root().case_folders
+        except UsageError:  # no content: only the files named run (and say why at the start)
+            return ()
+
+    def _names_cases(self) -> bool:
+        """A path on the command line is a case file or lies in a case folder."""
+        from pile_interop.scenario.loader import is_case_file
+
+        here = self.config.invocation_params.dir
+        folders = self._case_folders()
+        for arg in self.config.args:
+            path = (here / arg.split("::")[0]).resolve()
+            if (path.is_file() and is_case_file(path)) or any(
+                path.is_relative_to(folder) for folder in folders
+            ):
+                return True
+        return False
+
+    @functools.cached_property
+    def profile_route(self) -> str | None:
+        """The profile whose cases the plugin collects itself: ``--pile-profile`` when no path
+        on the command line names cases."""
+        chosen: str | None = self.config.getoption("--pile-profile")
+        return chosen if chosen and not self._names_cases() else None
+
+    def collects(self, path: Path, *, named: bool) -> bool:
+        """Whether the case file ``path``, met by pytest's walk of its paths, is collected:
+        when named on the command line or in a case folder — and never when the profile's
+        cases are collected (:attr:`profile_route`), which would run it twice."""
+        if self.profile_route:
+            return False
+        path = path.resolve()
+        return named or any(path.is_relative_to(folder) for folder in self._case_folders())
 
     def _profile_for(self, scenario: Any, root: Any) -> Any:
         from pile_interop.core.config import load_profile
@@ -257,7 +380,6 @@ class PileRuntime:
         raise UsageError(f"{scenario.id}: names no known profile; pass --pile-profile")
 
     def _start(self, scenario: Any) -> None:
-        from pile_interop.core.config import find_root
         from pile_interop.engine.lab import require_terminal
         from pile_interop.engine.report import Report
         from pile_interop.engine.targets import (
@@ -268,7 +390,7 @@ class PileRuntime:
         )
 
         opt = self.config.getoption
-        root = find_root(opt("--pile-root"), start=Path(str(self.config.rootpath)))
+        root = self.root()
         profile = self._profile_for(scenario, root)
         request = parse_pile_against(
             opt("--pile-against"),

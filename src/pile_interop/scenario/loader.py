@@ -187,17 +187,21 @@ def is_case_file(path: Path) -> bool:
 
 
 class CaseLibrary:
-    """Every case under a ``conformance/`` folder, by ID."""
+    """Every case under one or more ``conformance/`` folders (the suite's, then a vendor's
+    content folders: ``ContentRoot.case_folders``), by ID; an ID defined twice is an error."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *more: Path) -> None:
         self.root = root
         self.paths: dict[str, Path] = {}
-        for path in sorted(root.rglob("*.y*ml")):
-            if not is_case_file(path):
-                continue
-            if path.stem in self.paths:
-                raise ConfigError(path, f"case {path.stem} also defined in {self.paths[path.stem]}")
-            self.paths[path.stem] = path
+        for folder in (root, *more):
+            for path in sorted(folder.rglob("*.y*ml")):
+                if not is_case_file(path):
+                    continue
+                if path.stem in self.paths:
+                    raise ConfigError(
+                        path, f"case {path.stem} also defined in {self.paths[path.stem]}"
+                    )
+                self.paths[path.stem] = path
         self._loaded: dict[str, Scenario] = {}
 
     def ids(self) -> list[str]:
