@@ -21,6 +21,9 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from pile_interop import __version__
+from pile_interop.cli import bench
+from pile_interop.cli.exits import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from pile_interop.cli.serve import add_serve_parser, cmd_serve
 from pile_interop.core.config import (
     ContentRoot,
     Profile,
@@ -31,8 +34,6 @@ from pile_interop.core.config import (
 from pile_interop.core.errors import UsageError
 
 log = logging.getLogger(__name__)
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 class _Parser(argparse.ArgumentParser):
@@ -77,7 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    common = _Parser(add_help=False)
+    verbose = _Parser(add_help=False)  # -v after the subcommand too
+    verbose.add_argument(
+        "-v", "--verbose", dest="verbose_after", action="count", default=0, help="more log output"
+    )
+    common = _Parser(add_help=False, parents=[verbose])
     common.add_argument("--root", help="pile-interop checkout with profiles/ and conformance/")
 
     p_list = sub.add_parser("list", parents=[common], help="list cases")
@@ -85,7 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_list.add_argument("--json", action="store_true", help="machine-readable output")
 
     p_run = sub.add_parser("run", parents=[common], help="run a profile and write a report")
-    p_run.add_argument("--profile", required=True, help="e.g. ocpp16/core-cs")
+    p_run.add_argument(
+        "--profile", help="e.g. ocpp16/core-cs (with --rerun-failed / --resume: the earlier run's)"
+    )
     where = p_run.add_mutually_exclusive_group()  # one of them, or a CSMS descriptor's url
     where.add_argument(
         "--against", choices=["reference"], help="start the embedded reference SUT in-process"
@@ -109,7 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_run.add_argument("--device", help="device descriptor YAML (fixtures/devices/…)")
     p_run.add_argument("--out", help="report folder (default reports/<time>-<profile>)")
-    p_run.add_argument("--case", action="append", default=[], help="run only this case (repeat)")
+    p_run.add_argument("--case", action="append", default=[], help=bench.CASE_HELP)
+    bench.add_run_options(p_run)
     p_run.add_argument(
         "--strict", action="store_true", help="a broken SHOULD (warn) fails the case too"
     )
@@ -136,7 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     p_report = sub.add_parser(
-        "report", help="rebuild a report folder, or --merge several into a comparison matrix"
+        "report",
+        parents=[verbose],
+        help="rebuild a report folder, or --merge several into a comparison matrix",
     )
     p_report.add_argument(
         "folders", nargs="+", metavar="DIR", help="report folder(s) with results.json / .jsonl"
@@ -154,53 +164,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_check.add_argument("--variant", choices=["2011", "2015", "2023a"], help="default: profile's")
     p_check.add_argument("--out", help="report folder (default reports/<time>-log)")
 
-    p_serve = sub.add_parser("serve-reference", help="run a reference SUT as a simulator")
-    p_serve.add_argument(
-        "kind", choices=["station", "csms", "charger", "bms"], help="which reference SUT"
-    )
-    p_serve.add_argument("--csms-url", help="station: ws://host:port/path of the CSMS")
-    p_serve.add_argument(
-        "--listen",
-        type=_host_port,
-        metavar="HOST:PORT",
-        default=("127.0.0.1", 9000),
-        help="csms: where it accepts stations (default 127.0.0.1:9000)",
-    )
-    p_serve.add_argument(
-        "--identity-segment",
-        type=int,
-        default=-1,
-        metavar="N",
-        help="csms: the path segment holding the station identity (default -1, the last; -2 "
-        "for stations connecting to …/ocpp/<id>/ws); the query is ignored",
-    )
-    p_serve.add_argument(
-        "--id-tag",
-        action="append",
-        default=[],
-        metavar="TAG=STATUS",
-        help="csms: an id tag it knows (Accepted, Blocked, Expired); repeat",
-    )
-    p_serve.add_argument(
-        "--ocpp",
-        choices=["1.6", "2.0.1"],
-        default="1.6",
-        help="station / csms: the OCPP version it speaks (default 1.6)",
-    )
-    p_serve.add_argument("--can", help="charger / bms: the CAN bus spec (e.g. socketcan:can0)")
-    p_serve.add_argument("--variant", choices=["2011", "2015", "2023a"], default="2015")
-    p_serve.add_argument("--station-id", default="REF-CS-001")
-    p_serve.add_argument("--connectors", type=int, default=2)
-    p_serve.add_argument("--time-scale", type=_positive, default=1.0)
-    p_serve.add_argument(
-        "--password-file", help="file holding the basic-auth password (security profile 1)"
-    )
-    p_serve.add_argument(
-        "--control",
-        type=_host_port,
-        metavar="HOST:PORT",
-        help="serve the control surface over HTTP (the webhook actuator's format)",
-    )
+    add_serve_parser(sub, _host_port, _positive, [verbose])
+    bench.add_profiles_parser(sub, common)
     return parser
 
 
@@ -265,17 +230,21 @@ def cmd_run(args: argparse.Namespace) -> int:
     from pile_interop.reporting.console import Progress
     from pile_interop.scenario.loader import CaseLibrary
 
+    again = _continuation(args)
+    if again is not None and not again.run:
+        print(f"nothing to run again in {again.folder}: no case failed or erred", file=sys.stderr)
+        return EXIT_OK
     root = find_root(args.root)
     profile = load_profile(root.profile_path(args.profile))
     library = CaseLibrary(root.conformance)
     check_known(profile, set(library.ids()))
-    selected = list(profile.cases)
-    for case_id in args.case:
-        if case_id not in profile.cases:
-            raise UsageError(f"--case {case_id}: not in profile {profile.id}")
-    if args.case:
-        selected = [c for c in selected if c in args.case]
     everything = [library.get(c) for c in profile.cases]
+    if again is not None:
+        selected = [c for c in profile.cases if c in set(again.run)]
+    else:
+        by_id = {s.id: s for s in everything}
+        picked = bench.select_cases(profile, by_id, args.case, args.keyword)
+        selected = list(profile.cases) if picked is None else picked
     scenarios = [s for s in everything if s.id in selected]
     request = TargetRequest(
         against=args.against,
@@ -290,8 +259,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     device, target = resolved.device, resolved.target
     campaign = campaign_for(profile, resolved, strict=args.strict)
     campaign.check(scenarios)
-    out = Path(args.out) if args.out else _default_out(profile)
-    progress = Progress(redactor=campaign.redactor)
+    out = _run_out(args, profile, again)
+    progress = Progress(
+        redactor=campaign.redactor, plan=bench.plan(campaign, scenarios), summary=sys.stdout
+    )
+    carried = again.carried if again is not None else []
+    continues = again.continues if again is not None else None
 
     async def main() -> dict[str, Any]:
         async with campaign:
@@ -301,8 +274,10 @@ def cmd_run(args: argparse.Namespace) -> int:
                     f"waiting for station {device.station_id!r} at {campaign.listen_url()}",
                     file=sys.stderr,
                 )
-            report = Report(out, campaign, everything, subscribers=[progress])
-            return await run_profile(campaign, scenarios, report, max_unreached=args.max_unreached)
+            report = Report(out, campaign, everything, subscribers=[progress], continues=continues)
+            return await run_profile(
+                campaign, scenarios, report, max_unreached=args.max_unreached, carried=carried
+            )
 
     try:
         run = asyncio.run(main())
@@ -310,6 +285,41 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"interrupted; the report so far is in {out}", file=sys.stderr)
         return EXIT_INTERRUPTED
     return run_exit_code(run)
+
+
+def _continuation(args: argparse.Namespace) -> bench.Continuation | None:
+    """``--rerun-failed`` / ``--resume``: what the earlier run keeps and what runs again; the
+    profile is that run's (``--profile``, if given, must agree)."""
+    if args.rerun_failed is None and args.resume is None:
+        if not args.profile:
+            raise UsageError("run needs --profile (or --rerun-failed DIR / --resume DIR)")
+        return None
+    if args.case or args.keyword is not None:
+        raise UsageError("--case and -k do not go with --rerun-failed / --resume")
+    if args.rerun_failed is not None:
+        again = bench.rerun_failed(args.rerun_failed, load_run)
+    else:
+        again = bench.resume(args.resume)
+    if args.profile and args.profile != again.profile_id:
+        raise UsageError(
+            f"--profile {args.profile}: the run in {again.folder} is of {again.profile_id}"
+        )
+    args.profile = again.profile_id
+    return again
+
+
+def _run_out(args: argparse.Namespace, profile: Profile, again: bench.Continuation | None) -> Path:
+    """The report folder of a run, checked writable (exit 2 when it is not)."""
+    if again is not None and again.mode == "resume":
+        if args.out and not bench.same_folder(Path(args.out), again.folder):
+            raise UsageError("--resume continues the report in its own folder: drop --out")
+        out = again.folder
+    else:
+        out = Path(args.out) if args.out else _default_out(profile)
+        if again is not None and out.exists() and bench.same_folder(out, again.folder):
+            raise UsageError("--rerun-failed writes a new report: --out must be another folder")
+    bench.ensure_writable(out)
+    return out
 
 
 def run_exit_code(run: dict[str, Any]) -> int:
@@ -447,98 +457,11 @@ def cmd_check_log(args: argparse.Namespace) -> int:
     return EXIT_FAILED if summary.get("fail") or summary.get("error") else EXIT_OK
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
-    from pile_interop.ocpp.serve import serve_station
-
-    if args.kind in ("charger", "bms"):
-        return _serve_gbt(args)
-    if args.kind == "csms":
-        return _serve_csms(args)
-    if not args.csms_url:
-        raise UsageError("serve-reference station needs --csms-url")
-
-    password = _password(args)
-    if not args.csms_url.startswith(("ws://", "wss://")):
-        raise UsageError(f"--csms-url {args.csms_url}: expected ws:// or wss://")
-    try:
-        asyncio.run(
-            serve_station(
-                args.csms_url,
-                args.station_id,
-                connectors=args.connectors,
-                time_scale=args.time_scale,
-                password=password,
-                control=args.control,
-                ocpp=args.ocpp,
-            )
-        )
-    except KeyboardInterrupt:
-        return EXIT_OK
-    return EXIT_OK
-
-
-def _password(args: argparse.Namespace) -> str | None:
-    if not args.password_file:
-        return None
-    try:
-        return Path(args.password_file).read_text(encoding="utf-8").strip()
-    except OSError as exc:
-        raise UsageError(f"--password-file {args.password_file}: {exc.strerror}") from None
-
-
-def _serve_csms(args: argparse.Namespace) -> int:
-    from pile_interop.ocpp.serve import serve_csms
-
-    id_tags: dict[str, str] = {}
-    for item in args.id_tag:
-        tag, _, status = item.partition("=")
-        if not tag or status not in ("Accepted", "Blocked", "Expired"):
-            raise UsageError(f"--id-tag {item}: expected TAG=Accepted|Blocked|Expired")
-        id_tags[tag] = status
-    try:
-        asyncio.run(
-            serve_csms(
-                args.listen,
-                id_tags=id_tags,
-                station_id=args.station_id,
-                password=_password(args),
-                control=args.control,
-                ocpp=args.ocpp,
-                identity_segment=args.identity_segment,
-            )
-        )
-    except KeyboardInterrupt:
-        return EXIT_OK
-    return EXIT_OK
-
-
-def _serve_gbt(args: argparse.Namespace) -> int:
-    from pile_interop.core.clock import Clock
-    from pile_interop.gbt27930.bms import Bms27930
-    from pile_interop.gbt27930.bus import open_bus
-    from pile_interop.gbt27930.charger import Charger27930
-    from pile_interop.gbt27930.serve import serve_peer
-
-    if not args.can:
-        raise UsageError(f"serve-reference {args.kind} needs --can SPEC")
-    try:
-        bus = open_bus(args.can)
-    except ValueError as exc:
-        raise UsageError(f"--can {args.can}: {exc}") from None
-    cls = Charger27930 if args.kind == "charger" else Bms27930
-    peer = cls(bus, variant=args.variant, clock=Clock(args.time_scale), owns_bus=True)
-    try:
-        asyncio.run(serve_peer(peer))
-    except KeyboardInterrupt:
-        return EXIT_OK
-    return EXIT_OK
-
-
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         logging.basicConfig(
-            level=logging.WARNING - 10 * min(args.verbose, 2),
+            level=logging.WARNING - 10 * min(args.verbose + args.verbose_after, 2),
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         )
         handler = {
@@ -547,6 +470,7 @@ def main(argv: list[str] | None = None) -> int:
             "report": cmd_report,
             "check-log": cmd_check_log,
             "serve-reference": cmd_serve,
+            "profiles": bench.cmd_profiles,
         }[args.command]
         return handler(args)
     except UsageError as exc:
