@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from pile_interop import __version__
-from pile_interop.cli import bench
+from pile_interop.cli import bench, signing
 from pile_interop.cli.exits import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from pile_interop.cli.serve import add_serve_parser, cmd_serve
 from pile_interop.core.config import (
@@ -155,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--merge", action="store_true", help="compare the runs: devices as columns, cases as rows"
     )
     p_report.add_argument("--out", help="with --merge: the folder for the matrix")
+    signing.add_sign_options(p_report)
 
     p_check = sub.add_parser(
         "check-log", parents=[common], help="judge a recorded GB/T 27930 session offline"
@@ -166,6 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_serve_parser(sub, _host_port, _positive, [verbose])
     bench.add_profiles_parser(sub, common)
+    signing.add_verify_parser(sub, [verbose])
     return parser
 
 
@@ -373,12 +375,18 @@ def cmd_report(args: argparse.Namespace) -> int:
     from pile_interop.reporting.writer import write_all
 
     folders = [Path(f) for f in args.folders]
+    if args.merge and (args.sign or getattr(args, "pdf", False)):
+        raise UsageError("--sign and --pdf take one report folder, not a --merge")
     if not args.merge:
         if len(folders) != 1 or args.out:
             raise UsageError("report rebuilds one folder; compare several with --merge")
-        folder = folders[0]
-        run = load_run(folder)
-        problems = write_all(folder, run)
+        folder = signing.report_folder(args.folders[0])
+        if args.sign:
+            run, problems = signing.sign(folder, args.sign, args.signer, load_run, write_all)
+        else:
+            run = load_run(folder)
+            run.pop("signature", None)  # a rebuilt folder is no longer the one signed
+            problems = write_all(folder, run)
         for problem in problems:
             print(f"pile-interop: {problem}", file=sys.stderr)
         print(f"{run['profile_verdict']['text']}\nreport rebuilt in {folder}", file=sys.stderr)
@@ -471,6 +479,7 @@ def main(argv: list[str] | None = None) -> int:
             "check-log": cmd_check_log,
             "serve-reference": cmd_serve,
             "profiles": bench.cmd_profiles,
+            "verify": signing.cmd_verify,
         }[args.command]
         return handler(args)
     except UsageError as exc:

@@ -50,6 +50,7 @@ from pile_interop.reporting.page import (
     text,
     when,
 )
+from pile_interop.reporting.provenance import continues_text, signature_view
 from pile_interop.reporting.redact import Redactor, resolve
 from pile_interop.reporting.results_json import run_verdict, summarize
 from pile_interop.reporting.svg import Failure, lifeline_names, sequence_diagram, summary_bar
@@ -484,6 +485,7 @@ def build_view(
             ("SUT reached by", run.get("against")),
             ("Time scale", run.get("time_scale")),
             ("Variation seed (--seed)", mapping(run.get("variation")).get("seed")),
+            ("Continues", continues_text(run.get("continues"))),
         )
         if value not in (None, "")
     ]
@@ -523,6 +525,7 @@ def build_view(
         "cases": case_views,
         "evidence": evidence,
         "invariants": invariants_view(run),
+        "signature": signature_view(run.get("signature")),
     }
 
 
