@@ -40,8 +40,11 @@ def test_sign_then_verify_then_tamper(lab, tmp_path):
             target.mkdir()
         else:
             target.write_bytes(path.read_bytes())
-    signed = cli("report", "--sign", str(lab["key"]), "--signer", "ACME Lab", str(folder))
+    signed = cli("report", "--sign", str(lab["key"]), "--signer", "ACME Lab", "--pdf", str(folder))
     assert signed.returncode == 0, signed.stderr
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert (folder / "report.pdf").read_bytes().startswith(b"%PDF-")
+    assert "report.pdf" in manifest["files"]  # written before the folder was hashed
     assert f"key {lab['fingerprint']}" in signed.stdout
     key_text = Path(lab["key"]).read_text()
     secret = key_text.splitlines()[1]  # the base64 body of the private key

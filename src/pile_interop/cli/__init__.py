@@ -375,18 +375,19 @@ def cmd_report(args: argparse.Namespace) -> int:
     from pile_interop.reporting.writer import write_all
 
     folders = [Path(f) for f in args.folders]
-    if args.merge and (args.sign or getattr(args, "pdf", False)):
+    if args.merge and (args.sign or args.pdf):
         raise UsageError("--sign and --pdf take one report folder, not a --merge")
     if not args.merge:
         if len(folders) != 1 or args.out:
             raise UsageError("report rebuilds one folder; compare several with --merge")
         folder = signing.report_folder(args.folders[0])
+        write = signing.write_folder(write_all, args.pdf)
         if args.sign:
-            run, problems = signing.sign(folder, args.sign, args.signer, load_run, write_all)
+            run, problems = signing.sign(folder, args.sign, args.signer, load_run, write)
         else:
             run = load_run(folder)
             run.pop("signature", None)  # a rebuilt folder is no longer the one signed
-            problems = write_all(folder, run)
+            problems = write(folder, run)
         for problem in problems:
             print(f"pile-interop: {problem}", file=sys.stderr)
         print(f"{run['profile_verdict']['text']}\nreport rebuilt in {folder}", file=sys.stderr)

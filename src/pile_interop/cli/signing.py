@@ -11,6 +11,7 @@ from typing import Any
 
 from pile_interop.cli.exits import EXIT_FAILED, EXIT_OK
 from pile_interop.core.errors import UsageError
+from pile_interop.reporting.pdf import PDF_NAME
 
 
 def add_sign_options(p_report: argparse.ArgumentParser) -> None:
@@ -21,6 +22,33 @@ def add_sign_options(p_report: argparse.ArgumentParser) -> None:
         "passphrase in $PILE_INTEROP_KEY_PASSPHRASE): manifest.json + manifest.sig",
     )
     p_report.add_argument("--signer", metavar="NAME", help="with --sign: who signs (e.g. the lab)")
+    p_report.add_argument(
+        "--pdf",
+        action="store_true",
+        help="also write report.pdf (verdict, SUT, evidence, signer, every case) for a "
+        "certificate file; with --sign it is signed too",
+    )
+
+
+def write_folder(
+    write_all: Callable[[Path, dict[str, Any]], list[str]], pdf: bool
+) -> Callable[[Path, dict[str, Any]], list[str]]:
+    """The folder's writers, ``report.pdf`` after them when asked (before any signing)."""
+
+    def write(folder: Path, run: dict[str, Any]) -> list[str]:
+        problems = write_all(folder, run)
+        if (pdf or (folder / PDF_NAME).exists()) and not problems:  # never a stale PDF
+            from pile_interop.reporting.evidence import evidence_sha256
+            from pile_interop.reporting.pdf import write_pdf
+
+            digest = evidence_sha256((folder / "results.json").read_bytes())
+            try:
+                write_pdf(folder / PDF_NAME, run, results_sha256=digest)
+            except Exception as exc:  # the other files stand; the problem is reported
+                problems.append(f"{PDF_NAME}: {type(exc).__name__}: {exc}")
+        return problems
+
+    return write
 
 
 def add_verify_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
