@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -18,7 +22,7 @@ from pile_interop.scenario.loader import CaseLibrary
 from tests.mutants.catalogue import run_sut
 from tests.mutants.stations16 import WrongStopTransactionId
 from tests.selftest.conftest import ROOT, cli
-from tests.selftest.test_cli import one_line_error
+from tests.selftest.test_cli import CTRL_C_BOUND_S, POLL_S, _default_sigint, one_line_error
 
 PROFILE = "ocpp16/core-cs"
 #: Real seconds a two-case run against a mutant may take (its bounds at the reference scale).
@@ -110,6 +114,10 @@ def test_an_out_folder_that_cannot_be_written_is_exit_2_and_leaves_nothing(tmp_p
             cli("run", "--profile", PROFILE, "--against", "reference", "--out", str(out)),
             f"--out {out}: cannot write the report there",
         )
+    one_line_error(
+        cli("report", "--merge", str(tmp_path), str(tmp_path), "--out", str(blocker)),
+        f"--out {blocker}: cannot write the report there",
+    )
     missing = tmp_path / "new" / "deeper"
     bench.ensure_writable(missing)
     assert not (tmp_path / "new").exists()
@@ -164,6 +172,9 @@ def test_rerun_failed_runs_the_failures_again_and_names_each_verdicts_run(failed
     assert "origin" not in verdicts["TC_012_CS"]  # this run's
     assert run["continues"] == {"mode": "rerun-failed", **origin}
     assert "1 verdicts carried from an earlier run" in result.stdout
+    page = (out / "index.html").read_text()
+    assert page.count("Verdict carried from the run of") == 1  # TC_003_CS's
+    assert f"re-run of the failed cases of {failed_report}" in page
     # the earlier report is untouched, and the new one rebuilds from its stream alone
     assert json.loads((failed_report / "results.json").read_text()) == earlier
     (out / "results.json").unlink()
@@ -260,3 +271,38 @@ def test_resume_needs_a_stream(tmp_path):
         cli("run", "--resume", str(tmp_path), "--against", "reference"),
         "no results.jsonl to resume from",
     )
+
+
+def test_resume_after_ctrl_c_runs_the_cut_case_and_the_rest(tmp_path):
+    """Ctrl-C during the second of four cases (each takes 2 s or more of protocol waits): the
+    resumed run keeps the first, runs the cut one and the rest again, and meets the profile."""
+    out = tmp_path / "report"
+    chosen = "TC_001_CS,TC_004_2_CS,TC_007_CS,TC_011_2_CS"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pile_interop", "run", "--profile", PROFILE, "--against",
+         "reference", "--out", str(out), "--case", chosen],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=_default_sigint,
+    )  # fmt: skip
+    jsonl = out / "results.jsonl"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # the header and the first case
+        if jsonl.is_file() and len(jsonl.read_text().splitlines()) >= 2:
+            break
+        time.sleep(POLL_S)  # polling a file another process writes
+    process.send_signal(signal.SIGINT)
+    _stdout, stderr = process.communicate(timeout=CTRL_C_BOUND_S)
+    assert process.returncode == 130, stderr
+    [cut] = read_runs(jsonl)
+    assert cut.end is not None and cut.end["interrupted"] is True
+    kept = [c["id"] for c in cut.cases if not c["reason"].startswith("interrupted")]
+    assert kept and kept == [c for c in chosen.split(",")][: len(kept)]
+
+    result = cli("run", "--resume", str(out), "--against", "reference")
+    assert result.returncode == 0, result.stderr
+    run = json.loads((out / "results.json").read_text())
+    ran = {c["id"]: c for c in run["cases"] if c["verdict"] != "skipped"}
+    assert sorted(ran) == sorted(chosen.split(","))
+    assert all(c["verdict"] == "pass" for c in ran.values())
+    assert sorted(k for k, c in ran.items() if c.get("origin")) == sorted(kept)
+    assert run["interrupted"] is False and run["profile_verdict"]["met"] is True

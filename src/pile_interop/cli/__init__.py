@@ -5,7 +5,9 @@ failed or could not be decided (``error``); 2 bad usage or configuration (one li
 no traceback); 130 interrupted (Ctrl-C) after the report was written: an interrupted run has
 no verdict and never exits 0. A ``--case`` subset is a partial run, judged (banner and exit
 code) on the selected cases only. ``report DIR`` exits as the rebuilt run would (130 for a run
-that never finished, e.g. one killed with SIGKILL).
+that never finished, e.g. one killed with SIGKILL). ``run --rerun-failed DIR`` of a run with no
+failure runs nothing and exits 0. ``verify DIR --key PUB`` exits 0 when the signed folder is
+intact, 1 when it is not (each problem named), 2 for a folder or key that cannot be read.
 """
 
 from __future__ import annotations
@@ -396,12 +398,13 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     if len(folders) < 2:
         raise UsageError("--merge needs at least two report folders")
-    runs = [load_run(f) for f in folders]
     out = (
         Path(args.out)
         if args.out
         else Path("reports") / (datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-merge")
     )
+    bench.ensure_writable(out)
+    runs = [load_run(f) for f in folders]
     out.mkdir(parents=True, exist_ok=True)
     links = [os.path.relpath(f / "index.html", out) for f in folders]
     labels = [_label(run, f) for run, f in zip(runs, folders, strict=True)]
@@ -453,6 +456,7 @@ def cmd_check_log(args: argparse.Namespace) -> int:
         "summary": summarize(cases),
         "cases": cases,
     }
+    bench.ensure_writable(out)
     out.mkdir(parents=True, exist_ok=True)
     for problem in write_all(out, run):
         print(f"pile-interop: {problem}", file=sys.stderr)

@@ -50,7 +50,7 @@ from pile_interop.reporting.page import (
     text,
     when,
 )
-from pile_interop.reporting.provenance import continues_text, signature_view
+from pile_interop.reporting.provenance import continues_text, origin_text, signature_view
 from pile_interop.reporting.redact import Redactor, resolve
 from pile_interop.reporting.results_json import run_verdict, summarize
 from pile_interop.reporting.svg import Failure, lifeline_names, sequence_diagram, summary_bar
@@ -377,6 +377,7 @@ def _case_view(
         ),
         "reason": text(case.get("reason") or ""),
         "short_reason": one_line(case.get("reason") or "", 160),
+        "origin": origin_text(case.get("origin")),
         "why": _why(verdict_class, problems, case),
         "requirements": [
             {"id": text(r["id"]), "text": text(r["text"]), "broken": r["id"] in broken}

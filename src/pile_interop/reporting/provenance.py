@@ -30,3 +30,13 @@ def signature_view(signature: Any) -> dict[str, str] | None:
         "signed": text(when(record["signed"]) if record.get("signed") else ""),
         "manifest": text(record.get("manifest") or "manifest.json"),
     }
+
+
+def origin_text(origin: Any) -> str:
+    """Where a carried verdict came from (a case's ``origin``), in words; empty for a verdict
+    of this run."""
+    record = mapping(origin)
+    if not record:
+        return ""
+    when_text = when(record["started"]) if record.get("started") else "?"
+    return text(f"the run of {when_text} ({record.get('report') or '?'})")
