@@ -25,6 +25,7 @@ from typing import Any, NoReturn
 from pile_interop import __version__
 from pile_interop.cli import bench, signing
 from pile_interop.cli.exits import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from pile_interop.cli.options import add_verbose
 from pile_interop.cli.serve import add_serve_parser, cmd_serve
 from pile_interop.core.config import (
     ContentRoot,
@@ -80,11 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    verbose = _Parser(add_help=False)  # -v after the subcommand too
-    verbose.add_argument(
-        "-v", "--verbose", dest="verbose_after", action="count", default=0, help="more log output"
-    )
-    common = _Parser(add_help=False, parents=[verbose])
+    common = _Parser(add_help=False)
     common.add_argument("--root", help="pile-interop checkout with profiles/ and conformance/")
 
     p_list = sub.add_parser("list", parents=[common], help="list cases")
@@ -146,9 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     p_report = sub.add_parser(
-        "report",
-        parents=[verbose],
-        help="rebuild a report folder, or --merge several into a comparison matrix",
+        "report", help="rebuild a report folder, or --merge several into a comparison matrix"
     )
     p_report.add_argument(
         "folders", nargs="+", metavar="DIR", help="report folder(s) with results.json / .jsonl"
@@ -167,9 +162,11 @@ def build_parser() -> argparse.ArgumentParser:
     p_check.add_argument("--variant", choices=["2011", "2015", "2023a"], help="default: profile's")
     p_check.add_argument("--out", help="report folder (default reports/<time>-log)")
 
-    add_serve_parser(sub, _host_port, _positive, [verbose])
+    add_serve_parser(sub, _host_port, _positive)
     bench.add_profiles_parser(sub, common)
-    signing.add_verify_parser(sub, [verbose])
+    signing.add_verify_parser(sub)
+    for command in sub.choices.values():
+        add_verbose(command)
     return parser
 
 
@@ -227,6 +224,11 @@ def _default_out(profile: Profile) -> Path:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    again = _continuation(args)  # --rerun-failed / --resume: the earlier run's profile
+    if again is not None and not again.run:
+        print(f"nothing to run again in {again.folder}: no case failed or erred", file=sys.stderr)
+        return EXIT_OK
+
     from pile_interop.engine.lab import require_terminal
     from pile_interop.engine.report import Report
     from pile_interop.engine.run import run_profile
@@ -234,10 +236,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     from pile_interop.reporting.console import Progress
     from pile_interop.scenario.loader import CaseLibrary
 
-    again = _continuation(args)
-    if again is not None and not again.run:
-        print(f"nothing to run again in {again.folder}: no case failed or erred", file=sys.stderr)
-        return EXIT_OK
     root = find_root(args.root)
     profile = load_profile(root.profile_path(args.profile))
     library = CaseLibrary(root.conformance)

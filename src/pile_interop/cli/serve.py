@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from pile_interop.cli.exits import EXIT_OK
+from pile_interop.cli.options import add_verbose
 from pile_interop.core.errors import UsageError
 
 VARIANTS = ["2011", "2015", "2023a"]
@@ -19,11 +20,9 @@ def add_serve_parser(
     sub: Any,
     host_port: Callable[[str], tuple[str, int]],
     positive: Callable[[str], float],
-    parents: list[argparse.ArgumentParser],
 ) -> None:
     p_serve = sub.add_parser(
         "serve-reference",
-        parents=parents,
         help="run a reference SUT as a simulator",
         description="Run a reference SUT as a standalone simulator; "
         "`serve-reference KIND --help` shows that kind's options.",
@@ -31,7 +30,8 @@ def add_serve_parser(
     kinds = p_serve.add_subparsers(dest="kind", required=True, metavar="KIND")
 
     def ocpp(name: str, text: str) -> argparse.ArgumentParser:
-        p = kinds.add_parser(name, parents=parents, help=text, description=text)
+        p = kinds.add_parser(name, help=text, description=text)
+        add_verbose(p)
         p.add_argument(
             "--ocpp",
             choices=["1.6", "2.0.1"],
@@ -80,7 +80,8 @@ def add_serve_parser(
     )
     for kind in ("charger", "bms"):
         text = f"the reference GB/T 27930 {'charger' if kind == 'charger' else 'BMS'} on a bus"
-        p = kinds.add_parser(kind, parents=parents, help=text, description=text)
+        p = kinds.add_parser(kind, help=text, description=text)
+        add_verbose(p)
         p.add_argument("--can", help="the CAN bus spec (e.g. socketcan:can0)")
         p.add_argument("--variant", choices=VARIANTS, default="2015")
         p.add_argument("--time-scale", type=positive, default=1.0)

@@ -51,10 +51,9 @@ def write_folder(
     return write
 
 
-def add_verify_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
+def add_verify_parser(sub: Any) -> None:
     p = sub.add_parser(
         "verify",
-        parents=parents,
         help="check a signed report folder: exit 0 intact, 1 naming what changed",
     )
     p.add_argument("folder", metavar="DIR", help="the signed report folder")
