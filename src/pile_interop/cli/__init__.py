@@ -26,7 +26,7 @@ from pile_interop import __version__
 from pile_interop.cli import bench, signing
 from pile_interop.cli.exits import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from pile_interop.cli.options import add_verbose
-from pile_interop.cli.serve import add_serve_parser, cmd_serve
+from pile_interop.cli.serve import add_serve_parser
 from pile_interop.core.config import (
     ContentRoot,
     Profile,
@@ -466,6 +466,93 @@ def cmd_check_log(args: argparse.Namespace) -> int:
     print(f"{run['profile_verdict']['text']}\nreport: {out}", file=sys.stderr)
     summary = run["summary"]
     return EXIT_FAILED if summary.get("fail") or summary.get("error") else EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from pile_interop.ocpp.serve import serve_station
+
+    if args.kind in ("charger", "bms"):
+        return _serve_gbt(args)
+    if args.kind == "csms":
+        return _serve_csms(args)
+    if not args.csms_url:
+        raise UsageError("serve-reference station needs --csms-url")
+
+    password = _password(args)
+    if not args.csms_url.startswith(("ws://", "wss://")):
+        raise UsageError(f"--csms-url {args.csms_url}: expected ws:// or wss://")
+    try:
+        asyncio.run(
+            serve_station(
+                args.csms_url,
+                args.station_id,
+                connectors=args.connectors,
+                time_scale=args.time_scale,
+                password=password,
+                control=args.control,
+                ocpp=args.ocpp,
+            )
+        )
+    except KeyboardInterrupt:
+        return EXIT_OK
+    return EXIT_OK
+
+
+def _password(args: argparse.Namespace) -> str | None:
+    if not args.password_file:
+        return None
+    try:
+        return Path(args.password_file).read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise UsageError(f"--password-file {args.password_file}: {exc.strerror}") from None
+
+
+def _serve_csms(args: argparse.Namespace) -> int:
+    from pile_interop.ocpp.serve import serve_csms
+
+    id_tags: dict[str, str] = {}
+    for item in args.id_tag:
+        tag, _, status = item.partition("=")
+        if not tag or status not in ("Accepted", "Blocked", "Expired"):
+            raise UsageError(f"--id-tag {item}: expected TAG=Accepted|Blocked|Expired")
+        id_tags[tag] = status
+    try:
+        asyncio.run(
+            serve_csms(
+                args.listen,
+                id_tags=id_tags,
+                station_id=args.station_id,
+                password=_password(args),
+                control=args.control,
+                ocpp=args.ocpp,
+                identity_segment=args.identity_segment,
+            )
+        )
+    except KeyboardInterrupt:
+        return EXIT_OK
+    return EXIT_OK
+
+
+def _serve_gbt(args: argparse.Namespace) -> int:
+    from pile_interop.core.clock import Clock
+    from pile_interop.gbt27930.bms import Bms27930
+    from pile_interop.gbt27930.bus import open_bus
+    from pile_interop.gbt27930.charger import Charger27930
+    from pile_interop.gbt27930.serve import serve_peer
+
+    if not args.can:
+        raise UsageError(f"serve-reference {args.kind} needs --can SPEC")
+    try:
+        bus = open_bus(args.can)
+    except ValueError as exc:
+        raise UsageError(f"--can {args.can}: {exc}") from None
+    cls = Charger27930 if args.kind == "charger" else Bms27930
+    peer = cls(bus, variant=args.variant, clock=Clock(args.time_scale), owns_bus=True)
+    try:
+        asyncio.run(serve_peer(peer))
+    except KeyboardInterrupt:
+        return EXIT_OK
+    return EXIT_OK
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -38,6 +38,7 @@ from pile_interop.reporting.common import (
 from pile_interop.reporting.evidence import canonical_json, evidence_sha256
 from pile_interop.reporting.invariants import invariants_view
 from pile_interop.reporting.merge import MERGE_TEMPLATE, build_merge_view
+from pile_interop.reporting.origin import continues_text, origin_text, signature_view
 from pile_interop.reporting.page import (
     VERDICT_MEANING,
     assets,
@@ -50,7 +51,6 @@ from pile_interop.reporting.page import (
     text,
     when,
 )
-from pile_interop.reporting.provenance import continues_text, origin_text, signature_view
 from pile_interop.reporting.redact import Redactor, resolve
 from pile_interop.reporting.results_json import run_verdict, summarize
 from pile_interop.reporting.svg import Failure, lifeline_names, sequence_diagram, summary_bar
@@ -501,6 +501,7 @@ def build_view(
     ] + [c for c in case_views if c["verdict_class"] in ("fail", "error") and not c["mandatory"]]
     return {
         "generator": text(suite_text),
+        "signature": signature_view(run.get("signature")),
         "title": text(f"{title or 'pile-interop'} - conformance report"),
         "profile": text(run.get("profile") or ""),
         "profile_title": text(title),
@@ -526,7 +527,6 @@ def build_view(
         "cases": case_views,
         "evidence": evidence,
         "invariants": invariants_view(run),
-        "signature": signature_view(run.get("signature")),
     }
 
 
