@@ -306,3 +306,20 @@ def test_resume_after_ctrl_c_runs_the_cut_case_and_the_rest(tmp_path):
     assert all(c["verdict"] == "pass" for c in ran.values())
     assert sorted(k for k, c in ran.items() if c.get("origin")) == sorted(kept)
     assert run["interrupted"] is False and run["profile_verdict"]["met"] is True
+
+
+def test_rerun_failed_of_a_run_without_failures_runs_nothing(tmp_path):
+    earlier = tmp_path / "green"
+    earlier.mkdir()
+    run = {
+        "profile": PROFILE,
+        "started": "2026-01-01T00:00:00Z",
+        "finished": "2026-01-01T00:01:00Z",
+        "cases": [{"id": "TC_003_CS", "verdict": "pass"}],
+    }
+    (earlier / "results.json").write_text(json.dumps(run))
+    result = cli("run", "--rerun-failed", str(earlier), "--against", "reference",
+                 "--out", str(tmp_path / "new"))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "nothing to run again" in result.stderr
+    assert not (tmp_path / "new").exists()
