@@ -101,3 +101,60 @@ def test_the_labels_are_the_one_mapping(tmp_path, run):
         assert labels(case) == written
     failed = dict(labels(next(c for c in run["cases"] if c["id"] == "TC_021_CS")))
     assert failed["parentSuite"] == "pile-interop" and failed["epic"] == "OCPP 1.6"
+
+
+def test_categories_tell_sut_failures_harness_errors_na_and_not_run_apart(tmp_path, run):
+    """The messages each verdict gets match exactly its own category (Allure 2 matches the
+    whole message; Allure 3 the same regexes as JavaScript)."""
+    import re
+
+    from pile_interop.reporting.allure_labels import CATEGORIES
+
+    folder = write_allure(tmp_path / "allure-results", run)
+    assert json.loads((folder / "categories.json").read_text()) == CATEGORIES
+    results = _results(folder)
+
+    def categories(result):
+        message = (result.get("statusDetails") or {}).get("message") or ""
+        return [
+            c["name"]
+            for c in CATEGORIES
+            if result["status"] in c["matchedStatuses"]
+            and re.fullmatch(c.get("messageRegex", "[\\s\\S]*"), message)
+        ]
+
+    names = [c["name"] for c in CATEGORIES]
+    assert categories(results["TC_021_CS"]) == [names[0]]  # fail
+    assert categories(results["TC_061_CS"]) == [names[1]]  # error
+    assert categories(results["TC_040_CS"]) == [names[2]]  # na
+    not_run = dict(run["cases"][0], id="TC_099_CS", verdict="not_run", reason="not run: …")
+    again = write_allure(tmp_path / "again", dict(run, cases=[not_run]))
+    assert categories(_results(again)["TC_099_CS"]) == [names[3]]
+
+
+def test_the_report_is_named_after_the_profile_for_allure_2_and_3(tmp_path, run):
+    from pile_interop.reporting.allure import write_allure_config
+
+    folder = write_allure(tmp_path / "allure-results", run)
+    name = f"{run['profile_title']} ({PROFILE})"
+    assert json.loads((folder / "executor.json").read_text())["reportName"] == name
+    config = json.loads(write_allure_config(tmp_path, run).read_text())
+    assert config["name"] == name and config["categories"]
+
+
+def test_each_case_links_to_its_id_and_its_requirements(tmp_path, run, monkeypatch):
+    from pile_interop.reporting.allure_labels import REPORT_URL_ENV
+
+    monkeypatch.delenv(REPORT_URL_ENV, raising=False)
+    failed = _results(write_allure(tmp_path / "a", run))["TC_021_CS"]
+    assert failed["links"][0] == {
+        "type": "tms",
+        "name": "TC_021_CS",
+        "url": "../index.html#case-TC_021_CS",
+    }
+    requirement = failed["links"][1]
+    assert requirement["type"] == "requirement"
+    assert requirement["url"] == "../index.html#case-TC_021_CS-req-1"
+    monkeypatch.setenv(REPORT_URL_ENV, "https://ci/r/index.html")
+    again = _results(write_allure(tmp_path / "b", run))["TC_021_CS"]
+    assert again["links"][0]["url"] == "https://ci/r/index.html#case-TC_021_CS"

@@ -54,8 +54,12 @@ class Report:
         planned: list[Scenario] | None = None,
         *,
         subscribers: Iterable[Subscriber] = (),
+        continues: dict[str, Any] | None = None,
     ) -> None:
         self.out_dir = out_dir
+        #: the earlier run this one continues (``--resume``, ``--rerun-failed``): the run
+        #: dict's ``continues`` field (mode, report folder, that run's start)
+        self.continues = continues
         self.campaign = campaign
         #: every case of the profile, to list those that did not run (``skipped`` when not
         #: selected, ``not_run`` when selected)
@@ -86,6 +90,9 @@ class Report:
         profile = self.campaign.profile
         stopped = interrupted or not finished
         cases = self.cases if finished else [*self.cases, *self._unended(stopped=True)]
+        if self.continues is not None:  # carried and re-run cases: in profile order
+            order = {s.id: n for n, s in enumerate(self.planned)}
+            cases = sorted(cases, key=lambda c: order.get(c["id"], len(order)))
         selection = self._selection()
         run = {
             "suite": "pile-interop",
@@ -107,6 +114,8 @@ class Report:
         }
         if selection is not None:
             run["selection"] = selection
+        if self.continues is not None:
+            run["continues"] = dict(self.continues)
         if self.campaign.variation is not None:
             run["variation"] = self.campaign.variation.describe()
         # what only the whole run shows is judged on a run that ran to its end, not on one

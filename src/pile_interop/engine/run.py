@@ -8,6 +8,7 @@ Report`.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 from pile_interop.engine.base import CampaignBase
@@ -32,6 +33,7 @@ async def run_profile(
     report: Report,
     *,
     max_unreached: int = DEFAULT_MAX_UNREACHED,
+    carried: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
     """Run ``scenarios`` in order, emitting the run's events through ``report``; the report is
     finished whatever happens (an interrupted case's partial result included).
@@ -41,7 +43,9 @@ async def run_profile(
     interrupted = False
     in_a_row = 0
     try:
-        report.start(selected=[s.id for s in scenarios])
+        report.start(selected=[*(c["id"] for c in carried), *(s.id for s in scenarios)])
+        for case in carried:
+            report.add(case)
         for number, scenario in enumerate(scenarios, 1):
             report.case_started(scenario)
             try:
@@ -67,7 +71,8 @@ async def run_profile(
         interrupted = True
         raise
     finally:
-        run = report.finish(interrupted=interrupted, selected={s.id for s in scenarios})
+        chosen = {s.id for s in scenarios} | {str(c["id"]) for c in carried}
+        run = report.finish(interrupted=interrupted, selected=chosen)
     return run
 
 

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 
+from pile_interop import __version__
 from pile_interop.core.errors import UsageError
 
 if TYPE_CHECKING:
@@ -110,6 +111,28 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     runtime = config.stash.get(_KEY, None)
     if runtime is not None:
         runtime.close()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """With allure-pytest's ``--alluredir``: the run's environment, categories and report name
+    beside its results, as the CLI writes them."""
+    folder = session.config.getoption("allure_report_dir", None)
+    runtime = session.config.stash.get(_KEY, None)
+    if not folder or runtime is None or runtime.campaign is None:
+        return
+    from pile_interop.reporting.allure import write_run_files
+
+    campaign = runtime.campaign
+    run = {
+        "suite": "pile-interop",
+        "version": __version__,
+        "profile": campaign.profile.id,
+        "profile_title": campaign.profile.title,
+        "against": campaign.target.describe(),
+        "time_scale": campaign.target.time_scale,
+        "sut": campaign.sut_info(),
+    }
+    write_run_files(Path(folder), campaign.redactor.redact(run))
 
 
 def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Collector | None:
@@ -243,7 +266,7 @@ def _report_to_allure(result: dict[str, Any]) -> None:
         return
     import json
 
-    from pile_interop.reporting.allure_labels import labels
+    from pile_interop.reporting.allure_labels import labels, links
 
     for step in result["steps"]:
         title = f"[{step['phase']}] {step['title']} → {step['verdict']}"
@@ -266,6 +289,8 @@ def _report_to_allure(result: dict[str, Any]) -> None:
     )
     for name, value in labels(result):  # the same labels as the CLI's allure-results
         allure.dynamic.label(name, value)
+    for kind, name, url in links(result):  # and the same links
+        allure.dynamic.link(url, link_type=kind, name=name)
 
 
 class _StepFailed(AssertionError):

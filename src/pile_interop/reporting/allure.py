@@ -1,8 +1,12 @@
 """``allure-results/`` for runs made with the CLI (pytest runs use allure-pytest itself).
 
 Built with ``allure_commons`` (model objects written by its ``AllureFileLogger``), never by
-hand: one test result per case, its steps as Allure steps, the wire log as a JSON attachment.
-An ``environment.properties`` names the SUT and the suite for Allure's Environment widget.
+hand: one test result per case, its steps as Allure steps, the wire log as a JSON attachment,
+links to its official id and requirements (:mod:`~pile_interop.reporting.allure_labels`).
+Beside them: ``environment.properties`` (the SUT and the suite, for the Environment widget),
+``categories.json`` (SUT failures, harness errors, ``na``, not run), ``executor.json`` (the
+report named after the profile, Allure 2); :func:`write_allure_config` writes an
+``allurerc.json`` with the same name and categories for Allure 3, run in the report folder.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from allure_commons.model2 import (
     ATTACHMENT_PATTERN,
     Attachment,
     Label,
+    Link,
     Parameter,
     Status,
     StatusDetails,
@@ -27,7 +32,13 @@ from allure_commons.model2 import (
 from allure_commons.types import AttachmentType
 from allure_commons.utils import md5, uuid4
 
-from pile_interop.reporting.allure_labels import labels
+from pile_interop.reporting.allure_labels import (
+    CATEGORIES,
+    NA_PREFIX,
+    labels,
+    links,
+    report_name,
+)
 from pile_interop.reporting.common import (
     as_float,
     atomic_write_bytes,
@@ -55,7 +66,17 @@ STATUS = {
     "not_run": Status.SKIPPED,
 }
 
-_OWN_FILES = ("*-result.json", "*-container.json", "*-attachment.*", "environment.properties")
+_OWN_FILES = (
+    "*-result.json",
+    "*-container.json",
+    "*-attachment.*",
+    "environment.properties",
+    "categories.json",
+    "executor.json",
+)
+#: Allure 3's configuration file, written in the report folder (``npx allure generate
+#: allure-results`` run there finds it).
+ALLURE_CONFIG = "allurerc.json"
 
 
 def _status(verdict: Any) -> str:
@@ -126,6 +147,7 @@ def _test_result(
         stage="finished",
         description=_description(case) or None,
         labels=_labels(run, case),
+        links=[Link(type=kind, name=name, url=url) for kind, name, url in links(case)],
         titlePath=[p for p in (profile, str(case.get("block") or "")) if p],
     )
     sut = run.get("sut") or {}
@@ -136,6 +158,8 @@ def _test_result(
         if value not in (None, "")
     ]
     reason = str(case.get("reason") or "")
+    if verdict == "na" and not reason.startswith(NA_PREFIX):
+        reason = NA_PREFIX + reason  # the "na" category of categories.json
     if verdict == "warn":
         reason = f"warning (SHOULD not met): {reason}" if reason else "warning (SHOULD not met)"
     if reason:
@@ -167,7 +191,9 @@ def _attach(file_logger: AllureFileLogger, name: str, body: str) -> Attachment:
     return Attachment(name=name, source=file_name, type=kind.mime_type)
 
 
-def _environment(run: Mapping[str, Any]) -> str:
+def environment_properties(run: Mapping[str, Any]) -> str:
+    """``environment.properties`` of ``run``: the suite, the profile and its verdict, how the
+    SUT was reached, the SUT's identity (the CLI writer and the pytest plugin alike)."""
     sut = run.get("sut") or {}
     pairs: list[tuple[str, Any]] = [
         ("suite", f"{run.get('suite') or 'pile-interop'} {run.get('version') or ''}".strip()),
@@ -213,6 +239,28 @@ def write_allure(
     file_logger = AllureFileLogger(str(out_dir))
     for case in run.get("cases") or []:
         file_logger.report_result(_test_result(run, case, file_logger))
-    atomic_write_bytes(out_dir / "environment.properties", _environment(run).encode("utf-8"))
+    write_run_files(out_dir, run)
     logger.debug("wrote Allure results to %s", out_dir)
     return out_dir
+
+
+def _json(data: Any) -> bytes:
+    return utf8(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def write_run_files(out_dir: Path, run: Mapping[str, Any]) -> None:
+    """The files of ``allure-results/`` about the whole run: ``environment.properties``,
+    ``categories.json`` and ``executor.json`` (its ``reportName``: the profile)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(out_dir / "environment.properties", utf8(environment_properties(run)))
+    atomic_write_bytes(out_dir / "categories.json", _json(CATEGORIES))
+    executor = {"name": "pile-interop", "type": "pile-interop", "reportName": report_name(run)}
+    atomic_write_bytes(out_dir / "executor.json", _json(executor))
+
+
+def write_allure_config(folder: Path, run: Mapping[str, Any]) -> Path:
+    """``allurerc.json`` in the report ``folder``: the report named after the profile and the
+    categories, for Allure 3 run there (``npx allure generate allure-results``)."""
+    path = Path(folder) / ALLURE_CONFIG
+    atomic_write_bytes(path, _json({"name": report_name(run), "categories": CATEGORIES}))
+    return path

@@ -1,5 +1,12 @@
 """Live progress on the console: one line per case, a summary and the profile verdict.
 
+Given the run's ``plan`` (the case ids that will run, each with its bound: the most real
+seconds it may take), each line starts ``[n/N]`` and ends with an ETA: the bounds of the cases
+left, scaled by how much of their bounds the finished cases took (never more than the bounds).
+The per-case lines go to ``stream`` (stderr on the CLI), the summary, the verdict and the
+report folder to ``summary`` (stdout on the CLI), so a script can read the outcome alone.
+Cases carried from an earlier run (their result has an ``origin``) print no line.
+
 Colour is used only when the stream is a terminal and ``NO_COLOR`` is not set (checked when
 a :class:`Progress` is made, never at import), unless ``color`` says otherwise.
 """
@@ -9,7 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -54,8 +61,14 @@ class Progress:
         color: bool | None = None,
         *,
         redactor: Redactor | None = None,
+        plan: Sequence[tuple[str, float]] | None = None,
+        summary: TextIO | None = None,
     ) -> None:
         self.stream = stream if stream is not None else sys.stderr
+        self.summary = summary if summary is not None else self.stream
+        #: the bound (real seconds) of each case that will run, in order; ``None``: unknown
+        self._plan = dict(plan) if plan is not None else None
+        self._done: dict[str, float] = {}  # case id -> real seconds it took
         self._tty = _isatty(self.stream)
         self.color = (self._tty and "NO_COLOR" not in os.environ) if color is None else color
         self._redactor = resolve(redactor)
@@ -71,13 +84,14 @@ class Progress:
         # Redact before cutting, so a secret cut in half is still caught whole.
         return one_line(self._redactor.redact_text("" if text is None else str(text)), limit)
 
-    def _write(self, text: str) -> None:
+    def _write(self, text: str, stream: TextIO | None = None) -> None:
         if self._pending:
             text = "\r\x1b[2K" + text
             self._pending = False
+        target = stream if stream is not None else self.stream
         try:
-            self.stream.write(text)
-            self.stream.flush()
+            target.write(text)
+            target.flush()
         except (OSError, ValueError) as exc:  # a closed pipe must not stop the run
             logger.debug("progress output failed: %s", exc)
 
@@ -125,14 +139,29 @@ class Progress:
         """On a terminal, show which case runs (the finished line replaces it)."""
         if not self._tty:
             return
-        text = self._clean(f"{case_id}  {title}", WIDTH)
+        text = self._clean(f"{self._counter(len(self._done) + 1)}{case_id}  {title}", WIDTH)
         self._write(self._paint(f"{text} …", "dim"))
         self._pending = True
 
-    def _columns(self, case: Mapping[str, Any]) -> tuple[str, str, str]:
+    def _counter(self, number: int) -> str:
+        """``[n/N] `` when the plan is known, else nothing."""
+        return "" if self._plan is None else f"[{number}/{len(self._plan)}] "
+
+    def eta(self) -> float | None:
+        """Real seconds the cases left may still take: their bounds, scaled by the share of
+        their bounds the finished cases took (at most 1); ``None`` without a plan."""
+        if self._plan is None:
+            return None
+        left = sum(b for case_id, b in self._plan.items() if case_id not in self._done)
+        spent_bound = sum(self._plan.get(case_id, 0.0) for case_id in self._done)
+        took = sum(self._done.values())
+        share = min(1.0, took / spent_bound) if spent_bound > 0 else 1.0
+        return left * share
+
+    def _columns(self, case: Mapping[str, Any], prefix: str = "") -> tuple[str, str, str]:
         case_id = self._clean(case.get("id") or "?")
         title = self._clean(case.get("title") or "")
-        left = f"{case_id}  {title}".rstrip()
+        left = f"{prefix}{case_id}  {title}".rstrip()
         room = WIDTH - 3  # at least " .." before the verdict
         if len(left) > room:
             left = left[: room - 1].rstrip() + "…"
@@ -146,10 +175,18 @@ class Progress:
 
     def case_finished(self, case: Mapping[str, Any]) -> None:
         """One line per case; for fail and error a second, indented line with the reason."""
-        left, verdict_col, duration = self._columns(case)
+        if case.get("origin"):
+            return  # carried from an earlier run: it did not run now
+        prefix = ""
+        if self._plan is not None:
+            self._done[str(case.get("id"))] = as_float(case.get("duration_s"))
+            prefix = self._counter(len(self._done))
+        left, verdict_col, duration = self._columns(case, prefix)
         verdict = str(case.get("verdict") or "?")
         pad = verdict_col[len(verdict) :]
-        text = f"{left}{self._paint(verdict, verdict)}{pad}{duration}\n"
+        eta = self.eta()
+        tail = f"  ETA {clock_text(eta)}" if eta else ""
+        text = f"{left}{self._paint(verdict, verdict)}{pad}{duration}{tail}\n"
         if verdict in ("fail", "error") and case.get("reason"):
             reason = self._clean(case["reason"], REASON_LIMIT)
             text += "    " + self._paint(reason, verdict) + "\n"
@@ -167,6 +204,9 @@ class Progress:
         line = f"{len(cases)} cases: {counts}"
         if duration is not None:
             line += f" in {as_float(duration):.1f} s"
+        carried = sum(1 for case in cases if isinstance(case, Mapping) and case.get("origin"))
+        if carried:
+            line += f" ({carried} verdicts carried from an earlier run)"
         if run.get("interrupted"):
             line += " " + self._paint("(interrupted)", "fail")
         verdict = run.get("profile_verdict") or run_verdict(run)
@@ -180,4 +220,18 @@ class Progress:
         folder = out_dir if out_dir is not None else run.get("report_dir")
         if folder:
             text += f"report: {folder}\n"
-        self._write(text)
+        self._write(text, self.summary)
+
+
+def clock_text(seconds: float) -> str:
+    """``45s``, ``2m05s``, ``1h02m``: a duration for a person."""
+    whole = max(0, round(seconds))
+    if whole < 1:
+        return "<1s"
+    if whole < 60:
+        return f"{whole}s"
+    minutes, secs = divmod(whole, 60)
+    if minutes < 60:
+        return f"{minutes}m{secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m"

@@ -22,6 +22,7 @@ HEADER_FIELDS = (
     "against",
     "time_scale",
     "started",
+    "continues",
 )
 
 
@@ -31,6 +32,8 @@ def run_header(run: Mapping[str, Any]) -> dict[str, Any]:
     case id of the profile, in profile order) and ``selection`` (the ``--case`` ids, or
     ``None`` when every planned case is selected)."""
     header = {key: run.get(key) for key in HEADER_FIELDS}
+    if header.get("continues") is None:  # only a resumed run or a re-run of failed cases
+        header.pop("continues")
     header["planned"] = list(run.get("planned") or [])
     selected = run.get("selected")
     header["selection"] = None if selected is None else list(selected)

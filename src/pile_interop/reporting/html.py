@@ -38,6 +38,7 @@ from pile_interop.reporting.common import (
 from pile_interop.reporting.evidence import canonical_json, evidence_sha256
 from pile_interop.reporting.invariants import invariants_view
 from pile_interop.reporting.merge import MERGE_TEMPLATE, build_merge_view
+from pile_interop.reporting.origin import continues_text, origin_text, signature_view
 from pile_interop.reporting.page import (
     VERDICT_MEANING,
     assets,
@@ -376,6 +377,7 @@ def _case_view(
         ),
         "reason": text(case.get("reason") or ""),
         "short_reason": one_line(case.get("reason") or "", 160),
+        "origin": origin_text(case.get("origin")),
         "why": _why(verdict_class, problems, case),
         "requirements": [
             {"id": text(r["id"]), "text": text(r["text"]), "broken": r["id"] in broken}
@@ -484,6 +486,7 @@ def build_view(
             ("SUT reached by", run.get("against")),
             ("Time scale", run.get("time_scale")),
             ("Variation seed (--seed)", mapping(run.get("variation")).get("seed")),
+            ("Continues", continues_text(run.get("continues"))),
         )
         if value not in (None, "")
     ]
@@ -498,6 +501,7 @@ def build_view(
     ] + [c for c in case_views if c["verdict_class"] in ("fail", "error") and not c["mandatory"]]
     return {
         "generator": text(suite_text),
+        "signature": signature_view(run.get("signature")),
         "title": text(f"{title or 'pile-interop'} - conformance report"),
         "profile": text(run.get("profile") or ""),
         "profile_title": text(title),

@@ -90,6 +90,8 @@ def _from_stream(
         if run is not None
         else {key: header.get(key) for key in HEADER_FIELDS} | {"duration_s": None}
     )
+    if base.get("continues") is None:
+        base.pop("continues", None)
     planned = [str(case_id) for case_id in header.get("planned") or []]
     selection = header.get("selection")
     chosen = None if selection is None else {str(case_id) for case_id in selection}

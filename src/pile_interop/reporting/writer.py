@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from pile_interop.reporting.allure import ALLURE_DIR, write_allure
+from pile_interop.reporting.allure import ALLURE_DIR, write_allure, write_allure_config
 from pile_interop.reporting.evidence import evidence_sha256
 from pile_interop.reporting.html import HTML_NAME, write_html
 from pile_interop.reporting.junit import JUNIT_NAME, write_junit
@@ -20,8 +20,8 @@ logger = logging.getLogger(__name__)
 def write_all(
     out_dir: Path, run: Mapping[str, Any], *, redactor: Redactor | None = None
 ) -> list[str]:
-    """Write ``results.json``, ``junit.xml``, ``allure-results/`` and ``index.html`` (in that
-    order) into ``out_dir``.
+    """Write ``results.json``, ``junit.xml``, ``allure-results/`` (with ``allurerc.json`` for
+    Allure 3) and ``index.html`` (in that order) into ``out_dir``.
 
     ``index.html`` shows the SHA-256 of the ``results.json`` bytes just written (if writing it
     failed, the SHA-256 of the run as canonical JSON, and the page says so).
@@ -52,6 +52,7 @@ def write_all(
         (RESULTS_NAME, results),
         (JUNIT_NAME, lambda: write_junit(out_dir / JUNIT_NAME, run, redactor=redactor)),
         (ALLURE_DIR, lambda: write_allure(out_dir / ALLURE_DIR, run, redactor=redactor)),
+        ("allurerc.json", lambda: write_allure_config(out_dir, run)),
         (
             HTML_NAME,
             lambda: write_html(

@@ -5,7 +5,9 @@ failed or could not be decided (``error``); 2 bad usage or configuration (one li
 no traceback); 130 interrupted (Ctrl-C) after the report was written: an interrupted run has
 no verdict and never exits 0. A ``--case`` subset is a partial run, judged (banner and exit
 code) on the selected cases only. ``report DIR`` exits as the rebuilt run would (130 for a run
-that never finished, e.g. one killed with SIGKILL).
+that never finished, e.g. one killed with SIGKILL). ``run --rerun-failed DIR`` of a run with no
+failure runs nothing and exits 0. ``verify DIR --key PUB`` exits 0 when the signed folder is
+intact, 1 when it is not (each problem named), 2 for a folder or key that cannot be read.
 """
 
 from __future__ import annotations
@@ -21,6 +23,10 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from pile_interop import __version__
+from pile_interop.cli import bench, signing
+from pile_interop.cli.exits import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from pile_interop.cli.options import add_verbose
+from pile_interop.cli.serve import add_serve_parser
 from pile_interop.core.config import (
     ContentRoot,
     Profile,
@@ -31,8 +37,6 @@ from pile_interop.core.config import (
 from pile_interop.core.errors import UsageError
 
 log = logging.getLogger(__name__)
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 class _Parser(argparse.ArgumentParser):
@@ -97,7 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_list.add_argument("--json", action="store_true", help="machine-readable output")
 
     p_run = sub.add_parser("run", parents=[common], help="run a profile and write a report")
-    p_run.add_argument("--profile", required=True, help="e.g. ocpp16/core-cs")
+    p_run.add_argument(
+        "--profile", help="e.g. ocpp16/core-cs (with --rerun-failed / --resume: the earlier run's)"
+    )
     where = p_run.add_mutually_exclusive_group()  # one of them, or a CSMS descriptor's url
     where.add_argument(
         "--against", choices=["reference"], help="start the embedded reference SUT in-process"
@@ -121,7 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_run.add_argument("--device", help="device descriptor YAML (fixtures/devices/…)")
     p_run.add_argument("--out", help="report folder (default reports/<time>-<profile>)")
-    p_run.add_argument("--case", action="append", default=[], help="run only this case (repeat)")
+    p_run.add_argument("--case", action="append", default=[], help=bench.CASE_HELP)
+    bench.add_run_options(p_run)
     p_run.add_argument(
         "--strict", action="store_true", help="a broken SHOULD (warn) fails the case too"
     )
@@ -157,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--merge", action="store_true", help="compare the runs: devices as columns, cases as rows"
     )
     p_report.add_argument("--out", help="with --merge: the folder for the matrix")
+    signing.add_sign_options(p_report)
 
     p_check = sub.add_parser(
         "check-log", parents=[common], help="judge a recorded GB/T 27930 session offline"
@@ -166,53 +174,11 @@ def build_parser() -> argparse.ArgumentParser:
     p_check.add_argument("--variant", choices=["2011", "2015", "2023a"], help="default: profile's")
     p_check.add_argument("--out", help="report folder (default reports/<time>-log)")
 
-    p_serve = sub.add_parser("serve-reference", help="run a reference SUT as a simulator")
-    p_serve.add_argument(
-        "kind", choices=["station", "csms", "charger", "bms"], help="which reference SUT"
-    )
-    p_serve.add_argument("--csms-url", help="station: ws://host:port/path of the CSMS")
-    p_serve.add_argument(
-        "--listen",
-        type=_host_port,
-        metavar="HOST:PORT",
-        default=("127.0.0.1", 9000),
-        help="csms: where it accepts stations (default 127.0.0.1:9000)",
-    )
-    p_serve.add_argument(
-        "--identity-segment",
-        type=int,
-        default=-1,
-        metavar="N",
-        help="csms: the path segment holding the station identity (default -1, the last; -2 "
-        "for stations connecting to …/ocpp/<id>/ws); the query is ignored",
-    )
-    p_serve.add_argument(
-        "--id-tag",
-        action="append",
-        default=[],
-        metavar="TAG=STATUS",
-        help="csms: an id tag it knows (Accepted, Blocked, Expired); repeat",
-    )
-    p_serve.add_argument(
-        "--ocpp",
-        choices=["1.6", "2.0.1"],
-        default="1.6",
-        help="station / csms: the OCPP version it speaks (default 1.6)",
-    )
-    p_serve.add_argument("--can", help="charger / bms: the CAN bus spec (e.g. socketcan:can0)")
-    p_serve.add_argument("--variant", choices=["2011", "2015", "2023a"], default="2015")
-    p_serve.add_argument("--station-id", default="REF-CS-001")
-    p_serve.add_argument("--connectors", type=int, default=2)
-    p_serve.add_argument("--time-scale", type=_positive, default=1.0)
-    p_serve.add_argument(
-        "--password-file", help="file holding the basic-auth password (security profile 1)"
-    )
-    p_serve.add_argument(
-        "--control",
-        type=_host_port,
-        metavar="HOST:PORT",
-        help="serve the control surface over HTTP (the webhook actuator's format)",
-    )
+    add_serve_parser(sub, _host_port, _positive)
+    bench.add_profiles_parser(sub, common)
+    signing.add_verify_parser(sub)
+    for command in sub.choices.values():
+        add_verbose(command)
     return parser
 
 
@@ -270,6 +236,11 @@ def _default_out(profile: Profile) -> Path:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    again = _continuation(args)  # --rerun-failed / --resume: the earlier run's profile
+    if again is not None and not again.run:
+        print(f"nothing to run again in {again.folder}: no case failed or erred", file=sys.stderr)
+        return EXIT_OK
+
     from pile_interop.engine.lab import require_terminal
     from pile_interop.engine.report import Report
     from pile_interop.engine.run import run_profile
@@ -281,13 +252,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     profile = load_profile(root.profile_path(args.profile))
     library = CaseLibrary(*root.case_folders)
     check_known(profile, set(library.ids()))
-    selected = list(profile.cases)
-    for case_id in args.case:
-        if case_id not in profile.cases:
-            raise UsageError(f"--case {case_id}: not in profile {profile.id}")
-    if args.case:
-        selected = [c for c in selected if c in args.case]
     everything = [library.get(c) for c in profile.cases]
+    if again is not None:
+        selected = [c for c in profile.cases if c in set(again.run)]
+    else:
+        by_id = {s.id: s for s in everything}
+        picked = bench.select_cases(profile, by_id, args.case, args.keyword)
+        selected = list(profile.cases) if picked is None else picked
     scenarios = [s for s in everything if s.id in selected]
     request = TargetRequest(
         against=args.against,
@@ -302,8 +273,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     device, target = resolved.device, resolved.target
     campaign = campaign_for(profile, resolved, strict=args.strict)
     campaign.check(scenarios)
-    out = Path(args.out) if args.out else _default_out(profile)
-    progress = Progress(redactor=campaign.redactor)
+    out = _run_out(args, profile, again)
+    progress = Progress(
+        redactor=campaign.redactor, plan=bench.plan(campaign, scenarios), summary=sys.stdout
+    )
+    carried = again.carried if again is not None else []
+    continues = again.continues if again is not None else None
 
     async def main() -> dict[str, Any]:
         async with campaign:
@@ -313,8 +288,10 @@ def cmd_run(args: argparse.Namespace) -> int:
                     f"waiting for station {device.station_id!r} at {campaign.listen_url()}",
                     file=sys.stderr,
                 )
-            report = Report(out, campaign, everything, subscribers=[progress])
-            return await run_profile(campaign, scenarios, report, max_unreached=args.max_unreached)
+            report = Report(out, campaign, everything, subscribers=[progress], continues=continues)
+            return await run_profile(
+                campaign, scenarios, report, max_unreached=args.max_unreached, carried=carried
+            )
 
     try:
         run = asyncio.run(main())
@@ -322,6 +299,41 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"interrupted; the report so far is in {out}", file=sys.stderr)
         return EXIT_INTERRUPTED
     return run_exit_code(run)
+
+
+def _continuation(args: argparse.Namespace) -> bench.Continuation | None:
+    """``--rerun-failed`` / ``--resume``: what the earlier run keeps and what runs again; the
+    profile is that run's (``--profile``, if given, must agree)."""
+    if args.rerun_failed is None and args.resume is None:
+        if not args.profile:
+            raise UsageError("run needs --profile (or --rerun-failed DIR / --resume DIR)")
+        return None
+    if args.case or args.keyword is not None:
+        raise UsageError("--case and -k do not go with --rerun-failed / --resume")
+    if args.rerun_failed is not None:
+        again = bench.rerun_failed(args.rerun_failed, load_run)
+    else:
+        again = bench.resume(args.resume)
+    if args.profile and args.profile != again.profile_id:
+        raise UsageError(
+            f"--profile {args.profile}: the run in {again.folder} is of {again.profile_id}"
+        )
+    args.profile = again.profile_id
+    return again
+
+
+def _run_out(args: argparse.Namespace, profile: Profile, again: bench.Continuation | None) -> Path:
+    """The report folder of a run, checked writable (exit 2 when it is not)."""
+    if again is not None and again.mode == "resume":
+        if args.out and not bench.same_folder(Path(args.out), again.folder):
+            raise UsageError("--resume continues the report in its own folder: drop --out")
+        out = again.folder
+    else:
+        out = Path(args.out) if args.out else _default_out(profile)
+        if again is not None and out.exists() and bench.same_folder(out, again.folder):
+            raise UsageError("--rerun-failed writes a new report: --out must be another folder")
+    bench.ensure_writable(out)
+    return out
 
 
 def run_exit_code(run: dict[str, Any]) -> int:
@@ -375,12 +387,19 @@ def cmd_report(args: argparse.Namespace) -> int:
     from pile_interop.reporting.writer import write_all
 
     folders = [Path(f) for f in args.folders]
+    if args.merge and (args.sign or args.pdf):
+        raise UsageError("--sign and --pdf take one report folder, not a --merge")
     if not args.merge:
         if len(folders) != 1 or args.out:
             raise UsageError("report rebuilds one folder; compare several with --merge")
-        folder = folders[0]
-        run = load_run(folder)
-        problems = write_all(folder, run)
+        folder = signing.report_folder(args.folders[0])
+        write = signing.write_folder(write_all, args.pdf)
+        if args.sign:
+            run, problems = signing.sign(folder, args.sign, args.signer, load_run, write)
+        else:
+            run = load_run(folder)
+            run.pop("signature", None)  # a rebuilt folder is no longer the one signed
+            problems = write(folder, run)
         for problem in problems:
             print(f"pile-interop: {problem}", file=sys.stderr)
         print(f"{run['profile_verdict']['text']}\nreport rebuilt in {folder}", file=sys.stderr)
@@ -389,12 +408,13 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     if len(folders) < 2:
         raise UsageError("--merge needs at least two report folders")
-    runs = [load_run(f) for f in folders]
     out = (
         Path(args.out)
         if args.out
         else Path("reports") / (datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-merge")
     )
+    bench.ensure_writable(out)
+    runs = [load_run(f) for f in folders]
     out.mkdir(parents=True, exist_ok=True)
     links = [os.path.relpath(f / "index.html", out) for f in folders]
     labels = [_label(run, f) for run, f in zip(runs, folders, strict=True)]
@@ -446,6 +466,7 @@ def cmd_check_log(args: argparse.Namespace) -> int:
         "summary": summarize(cases),
         "cases": cases,
     }
+    bench.ensure_writable(out)
     out.mkdir(parents=True, exist_ok=True)
     for problem in write_all(out, run):
         print(f"pile-interop: {problem}", file=sys.stderr)
@@ -550,7 +571,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         logging.basicConfig(
-            level=logging.WARNING - 10 * min(args.verbose, 2),
+            level=logging.WARNING - 10 * min(args.verbose + args.verbose_after, 2),
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         )
         handler = {
@@ -559,6 +580,8 @@ def main(argv: list[str] | None = None) -> int:
             "report": cmd_report,
             "check-log": cmd_check_log,
             "serve-reference": cmd_serve,
+            "profiles": bench.cmd_profiles,
+            "verify": signing.cmd_verify,
         }[args.command]
         return handler(args)
     except UsageError as exc:
