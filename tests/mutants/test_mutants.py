@@ -6,9 +6,10 @@ test class each: ``pytest -n N --dist loadscope`` gives each class to one worker
 class-scoped fixture runs that family's mutants concurrently in one event loop (they mostly
 wait on protocol timers) at the family's own concurrency, while the other families run on other
 workers. A family keeps the load it was tuned for (the 1.6 security negatives' 2 s windows, the
-GB/T 10-50 ms periods): sharding adds no campaigns to any event loop. A mutant missed in that
-crowd is run once more on its own (as a lab runs one campaign); the summary line names every
-mutant that needed it, and the verdict is the calm run's."""
+GB/T 10-50 ms periods): sharding adds no campaigns to any event loop. The GB/T shard is marked
+``timing``: tox runs it in the calm second phase (``--dist loadgroup``, its own xdist group).
+A mutant missed in that crowd is run once more on its own (as a lab runs one campaign); the
+summary line names every mutant that needed it, and the verdict is the calm run's."""
 
 from __future__ import annotations
 
@@ -96,6 +97,8 @@ class TestOcpp201Mutants(_Shard):
     index = 1
 
 
+@pytest.mark.timing  # judges 10-500 ms periods: tox's calm phase, one worker for the shard
+@pytest.mark.xdist_group("gbt27930-mutants")
 class TestGbt27930Mutants(_Shard):
     index = 2
 
