@@ -7,10 +7,13 @@ period, widened by the recording's time resolution spread over the burst.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 #: Period tolerance (fraction of the period), before the recording's time resolution.
 TOLERANCE = 0.1
+#: Seconds: a mean exactly on the bound passes, whatever the float rounding of the format.
+_EPSILON = 1e-7
 
 
 class BurstLike(Protocol):
@@ -23,7 +26,7 @@ def burst_verdict(burst: BurstLike, period: float, step: float) -> tuple[bool, s
     """(ok, text) of one burst of at least three messages."""
     average = (burst.last - burst.first) / (burst.count - 1)
     allowed = TOLERANCE * period + step / (burst.count - 1)
-    if abs(average - period) > allowed:
+    if abs(average - period) > allowed + _EPSILON:
         return False, (
             f"mean {average * 1000:.1f} ms over {burst.count} messages (allowed "
             f"{period * 1000:.0f} ± {allowed * 1000:.1f} ms)"
@@ -32,7 +35,10 @@ def burst_verdict(burst: BurstLike, period: float, step: float) -> tuple[bool, s
 
 
 def period_verdict(
-    bursts: list[BurstLike], period: float, step: float, early: list[tuple[bool, str]] = ()
+    bursts: Sequence[BurstLike],
+    period: float,
+    step: float,
+    early: Sequence[tuple[bool, str]] = (),
 ) -> tuple[bool, str]:
     """Every burst judged: (all ok, the problems or what was judged)."""
     results = [*early, *(burst_verdict(b, period, step) for b in bursts)]

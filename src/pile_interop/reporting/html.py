@@ -38,6 +38,7 @@ from pile_interop.reporting.common import (
 from pile_interop.reporting.evidence import canonical_json, evidence_sha256
 from pile_interop.reporting.invariants import invariants_view
 from pile_interop.reporting.merge import MERGE_TEMPLATE, build_merge_view
+from pile_interop.reporting.recording import recording_view
 from pile_interop.reporting.page import (
     VERDICT_MEANING,
     assets,
@@ -523,6 +524,7 @@ def build_view(
         "cases": case_views,
         "evidence": evidence,
         "invariants": invariants_view(run),
+        "recording": recording_view(run),
     }
 
 
