@@ -94,7 +94,9 @@ def test_the_gbk_export_as_the_analyser_wrote_it_reads_the_same(frames, expected
 
 
 def _table(frames: list[LogFrame], sep: str, time: str) -> str:
-    header = sep.join(["序号", "传输方向", "时间标识", "帧ID", "帧格式", "帧类型", "数据长度", "数据(HEX)"])
+    header = sep.join(
+        ["序号", "传输方向", "时间标识", "帧ID", "帧格式", "帧类型", "数据长度", "数据(HEX)"]
+    )
     rows = [header]
     for f in frames:
         stamp = f"0x{round(f.t * 10000):08x}" if time == "hex" else f"{f.t:.3f}"
@@ -119,7 +121,9 @@ def _table(frames: list[LogFrame], sep: str, time: str) -> str:
     ("sep", "time", "encoding"),
     [(" ", "hex", "gbk"), ("\t", "hex", "utf-8"), (",", "seconds", "gbk"), ("  ", "hex", "utf-8")],
 )
-def test_usb_can_analyser_text_exports_read_the_same(tmp_path, frames, expected, sep, time, encoding):
+def test_usb_can_analyser_text_exports_read_the_same(
+    tmp_path, frames, expected, sep, time, encoding
+):
     path = tmp_path / "export.txt"
     path.write_bytes(_table(frames, sep, time).encode(encoding))
     got = list(open_recording(path))
@@ -144,8 +148,7 @@ def test_plain_candump_without_time_stamps_judges_no_period(tmp_path, frames):
     path = tmp_path / "plain.txt"
     path.write_text(
         "".join(
-            f"  can0  {f.can_id:08X}   [{len(f.data)}]  {f.data.hex(' ').upper()}\n"
-            for f in frames
+            f"  can0  {f.can_id:08X}   [{len(f.data)}]  {f.data.hex(' ').upper()}\n" for f in frames
         )
     )
     checked = check_recording(path, "charger", "2015", "p")
@@ -230,5 +233,5 @@ def test_a_truncated_blf_is_refused(tmp_path, frames):
     _write(can.BLFWriter(path), _messages(frames))
     data = path.read_bytes()
     path.write_bytes(data[: len(data) - 300])
-    with pytest.raises(LogFormatError, match="read as Vector BLF: .*truncated"):
+    with pytest.raises(LogFormatError, match=r"read as Vector BLF: .*truncated"):
         check_log(path, "charger", "2015", "p")

@@ -77,13 +77,14 @@ def length_finding(info: codec.MessageInfo, length: int, multi_packet: bool) -> 
 def content_findings(name: str, values: dict[str, Any], variant: str) -> list[str]:
     """What the ranges cannot say: CTS a real date and time, text fields printable."""
     found = []
-    if name == "CTS" and all(k in values for k in ("SecondUnits", "YearThousands")):
-        if any(int(v) != 0xF for v in values.values()):  # all ones: "not available"
-            when = codec.interpret("CTS", values, variant).get("Time")
-            if when is None:
-                found.append("CTS: not a valid BCD date and time")
-            elif not CTS_YEARS[0] <= when.year <= CTS_YEARS[1]:
-                found.append(f"CTS: year {when.year} is not a plausible clock")
+    whole = all(k in values for k in ("SecondUnits", "YearThousands"))
+    # an all-ones CTS is "not available"
+    if name == "CTS" and whole and any(int(v) != 0xF for v in values.values()):
+        when = codec.interpret("CTS", values, variant).get("Time")
+        if when is None:
+            found.append("CTS: not a valid BCD date and time")
+        elif not CTS_YEARS[0] <= when.year <= CTS_YEARS[1]:
+            found.append(f"CTS: year {when.year} is not a plausible clock")
     for prefix in TEXT_FIELDS.get(name, ()):
         chars = [int(v) for k, v in sorted(values.items()) if _is_char(k, prefix)]
         text = bytes(chars).rstrip(b"\xff").rstrip(b"\x00").rstrip(b"\xff")

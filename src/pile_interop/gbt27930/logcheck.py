@@ -27,6 +27,7 @@ from pile_interop.gbt27930.recording import open_recording
 
 log = logging.getLogger(__name__)
 
+
 def _case(
     case_id: str,
     title: str,

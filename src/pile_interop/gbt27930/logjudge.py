@@ -18,9 +18,10 @@ from typing import Any
 from pile_interop.gbt27930 import codec
 from pile_interop.gbt27930.capture import DecodedMessage, FrameDecoder, LogIssue, Transfer
 from pile_interop.gbt27930.conformance import message_findings
-from pile_interop.gbt27930.layout import MESSAGES
 from pile_interop.gbt27930.ids import BMS_ADDRESS, CHARGER_ADDRESS, PGN_TP_CM, PGN_TP_DT
+from pile_interop.gbt27930.layout import MESSAGES
 from pile_interop.gbt27930.logframe import LogFrame
+from pile_interop.gbt27930.logperiod import burst_verdict
 from pile_interop.gbt27930.logrules import RuleBook
 
 #: A gap over this many periods ends a burst (the message stopped and started again).
@@ -252,11 +253,16 @@ class LogJudge(FrameDecoder):
                 self.broken_count += 1
                 if len(self.broken) < EXAMPLES:
                     self.broken.append(text)
-        elif transfer.dst == self.address and transfer.cts and transfer.complete:
-            if not transfer.acknowledged and transfer.abort is None:
-                self.unacknowledged_count += 1
-                if len(self.unacknowledged) < EXAMPLES:
-                    self.unacknowledged.append(text)
+        elif (
+            transfer.dst == self.address
+            and transfer.cts
+            and transfer.complete
+            and not transfer.acknowledged
+            and transfer.abort is None
+        ):
+            self.unacknowledged_count += 1
+            if len(self.unacknowledged) < EXAMPLES:
+                self.unacknowledged.append(text)
 
     def _answered(self, transfer: Transfer) -> bool:
         return bool(transfer.cts) or transfer.abort_src == self.address
@@ -305,8 +311,6 @@ class LogJudge(FrameDecoder):
         self.rules.finish(self.last_t)
 
     def _judge_early(self, stats: MessageStats) -> None:
-        from pile_interop.gbt27930.logperiod import burst_verdict
-
         step = 0.0 if math.isinf(self.resolution) else self.resolution
         for burst in stats.bursts[:-1]:
             stats.early.append(burst_verdict(burst, stats.period, step))

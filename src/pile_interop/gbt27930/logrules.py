@@ -17,6 +17,7 @@ Three checks, each streamed (a few flags and first times per session, whatever t
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 
@@ -116,8 +117,8 @@ class RuleBook:
     def message(self, message: DecodedMessage, frame: LogFrame) -> None:
         found = tokens(message)
         if message.src == CHARGER_ADDRESS and (
-            "CHM" in found and self.seen - {"CHM", "BHM"}
-            or "CRM 0x00" in found and "CRM 0xAA" in self.seen
+            ("CHM" in found and self.seen - {"CHM", "BHM"})
+            or ("CRM 0x00" in found and "CRM 0xAA" in self.seen)
         ):
             self.seen.clear()
             self.reported.clear()
@@ -193,7 +194,7 @@ class RuleBook:
                 present.append((min(self.firsts[n] for n in names), "/".join(names)))
         wrong = [
             f"{a} first at {ta:.3f} s after {b} at {tb:.3f} s"
-            for (ta, a), (tb, b) in zip(present, present[1:], strict=False)
+            for (ta, a), (tb, b) in itertools.pairwise(present)
             if ta > tb
         ]
         return wrong, [n for _, n in present]

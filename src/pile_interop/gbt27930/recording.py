@@ -29,7 +29,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TextIO, cast
 
 import can
 
@@ -210,7 +210,7 @@ def _frame(
 
 def _messages(
     lines: Lines,
-    make: Callable[[Lines], Any],
+    make: Callable[[TextIO], Any],
     check: Callable[[can.Message, str], str | None],
     channel: Callable[[can.Message], str],
     fmt: str,
@@ -218,7 +218,7 @@ def _messages(
 ) -> Iterator[LogFrame]:
     index = 0
     try:
-        reader = make(lines)
+        reader = make(cast(TextIO, lines))  # python-can iterates it line by line
         for msg in reader:
             problem = check(msg, lines.text)
             if problem:
@@ -241,7 +241,7 @@ def _messages(
 
 def _text_reader(
     rec: Recording,
-    make: Callable[[Lines], Any],
+    make: Callable[[TextIO], Any],
     check: Callable[[can.Message, str], str | None],
     channel: Callable[[can.Message], str],
     *,
@@ -345,7 +345,7 @@ def _read_blf(rec: Recording) -> Iterator[LogFrame]:
             raise LogFormatError(
                 f"after object {index}: {type(exc).__name__}: {exc}".rstrip(": "), fmt=BLF
             ) from None
-        if reader.file_size and size < reader.file_size or reader._tail:
+        if (reader.file_size and size < reader.file_size) or reader._tail:
             raise LogFormatError(
                 f"truncated: {size} of the {reader.file_size} bytes its header announces "
                 f"(read {index} frames)",

@@ -154,7 +154,9 @@ def _cell(row: Sequence[str], cols: dict[str, int], key: str) -> str:
 
 def _row(row: Sequence[str], cols: dict[str, int], line: int, index: int) -> LogFrame | None:
     if len(row) <= max(cols[k] for k in _REQUIRED):
-        raise LogFormatError(f"{len(row)} columns, the header has more (a truncated line?)", line=line)
+        raise LogFormatError(
+            f"{len(row)} columns, the header has more (a truncated line?)", line=line
+        )
     kind = " ".join(
         " ".join(_cell(row, cols, k).split()) for k in ("type", "format", "frame_type")
     ).strip()

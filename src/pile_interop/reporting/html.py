@@ -38,7 +38,6 @@ from pile_interop.reporting.common import (
 from pile_interop.reporting.evidence import canonical_json, evidence_sha256
 from pile_interop.reporting.invariants import invariants_view
 from pile_interop.reporting.merge import MERGE_TEMPLATE, build_merge_view
-from pile_interop.reporting.recording import recording_view
 from pile_interop.reporting.page import (
     VERDICT_MEANING,
     assets,
@@ -51,6 +50,7 @@ from pile_interop.reporting.page import (
     text,
     when,
 )
+from pile_interop.reporting.recording import recording_view
 from pile_interop.reporting.redact import Redactor, resolve
 from pile_interop.reporting.results_json import run_verdict, summarize
 from pile_interop.reporting.svg import Failure, lifeline_names, sequence_diagram, summary_bar
