@@ -32,6 +32,9 @@ from pile_interop.gbt27930.tp_protocol import PACKET_DATA, Control, reason_name
 
 logger = logging.getLogger(__name__)
 
+#: Distinct payloads whose decoding a decoder keeps (then it starts again).
+DECODED_KEPT = 4096
+
 __all__ = [
     "DecodedMessage",
     "FrameDecoder",
@@ -168,6 +171,8 @@ class FrameDecoder:
     def __init__(self, variant: str = "2015") -> None:
         self.variant = normalise_variant(variant)
         self.open: dict[tuple[int, int], Transfer] = {}
+        self._decoded: dict[tuple[int, bytes], tuple[codec.MessageInfo, dict[str, Any]]] = {}
+        """Payloads decoded lately: periodic messages repeat theirs."""
 
     # -- hooks --------------------------------------------------------------------------
 
@@ -207,12 +212,19 @@ class FrameDecoder:
     def _decode(
         self, frame: LogFrame, pgn: int, data: bytes, frames: tuple[int, ...], multi: bool
     ) -> bool:
-        try:
-            info = codec.message_info(pgn, self.variant)
-            values = codec.decode(pgn, data, self.variant, lenient=True)
-        except codec.CodecError as exc:
-            self._issue(frame, str(exc))
-            return False
+        key = (pgn, data)
+        known = self._decoded.get(key)
+        if known is None:
+            try:
+                info = codec.message_info(pgn, self.variant)
+                values = codec.decode(pgn, data, self.variant, lenient=True)
+            except codec.CodecError as exc:
+                self._issue(frame, str(exc))
+                return False
+            if len(self._decoded) >= DECODED_KEPT:
+                self._decoded.clear()
+            known = self._decoded[key] = (info, values)
+        info, values = known
         self.on_message(
             DecodedMessage(
                 info.name,
@@ -222,7 +234,7 @@ class FrameDecoder:
                 frame.dst,
                 frame.direction,
                 data,
-                values,
+                dict(values),
                 frames,
                 multi,
                 len(data) < info.min_length,

@@ -171,6 +171,8 @@ class LogJudge(FrameDecoder):
         past T3, not judged if it sent nothing more (it had left the bus)."""
         self.quiet: list[str] = []
         self.rules = RuleBook(sut, self.variant)
+        self._findings: dict[tuple[Any, ...], list[str]] = {}
+        """Findings of payloads judged lately (periodic messages repeat theirs)."""
 
     # -- frames ---------------------------------------------------------------------------
 
@@ -226,7 +228,13 @@ class LogJudge(FrameDecoder):
         if stats is None:
             stats = self.stats[info.name] = MessageStats(info.name, info.period_ms / 1000)
         if message.src == self.address:
-            for text in message_findings(message, [frame], self.variant):
+            key = (message.pgn, message.data, frame.can_id, message.multi_packet, message.dst)
+            found = self._findings.get(key)
+            if found is None:
+                if len(self._findings) >= MAX_KINDS * 64:
+                    self._findings.clear()
+                found = self._findings[key] = message_findings(message, [frame], self.variant)
+            for text in found:
                 stats.add_finding(text)
         if message.short:
             stats.short += 1

@@ -66,11 +66,12 @@ class Lines:
         handle: IO[str] | Iterator[str],
         *,
         comments: bool = False,
-        validate: Callable[[str], str | None] | None = None,
+        explain: Callable[[str], str | None] | None = None,
     ) -> None:
         self.handle = handle
         self.comments = comments
-        self.validate = validate
+        self.explain = explain
+        """What is wrong with a line the reader failed on (in words better than its own)."""
         self.number = 0
         self.text = ""
 
@@ -83,10 +84,6 @@ class Lines:
             self.number += 1
             if self.comments and line.lstrip().startswith("#"):
                 continue
-            if self.validate is not None and line.strip():
-                problem = self.validate(line.strip())
-                if problem:
-                    raise LogFormatError(problem, line=self.number)
             self.text = line
             return line
 
@@ -234,8 +231,9 @@ def _messages(
             f"not {encoding} text ({exc.reason})", line=lines.number + 1, fmt=fmt
         ) from None
     except Exception as exc:  # a reader's own error, whatever its type
+        said = lines.explain(lines.text.strip()) if lines.explain is not None else None
         raise LogFormatError(
-            f"{type(exc).__name__}: {exc}".rstrip(": "), line=lines.number, fmt=fmt
+            said or f"{type(exc).__name__}: {exc}".rstrip(": "), line=lines.number, fmt=fmt
         ) from None
 
 
@@ -246,10 +244,10 @@ def _text_reader(
     channel: Callable[[can.Message], str],
     *,
     comments: bool = False,
-    validate: Callable[[str], str | None] | None = None,
+    explain: Callable[[str], str | None] | None = None,
 ) -> Iterator[LogFrame]:
     with rec.path.open(encoding=rec.encoding, newline="") as handle:
-        lines = Lines(handle, comments=comments, validate=validate)
+        lines = Lines(handle, comments=comments, explain=explain)
         yield from _messages(lines, make, check, channel, rec.format, rec.encoding)
 
 
@@ -280,7 +278,14 @@ def _candump_line(line: str) -> str | None:
     return None
 
 
-def _no_check(_msg: can.Message, _line: str) -> str | None:
+def _candump_bytes(msg: can.Message, line: str) -> str | None:
+    """Every data digit made a byte (python-can reads an odd digit as a byte of its own)."""
+    if msg.is_remote_frame or msg.is_error_frame:
+        return None
+    data = line.split()[2].split("#", 1)[1]
+    digits = len(data) - 2 if data.startswith("#") else len(data)
+    if digits != 2 * len(msg.data):
+        return f"bad data {data!r} (a truncated line?)"
     return None
 
 
@@ -288,10 +293,10 @@ def _read_candump_log(rec: Recording) -> Iterator[LogFrame]:
     yield from _text_reader(
         rec,
         can.CanutilsLogReader,
-        _no_check,
+        _candump_bytes,
         lambda m: str(m.channel),
         comments=True,
-        validate=_candump_line,
+        explain=_candump_line,
     )
 
 
@@ -303,9 +308,9 @@ def _asc_channel(msg: can.Message) -> str:
 def candump_log_lines(lines: Iterable[str]) -> Iterator[LogFrame]:
     """Frames of candump log lines (``(ts) iface ID#DATA``), read by python-can."""
     yield from _messages(
-        Lines(iter(lines), comments=True, validate=_candump_line),
+        Lines(iter(lines), comments=True, explain=_candump_line),
         can.CanutilsLogReader,
-        _no_check,
+        _candump_bytes,
         lambda m: str(m.channel),
         CANDUMP_LOG,
     )
