@@ -271,3 +271,34 @@ def test_an_rts_after_the_charger_went_quiet_is_not_judged(tmp_path, frames):
     transport = judged(tmp_path, frames)["log:transport"]
     assert transport["verdict"] == "warn"  # one BCS without EndOfMsgAck, as recorded
     assert "SUT sent nothing after it (not judged)" in transport["steps"][0]["observed"]
+
+
+def _bursts(periods: list[float]) -> list[LogFrame]:
+    """CCS in bursts of 6, one burst per period given, 2 s apart."""
+    out, t = [], 0.0
+    ccs = codec.encode("CCS", {"OutputVoltage": 500.0, "OutputCurrent": -10.0,
+                               "ChargingTime": 1, "ChargingPermitted": 1})  # fmt: skip
+    for period in periods:
+        for _ in range(6):
+            out.append(LogFrame(len(out), t, 0x1812F456, ccs, len(out) + 1))
+            t += period
+        t += 2.0
+    return out
+
+
+def test_bursts_judged_early_on_a_long_recording_give_the_same_verdict(tmp_path, monkeypatch):
+    periods = [0.05] * 7 + [0.1] + [0.05] * 7
+    whole = judged(tmp_path, _bursts(periods))["log:CCS.period"]
+    with monkeypatch.context() as patch:
+        patch.setattr("pile_interop.gbt27930.logjudge.MAX_BURSTS", 3)
+        early = judged(tmp_path, _bursts(periods))["log:CCS.period"]
+    assert whole["verdict"] == early["verdict"] == "fail"
+    assert "mean 100.0 ms over 6 messages" in early["reason"]
+    assert early["reason"] == whole["reason"]
+    steady = [0.05] * 15
+    passed = judged(tmp_path, _bursts(steady))["log:CCS.period"]
+    assert passed["verdict"] == "pass"
+    assert "(and 10 more bursts)" in passed["steps"][0]["observed"]
+    monkeypatch.setattr("pile_interop.gbt27930.logjudge.MAX_BURSTS", 3)
+    again = judged(tmp_path, _bursts(steady))["log:CCS.period"]
+    assert again["steps"][0]["observed"] == passed["steps"][0]["observed"]

@@ -84,13 +84,16 @@ def test_a_recording_written_by_python_can_gives_the_csvs_verdicts(
         assert verdicts(check_log(path, sut, "2015", f"gbt27930/{sut}")) == expected[sut], sut
 
 
-def test_the_gbk_export_as_the_analyser_wrote_it_reads_the_same(frames, expected):
-    if not GBK_CAPTURE.is_file():
-        pytest.skip("../shared/data is not beside this tree")
-    assert [(f.can_id, f.data, f.t) for f in open_recording(GBK_CAPTURE)] == [
-        (f.can_id, f.data, f.t) for f in frames
-    ]
-    assert verdicts(check_log(GBK_CAPTURE, "charger", "2015", "p")) == expected["charger"]
+def test_the_gbk_export_as_the_analyser_wrote_it_reads_the_same(tmp_path, frames, expected):
+    gbk = tmp_path / "charger-capture.gbk.csv"
+    # the shared GBK file is exactly the UTF-8 capture encoded as GBK (checked when present)
+    gbk.write_bytes(CAPTURE.read_text(encoding="utf-8").encode("gbk"))
+    if GBK_CAPTURE.is_file():
+        assert gbk.read_bytes() == GBK_CAPTURE.read_bytes()
+    recording = open_recording(gbk)
+    assert recording.encoding == "gb18030"
+    assert [(f.can_id, f.data, f.t) for f in recording] == [(f.can_id, f.data, f.t) for f in frames]
+    assert verdicts(check_log(gbk, "charger", "2015", "p")) == expected["charger"]
 
 
 def _table(frames: list[LogFrame], sep: str, time: str) -> str:

@@ -185,7 +185,9 @@ def _message_cases(judge: LogJudge, profile: str) -> list[dict[str, Any]]:
             why = f"no usable time stamps: {judge.untimed_reason()}"
             verdict, reason, observed = "na", f"[{_PERIODS}] {why}", f"{count}; {why}"
         else:
-            ok, text = period_verdict(stats.bursts, stats.period, step, stats.early)
+            ok, text = period_verdict(
+                stats.bursts, stats.period, step, stats.early, stats.early_more
+            )
             verdict = "pass" if ok else "fail"
             reason = "" if ok else f"[{_PERIODS}] {text}"
             observed = f"{text} (time resolution {step * 1000:g} ms)"

@@ -66,7 +66,9 @@ class MessageStats:
     bursts: list[Burst] = field(default_factory=list)
     open_burst: Burst | None = None
     early: list[tuple[bool, str]] = field(default_factory=list)
-    """Bursts judged before the end (beyond :data:`MAX_BURSTS`): (ok, text)."""
+    """Bursts judged before the end (beyond :data:`MAX_BURSTS`): (ok, text), a few of each."""
+    early_more: Counter[bool] = field(default_factory=Counter)
+    """How many more bursts were judged early, passed (True) and failed (False)."""
     findings: dict[str, list[Any]] = field(default_factory=dict)
     """Finding kind → [count, first example]."""
 
@@ -321,7 +323,12 @@ class LogJudge(FrameDecoder):
     def _judge_early(self, stats: MessageStats) -> None:
         step = 0.0 if math.isinf(self.resolution) else self.resolution
         for burst in stats.bursts[:-1]:
-            stats.early.append(burst_verdict(burst, stats.period, step))
+            ok, text = burst_verdict(burst, stats.period, step)
+            kept = sum(1 for good, _ in stats.early if good == ok)
+            if kept < EXAMPLES:
+                stats.early.append((ok, text))
+            else:
+                stats.early_more[ok] += 1
         stats.bursts = stats.bursts[-1:]
 
     def _name(self, pgn: int) -> str:

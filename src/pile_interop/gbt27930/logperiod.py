@@ -7,7 +7,7 @@ period, widened by the recording's time resolution spread over the burst.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 #: Period tolerance (fraction of the period), before the recording's time resolution.
@@ -39,14 +39,19 @@ def period_verdict(
     period: float,
     step: float,
     early: Sequence[tuple[bool, str]] = (),
+    early_more: Mapping[bool, int] | None = None,
 ) -> tuple[bool, str]:
-    """Every burst judged: (all ok, the problems or what was judged)."""
+    """Every burst judged: (all ok, the problems or what was judged). ``early``: bursts
+    judged before (a few of each kind), ``early_more``: how many more passed / failed."""
     results = [*early, *(burst_verdict(b, period, step) for b in bursts)]
+    more = early_more or {}
     problems = [text for ok, text in results if not ok]
     shown = [text for ok, text in results if ok]
-    if problems:
-        more = f" (and {len(problems) - 5} more bursts)" if len(problems) > 5 else ""
-        return False, "; ".join(problems[:5]) + more
-    if len(shown) > 5:
-        return True, "; ".join(shown[:5]) + f" (and {len(shown) - 5} more bursts)"
+    failed = len(problems) + more.get(False, 0)
+    if failed:
+        extra = f" (and {failed - 5} more bursts)" if failed > 5 else ""
+        return False, "; ".join(problems[:5]) + extra
+    passed = len(shown) + more.get(True, 0)
+    if passed > 5:
+        return True, "; ".join(shown[:5]) + f" (and {passed - 5} more bursts)"
     return True, "; ".join(shown) or "too few in a row to judge"
