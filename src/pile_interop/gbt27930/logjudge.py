@@ -27,7 +27,7 @@ from pile_interop.gbt27930.logrules import RuleBook
 #: A gap over this many periods ends a burst (the message stopped and started again).
 BURST_GAP = 4.0
 #: Bursts kept per message type until the end (the rest judged at once).
-MAX_BURSTS = 10_000
+MAX_BURSTS = 1_000
 #: Examples kept of each list the report shows.
 EXAMPLES = 5
 #: Distinct finding kinds kept per message type; distinct foreign identifiers kept.
