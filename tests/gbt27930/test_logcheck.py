@@ -39,6 +39,10 @@ def test_the_real_charger_capture_meets_the_charger_checks(tmp_path):
         assert seen[must] == "pass", must
     assert run["profile_verdict"]["met"] is True
     assert (tmp_path / "r/index.html").is_file() and (tmp_path / "r/junit.xml").is_file()
+    bms = check_log(CAPTURE, "bms", "2015", "gbt27930/bms")
+    assert {c["verdict"] for c in bms} <= {"pass", "warn"}, [
+        (c["id"], c["reason"]) for c in bms if c["verdict"] not in ("pass", "warn")
+    ]
 
 
 def _ccs(frame) -> bool:

@@ -135,6 +135,23 @@ def test_usb_can_analyser_text_exports_read_the_same(
     assert verdicts(check_log(path, "charger", "2015", "p")) == expected["charger"]
 
 
+def test_a_usb_can_tool_export_with_system_time_and_x_bar_data_reads_the_same(
+    tmp_path, frames, expected
+):
+    header = "序号\t传输方向\t系统时间\t时间标识\t帧ID\t帧格式\t帧类型\t数据长度\t数据(HEX)"
+    rows = [
+        f"{f.index}\t接收\t17:20:13.342\t0x{round(f.t * 10000):08X}\t0x{f.can_id:08X}"
+        f"\t扩展帧\t数据帧\t0x{len(f.data):02X}\tx| {f.data.hex(' ').upper()}"
+        for f in frames
+    ]
+    path = tmp_path / "usbcan.txt"
+    path.write_bytes(("\n".join([header, *rows]) + "\n").encode("gbk"))
+    got = list(open_recording(path))
+    assert [(f.can_id, f.data) for f in got] == [(f.can_id, f.data) for f in frames]
+    assert got[1].t == pytest.approx(frames[1].t, abs=1e-4)  # 时间标识, not 系统时间
+    assert verdicts(check_log(path, "charger", "2015", "p")) == expected["charger"]
+
+
 def test_plain_candump_with_time_stamps_reads_the_same(tmp_path, frames, expected):
     path = tmp_path / "plain.txt"
     path.write_text(

@@ -57,11 +57,14 @@ def _separator(line: str) -> str | None:
 
 
 def _columns(header: Sequence[str]) -> dict[str, int]:
+    """Column of each key, by the first of its names the header has (``时间标识`` before
+    ``时间`` when an export has both)."""
+    cells = [name.strip().lower() for name in header]
     found: dict[str, int] = {}
     for key, names in COLUMNS.items():
-        for i, name in enumerate(header):
-            if name.strip().lower() in names:
-                found[key] = i
+        for name in names:
+            if name in cells:
+                found[key] = cells.index(name)
                 break
     return found
 
@@ -91,7 +94,9 @@ def _number(text: str) -> int:
 
 
 def parse_hex_bytes(text: str) -> bytes:
-    """``01 01 00``, ``010100``, ``0x01 0x01 0x00`` or ``01,01,00``."""
+    """``01 01 00``, ``010100``, ``0x01 0x01 0x00``, ``01,01,00`` or ``x| 01 01 00`` (the
+    data column of some USB-CAN tools)."""
+    text = text.strip().removeprefix("x|")
     tokens = text.replace(",", " ").replace("0x", "").replace("0X", "").split()
     if len(tokens) == 1 and len(tokens[0]) > 2:
         return bytes.fromhex(tokens[0])
