@@ -346,3 +346,14 @@ class VinAsUtf16(Bms27930):
             return data
         vin = "LSVAU2180N2183294".encode("utf-16-le")[:17]
         return data[:24] + vin + data[41:]
+
+
+#: Every BMS case that reaches the charging phase (BN.3001 also misses the charge mode).
+_BMS_CHARGING_CASES = ("BN.3001", "BN.3003", "BN.3005", "BN.4001", "BP.3004", "BP.3006",
+                       "BP.3007", "BP.4002")  # fmt: skip
+
+
+@mutant("BN.3002", "BCL: DLC 4, GB/T 27930 gives 5", *_BMS_CHARGING_CASES, profile=BMS)
+class BclWithoutMode(_cut(Bms27930, "BCL", 4)):  # type: ignore[misc]
+    """Sends BCL without its charge-mode byte (4 bytes): the mock charger still follows the
+    demand it carries (it reads BCL leniently); the length is the finding."""
