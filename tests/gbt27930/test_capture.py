@@ -146,16 +146,36 @@ def test_frames_the_decoder_cannot_place_are_issues():
         [
             "(1.0) can0 1CEB56F4#0101020304050607",  # TP.DT without an RTS
             "(1.1) can0 18FF56F4#00",  # not a GB/T 27930 PGN
-            "(1.2) can0 1C1156F4#00",  # BCS as a 1-byte single frame
+            "(1.2) can0 1C1156F4#00",  # BCS as a 1-byte single frame: short, decoded leniently
         ]
     )
     out = capture.decode_frames(frames)
-    assert not out.complete and out.understood == set()
+    assert not out.complete and out.understood == {2}
     assert [i.message for i in out.issues] == [
         "TP.DT outside a transfer",
         "PGN 0xff56 is not a GB/T 27930 (2015) message",
-        "BCS needs at least 9 bytes, got 1",
     ]
+    (bcs,) = out.messages
+    assert (bcs.name, bcs.short, bcs.values) == ("BCS", True, {})
+
+
+def test_a_short_message_is_decoded_as_far_as_its_bytes_go():
+    frames = capture.parse_candump(
+        [
+            "(1.00) can0 1812F456#1C15A00F0100FD",  # CCS with 7 bytes (a real charger's)
+            "(1.05) can0 1808F456#581BD007D80E",  # CML with 6 bytes (2011-era)
+        ]
+    )
+    out = capture.decode_frames(frames)
+    assert out.complete
+    ccs, cml = out.messages
+    assert ccs.short and ccs.values["OutputVoltage"] == 540.4
+    assert ccs.values["ChargingPermitted"] == 1
+    assert cml.short and set(cml.values) == {
+        "MaxOutputVoltage",
+        "MinOutputVoltage",
+        "MaxOutputCurrent",
+    }
 
 
 def test_an_aborted_transfer_is_reported_as_such():

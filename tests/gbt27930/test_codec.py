@@ -211,11 +211,13 @@ def test_fill_bit_violations_name_each_zero_fill_bit():
 
 
 def test_strict_encoding_rejects_out_of_range_values_and_lenient_encoding_sends_them():
+    # the 2015 table sets no 750 V cap (2011's does)
+    assert codec.encode("BHM", {"MaxChargeVoltage": 900.0}) == (9000).to_bytes(2, "little")
     with pytest.raises(CodecError, match="outside"):
-        codec.encode("BHM", {"MaxChargeVoltage": 900.0})
-    assert codec.encode("BHM", {"MaxChargeVoltage": 900.0}, strict=False) == (9000).to_bytes(
-        2, "little"
-    )
+        codec.encode("CML", {"MaxOutputVoltage": 900.0}, "2011", fill_missing=True)
+    with pytest.raises(CodecError, match="outside"):
+        codec.encode("BCS", {"SOC": 101}, fill_missing=True)
+    assert codec.encode("BCS", {"SOC": 101}, strict=False, fill_missing=True)[6] == 101
     with pytest.raises(CodecError, match="does not fit"):
         codec.encode("BHM", {"MaxChargeVoltage": 7000.0}, strict=False)
 

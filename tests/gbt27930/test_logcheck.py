@@ -6,6 +6,8 @@ import dataclasses
 import json
 from pathlib import Path
 
+import pytest
+
 from pile_interop.gbt27930.capture import read_capture_csv, to_candump
 from pile_interop.gbt27930.ids import parse_can_id
 from pile_interop.gbt27930.logcheck import check_log
@@ -37,6 +39,10 @@ def test_the_real_charger_capture_meets_the_charger_checks(tmp_path):
         assert seen[must] == "pass", must
     assert run["profile_verdict"]["met"] is True
     assert (tmp_path / "r/index.html").is_file() and (tmp_path / "r/junit.xml").is_file()
+    bms = check_log(CAPTURE, "bms", "2015", "gbt27930/bms")
+    assert {c["verdict"] for c in bms} <= {"pass", "warn"}, [
+        (c["id"], c["reason"]) for c in bms if c["verdict"] not in ("pass", "warn")
+    ]
 
 
 def _ccs(frame) -> bool:
@@ -80,3 +86,40 @@ def test_a_file_that_is_not_a_recording_is_exit_2(tmp_path):
     result = cli("check-log", str(junk), "--profile", "gbt27930/charger")
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def _one_line_exit_2(*args: str) -> str:
+    result = cli("check-log", *args)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    return lines[0]
+
+
+def test_bad_input_is_exit_2_and_one_line(tmp_path):
+    empty = tmp_path / "empty.log"
+    empty.write_text("")
+    assert "empty file" in _one_line_exit_2(str(empty), "--profile", "gbt27930/charger")
+    cut = tmp_path / "cut.log"
+    cut.write_text("(1.0) can0 1826F456#010100\n(1.1) can0 1826F4\n")
+    line = _one_line_exit_2(str(cut), "--profile", "gbt27930/charger")
+    assert f"{cut}: line 2: read as candump log:" in line
+    line = _one_line_exit_2(str(CAPTURE), "--profile", "gbt27930/charger", "--variant", "2019")
+    assert "--variant" in line
+
+
+def test_the_report_names_the_variant_the_span_and_each_message(tmp_path):
+    result = cli(
+        "check-log", str(CAPTURE), "--profile", "gbt27930/bms", "--variant", "2023a",
+        "--out", str(tmp_path / "r"),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    run = json.loads((tmp_path / "r/results.json").read_text())
+    assert "GB/T 27930-2023 category A" in run["profile_title"]
+    recording = run["recording"]
+    assert recording["format"] == "analyser table" and recording["span_s"] == 30.5
+    rows = {r["message"]: r for r in recording["messages"]}
+    assert rows["CCS"]["count"] == 329 and rows["CCS"]["period_ms"] == 50
+    assert rows["BCL"]["mean_ms"] == pytest.approx(50, abs=2) and rows["BCL"]["max_ms"] == 100
+    html = (tmp_path / "r/index.html").read_text()
+    assert "GB/T 27930-2023 category A" in html and '<section id="recording">' in html

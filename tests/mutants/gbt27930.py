@@ -290,3 +290,70 @@ class BemWrongBitForCst(Bms27930):
 
     def on_timeout(self, key: str) -> dict[str, int]:
         return {"CSDTimeout": 1} if key == "CST" else super().on_timeout(key)
+
+
+# -- what real chargers and BMSs get wrong (issue 15): short messages, content ------------------
+
+
+def _cut(cls: type, name: str, length: int) -> Any:
+    class Cut(cls):  # type: ignore[misc, valid-type]
+        def payload(self, message: str, values: Any, *, strict: bool = True) -> bytes:
+            data: bytes = super().payload(message, values, strict=strict)
+            return data[:length] if message == name else data
+
+    return Cut
+
+
+#: Every charger case that reaches the charging phase (a defect of CCS shows in each), and
+#: every one that reaches the configuration (CTS); every BMS case that reaches BRM. A defect
+#: in a message every session carries fails each of them (``tox -e mutants -- --full``).
+_CHARGING_CASES = ("DP.2004", "DP.3002", "DP.3003", "DN.3004", "DN.3005", "DP.3006", "DP.3007",
+                   "DP.3008", "DN.4001", "DN.4002", "DP.4003")  # fmt: skip
+_CONFIGURED_CASES = ("DN.2003", "DN.3001", "DP.2002", "DP.2005", "DP.2006", *_CHARGING_CASES)
+_IDENTIFIED_CASES = ("BN.2001", "BN.2003", "BN.3001", "BN.3002", "BN.3003", "BN.3005",
+                     "BN.4001", "BP.1003", "BP.2002", "BP.2004", "BP.2005", "BP.3004",
+                     "BP.3006", "BP.3007", "BP.4002")  # fmt: skip
+
+
+@mutant("DN.3001", "CCS: DLC 7, GB/T 27930 gives 8", *_CHARGING_CASES, profile=CHARGER)
+class CcsSevenBytes(_cut(Charger27930, "CCS", 7)):  # type: ignore[misc]
+    """Sends CCS with 7 bytes (the 8th, a fill byte, left off), as real chargers do: the mock
+    BMS charges on (it reads CCS leniently) and the length is the finding."""
+
+
+@mutant("DN.3001", "CCS: DLC 5, GB/T 27930 gives 8", *_CHARGING_CASES, profile=CHARGER)
+class CcsFiveBytes(_cut(Charger27930, "CCS", 5)):  # type: ignore[misc]
+    """Sends CCS cut after the output current (5 bytes): shorter than any variant's CCS, the
+    mock BMS still takes the voltage and current it carries; the length is the finding."""
+
+
+@mutant("DN.2001", "is not a plausible clock", *_CONFIGURED_CASES, profile=CHARGER)
+class CtsYearBytesSwapped(Charger27930):
+    """Sends the CTS year's two BCD bytes the wrong way round (2026 as 20 26: year 2620)."""
+
+    def payload(self, name: str, values: Any, *, strict: bool = True) -> bytes:
+        data: bytes = super().payload(name, values, strict=strict)
+        return data[:5] + data[6:7] + data[5:6] if name == "CTS" else data
+
+
+@mutant("BN.1002", "VIN: not printable", *_IDENTIFIED_CASES, profile=BMS)
+class VinAsUtf16(Bms27930):
+    """Sends the VIN in BRM as UTF-16 (a 0x00 after every character)."""
+
+    def payload(self, name: str, values: Any, *, strict: bool = True) -> bytes:
+        data: bytes = super().payload(name, values, strict=strict)
+        if name != "BRM":
+            return data
+        vin = "LSVAU2180N2183294".encode("utf-16-le")[:17]
+        return data[:24] + vin + data[41:]
+
+
+#: Every BMS case that reaches the charging phase (BN.3001 also misses the charge mode).
+_BMS_CHARGING_CASES = ("BN.3001", "BN.3003", "BN.3005", "BN.4001", "BP.3004", "BP.3006",
+                       "BP.3007", "BP.4002")  # fmt: skip
+
+
+@mutant("BN.3002", "BCL: DLC 4, GB/T 27930 gives 5", *_BMS_CHARGING_CASES, profile=BMS)
+class BclWithoutMode(_cut(Bms27930, "BCL", 4)):  # type: ignore[misc]
+    """Sends BCL without its charge-mode byte (4 bytes): the mock charger still follows the
+    demand it carries (it reads BCL leniently); the length is the finding."""

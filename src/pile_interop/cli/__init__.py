@@ -169,9 +169,16 @@ def build_parser() -> argparse.ArgumentParser:
     p_check = sub.add_parser(
         "check-log", parents=[common], help="judge a recorded GB/T 27930 session offline"
     )
-    p_check.add_argument("file", help="analyser CSV (as the shared capture) or candump log")
+    p_check.add_argument(
+        "file",
+        help="candump (-l or plain), analyser CSV / USB-CAN text export, Vector ASC or BLF, "
+        "PCAN .trc, python-can CSV (the format is recognised by its content)",
+    )
     p_check.add_argument("--profile", required=True, help="gbt27930/charger or gbt27930/bms")
     p_check.add_argument("--variant", choices=["2011", "2015", "2023a"], help="default: profile's")
+    p_check.add_argument(
+        "--channel", help="only this channel of a multi-channel recording (as the file names it)"
+    )
     p_check.add_argument("--out", help="report folder (default reports/<time>-log)")
 
     add_serve_parser(sub, _host_port, _positive)
@@ -427,8 +434,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_check_log(args: argparse.Namespace) -> int:
-    from pile_interop.gbt27930.capture import LogFormatError
-    from pile_interop.gbt27930.logcheck import check_log
+    from pile_interop.gbt27930.layout import TITLES
+    from pile_interop.gbt27930.logcheck import check_recording
+    from pile_interop.gbt27930.logframe import LogFormatError
     from pile_interop.reporting.results_json import profile_verdict, summarize
     from pile_interop.reporting.writer import write_all
 
@@ -441,22 +449,28 @@ def cmd_check_log(args: argparse.Namespace) -> int:
         raise UsageError(f"{path}: no such file")
     variant = args.variant or profile.gbt27930
     try:
-        cases = check_log(path, profile.sut, variant, profile.id)
-    except (LogFormatError, ValueError, UnicodeDecodeError) as exc:
+        checked = check_recording(path, profile.sut, variant, profile.id, args.channel)
+    except (LogFormatError, ValueError, UnicodeDecodeError, OSError) as exc:
         raise UsageError(f"{path}: {exc}") from None
+    cases, recording = checked.cases, checked.recording
     out = (
         Path(args.out)
         if args.out
         else Path("reports") / (datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-log")
     )
-    title = f"{profile.title} (recording {path.name})"
+    title = f"{TITLES[recording['variant']]} - {profile.sut} (recording {path.name})"
     run: dict[str, Any] = {
         "suite": "pile-interop",
         "version": __version__,
         "profile": profile.id,
         "profile_title": title,
         "profile_verdict": profile_verdict(cases, title),
-        "sut": {"role": profile.sut, "device": str(path), "protocol": f"GB/T 27930-{variant}"},
+        "sut": {
+            "role": profile.sut,
+            "device": str(path),
+            "protocol": TITLES[recording["variant"]],
+        },
+        "recording": recording,
         "against": f"recording {path}",
         "time_scale": 1.0,
         "started": cases[0]["started"] if cases else None,
@@ -470,6 +484,7 @@ def cmd_check_log(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     for problem in write_all(out, run):
         print(f"pile-interop: {problem}", file=sys.stderr)
+    _print_recording(recording)
     for case in cases:
         print(
             f"{case['id']:<18} {case['verdict']:<5} {case['steps'][0]['observed'][:90]}",
@@ -478,6 +493,27 @@ def cmd_check_log(args: argparse.Namespace) -> int:
     print(f"{run['profile_verdict']['text']}\nreport: {out}", file=sys.stderr)
     summary = run["summary"]
     return EXIT_FAILED if summary.get("fail") or summary.get("error") else EXIT_OK
+
+
+def _print_recording(recording: dict[str, Any]) -> None:
+    """The recording's per-message table on stderr (the report has it too)."""
+    print(
+        f"{recording['file']}: {recording['format']}, {recording['frames']} frames, "
+        f"{recording['standard']}, span {recording['span']}",
+        file=sys.stderr,
+    )
+    print(f"{'msg':<5} {'count':>8} {'period':>7} {'mean':>8} {'p95':>8} {'max':>8} findings",
+          file=sys.stderr)  # fmt: skip
+    for row in recording["messages"]:
+        cells = [
+            "" if row[k] is None else f"{row[k]:g}"
+            for k in ("period_ms", "mean_ms", "p95_ms", "max_ms")
+        ]
+        print(
+            f"{row['message']:<5} {row['count']:>8} {cells[0]:>7} {cells[1]:>8} {cells[2]:>8} "
+            f"{cells[3]:>8} {row['findings'] if row['sut'] else '-'}",
+            file=sys.stderr,
+        )
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

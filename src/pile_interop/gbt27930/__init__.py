@@ -6,8 +6,10 @@
 * :mod:`.transport` — J1939-21 RTS/CTS connection mode on asyncio over python-can, with fault
   injection; :mod:`.bus` — a python-can bus from ``virtual:<channel>``, ``udp_multicast``,
   ``socketcan:<if>`` or ``<interface>:<channel>``;
-* :mod:`.capture` — analyser CSV exports and candump logs, reassembled and decoded;
-  :mod:`.logcheck` — a recording judged offline;
+* :mod:`.recording` — every recording format a lab hands over (candump, analyser CSV / text
+  exports, Vector ASC / BLF, PCAN trc, python-can CSV), streamed; :mod:`.capture` — frames
+  reassembled and decoded; :mod:`.logcheck` — a recording judged offline (:mod:`.logjudge`,
+  :mod:`.logrules`, :mod:`.logperiod`);
 * :mod:`.peer`, :mod:`.charger`, :mod:`.bms`, :mod:`.periodic`, :mod:`.pair` — the state
   machines of both sides (the suite's mock peers and the reference SUTs);
 * :mod:`.link` — the suite's view of the bus in a campaign; :mod:`.conformance` — what every

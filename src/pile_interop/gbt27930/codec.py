@@ -407,15 +407,18 @@ def decode(
     variant: str = "2015",
     *,
     choices: bool = False,
+    lenient: bool = False,
 ) -> dict[str, Value]:
     """``{signal: physical value}`` of a payload; ``choices=True`` labels enumerations.
 
     Extra bytes (a single frame padded to 8) are ignored; a payload shorter than the message's
-    minimum length is a :class:`CodecError`. Variable-length arrays decode every whole element.
+    minimum length is a :class:`CodecError` — or, with ``lenient``, decoded as far as its bytes
+    go (the fields it covers whole; what a real charger's 7-byte CCS or 2011-era 6-byte CML
+    carries). Variable-length arrays decode every whole element.
     """
     info = message_info(name_or_pgn, variant)
     payload = bytes(data)
-    if len(payload) < info.min_length:
+    if len(payload) < info.min_length and not lenient:
         raise CodecError(f"{info.name} needs at least {info.min_length} bytes, got {len(payload)}")
     msg = _message(info)
     # scaling=False, no containers: a mapping of signal names to raw integers

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 from typing import NamedTuple
 
 logger = logging.getLogger(__name__)
@@ -52,8 +53,10 @@ def can_id(pgn: int, priority: int, src: int, dst: int) -> int:
     return (priority << 26) | ((pgn & 0x3FF00) << 8) | (ps << 8) | src
 
 
+@lru_cache(maxsize=4096)
 def parse_can_id(value: int) -> CanId:
-    """Split a 29-bit identifier into ``(priority, pgn, src, dst)``."""
+    """Split a 29-bit identifier into ``(priority, pgn, src, dst)`` (cached: a recording of
+    millions of frames carries a few dozen identifiers)."""
     if not 0 <= value <= _MAX_CAN_ID:
         raise ValueError(f"not a 29-bit identifier: {value:#x}")
     priority = (value >> 26) & 0x7

@@ -16,6 +16,8 @@ from pile_interop.gbt27930 import layout_charging, layout_setup, layout_stop
 from pile_interop.gbt27930.layout_fields import (
     FAULT,
     STATE,
+    V_MAX,
+    V_MAX_2011,
     Field,
     MessageDef,
     ascii_text,
@@ -100,7 +102,16 @@ def _variant_2011(base: tuple[MessageDef, ...]) -> tuple[MessageDef, ...]:
             fields=tuple(f for f in message.fields if f.name != dropped),
             comment=comment,
         )
-    return tuple(changed.get(m.name, m) for m in base if m.name not in ("CHM", "BHM"))
+    return tuple(_capped_2011(changed.get(m.name, m)) for m in base if m.name not in ("CHM", "BHM"))
+
+
+def _capped_2011(message: MessageDef) -> MessageDef:
+    """The 0.1 V/bit voltages with the 2011 tables' 750 V upper bound."""
+    fields = tuple(
+        replace(f, maximum=V_MAX_2011) if f.unit == "V" and f.maximum == V_MAX else f
+        for f in message.fields
+    )
+    return replace(message, fields=fields)
 
 
 def _variant_2023a(base: tuple[MessageDef, ...]) -> tuple[MessageDef, ...]:

@@ -120,10 +120,17 @@ def bits(name: str, byte: int, bit: int, length: int, **options: Unpack[FieldOpt
 
 # -- value ranges and enumerations shared by several messages ---------------------------------
 
-V_MAX = 750.0
-"""Upper bound of the 0.1 V/bit voltages in the 2011/2015 tables ("0 V ~ 750 V")."""
+V_MAX = 6553.5
+"""Upper bound of the 0.1 V/bit voltages: the 16 bits' whole range. The 2015 tables give no
+range for these voltages (no 750 V cap: chargers rated 1000 V exist); 2011 keeps 750 V
+(:data:`V_MAX_2011`, applied in :mod:`.layout`)."""
+V_MAX_2011 = 750.0
+"""The 0.1 V/bit voltages' upper bound in the 2011 layout ("0 V ~ 750 V")."""
 A_MIN = -400.0
-"""Currents are 0.1 A/bit with a −400 A offset; the tables give −400 A … 0 A (charging < 0)."""
+"""Currents are 0.1 A/bit with a −400 A offset; a negative value is a charging current."""
+A_MAX = A_MIN + 6553.5
+"""The tables set no upper bound on currents: a small positive BCS / BCL / CCS current around
+charging (a measurement's noise, a discharge) is legal, up to the 16 bits' range."""
 
 STATE = {0: "normal", 1: "abnormal", 2: "untrusted", 3: "not available"}
 REACHED = {0: "not reached", 1: "reached", 2: "untrusted", 3: "not available"}
@@ -170,7 +177,7 @@ def amps(name: str, byte: int, spn: int, comment: str) -> Field:
         scale=0.1,
         offset=A_MIN,
         minimum=A_MIN,
-        maximum=0,
+        maximum=A_MAX,
         unit="A",
         spn=spn,
         comment=comment + " (negative = charging)",

@@ -117,7 +117,7 @@ class CanLink:
         self._raw[frame.index] = raw
         self._logframes[frame.index] = frame
         self._notify(raw)
-        messages, issues = self.decoder.feed(frame)
+        messages, issues = self.decoder.add(frame)
         for issue in issues:
             target = self._raw.get(issue.index, raw)
             if target.direction == IN:

@@ -170,10 +170,15 @@ def received_message(
     """The :class:`Message` for what the node delivered, decoded with the first of
     ``variants`` that knows it, with the frames (among the node's ``frames``) it was made of."""
     name, values, variant = f"PGN {received.pgn:#06x}", {}, ""
-    for candidate in variants:
+    order = list(variants)
+    # a message shorter than the standard's (a real charger's 7-byte CCS) is still taken,
+    # decoded as far as its bytes go in the variant spoken: the link makes its length a finding
+    attempts = [(v, lenient) for v in order[:1] for lenient in (False, True)]
+    attempts += [(v, lenient) for lenient in (False, True) for v in order[1:]]
+    for candidate, lenient in attempts:
         try:
             info = codec.message_info(received.pgn, candidate)
-            values = dict(codec.decode(received.pgn, received.data, candidate))
+            values = dict(codec.decode(received.pgn, received.data, candidate, lenient=lenient))
         except codec.CodecError:
             continue
         name, variant = info.name, candidate

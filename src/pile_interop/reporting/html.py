@@ -51,6 +51,7 @@ from pile_interop.reporting.page import (
     text,
     when,
 )
+from pile_interop.reporting.recording import recording_view
 from pile_interop.reporting.redact import Redactor, resolve
 from pile_interop.reporting.results_json import run_verdict, summarize
 from pile_interop.reporting.svg import Failure, lifeline_names, sequence_diagram, summary_bar
@@ -527,6 +528,7 @@ def build_view(
         "cases": case_views,
         "evidence": evidence,
         "invariants": invariants_view(run),
+        "recording": recording_view(run),
     }
 
 
