@@ -1,15 +1,16 @@
 """Every mutant station is caught by its intended case, for the stated requirement, and
 breaks no case outside the ones its defect is declared to break.
 
-The catalogue runs in one shard per protocol family (OCPP 1.6, OCPP 2.0.1, GB/T 27930), one
-test class each: ``pytest -n N --dist loadscope`` gives each class to one worker, where its
-class-scoped fixture runs that family's mutants concurrently in one event loop (they mostly
-wait on protocol timers) at the family's own concurrency, while the other families run on other
-workers. A family keeps the load it was tuned for (the 1.6 security negatives' 2 s windows, the
-GB/T 10-50 ms periods): sharding adds no campaigns to any event loop. The GB/T shard is marked
-``timing``: tox runs it in the calm second phase (``--dist loadgroup``, its own xdist group).
-A mutant missed in that crowd is run once more on its own (as a lab runs one campaign); the
-summary line names every mutant that needed it, and the verdict is the calm run's."""
+The catalogue runs in one shard per protocol family (OCPP 1.6, OCPP 2.0.1, GB/T 27930 charger
+and BMS), one test class each: ``pytest -n N --dist loadscope`` gives each class to one worker,
+where its class-scoped fixture runs that family's mutants concurrently in one event loop (they
+mostly wait on protocol timers) at the family's own concurrency, while the other families run
+on other workers. A family keeps the load it was tuned for (the 1.6 security negatives' 2 s
+windows, the GB/T 10-50 ms periods): sharding adds no campaigns to any event loop. The GB/T
+shards are marked ``timing``: tox runs them in the calm second phase (``--dist loadgroup``, an
+xdist group each). A mutant missed in that crowd is run once more on its own (as a lab runs
+one campaign); the summary line names every mutant that needed it, and the verdict is the
+calm run's."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from tests.mutants.stations16 import CATALOGUE, Mutant
 pytestmark = [pytest.mark.slow]
 
 #: The shards: the mutants of the profiles whose id starts with each prefix.
-FAMILIES = ("ocpp16/", "ocpp201/", "gbt27930/")
+FAMILIES = ("ocpp16/", "ocpp201/", "gbt27930/charger", "gbt27930/bms")
 SHARDS = len(FAMILIES)
 #: Bound on one shard's run.
 SHARD_BOUND_S = 1800
@@ -97,10 +98,17 @@ class TestOcpp201Mutants(_Shard):
     index = 1
 
 
-@pytest.mark.timing  # judges 10-500 ms periods: tox's calm phase, one worker for the shard
-@pytest.mark.xdist_group("gbt27930-mutants")
-class TestGbt27930Mutants(_Shard):
+# the GB/T shards judge 10-500 ms periods: tox's calm phase, one worker (xdist group) each
+@pytest.mark.timing
+@pytest.mark.xdist_group("gbt27930-charger-mutants")
+class TestGbt27930ChargerMutants(_Shard):
     index = 2
+
+
+@pytest.mark.timing
+@pytest.mark.xdist_group("gbt27930-bms-mutants")
+class TestGbt27930BmsMutants(_Shard):
+    index = 3
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
