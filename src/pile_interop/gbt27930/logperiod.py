@@ -40,9 +40,10 @@ def period_verdict(
     step: float,
     early: Sequence[tuple[bool, str]] = (),
     early_more: Mapping[bool, int] | None = None,
-) -> tuple[bool, str]:
-    """Every burst judged: (all ok, the problems or what was judged). ``early``: bursts
-    judged before (a few of each kind), ``early_more``: how many more passed / failed."""
+) -> tuple[bool | None, str]:
+    """Every burst judged: (all ok, the problems or what was judged); ``None`` when no burst
+    was long enough to judge. ``early``: bursts judged before (a few of each kind),
+    ``early_more``: how many more passed / failed."""
     results = [*early, *(burst_verdict(b, period, step) for b in bursts)]
     more = early_more or {}
     problems = [text for ok, text in results if not ok]
@@ -54,4 +55,6 @@ def period_verdict(
     passed = len(shown) + more.get(True, 0)
     if passed > 5:
         return True, "; ".join(shown[:5]) + f" (and {passed - 5} more bursts)"
-    return True, "; ".join(shown) or "too few in a row to judge"
+    if not passed:
+        return None, "too few in a row to judge (a burst needs at least three)"
+    return True, "; ".join(shown)
