@@ -7,10 +7,9 @@ where its class-scoped fixture runs that family's mutants concurrently in one ev
 mostly wait on protocol timers) at the family's own concurrency, while the other families run
 on other workers. A family keeps the load it was tuned for (the 1.6 security negatives' 2 s
 windows, the GB/T 10-50 ms periods): sharding adds no campaigns to any event loop. The GB/T
-shards are marked ``timing``: tox runs them in the calm second phase (``--dist loadgroup``, an
-xdist group each). A mutant missed in that crowd is run once more on its own (as a lab runs
-one campaign); the summary line names every mutant that needed it, and the verdict is the
-calm run's."""
+shards are marked ``timing``: tox runs them in the calm second phase. A mutant missed in the
+crowd is run once more on its own (as a lab runs one campaign); the summary line names every
+mutant that needed it, and the verdict is the calm run's."""
 
 from __future__ import annotations
 
@@ -98,15 +97,13 @@ class TestOcpp201Mutants(_Shard):
     index = 1
 
 
-# the GB/T shards judge 10-500 ms periods: tox's calm phase, one worker (xdist group) each
+# the GB/T shards judge 10-500 ms periods: tox's calm phase (a class is one loadscope unit)
 @pytest.mark.timing
-@pytest.mark.xdist_group("gbt27930-charger-mutants")
 class TestGbt27930ChargerMutants(_Shard):
     index = 2
 
 
 @pytest.mark.timing
-@pytest.mark.xdist_group("gbt27930-bms-mutants")
 class TestGbt27930BmsMutants(_Shard):
     index = 3
 
