@@ -16,6 +16,9 @@ from pile_interop.gbt27930.logcheck import check_log
 from pile_interop.gbt27930.pair import reference_pair, virtual_channel
 from tests.mutants.gbt27930_log import LOG_MUTANTS, LogMutant
 
+# live sessions on a scaled clock (a 1 s BCS time-out is 100 ms real): tox's calm phase
+pytestmark = pytest.mark.timing
+
 SCALE = 0.1
 """Real seconds per protocol second of the recorded sessions."""
 SESSION_S = 14.0

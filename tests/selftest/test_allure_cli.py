@@ -29,31 +29,42 @@ def allure_cli() -> Path:
     pytest.skip(f"{ALLURE} missing: run `npm ci` to check the Allure output")
 
 
-def test_allure_generate_renders_our_results_with_the_failure(tmp_path):
-    cli = allure_cli()
-    cases = asyncio.run(
-        asyncio.wait_for(run_sut(WrongStopTransactionId, ["TC_003_CS", "TC_012_CS"]), 120)
-    )
-    run = {
+def a_run(started: str, cases: list[dict], **more: object) -> dict:
+    """A run dict of the mutant station's cases, as the CLI's report gets it."""
+    return {
         "suite": "pile-interop",
         "version": "test",
         "profile": "ocpp16/core-cs",
         "profile_title": "OCPP 1.6 Core - charging station",
         "sut": {"role": "cs", "vendor": "pile-interop", "model": "mutant"},
-        "started": cases["TC_003_CS"]["started"],
-        "cases": list(cases.values()),
+        "started": started,
+        "cases": cases,
+        **more,
     }
-    results = tmp_path / "allure-results"
-    write_allure(results, run)
-    out = tmp_path / "allure-report"
+
+
+def generate(cli: Path, results: str, out: str, cwd: Path) -> None:
+    """``allure generate`` in ``cwd``, bounded; its output in the assertion when it fails."""
     done = subprocess.run(
-        [str(cli), "generate", str(results), "--output", str(out)],
+        [str(cli), "generate", results, "--output", out],
         capture_output=True,
         text=True,
         timeout=180,
+        cwd=cwd,
         env={**os.environ, "NO_COLOR": "1"},
     )
     assert done.returncode == 0, done.stderr + done.stdout
+
+
+def test_allure_generate_renders_our_results_with_the_failure(tmp_path):
+    cli = allure_cli()
+    cases = asyncio.run(
+        asyncio.wait_for(run_sut(WrongStopTransactionId, ["TC_003_CS", "TC_012_CS"]), 120)
+    )
+    run = a_run(cases["TC_003_CS"]["started"], list(cases.values()))
+    write_allure(tmp_path / "allure-results", run)
+    out = tmp_path / "allure-report"
+    generate(cli, "allure-results", "allure-report", tmp_path)
     summary = json.loads((out / "summary.json").read_text())
     assert summary["stats"] == {"total": 2, "passed": 1, "failed": 1}
     rendered = [json.loads(p.read_text()) for p in (out / "data" / "test-results").glob("*.json")]
@@ -76,27 +87,12 @@ def test_a_report_folder_renders_named_after_its_profile_with_categories_and_lin
     never = "before-state booted not reached: the station never connected"
     undecided = dict(cases["TC_012_CS"], id="TC_013_CS", verdict="error", reason=never)
     not_run = dict(cases["TC_012_CS"], id="TC_014_CS", verdict="not_run", reason="not run: …")
-    run = {
-        "suite": "pile-interop",
-        "version": "test",
-        "profile": "ocpp16/core-cs",
-        "profile_title": "OCPP 1.6 Core - charging station",
-        "sut": {"role": "cs", "vendor": "pile-interop", "model": "mutant"},
-        "against": "reference",
-        "started": cases["TC_012_CS"]["started"],
-        "cases": [*cases.values(), undecided, not_run],
-    }
+    run = a_run(
+        cases["TC_012_CS"]["started"], [*cases.values(), undecided, not_run], against="reference"
+    )
     folder = tmp_path / "report"
     assert write_all(folder, run) == []
-    done = subprocess.run(
-        [str(cli), "generate", "allure-results", "--output", "allure-report"],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        cwd=folder,
-        env={**os.environ, "NO_COLOR": "1"},
-    )
-    assert done.returncode == 0, done.stderr + done.stdout
+    generate(cli, "allure-results", "allure-report", folder)
     out = folder / "allure-report"
     summary = json.loads((out / "summary.json").read_text())
     assert summary["name"] == "OCPP 1.6 Core - charging station (ocpp16/core-cs)"

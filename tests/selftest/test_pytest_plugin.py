@@ -203,6 +203,7 @@ def pytest_configure(config):
 """
 
 
+@pytest.mark.timing  # a live GB/T session (10-250 ms periods): tox's calm phase
 def test_a_gbt_case_runs_as_an_item_against_a_charger_on_a_can_bus(pytester, tmp_path):
     """``--pile-against can:virtual:CH``: the plugin reaches a GB/T 27930 charger on a CAN
     bus, resolved as the CLI's ``--can`` (the device descriptor says what the SUT is)."""
