@@ -193,8 +193,11 @@ def test_the_channel_filter_keeps_one_channel_of_an_asc(tmp_path, frames, expect
     frames_case = next(c for c in both.cases if c["id"] == "log:frames")
     assert frames_case["verdict"] == "pass"
     assert "not part of the conversation" in frames_case["steps"][0]["observed"]
-    with pytest.raises(LogFormatError, match="no frame on channel 7"):
+    with pytest.raises(LogFormatError, match=r"no frame on channel 7 \(channels: 1, 2\)"):
         check_log(path, "charger", "2015", "p", channel="7")
+    # an analyser table has no channel column: the reason says so, not an empty list
+    with pytest.raises(LogFormatError, match=r"no frame on channel 7 \(it names no channel\)"):
+        check_log(CAPTURE, "charger", "2015", "p", channel="7")
 
 
 def test_can_fd_lines_of_an_asc_are_read(tmp_path, frames, expected):

@@ -126,9 +126,10 @@ class Recording:
             yield frame
         if self.frames == 0:
             if self.channel is not None and self.other_channels:
+                named = [c for c in self.channels if c]
+                known = f"channels: {', '.join(named)}" if named else "it names no channel"
                 raise LogFormatError(
-                    f"no frame on channel {self.channel} (channels: {', '.join(self.channels)})",
-                    fmt=self.format,
+                    f"no frame on channel {self.channel} ({known})", fmt=self.format
                 )
             raise LogFormatError("no CAN frame in the file", fmt=self.format)
 
