@@ -4,8 +4,9 @@ a CSMS under test sends a CALL no case step awaits), and what it learns about th
 The mock is a well-behaved Core station that only answers: it accepts remote start/stop,
 resets, unlocks, availability changes, clears its cache, and keeps a small configuration (the
 Core keys a CSMS typically reads or changes). The optional profiles' CALLs (charging profiles,
-local list, reservations, TriggerMessage) are answered by :mod:`.mock_station_optional`. It never sends anything on its own: the cases
-say which CALL the station sends and when, so a case's frames are exactly its steps.
+local list, reservations, TriggerMessage) are answered by :mod:`.mock_station_optional`. It
+never sends anything on its own: the cases say which CALL the station sends and when, so a
+case's frames are exactly its steps.
 """
 
 from __future__ import annotations

@@ -160,13 +160,9 @@ class OptionalStation:
             profile = payload.get("csChargingProfiles") or {}
             state.profiles[profile.get("chargingProfileId", -1)] = dict(payload)
         elif call.action == "ClearChargingProfile" and accepted:
-            state.profiles = {
-                k: p for k, p in state.profiles.items() if not _cleared(p, payload)
-            }
+            state.profiles = {k: p for k, p in state.profiles.items() if not _cleared(p, payload)}
         elif call.action == "SendLocalList" and accepted:
-            entries = {
-                str(e.get("idTag")): e for e in payload.get("localAuthorizationList") or []
-            }
+            entries = {str(e.get("idTag")): e for e in payload.get("localAuthorizationList") or []}
             if payload.get("updateType") == "Full":
                 state.local_list = {k: e for k, e in entries.items() if "idTagInfo" in e}
             else:

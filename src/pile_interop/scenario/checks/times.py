@@ -11,9 +11,7 @@ from pile_interop.core.verdicts import Failure
 from pile_interop.scenario.checks.registry import CheckContext, register
 
 #: RFC 3339 §5.6 date-time: a full date, a full time, and an offset (Z or ±hh:mm).
-_RFC3339 = re.compile(
-    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})"
-)
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
 
 
 @register(

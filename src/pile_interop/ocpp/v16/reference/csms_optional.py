@@ -1,12 +1,12 @@
 """The reference OCPP 1.6J Central System's operator actions of the optional feature profiles:
 Smart Charging, Local Auth List Management, Reservation and Remote Trigger.
 
-:class:`OptionalProfiles` is a mixin of :class:`~pile_interop.ocpp.v16.reference.csms.ReferenceCsms`:
-one method per operator action, named as the actuator action (``set_charging_profile``,
-``send_local_list``, ``reserve_now``, ``trigger_message`` …), each building its request with
-a ``*_request`` hook the mutants (tests/mutants/csms16_optional.py) override, and what the
-CSMS keeps of these profiles per station (the charging profiles it set, the local list
-version it knows, its reservations).
+:class:`OptionalProfiles` is a mixin of
+:class:`~pile_interop.ocpp.v16.reference.csms.ReferenceCsms`: one method per operator action,
+named as the actuator action (``set_charging_profile``, ``send_local_list``, ``reserve_now``,
+``trigger_message`` …), each building its request with a ``*_request`` hook the mutants
+(tests/mutants/csms16_optional.py) override; and what the CSMS keeps of these profiles per
+station (the charging profiles it set, the local list version it knows, its reservations).
 
 The operator names a charging profile by its parts (:func:`charging_profile`: purpose, stack
 level, kind, limit, rate unit, …) or gives the whole ``csChargingProfiles`` object as OCPP
@@ -278,7 +278,9 @@ class OptionalProfiles:
         version = int(version) if version is not None else max(known, 0) + 1
         tags = list(self.id_tags) if id_tags is None else [str(t) for t in id_tags]
         entries = [self.local_list_entry(tag) for tag in tags]
-        answer = await self._send(self.send_local_list_request(update_type, version, entries), link.id)
+        answer = await self._send(
+            self.send_local_list_request(update_type, version, entries), link.id
+        )
         if str(getattr(answer, "status", "")) == "Accepted":
             self.local_list_versions[link.id] = version
         return answer
