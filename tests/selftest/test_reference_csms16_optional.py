@@ -45,3 +45,21 @@ def test_a_relative_profile_has_no_start_an_absolute_one_its_validity():
     assert {"startSchedule", "duration"} <= set(absolute["chargingSchedule"])
     with pytest.raises(ValueError, match="chargingProfilePurpose"):
         charging_profile(3, "ChargingStationMaxProfile")
+
+
+def test_the_terminal_commands_of_serve_reference_reach_the_optional_actions():
+    from pile_interop.ocpp.serve import parse_command
+    from pile_interop.ocpp.v16.serve import CSMS_COMMANDS
+
+    assert parse_command("profile 0 ChargePointMaxProfile 2", CSMS_COMMANDS) == (
+        "set_charging_profile",
+        {"connector": 0, "purpose": "ChargePointMaxProfile", "stack_level": 2},
+    )
+    assert parse_command("reserve TAG 1", CSMS_COMMANDS) == (
+        "reserve_now",
+        {"id_tag": "TAG", "connector": 1},
+    )
+    assert parse_command("trigger Heartbeat", CSMS_COMMANDS) == (
+        "trigger_message",
+        {"requested_message": "Heartbeat"},
+    )
