@@ -78,7 +78,9 @@ class IgnoresPurpose(ReferenceCsms):
         return super().set_charging_profile_request(connector, profile)
 
 
-@mutant("TC_056_CSMS", "OCPP1.6 §5.16", "TC_057_CSMS", defect_class="one-form-only", profile=SMART)
+@mutant(
+    "TC_057_CSMS", "OCPP1.6 §3.13.1", "TC_056_CSMS", defect_class="one-form-only", profile=SMART
+)
 class RelativeWithStartSchedule(ReferenceCsms):
     """Gives a Relative profile a startSchedule (the time it was made)."""
 
