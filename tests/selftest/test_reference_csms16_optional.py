@@ -5,9 +5,13 @@ actions build what the profiles' rules ask for."""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
+from ocpp.v16 import call
 
+from pile_interop.ocpp.v16.reference.csms import ReferenceCsms
 from pile_interop.ocpp.v16.reference.csms_optional import charging_profile
 from tests.mutants.catalogue import run_sut
 
@@ -32,6 +36,68 @@ def test_every_case_passes_against_the_reference_csms(profile_id):
     for cid, result in results.items():
         assert all(s["verdict"] in ("pass", "skipped") for s in result["steps"]), cid
         assert result["frames"], f"{cid} saw nothing of the SUT"
+
+
+class OtherLegalForms(ReferenceCsms):
+    """A conforming CSMS that writes what the reference writes in other legal forms: Absolute
+    charging profiles, an expiryDate at +02:00 with no fraction, a clear by criteria without
+    the connector, a full list with every id tag it knows, a TxProfile whose stack level is
+    the operator's but whose id is its own."""
+
+    def set_charging_profile_request(
+        self, connector: int, profile: dict[str, Any]
+    ) -> call.SetChargingProfile:
+        if profile.get("chargingProfileKind") == "Relative":
+            profile = charging_profile(
+                profile["chargingProfileId"] + 100,
+                profile["chargingProfilePurpose"],
+                profile["stackLevel"],
+                kind="Absolute",
+                limit=profile["chargingSchedule"]["chargingSchedulePeriod"][0]["limit"],
+                transaction_id=profile.get("transactionId"),
+            )
+        return super().set_charging_profile_request(connector, profile)
+
+    def remote_start_profile(self, spec: dict[str, Any]) -> dict[str, Any]:
+        return {**super().remote_start_profile({**spec, "kind": "Absolute"})}
+
+    def reservation_expiry(self, seconds: float) -> str:
+        when = datetime.now(UTC) + timedelta(seconds=float(seconds))
+        return when.astimezone(timezone(timedelta(hours=2))).replace(microsecond=0).isoformat()
+
+    def clear_charging_profile_request(
+        self,
+        profile_id: int | None,
+        connector: int | None,
+        purpose: str | None,
+        stack_level: int | None,
+    ) -> call.ClearChargingProfile:
+        if profile_id is None and purpose is not None:
+            connector = None
+        return super().clear_charging_profile_request(profile_id, connector, purpose, stack_level)
+
+    async def send_local_list(
+        self,
+        update_type: str = "Full",
+        version: int | None = None,
+        id_tags: list[str] | None = None,
+        station: str | None = None,
+    ) -> Any:
+        if update_type == "Full":
+            id_tags = None  # every id tag it knows
+        return await super().send_local_list(update_type, version, id_tags, station)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("profile_id", PROFILES)
+def test_a_csms_writing_other_legal_forms_passes(profile_id):
+    results = asyncio.run(asyncio.wait_for(run_sut(OtherLegalForms, profile_id=profile_id), 300))
+    failing = {
+        cid: f"{r['verdict']}: {r['reason']}"
+        for cid, r in results.items()
+        if r["verdict"] != "pass"
+    }
+    assert failing == {}
 
 
 def test_a_relative_profile_has_no_start_an_absolute_one_its_validity():
