@@ -129,3 +129,11 @@ def test_the_terminal_commands_of_serve_reference_reach_the_optional_actions():
         "trigger_message",
         {"requested_message": "Heartbeat"},
     )
+
+
+@pytest.mark.slow
+def test_a_csms_that_does_not_declare_the_feature_gets_na():
+    run = run_sut(None, profile_id="ocpp16/remote-trigger-csms", features={"remote_trigger": False})
+    results = asyncio.run(asyncio.wait_for(run, 120))
+    assert {r["verdict"] for r in results.values()} == {"na"}
+    assert all("remote_trigger" in r["reason"] for r in results.values())
