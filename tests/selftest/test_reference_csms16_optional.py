@@ -137,3 +137,50 @@ def test_a_csms_that_does_not_declare_the_feature_gets_na():
     results = asyncio.run(asyncio.wait_for(run, 120))
     assert {r["verdict"] for r in results.values()} == {"na"}
     assert all("remote_trigger" in r["reason"] for r in results.values())
+
+
+class _Link:
+    id = "CS-1"
+
+
+def _offline_csms(answers: dict[str, Any]) -> tuple[ReferenceCsms, list[Any]]:
+    """A reference CSMS whose requests are recorded and answered from ``answers``."""
+    from types import SimpleNamespace
+
+    csms = ReferenceCsms(id_tags={"A": "Accepted", "B": "Blocked"})
+    sent: list[Any] = []
+
+    async def send(request: Any, station: str | None) -> Any:
+        sent.append(request)
+        return SimpleNamespace(**answers.get(type(request).__name__, {"status": "Accepted"}))
+
+    csms._send = send  # type: ignore[method-assign]
+    csms._link = lambda station=None: _Link()  # type: ignore[method-assign]
+    return csms, sent
+
+
+def test_the_operator_actions_build_what_they_are_asked_for():
+    csms, sent = _offline_csms({"GetLocalListVersion": {"list_version": 7}})
+    own = {**charging_profile(42, "TxDefaultProfile", 3), "chargingProfileKind": "Recurring"}
+
+    async def scenario() -> None:
+        await csms.set_charging_profile(2, profile=own)
+        with pytest.raises(ValueError, match="no open transaction"):
+            await csms.set_charging_profile(1, purpose="TxProfile")
+        await csms.get_local_list_version()
+        await csms.send_local_list("Differential", id_tags=["A"])
+        await csms.reserve_now("A", connector=1, parent_id_tag="P")
+        await csms.cancel_reservation()
+        with pytest.raises(ValueError, match="requestedMessage"):
+            await csms.trigger_message("SignCertificate")
+
+    asyncio.run(scenario())
+    profile, _version, local_list, reserve, cancel = sent
+    assert profile.connector_id == 2 and profile.cs_charging_profiles == own
+    assert csms.charging_profiles["CS-1"][42]["connectorId"] == 2
+    assert local_list.list_version == 8 and local_list.update_type == "Differential"
+    assert local_list.local_authorization_list == [
+        {"idTag": "A", "idTagInfo": {"status": "Accepted"}}
+    ]
+    assert reserve.parent_id_tag == "P" and cancel.reservation_id == reserve.reservation_id
+    assert csms.reservations[reserve.reservation_id].status == "Cancelled"
