@@ -323,3 +323,46 @@ class IgnoresTriggeredDiagnostics(ReferenceCsms):
 
     def new_link(self, station_id: str, connection: ServerConnection) -> CsmsLink:
         return _LinkWithoutDiagnostics(self, station_id, connection)
+
+
+class _DropsTheStationOn(ReferenceCsms):
+    """Base of the mutants that cannot handle one answer of the station: an unknown enum value
+    in their answer parser ends the station's connection (the answer is never processed)."""
+
+    fatal: tuple[str, str] = ("", "")  # (action, status of its answer)
+
+    async def _send(self, request: Any, station: str | None) -> Any:
+        answer = await super()._send(request, station)
+        action, status = self.fatal
+        if type(request).__name__ == action and str(getattr(answer, "status", "")) == status:
+            link = self._link(station)
+            await link._connection.close(1011, f"cannot handle {action} {status}")
+        return answer
+
+
+@mutant("TC_048_1_CSMS", "OCPP1.6 §4.6", profile=RESERVATION)
+class DropsTheStationOnFaulted(_DropsTheStationOn):
+    """Cannot handle ReserveNow answered Faulted: drops the station's connection."""
+
+    fatal = ("ReserveNow", "Faulted")
+
+
+@mutant("TC_048_2_CSMS", "OCPP1.6 §4.9", profile=RESERVATION)
+class DropsTheStationOnOccupied(_DropsTheStationOn):
+    """Cannot handle ReserveNow answered Occupied: drops the station's connection."""
+
+    fatal = ("ReserveNow", "Occupied")
+
+
+@mutant("TC_048_3_CSMS", "OCPP1.6 §4.6", profile=RESERVATION)
+class DropsTheStationOnUnavailable(_DropsTheStationOn):
+    """Cannot handle ReserveNow answered Unavailable: drops the station's connection."""
+
+    fatal = ("ReserveNow", "Unavailable")
+
+
+@mutant("TC_052_CSMS", "OCPP1.6 §4.6", profile=RESERVATION)
+class DropsTheStationOnCancelRejected(_DropsTheStationOn):
+    """Cannot handle CancelReservation answered Rejected: drops the station's connection."""
+
+    fatal = ("CancelReservation", "Rejected")
