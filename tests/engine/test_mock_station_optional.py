@@ -108,3 +108,17 @@ def test_the_station_declares_the_optional_profiles():
         "Reservation",
         "RemoteTrigger",
     } <= set(value)
+
+
+def test_a_profile_is_refused_where_its_purpose_does_not_belong():
+    mock = MockStation(connectors=2)
+    station_max = {**PROFILE, "chargingProfilePurpose": "ChargePointMaxProfile"}
+    tx_profile = {**PROFILE, "chargingProfilePurpose": "TxProfile", "transactionId": 5}
+    set_max = {"connectorId": 1, "csChargingProfiles": station_max}
+    assert _exchange(mock, "SetChargingProfile", set_max) == {"status": "Rejected"}
+    set_max["connectorId"] = 0
+    assert _exchange(mock, "SetChargingProfile", set_max) == {"status": "Accepted"}
+    set_tx = {"connectorId": 1, "csChargingProfiles": tx_profile}
+    assert _exchange(mock, "SetChargingProfile", set_tx) == {"status": "Rejected"}  # no tx
+    mock.state.transactions[5] = 1
+    assert _exchange(mock, "SetChargingProfile", set_tx) == {"status": "Accepted"}

@@ -107,7 +107,7 @@ class MockStation(MockStationBase):
         self.config.update(OPTIONAL_CONFIG)
         self.state = CsmsState()
         #: the optional profiles' answers and what they set (mock_station_optional)
-        self.optional = OptionalStation(connectors)
+        self.optional = OptionalStation(connectors, lambda: self.state.transactions)
 
     def boot_payload(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """The BootNotification the mock sends (the profile's params name the station)."""

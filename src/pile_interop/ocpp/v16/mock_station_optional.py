@@ -9,6 +9,7 @@ what a TriggerMessage asked for, and a reservation's status changes.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,13 +75,17 @@ class OptionalStation:
         }
     )
 
-    def __init__(self, connectors: int) -> None:
+    def __init__(
+        self, connectors: int, transactions: Callable[[], Mapping[int, int]] = dict
+    ) -> None:
         self.connectors = connectors
+        #: the open transactions of the station (transactionId → connector)
+        self.transactions = transactions
         self.state = OptionalState()
 
-    def _connector(self, payload: dict[str, Any], low: int = 0) -> bool:
+    def _connector(self, payload: dict[str, Any]) -> bool:
         connector = payload.get("connectorId", 0)
-        return isinstance(connector, int) and low <= connector <= self.connectors
+        return isinstance(connector, int) and 0 <= connector <= self.connectors
 
     def reply(self, call: Frame) -> Reply | None:
         """The default answer to ``call``, or None when it is not one of these profiles'."""
@@ -92,7 +97,17 @@ class OptionalStation:
         return Reply.result(answer)
 
     def _SetChargingProfile(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Accepted, unless the connector is unknown, a ChargePointMaxProfile is not on
+        connector 0, or a TxProfile names no transaction open on its connector (§3.13.1)."""
+        profile = payload.get("csChargingProfiles") or {}
+        purpose = profile.get("chargingProfilePurpose")
         ok = self._connector(payload)
+        if purpose == "ChargePointMaxProfile":
+            ok = ok and payload.get("connectorId") == 0
+        elif purpose == "TxProfile":
+            connector, tx = payload.get("connectorId"), profile.get("transactionId")
+            running = [t for t, c in self.transactions().items() if c == connector]
+            ok = ok and bool(running) and (tx is None or tx in running)
         return {"status": "Accepted" if ok else "Rejected"}
 
     def _ClearChargingProfile(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -141,8 +156,8 @@ class OptionalStation:
         return {"status": "Accepted" if known else "Rejected"}
 
     def _TriggerMessage(self, payload: dict[str, Any]) -> dict[str, Any]:
-        # a connectorId names one of the station's connectors (§6.53)
-        where = self._connector(payload, 1) if "connectorId" in payload else True
+        # a connectorId names one of the station's connectors, or 0 (§6.53)
+        where = self._connector(payload)
         ok = payload.get("requestedMessage") in TRIGGERABLE and where
         return {"status": "Accepted" if ok else "Rejected"}
 
