@@ -184,3 +184,13 @@ def test_the_operator_actions_build_what_they_are_asked_for():
     ]
     assert reserve.parent_id_tag == "P" and cancel.reservation_id == reserve.reservation_id
     assert csms.reservations[reserve.reservation_id].status == "Cancelled"
+
+
+def test_an_invalid_profile_from_the_operator_is_refused_before_it_is_sent():
+    csms, sent = _offline_csms({})
+    broken = {**charging_profile(1, "TxDefaultProfile"), "chargingProfileKind": "Sometimes"}
+    with pytest.raises(ValueError, match="chargingProfileKind"):
+        asyncio.run(csms.set_charging_profile(1, profile=broken))
+    with pytest.raises(ValueError, match="operator's charging profile"):
+        asyncio.run(csms.remote_start("A", 1, charging_profile={"profile": {"stackLevel": 1}}))
+    assert sent == []

@@ -23,6 +23,7 @@ from typing import Any
 from ocpp.v16 import call
 
 from pile_interop.core.clock import utc_iso
+from pile_interop.ocpp.schemas import violations
 
 #: Purposes a 1.6 charging profile may have.
 PURPOSES = ("ChargePointMaxProfile", "TxDefaultProfile", "TxProfile")
@@ -101,6 +102,17 @@ def charging_profile(
     return profile
 
 
+def checked_profile(profile: dict[str, Any], action: str = "SetChargingProfile") -> dict[str, Any]:
+    """The operator's whole charging profile, refused (ValueError: the operator's mistake, not
+    the CSMS's) when it breaks the 1.6 schema."""
+    key = "csChargingProfiles" if action == "SetChargingProfile" else "chargingProfile"
+    base = {"connectorId": 1} if action == "SetChargingProfile" else {"idTag": "X"}
+    problems = violations(2, action, {**base, key: profile}, "1.6")
+    if problems:
+        raise ValueError(f"the operator's charging profile: {'; '.join(problems)}")
+    return dict(profile)
+
+
 class OptionalProfiles:
     """The optional-profile operator actions of the reference 1.6 Central System (a mixin: it
     uses the CSMS's ``_send``, ``_link``, ``id_tags``, ``id_tag_info`` and ``open_transaction``)."""
@@ -153,7 +165,9 @@ class OptionalProfiles:
         self._optional_state()
         link = self._link(station)
         connector = int(connector)
-        if profile is None:
+        if profile is not None:
+            profile = checked_profile(profile)
+        else:
             if purpose == "TxProfile" and transaction_id is None:
                 tx = self.open_transaction(link.id, connector)
                 if tx is None:
@@ -235,7 +249,7 @@ class OptionalProfiles:
         """The chargingProfile of a RemoteStartTransaction: the operator's ``profile`` as given,
         else a TxProfile without a transactionId (OCPP1.6 §5.11) from the spec's parts."""
         if "profile" in spec:
-            return dict(spec["profile"])
+            return checked_profile(spec["profile"], "RemoteStartTransaction")
         return charging_profile(
             int(spec.get("profile_id") or self.new_profile_id()),
             "TxProfile",
