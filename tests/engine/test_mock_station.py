@@ -75,7 +75,7 @@ def test_unknown_connectors_and_transactions_are_refused():
     assert mock.reply(_call("RemoteStopTransaction", {"transactionId": 9})).payload == {
         "status": "Rejected"
     }
-    error = mock.reply(_call("TriggerMessage", {"requestedMessage": "Heartbeat"})).error
+    error = mock.reply(_call("GetDiagnostics", {"location": "ftp://x/"})).error
     assert error is not None and error[0] == "NotSupported"
 
 

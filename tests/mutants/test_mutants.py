@@ -25,7 +25,17 @@ pytestmark = [pytest.mark.slow]
 #: The shards: the mutants of the profiles whose id starts with each prefix (a mutant goes to
 #: the shard of the longest prefix its profile starts with, so a family may be split by adding
 #: a longer prefix and a class for it).
-FAMILIES = ("ocpp16/", "ocpp201/", "gbt27930/charger", "gbt27930/bms")
+FAMILIES = (
+    "ocpp16/",
+    "ocpp201/",
+    "gbt27930/charger",
+    "gbt27930/bms",
+    # the 1.6 optional profiles' CSMS mutants (tests/mutants/csms16_optional.py)
+    "ocpp16/smart-charging-csms",
+    "ocpp16/local-auth-list-csms",
+    "ocpp16/reservation-csms",
+    "ocpp16/remote-trigger-csms",
+)
 SHARDS = len(FAMILIES)
 #: Bound on one shard's run.
 SHARD_BOUND_S = 1800
@@ -52,6 +62,10 @@ def shard(index: int) -> list[Mutant]:
         "ocpp201/core-csms",
         "ocpp201/advanced-security-cs",
         "ocpp201/advanced-security-csms",
+        "ocpp16/smart-charging-csms",
+        "ocpp16/local-auth-list-csms",
+        "ocpp16/reservation-csms",
+        "ocpp16/remote-trigger-csms",
     ],
 )
 def test_every_case_of_the_profile_has_a_mutant_it_fails(profile_id):
@@ -113,6 +127,22 @@ class TestGbt27930ChargerMutants(_Shard):
 @pytest.mark.timing
 class TestGbt27930BmsMutants(_Shard):
     index = 3
+
+
+class TestOcpp16SmartChargingCsmsMutants(_Shard):
+    index = 4
+
+
+class TestOcpp16LocalAuthListCsmsMutants(_Shard):
+    index = 5
+
+
+class TestOcpp16ReservationCsmsMutants(_Shard):
+    index = 6
+
+
+class TestOcpp16RemoteTriggerCsmsMutants(_Shard):
+    index = 7
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -45,7 +45,7 @@ DESCRIPTIONS = {
     "resume": "Make the vehicle resume charging (BSM charge permit on)",
     # operator actions in a CSMS under test (the suite plays its charging station)
     "remote_start": "In the CSMS, start a transaction remotely for id tag {id_tag!r} "
-    "(RemoteStartTransaction{start_at})",
+    "(RemoteStartTransaction{start_at}){with_profile}",
     "remote_stop": "In the CSMS, stop {transaction} remotely (RemoteStopTransaction)",
     "reset": "In the CSMS, reset the station ({kind} reset{of_evse})",
     "unlock": "In the CSMS, unlock {where} (UnlockConnector)",
@@ -61,6 +61,19 @@ DESCRIPTIONS = {
     "SecurityCtrlr.BasicAuthPassword)",
     "set_registration": "In the CSMS, make it answer the station's next BootNotification with "
     "{status}",
+    # operator actions of the OCPP 1.6 optional feature profiles (trigger_message: below)
+    "set_charging_profile": "In the CSMS, set a charging profile on {where}: {profile} "
+    "(SetChargingProfile)",
+    "clear_charging_profile": "In the CSMS, clear {clearing} (ClearChargingProfile)",
+    "get_composite_schedule": "In the CSMS, ask for the composite schedule of {where} for "
+    "{duration} s{in_unit} (GetCompositeSchedule)",
+    "send_local_list": "In the CSMS, send the station a {update_type} local authorization "
+    "list{list_version} with {id_tags} (SendLocalList)",
+    "get_local_list_version": "In the CSMS, ask the station for its local authorization list "
+    "version (GetLocalListVersion)",
+    "reserve_now": "In the CSMS, reserve {where} for id tag {id_tag!r}{parent}, expiring in "
+    "{expiry_s} s (ReserveNow)",
+    "cancel_reservation": "In the CSMS, cancel {reservation} (CancelReservation)",
     # operator actions only OCPP 2.0.1 has
     "request_stop": "In the CSMS, stop {transaction} remotely (RequestStopTransaction)",
     "request_start": "In the CSMS, start a transaction remotely for id token {id_token!r} "
@@ -151,7 +164,10 @@ def _derived(action: str, args: dict[str, Any]) -> dict[str, Any]:
     tx = args.get("transaction_id")
     transaction = f"transaction {tx}" if tx not in (None, "") else "the running transaction"
     failing = args.get("failing", True) not in (False, "false", "False", 0)
-    default = {"change_availability": "the station"}
+    default = {
+        "change_availability": "the station",
+        "reserve_now": "the station (connector 0: any connector)",
+    }
     where = _where(args, default.get(action, "connector 1"))
     lock = (
         f"Make the cable lock of {where} fail (it will neither lock nor unlock)"
@@ -172,7 +188,11 @@ def _derived(action: str, args: dict[str, Any]) -> dict[str, Any]:
         "transfer": transfer or "any vendorId",
         "at": f" at {_where(args, '')}" if ("evse" in args or "connector" in args) else "",
         "of_evse": f" of EVSE {args['evse']}" if args.get("evse") is not None else "",
-        "on_evse": f" on EVSE {args['evse']}" if args.get("evse") is not None else "",
+        "on_evse": f" on EVSE {args['evse']}"
+        if args.get("evse") is not None
+        else f" for connector {args['connector']}"
+        if args.get("connector") is not None
+        else "",
         "start_at": (
             f" on EVSE {args['evse']}"
             if args.get("evse") is not None
@@ -190,6 +210,60 @@ def _derived(action: str, args: dict[str, Any]) -> dict[str, Any]:
         if args.get("hash")
         else "the last installed certificate",
         "types": ", ".join(args["types"]) if isinstance(args.get("types"), list) else "any type",
+        **_optional_phrases(args),
+    }
+
+
+def _profile(spec: dict[str, Any], purpose: str = "TxDefaultProfile") -> str:
+    """A charging profile the operator is asked to set, in words."""
+    if isinstance(spec.get("profile"), dict):
+        return f"the profile {spec['profile']}"
+    parts = [
+        str(spec.get("purpose", purpose)),
+        f"stack level {spec.get('stack_level', 0)}",
+        f"{spec.get('kind') or 'any'} kind",
+        f"limit {spec.get('limit', 16)} {spec.get('unit', 'A')}",
+    ]
+    if spec.get("transaction_id") not in (None, ""):
+        parts.append(f"for transaction {spec['transaction_id']}")
+    if spec.get("profile_id") not in (None, ""):
+        parts.append(f"id {spec['profile_id']}")
+    return ", ".join(parts)
+
+
+def _optional_phrases(args: dict[str, Any]) -> dict[str, Any]:
+    """The phrases of the 1.6 optional profiles' operator actions."""
+    criteria = [
+        f"{label} {args[key]}"
+        for key, label in (
+            ("connector", "connector"),
+            ("purpose", "purpose"),
+            ("stack_level", "stack level"),
+        )
+        if args.get(key) not in (None, "")
+    ]
+    clearing = (
+        f"charging profile {args['profile_id']}"
+        if args.get("profile_id") not in (None, "")
+        else "the charging profiles with " + ", ".join(criteria)
+        if criteria
+        else "every charging profile"
+    )
+    tags = args.get("id_tags")
+    rid = args.get("reservation_id")
+    remote = args.get("charging_profile")
+    return {
+        "profile": _profile(args),
+        "with_profile": f" with a TxProfile: {_profile(remote, 'TxProfile')}"
+        if isinstance(remote, dict)
+        else "",
+        "clearing": clearing,
+        "in_unit": f" in {args['charging_rate_unit']}" if args.get("charging_rate_unit") else "",
+        "update_type": args.get("update_type", "Full"),
+        "list_version": f" version {args['version']}" if args.get("version") is not None else "",
+        "id_tags": ", ".join(map(str, tags)) if isinstance(tags, list) else "every id tag it knows",
+        "parent": f" (parentIdTag {args['parent_id_tag']!r})" if args.get("parent_id_tag") else "",
+        "reservation": f"reservation {rid}" if rid not in (None, "") else "the last reservation",
     }
 
 
@@ -217,6 +291,8 @@ def describe(action: str, args: dict[str, Any]) -> str:
         "certificate_type": "CA certificate",
         "slot": "?",
         "security_profile": "?",
+        "duration": 3600,
+        "expiry_s": 3600,
     }
     args = action_args(args)
     try:

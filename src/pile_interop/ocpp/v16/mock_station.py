@@ -3,8 +3,10 @@ a CSMS under test sends a CALL no case step awaits), and what it learns about th
 
 The mock is a well-behaved Core station that only answers: it accepts remote start/stop,
 resets, unlocks, availability changes, clears its cache, and keeps a small configuration (the
-Core keys a CSMS typically reads or changes). It never sends anything on its own: the cases
-say which CALL the station sends and when, so a case's frames are exactly its steps.
+Core keys a CSMS typically reads or changes). The optional profiles' CALLs (charging profiles,
+local list, reservations, TriggerMessage) are answered by :mod:`.mock_station_optional`. It
+never sends anything on its own: the cases say which CALL the station sends and when, so a
+case's frames are exactly its steps.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 from pile_interop.ocpp.frames import CALLRESULT, Frame
 from pile_interop.ocpp.mock_station import MockStationBase
 from pile_interop.ocpp.session import Reply
+from pile_interop.ocpp.v16.mock_station_optional import OPTIONAL_CONFIG, OptionalStation
 
 #: The Security Whitepaper's write-only key holding the station's Basic auth password.
 AUTHORIZATION_KEY = "AuthorizationKey"
@@ -55,6 +58,7 @@ _INTEGER_KEYS = {
 }
 _BOOLEAN_KEYS = {k for k, (v, _) in DEFAULT_CONFIG.items() if v in ("true", "false")}
 #: CSMS-initiated 1.6 actions outside Core: answered NotSupported (recognised, not supported)
+#: unless mock_station_optional answers them
 _NOT_CORE = {
     "CancelReservation",
     "ClearChargingProfile",
@@ -100,7 +104,10 @@ class MockStation(MockStationBase):
         self.on_new_password: Callable[[str], None] | None = None
         self.config: dict[str, tuple[str, bool]] = dict(DEFAULT_CONFIG)
         self.config["NumberOfConnectors"] = (str(connectors), True)
+        self.config.update(OPTIONAL_CONFIG)
         self.state = CsmsState()
+        #: the optional profiles' answers and what they set (mock_station_optional)
+        self.optional = OptionalStation(connectors, lambda: self.state.transactions)
 
     def boot_payload(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """The BootNotification the mock sends (the profile's params name the station)."""
@@ -183,6 +190,9 @@ class MockStation(MockStationBase):
             return Reply.result({"status": "Accepted"})
         if action == "DataTransfer":
             return Reply.result({"status": "UnknownVendorId"})
+        optional = self.optional.reply(call)
+        if optional is not None:
+            return optional
         if action in _NOT_CORE:
             return Reply.call_error("NotSupported", f"{action}: this station supports Core only")
         return Reply.call_error(
@@ -195,6 +205,7 @@ class MockStation(MockStationBase):
         """A CALL from the CSMS was answered: remember configuration changes."""
         payload = call.payload or {}
         answer = reply.payload if reply is not None and reply.type == CALLRESULT else None
+        self.optional.observe(call, reply)
         if (
             call.action == "ChangeConfiguration"
             and answer

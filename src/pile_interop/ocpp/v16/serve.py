@@ -34,13 +34,31 @@ _CSMS_COMMANDS = {
     "avail": ("change_availability", ["connector", "availability"]),
     "clearcache": ("clear_cache", []),
     "register": ("set_registration", ["status"]),
+    # the optional profiles (reference/csms_optional.py)
+    "profile": ("set_charging_profile", ["connector", "purpose", "stack_level"]),
+    "clearprofile": ("clear_charging_profile", ["profile_id"]),
+    "composite": ("get_composite_schedule", ["connector", "duration"]),
+    "sendlist": ("send_local_list", ["update_type"]),
+    "listversion": ("get_local_list_version", []),
+    "reserve": ("reserve_now", ["id_tag", "connector"]),
+    "cancelres": ("cancel_reservation", ["reservation_id"]),
+    "trigger": ("trigger_message", ["requested_message", "connector"]),
 }
 CSMS_HELP = (
     "commands: start TAG [N] | stop [TX] | reset Hard|Soft | unlock N | getconf [KEY] | "
     "setconf KEY VALUE | avail N Operative|Inoperative | clearcache | "
-    "register Accepted|Pending|Rejected | status | quit"
+    "register Accepted|Pending|Rejected | profile N [PURPOSE [STACK]] | clearprofile [ID] | "
+    "composite N [SECONDS] | sendlist [Full|Differential] | listversion | reserve TAG [N] | "
+    "cancelres [ID] | trigger MESSAGE [N] | status | quit"
 )
-_INTEGER_ARGS = {"connector", "transaction_id"}
+_INTEGER_ARGS = {
+    "connector",
+    "transaction_id",
+    "stack_level",
+    "profile_id",
+    "duration",
+    "reservation_id",
+}
 
 STATION_COMMANDS = Commands(_COMMANDS, HELP, frozenset(_INTEGER_ARGS))
 CSMS_COMMANDS = Commands(_CSMS_COMMANDS, CSMS_HELP, frozenset(_INTEGER_ARGS))

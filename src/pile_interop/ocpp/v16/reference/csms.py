@@ -13,7 +13,7 @@ adds what is 1.6: the answers and the operator actions.
 Mutants (tests/mutants/csms16.py) override single answer hooks: ``on_boot``, ``boot_reply``,
 ``id_tag_info``, ``start_transaction_reply``, ``stop_transaction_reply``, ``data_transfer_status``,
 ``heartbeat_reply``, ``on_status``, ``on_meter_values``, and the ``*_request`` builders of the
-control surface.
+control surface (those of the optional profiles in :mod:`.csms_optional`).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from websockets.asyncio.server import ServerConnection
 from pile_interop.core.clock import utc_iso
 from pile_interop.ocpp.reference.csms_base import VENDOR_ID, CsmsBase, new_basic_password
 from pile_interop.ocpp.v16.reference.csms_link import RESPONSE_TIMEOUT_S, CsmsLink
+from pile_interop.ocpp.v16.reference.csms_optional import OptionalProfiles
 
 __all__ = ["RESPONSE_TIMEOUT_S", "VENDOR_ID", "CsmsLink", "ReferenceCsms"]
 
@@ -69,7 +70,7 @@ class StationRecord:
     last_heartbeat: str | None = None
 
 
-class ReferenceCsms(CsmsBase[CsmsLink, StationRecord]):
+class ReferenceCsms(OptionalProfiles, CsmsBase[CsmsLink, StationRecord]):
     """The reference Central System: a WebSocket server plus an operator control surface."""
 
     def __init__(
@@ -98,6 +99,7 @@ class ReferenceCsms(CsmsBase[CsmsLink, StationRecord]):
         self.id_tags = dict(id_tags or {})
         self.transactions: dict[int, CsmsTransaction] = {}
         self._ids = itertools.count(1)
+        self._optional_state()  # the optional profiles' operator actions (csms_optional)
 
     @staticmethod
     def id_tags_from(tokens: dict[str, str]) -> dict[str, str]:
@@ -179,9 +181,16 @@ class ReferenceCsms(CsmsBase[CsmsLink, StationRecord]):
         return call.RemoteStartTransaction(id_tag=id_tag, connector_id=connector)
 
     async def remote_start(
-        self, id_tag: str, connector: int | None = None, station: str | None = None
+        self,
+        id_tag: str,
+        connector: int | None = None,
+        station: str | None = None,
+        charging_profile: dict[str, Any] | None = None,
     ) -> Any:
-        return await self._send(self.remote_start_request(id_tag, connector), station)
+        request = self.remote_start_request(id_tag, connector)
+        if charging_profile is not None:  # Smart Charging: a TxProfile (csms_optional)
+            request.charging_profile = self.remote_start_profile(charging_profile)
+        return await self._send(request, station)
 
     def remote_stop_request(self, transaction_id: int) -> call.RemoteStopTransaction:
         return call.RemoteStopTransaction(transaction_id=transaction_id)

@@ -51,6 +51,10 @@ class CsmsAnswers(Protocol):
 
     def on_meter_values(self, transaction_id: int | None, values: list[Any]) -> None: ...
 
+    def on_reservation_used(
+        self, station_id: str, connector_id: int, reservation_id: int | None
+    ) -> None: ...
+
     def data_transfer_status(self, vendor_id: str, message_id: str | None) -> str: ...
 
 
@@ -81,8 +85,16 @@ class CsmsLink(Rpc, ChargePoint):
 
     @on(Action.start_transaction)
     async def _start(
-        self, connector_id: int, id_tag: str, meter_start: int, timestamp: str, **_: Any
+        self,
+        connector_id: int,
+        id_tag: str,
+        meter_start: int,
+        timestamp: str,
+        reservation_id: int | None = None,
+        **_: Any,
     ) -> Any:
+        if reservation_id is not None:
+            self._csms.on_reservation_used(self.id, connector_id, reservation_id)
         return self._csms.start_transaction_reply(
             self.id, connector_id, id_tag, meter_start, timestamp
         )
