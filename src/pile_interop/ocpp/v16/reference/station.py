@@ -85,6 +85,7 @@ from pile_interop.ocpp.v16.reference.metering import Metering
 from pile_interop.ocpp.v16.reference.registration import RESPONSE_TIMEOUT_S, Registrar
 from pile_interop.ocpp.v16.reference.remote import SOFT_RESET_DRAIN_S, RemoteControl
 from pile_interop.ocpp.v16.reference.sessions import Sessions
+from pile_interop.ocpp.v16.reference.smart_charging import SmartCharging
 from pile_interop.ocpp.v16.reference.station_config import Config
 from pile_interop.ocpp.v16.reference.station_hooks import OnGiveUp, OnResult
 from pile_interop.ocpp.v16.reference.station_link import StationLink
@@ -186,6 +187,7 @@ class ReferenceStation:
         self.availability = Availability(self)
         self.configuration = Configuration(self)
         self.remote = RemoteControl(self)
+        self.smart_charging = SmartCharging(self)  # the link routes Smart Charging to it
 
     @classmethod
     def tls_context(cls, files: TlsFiles) -> ssl_module.SSLContext:
@@ -534,7 +536,6 @@ class ReferenceStation:
     async def handle_remote_start_transaction(
         self, id_tag: str, connector_id: int | None, charging_profile: dict[str, Any] | None
     ) -> call_result.RemoteStartTransaction:
-        # chargingProfile belongs to Smart Charging, which the station does not support.
         return await self.remote.handle_remote_start_transaction(id_tag, connector_id)
 
     def remote_start_status(self, id_tag: str, connector_id: int | None) -> str:
