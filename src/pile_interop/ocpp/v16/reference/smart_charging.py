@@ -304,7 +304,7 @@ class SmartCharging:
         unit = unit or (units[0] if units else "A")
         if connector_id not in st.connectors or unit not in ("A", "W"):
             return call_result.GetCompositeSchedule(status=GetCompositeScheduleStatus.rejected)
-        start = st.clock.now().replace(microsecond=0)
+        start = st.clock.now()
         periods = self.composite(connector_id, start, duration, unit)
         schedule: dict[str, Any] = {
             "duration": duration,
