@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.slow]
 #: The shards: the mutants of the profiles whose id starts with each prefix (a mutant goes to
 #: the shard of the longest prefix its profile starts with, so a family may be split by adding
 #: a longer prefix and a class for it).
-FAMILIES = ("ocpp16/", "ocpp201/", "gbt27930/charger", "gbt27930/bms")
+FAMILIES = ("ocpp16/", "ocpp201/", "gbt27930/charger", "gbt27930/bms", "ocpp16/smart-charging")
 SHARDS = len(FAMILIES)
 #: Bound on one shard's run.
 SHARD_BOUND_S = 1800
@@ -46,6 +46,7 @@ def shard(index: int) -> list[Mutant]:
         "ocpp16/core-cs",
         "ocpp16/core-csms",
         "ocpp16/security-cs",
+        "ocpp16/smart-charging-cs",
         "gbt27930/charger",
         "gbt27930/bms",
         "ocpp201/core-cs",
@@ -113,6 +114,10 @@ class TestGbt27930ChargerMutants(_Shard):
 @pytest.mark.timing
 class TestGbt27930BmsMutants(_Shard):
     index = 3
+
+
+class TestOcpp16SmartChargingMutants(_Shard):
+    index = 4
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

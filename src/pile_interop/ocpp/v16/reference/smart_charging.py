@@ -200,12 +200,15 @@ class SmartCharging:
     def hardware_max(self, unit: str) -> float:
         return self.converter.convert(HARDWARE_MAX_A, "A", None, unit)
 
+    def profiles(self) -> list[Profile]:
+        """The profiles the composite schedule is made of."""
+        return self.store.profiles
+
     def composite(
         self, connector_id: int, start: datetime, duration: int, unit: str
     ) -> list[Period]:
-        periods = composite(
-            self.store.profiles, self.situation(connector_id), start, duration, unit
-        )
+        situation = self.situation(connector_id)
+        periods = composite(self.profiles(), situation, start, duration, unit)
         cap = self.hardware_max(unit)
         out: list[Period] = []
         for p in periods:
@@ -259,7 +262,6 @@ class SmartCharging:
         while True:
             self.refresh()
             if not self.store.profiles and not self.pending:
-                self.refresh()
                 self._task = None
                 return
             await st.clock.sleep(TICK_S)
