@@ -226,6 +226,9 @@ class _RemoteProfileDropped(SmartCharging):
     async def handle_remote_start_transaction(
         self, id_tag: str, connector_id: int | None, charging_profile: dict[str, Any] | None
     ) -> Any:
+        refused = self.remote_profile_status(charging_profile)
+        if refused is not None:  # the purpose is still checked
+            return call_result.RemoteStartTransaction(status=refused)  # type: ignore[arg-type]
         return await super().handle_remote_start_transaction(id_tag, connector_id, None)
 
 
