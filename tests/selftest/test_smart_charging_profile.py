@@ -1,0 +1,39 @@
+"""ocpp16/smart-charging-cs end to end: every case passes against the reference station, and a
+station declaring no Smart Charging (or no rate unit W) gets na, not fail."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tests.mutants.catalogue import run_sut
+
+pytestmark = [pytest.mark.slow]
+
+PROFILE = "ocpp16/smart-charging-cs"
+
+
+def test_every_case_passes_against_the_reference_station():
+    results = asyncio.run(asyncio.wait_for(run_sut(None, profile_id=PROFILE), 300))
+    assert {cid: r["verdict"] for cid, r in results.items()} == dict.fromkeys(results, "pass")
+    assert len(results) >= 14
+
+
+def test_a_station_without_the_feature_or_the_unit_gets_na():
+    cases = ["TC_057_CS", "TC_057_92_CS"]
+    results = asyncio.run(
+        asyncio.wait_for(
+            run_sut(None, cases, PROFILE, features={"charging_rate_unit_w": False}), 120
+        )
+    )
+    assert {cid: r["verdict"] for cid, r in results.items()} == {
+        "TC_057_CS": "pass",
+        "TC_057_92_CS": "na",
+    }
+    results = asyncio.run(
+        asyncio.wait_for(
+            run_sut(None, ["TC_066_92_CS"], PROFILE, features={"smart_charging": False}), 60
+        )
+    )
+    assert results["TC_066_92_CS"]["verdict"] == "na"
