@@ -87,3 +87,24 @@ def test_meter_limit_fails_on_a_reading_over_the_limit_and_without_readings() ->
     mv("11000")
     with pytest.raises(Failure, match="over the limit"):
         check.run(case, args)
+
+
+def test_meter_limit_adds_up_the_phases_of_a_power_without_a_total() -> None:
+    log = FrameLog()
+    log.add(IN, "[]", type=CALL, unique_id="a", action="SetChargingProfile", payload={})
+    phases = [
+        {"value": "1400", "measurand": "Power.Active.Import", "phase": p, "unit": "W"}
+        for p in ("L1", "L2", "L3")
+    ]
+    payload = {"connectorId": 1, "meterValue": [{"timestamp": "t", "sampledValue": phases}]}
+    log.add(IN, "[]", type=CALL, unique_id="m", action="MeterValues", payload=payload)
+    case = SimpleNamespace(
+        session=SimpleNamespace(log=log),
+        seq0=0,
+        alias_seq={"set": 1},
+        timing=SimpleNamespace(scale=1.0),
+    )
+    args = {"connector": 1, "since": "set", "measurand": "Power.Active.Import", "max": 3900}
+    with pytest.raises(Failure, match="4200 over the limit"):
+        checks.get("meter_limit").run(case, args)
+    assert checks.get("meter_limit").run(case, {**args, "max": 4200}).startswith("1 reading")

@@ -129,6 +129,24 @@ def _sample(a: float, b: float, changes: list[float], tol_s: float) -> float | N
 _SCALE = {"W": 1.0, "kW": 1000.0, "A": 1.0, "Wh": 1.0, "kWh": 1000.0}
 
 
+def _readings_of(sampled: list[dict[str, Any]], measurand: str) -> list[tuple[float, Any]]:
+    """The values of ``measurand`` in one meterValue: a current per phase (or the one value
+    without a phase); a power as its total — the value without a phase, else the phases'
+    sum."""
+
+    def value(s: dict[str, Any]) -> float:
+        return float(s["value"]) * _SCALE.get(str(s.get("unit", "")), 1.0)
+
+    mine = [s for s in sampled if s.get("measurand") == measurand]
+    if not measurand.startswith("Power"):
+        return [(value(s), s) for s in mine]
+    total = [s for s in mine if not s.get("phase")]
+    if total:
+        return [(value(s), s) for s in total]
+    phases = [s for s in mine if str(s.get("phase", "")) in ("L1", "L2", "L3")]
+    return [(sum(map(value, phases)), phases)] if phases else []
+
+
 @register(
     "meter_limit",
     "{measurand} of connector {connector} stays at most {max} (+{tolerance}) after {since}",
@@ -153,19 +171,14 @@ def meter_limit(case: CheckContext, args: dict[str, Any]) -> str:
         if payload.get("connectorId") != int(args["connector"]) or f.mono - t0 < settle:
             continue
         for value in payload.get("meterValue") or []:
-            for s in value.get("sampledValue") or []:
-                if s.get("measurand") != measurand:
-                    continue
-                if measurand.startswith("Power") and s.get("phase"):
-                    continue  # a phase's share; the total is what the limit bounds
-                reading = float(s["value"]) * _SCALE.get(str(s.get("unit", "")), 1.0)
+            for reading, sampled in _readings_of(value.get("sampledValue") or [], measurand):
                 seen.append(reading)
                 if reading > limit * (1 + tolerance):
                     raise Failure(
                         f"MeterValues #{f.seq} at {value.get('timestamp')} reports {measurand} "
                         f"{reading:g} over the limit",
                         expected=f"at most {limit:g} (+{tolerance:.0%})",
-                        observed=f"{s}",
+                        observed=f"{sampled}",
                     )
     need = int(args.get("min_readings", 1))
     if len(seen) < need:
