@@ -273,3 +273,27 @@ class CompositeOfUnknownConnector(_SmartMutant):
     """Answers GetCompositeSchedule of an unknown connector Accepted (the station maximum)."""
 
     component = _AnyConnector
+
+
+# -- configuration ------------------------------------------------------------------------------
+
+
+class _AnyStackLevel(SmartCharging):
+    def set_status(self, connector_id: int, profile: Profile) -> str:
+        return super().set_status(connector_id, replace(profile, stack_level=0))
+
+
+@mutant("TC_058_92_CS", "OCPP1.6 §9.4.1", profile=PROFILE)
+class AcceptsStackLevelPastTheMaximum(_SmartMutant):
+    """Accepts a profile whatever its stackLevel, past ChargeProfileMaxStackLevel too."""
+
+    component = _AnyStackLevel
+
+
+@mutant("TC_058_92_CS", "OCPP1.6 §9.4", profile=PROFILE)
+class SmartChargingNotInFeatureProfiles(ReferenceStation):
+    """Does Smart Charging but SupportedFeatureProfiles says only Core."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.config._values["SupportedFeatureProfiles"] = "Core"
