@@ -85,6 +85,9 @@ def _slow_limit(
         return None if top is None else top[1]
 
     cap = best([p for p in profiles if p.purpose == Purpose.STATION_MAX and p.connector == 0])
+    ext = best(
+        [p for p in profiles if p.purpose == Purpose.EXTERNAL and p.connector in (0, connector)]
+    )
     own = None
     if connector != 0:
         if tx is not None:
@@ -105,7 +108,7 @@ def _slow_limit(
                     if p.purpose == Purpose.TX_DEFAULT and p.connector in (0, connector)
                 ]
             )
-    values = [v for v in (own, cap) if v is not None]
+    values = [v for v in (own, cap, ext) if v is not None]
     return min(values) if values else math.inf
 
 
@@ -297,3 +300,11 @@ def test_store_replaces_by_id_and_by_stack_level_and_purpose_and_clears_by_crite
     assert store.clear(id=99) == []
     assert [p.id for p in store.clear(stack_level=0)] == [6]
     assert [p.id for p in store.clear()] == [5]
+
+
+def test_the_2_0_1_names_and_external_constraints_cap_like_the_maximum() -> None:
+    assert Purpose.parse("ChargingStationMaxProfile") is Purpose.STATION_MAX
+    assert Purpose.parse("TxProfile") is Purpose.TX
+    default = _p(1, Purpose.TX_DEFAULT, [(0, 16)])
+    external = _p(2, Purpose.EXTERNAL, [(0, 9)], connector=0)
+    assert _limits(composite([default, external], Situation(1), T0, 60, "A")) == [(0, 9)]

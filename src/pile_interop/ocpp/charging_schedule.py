@@ -14,8 +14,8 @@ and the profile of one running transaction (TxProfile). At any moment:
   installed), at the transaction's start (Relative; without a transaction, at the start of the
   schedule asked for) or at the last daily / weekly recurrence of ``startSchedule``
   (Recurring);
-* the TxProfile overrides the TxDefaultProfile, and the station maximum caps the result;
-  ``minChargingRate`` is no limit and is ignored;
+* the TxProfile overrides the TxDefaultProfile, and the station maximum caps the result (so
+  do 2.0.1's external constraints); ``minChargingRate`` is no limit and is ignored;
 * limits convert between A and W with ``W = A × voltage × phases`` (``numberPhases`` of the
   period, 3 when absent: 1.6 §7.13; the voltage 230 V unless the station says otherwise).
 
@@ -44,12 +44,19 @@ WEEK_S = 7 * DAY_S
 
 
 class Purpose(StrEnum):
-    """A profile's purpose (the 1.6 names; 2.0.1's ChargingStationMaxProfile maps to
-    STATION_MAX)."""
+    """A profile's purpose (the 1.6 names; :meth:`parse` takes the 2.0.1 ones too)."""
 
     STATION_MAX = "ChargePointMaxProfile"
     TX_DEFAULT = "TxDefaultProfile"
     TX = "TxProfile"
+    #: 2.0.1 ChargingStationExternalConstraints (an EMS, the grid): on connector 0 or on the
+    #: connector, a cap like the station maximum
+    EXTERNAL = "ChargingStationExternalConstraints"
+
+    @classmethod
+    def parse(cls, name: str) -> Purpose:
+        """The purpose of a 1.6 or 2.0.1 name (ChargingStationMaxProfile is STATION_MAX)."""
+        return cls.STATION_MAX if name == "ChargingStationMaxProfile" else cls(name)
 
 
 class Kind(StrEnum):
@@ -272,7 +279,7 @@ def _winner(
 def _bears_on(p: Profile, situation: Situation) -> bool:
     if p.purpose is Purpose.STATION_MAX:
         return p.connector == 0
-    if p.purpose is Purpose.TX_DEFAULT:
+    if p.purpose in (Purpose.TX_DEFAULT, Purpose.EXTERNAL):
         return p.connector in (0, situation.connector)
     return (
         situation.transaction is not None
@@ -308,10 +315,11 @@ def limit_at(
     if tx is None:
         tx = _winner(by_purpose[Purpose.TX_DEFAULT], at, rel, situation.connector)
     cap = _winner(by_purpose[Purpose.STATION_MAX], at, rel, 0)
+    external = _winner(by_purpose[Purpose.EXTERNAL], at, rel, situation.connector)
     if situation.connector == 0:
         tx = None  # connector 0: the station's grid connection, its maximum
     limit, phases = situation.no_limit, None
-    for found in (tx, cap):
+    for found in (tx, cap, external):
         if found is None:
             continue
         prof, period = found

@@ -1,6 +1,6 @@
 """Reference OCPP 1.6J charging station: the SUT the suite tests itself against.
 
-A simulator of a Core-profile Charge Point (OCPP 1.6 edition 2) built on ``ocpp.v16`` and
+A simulator of a Core and Smart Charging Charge Point (OCPP 1.6 edition 2) on ``ocpp.v16`` and
 ``websockets``. Every timer runs on a scaled :class:`~pile_interop.core.clock.Clock`, so a
 ``time_scale`` of 0.05 makes a 60 s heartbeat interval take 3 real seconds.
 
