@@ -297,3 +297,62 @@ class SmartChargingNotInFeatureProfiles(ReferenceStation):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.config._values["SupportedFeatureProfiles"] = "Core"
+
+
+# -- the composite's rules ----------------------------------------------------------------------
+
+
+class _DefaultAsCap(SmartCharging):
+    def profiles(self) -> list[Profile]:
+        # the TxDefaultProfile limits alongside the TxProfile instead of giving way to it
+        return [
+            replace(p, purpose=Purpose.EXTERNAL) if p.purpose is Purpose.TX_DEFAULT else p
+            for p in self.store.profiles
+        ]
+
+
+@mutant("TC_066_CS", "OCPP1.6 §3.13.3", profile=PROFILE)
+class TxProfileDoesNotOverrideDefault(_SmartMutant):
+    """Applies the lower of the TxProfile and the TxDefaultProfile (the TxProfile does not
+    override the default)."""
+
+    component = _DefaultAsCap
+
+
+class _NoValidity(SmartCharging):
+    def profiles(self) -> list[Profile]:
+        return [replace(p, valid_from=None, valid_to=None) for p in self.store.profiles]
+
+
+@mutant("TC_056_92_CS", "OCPP1.6 §7.8", profile=PROFILE)
+class ValidityIgnored(_SmartMutant):
+    """Applies a profile outside its validFrom / validTo."""
+
+    component = _NoValidity
+
+
+class _NoDuration(SmartCharging):
+    def profiles(self) -> list[Profile]:
+        return [
+            replace(p, schedule=replace(p.schedule, duration=None)) for p in self.store.profiles
+        ]
+
+
+@mutant("TC_072_CS", "OCPP1.6 §3.13.2", "TC_066_CS", profile=PROFILE)
+class ScheduleDurationIgnored(_SmartMutant):
+    """Keeps a schedule's last period in force after the schedule's duration."""
+
+    component = _NoDuration
+
+
+class _RelativeFromNow(SmartCharging):
+    def situation(self, connector_id: int) -> Situation:
+        return replace(super().situation(connector_id), transaction_start=None)
+
+
+@mutant("TC_056_CS", "OCPP1.6 §3.13.1", profile=PROFILE)
+class RelativeFromTheRequest(_SmartMutant):
+    """Starts a Relative schedule at the moment it is evaluated, not at the transaction's
+    start."""
+
+    component = _RelativeFromNow
