@@ -108,3 +108,21 @@ def test_meter_limit_adds_up_the_phases_of_a_power_without_a_total() -> None:
     with pytest.raises(Failure, match="4200 over the limit"):
         checks.get("meter_limit").run(case, args)
     assert checks.get("meter_limit").run(case, {**args, "max": 4200}).startswith("1 reading")
+
+
+def test_a_2_0_1_reply_with_its_schedule_object_is_read_the_same() -> None:
+    reply = {
+        "status": "Accepted",
+        "schedule": {
+            "evseId": 1,
+            "duration": 400,
+            "scheduleStart": "2026-03-02T12:00:00Z",
+            "chargingRateUnit": "A",
+            "chargingSchedulePeriod": [
+                {"startPeriod": 0, "limit": 7},
+                {"startPeriod": 100, "limit": 9},
+                {"startPeriod": 150, "limit": 8},
+            ],
+        },
+    }
+    assert "match" in _run(reply)

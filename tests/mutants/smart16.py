@@ -356,3 +356,19 @@ class RelativeFromTheRequest(_SmartMutant):
     start."""
 
     component = _RelativeFromNow
+
+
+class _OwnConnectorOnly(SmartCharging):
+    def profiles(self) -> list[Profile]:
+        return [
+            p
+            for p in self.store.profiles
+            if not (p.purpose is Purpose.TX_DEFAULT and p.connector == 0)
+        ]
+
+
+@mutant("TC_056_93_CS", "OCPP1.6 §3.13.1", profile=PROFILE)
+class DefaultOfConnectorZeroIgnored(_SmartMutant):
+    """Applies a TxDefaultProfile only on the connector it was set on, not from connector 0."""
+
+    component = _OwnConnectorOnly
