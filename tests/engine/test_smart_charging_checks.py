@@ -126,3 +126,10 @@ def test_a_2_0_1_reply_with_its_schedule_object_is_read_the_same() -> None:
         },
     }
     assert "match" in _run(reply)
+
+
+def test_a_schedule_that_ends_before_an_expected_limit_fails() -> None:
+    short = _reply([(0, 7), (100, 9), (150, 8)])
+    short["chargingSchedule"]["duration"] = 120
+    with pytest.raises(Failure, match="the schedule has ended"):
+        _run(short, duration=400)

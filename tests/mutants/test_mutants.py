@@ -73,6 +73,7 @@ def test_the_catalogue_has_the_mutants_the_issues_ask_for():
     assert count["gbt27930/charger"] >= 8
     assert count["gbt27930/bms"] >= 6
     assert count["ocpp16/security-cs"] >= 4
+    assert count["ocpp16/smart-charging-cs"] >= 15  # issue 17
     # issue 4: at least 20 mutant 2.0.1 stations and 10 mutant 2.0.1 CSMSs
     assert count["ocpp201/core-cs"] + count["ocpp201/advanced-security-cs"] >= 20
     assert count["ocpp201/core-csms"] + count["ocpp201/advanced-security-csms"] >= 10

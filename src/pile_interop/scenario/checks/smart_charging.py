@@ -71,8 +71,9 @@ def composite_schedule(case: CheckContext, args: dict[str, Any]) -> str:
     """``reply``: the GetCompositeSchedule answer; ``expected``: ``[{start, limit}]`` with
     ``start`` in seconds from ``origin`` (a date-time; default the reply's scheduleStart) and
     ``limit`` null where any limit will do; ``duration``: the seconds from scheduleStart to judge
-    (default the schedule's duration); ``unit``: the chargingRateUnit expected;
-    ``tolerance_s`` (default 2); ``limit_tolerance``: relative (default 0.01)."""
+    (default the schedule's duration; past the schedule's own duration it limits nothing);
+    ``unit``: the chargingRateUnit expected; ``tolerance_s`` (default 2); ``limit_tolerance``:
+    relative (default 0.01)."""
     start, schedule = _schedule_of(args["reply"])
     unit = args.get("unit")
     if unit is not None and schedule.get("chargingRateUnit") != unit:
@@ -91,7 +92,9 @@ def composite_schedule(case: CheckContext, args: dict[str, Any]) -> str:
         (float(e["start"]) - shift, None if e.get("limit") is None else float(e["limit"]))
         for e in sorted(args["expected"], key=lambda e: float(e["start"]))
     ]
-    duration = float(args.get("duration") or schedule.get("duration") or 0)
+    own = schedule.get("duration")
+    got_end = float(own) if isinstance(own, int | float) and own > 0 else None
+    duration = float(args.get("duration") or got_end or 0)
     tol_s = float(args.get("tolerance_s", 2))
     tol = float(args.get("limit_tolerance", 0.01))
     changes = [s for s, _ in expected if 0 < s < duration]
@@ -100,14 +103,17 @@ def composite_schedule(case: CheckContext, args: dict[str, Any]) -> str:
         t = _sample(a, b, changes, tol_s)
         if t is None:
             continue
-        want, have = _value(expected, t), _value(got, t)
+        ended = got_end is not None and t >= got_end  # past the schedule's own duration
+        want, have = _value(expected, t), None if ended else _value(got, t)
         if want is None or (have is not None and _close(have, want, tol)):
             continue
         index = max((i for i, (s, _) in enumerate(got) if s <= t), default=None)
         where = f"{t:g} s after scheduleStart ({utc_iso(start + timedelta(seconds=t))})"
         period = (
-            "no period covers it"
-            if index is None
+            f"the schedule has ended (its duration is {got_end:g} s)"
+            if ended and got_end is not None
+            else "no period covers it"
+            if index is None or have is None
             else f"period #{index + 1} (startPeriod {got[index][0]:g}) gives {have:g}"
         )
         raise Failure(
