@@ -30,8 +30,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -257,8 +257,8 @@ class Situation:
     transaction: Any = None
     transaction_start: datetime | None = None
     converter: Converter = field(default_factory=Converter)
-    #: the limit where no profile gives one (the station's own maximum), in ``unit`` of
-    #: :func:`composite`'s caller; None: leave such a stretch at ``no_limit``
+    #: the limit where no profile gives one, in the unit asked for (infinite: none; a station
+    #: caps the result with its own maximum)
     no_limit: float = math.inf
 
 
@@ -358,21 +358,3 @@ def composite(
             continue
         out.append(Period(off, limit, phases))
     return out
-
-
-def limits_equal(a: float, b: float, *, tolerance: float = 1e-6) -> bool:
-    return math.isclose(a, b, rel_tol=tolerance, abs_tol=tolerance)
-
-
-def step_function(periods: Iterable[Period]) -> list[Period]:
-    """``periods`` sorted by start with consecutive equal limits merged (phases ignored)."""
-    out: list[Period] = []
-    for p in sorted(periods, key=lambda p: p.start):
-        if out and limits_equal(out[-1].limit, p.limit):
-            continue
-        out.append(replace(p, phases=None))
-    return out
-
-
-def utc(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
