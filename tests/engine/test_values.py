@@ -134,3 +134,9 @@ def test_repeat_makes_a_list_sized_from_a_template():
         render({"$repeat": "x", "$times": "{limit.reply.value}"}, scope)
     with pytest.raises(TemplateError, match="copies"):
         render({"$repeat": "x", "$times": 10**6}, scope)
+
+
+def test_next_is_the_integer_after_a_value():
+    assert render("{limit|next}", {"limit": "3"}) == 4
+    with pytest.raises(TemplateError, match=r"\|next"):
+        render("{limit|next}", {"limit": "three"})

@@ -14,6 +14,7 @@ mutant that needed it, and the verdict is the calm run's."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 
@@ -22,52 +23,31 @@ from tests.mutants.stations16 import CATALOGUE, Mutant
 
 pytestmark = [pytest.mark.slow]
 
-#: The shards: the mutants of the profiles whose id starts with each prefix (a mutant goes to
-#: the shard of the longest prefix its profile starts with, so a family may be split by adding
-#: a longer prefix and a class for it).
-FAMILIES = (
-    "ocpp16/",
-    "ocpp201/",
-    "gbt27930/charger",
-    "gbt27930/bms",
-    # the 1.6 optional profiles' CSMS mutants (tests/mutants/csms16_optional.py)
-    "ocpp16/smart-charging-csms",
-    "ocpp16/local-auth-list-csms",
-    "ocpp16/reservation-csms",
-    "ocpp16/remote-trigger-csms",
-)
-SHARDS = len(FAMILIES)
 #: Bound on one shard's run.
 SHARD_BOUND_S = 1800
 
 
-def _family(profile: str) -> int:
-    matches = [i for i, prefix in enumerate(FAMILIES) if profile.startswith(prefix)]
-    return max(matches, key=lambda i: len(FAMILIES[i]))
+def _prefixes() -> list[str]:
+    return [cls.prefix for cls in _Shard.__subclasses__()]
 
 
-def shard(index: int) -> list[Mutant]:
-    return [m for m in CATALOGUE if _family(m.profile) == index]
+def _family(profile: str) -> str:
+    """The shard of a profile: the longest shard prefix its id starts with."""
+    return max((p for p in _prefixes() if profile.startswith(p)), key=len)
 
 
-@pytest.mark.parametrize(
-    "profile_id",
-    [
-        "ocpp16/core-cs",
-        "ocpp16/core-csms",
-        "ocpp16/security-cs",
-        "gbt27930/charger",
-        "gbt27930/bms",
-        "ocpp201/core-cs",
-        "ocpp201/core-csms",
-        "ocpp201/advanced-security-cs",
-        "ocpp201/advanced-security-csms",
-        "ocpp16/smart-charging-csms",
-        "ocpp16/local-auth-list-csms",
-        "ocpp16/reservation-csms",
-        "ocpp16/remote-trigger-csms",
-    ],
-)
+def shard(prefix: str) -> list[Mutant]:
+    return [m for m in CATALOGUE if _family(m.profile) == prefix]
+
+
+def _profile_ids() -> list[str]:
+    """Every profile the suite ships (profiles/<family>/<name>.yaml): none may hold a case
+    no mutant is meant to fail."""
+    root = Path(__file__).resolve().parents[2] / "profiles"
+    return sorted(f"{f.parent.name}/{f.stem}" for f in root.glob("*/*.yaml"))
+
+
+@pytest.mark.parametrize("profile_id", _profile_ids())
 def test_every_case_of_the_profile_has_a_mutant_it_fails(profile_id):
     from tests.mutants.catalogue import load
 
@@ -89,14 +69,18 @@ def test_the_catalogue_has_the_mutants_the_issues_ask_for():
     # issue 4: at least 20 mutant 2.0.1 stations and 10 mutant 2.0.1 CSMSs
     assert count["ocpp201/core-cs"] + count["ocpp201/advanced-security-cs"] >= 20
     assert count["ocpp201/core-csms"] + count["ocpp201/advanced-security-csms"] >= 10
+    assert count["ocpp16/smart-charging-cs"] >= 15  # issue 17
 
 
 class _Shard:
-    index: int
+    """One shard: the mutants whose profile id starts with ``prefix`` (the longest prefix
+    wins, so a family is split by adding a class with a longer prefix)."""
+
+    prefix: str
 
     @pytest.fixture(scope="class")
     def outcomes(self) -> dict[str, Outcome]:
-        run = run_all(shard(self.index), concurrency=13)
+        run = run_all(shard(self.prefix), concurrency=13)
         done = asyncio.run(asyncio.wait_for(run, SHARD_BOUND_S))
         return {o.mutant.name: o for o in done}
 
@@ -111,48 +95,52 @@ class _Shard:
 
 
 class TestOcpp16Mutants(_Shard):
-    index = 0
+    prefix = "ocpp16/"
 
 
 class TestOcpp201Mutants(_Shard):
-    index = 1
+    prefix = "ocpp201/"
 
 
 # the GB/T shards judge 10-500 ms periods: tox's calm phase (a class is one loadscope unit)
 @pytest.mark.timing
 class TestGbt27930ChargerMutants(_Shard):
-    index = 2
+    prefix = "gbt27930/charger"
 
 
 @pytest.mark.timing
 class TestGbt27930BmsMutants(_Shard):
-    index = 3
+    prefix = "gbt27930/bms"
+
+
+# issue 17: the optional profiles (one class each, appended here)
+class TestOcpp16SmartChargingMutants(_Shard):
+    prefix = "ocpp16/smart-charging"
 
 
 class TestOcpp16SmartChargingCsmsMutants(_Shard):
-    index = 4
+    prefix = "ocpp16/smart-charging-csms"
 
 
 class TestOcpp16LocalAuthListCsmsMutants(_Shard):
-    index = 5
+    prefix = "ocpp16/local-auth-list-csms"
 
 
 class TestOcpp16ReservationCsmsMutants(_Shard):
-    index = 6
+    prefix = "ocpp16/reservation-csms"
 
 
 class TestOcpp16RemoteTriggerCsmsMutants(_Shard):
-    index = 7
+    prefix = "ocpp16/remote-trigger-csms"
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if metafunc.cls is not None and issubclass(metafunc.cls, _Shard):
-        metafunc.parametrize("name", [m.name for m in shard(metafunc.cls.index)])
+        metafunc.parametrize("name", [m.name for m in shard(metafunc.cls.prefix)])
 
 
 def test_the_shards_hold_the_whole_catalogue_once():
-    names = [m.name for i in range(SHARDS) for m in shard(i)]
+    names = [m.name for prefix in _prefixes() for m in shard(prefix)]
     assert sorted(names) == sorted(m.name for m in CATALOGUE)
     assert len(set(names)) == len(names)
-    classes = {cls.index for cls in _Shard.__subclasses__()}
-    assert classes == set(range(SHARDS))
+    assert len(set(_prefixes())) == len(_prefixes())

@@ -722,7 +722,7 @@ def test_get_configuration_lists_all_keys_or_the_requested_ones() -> None:
                 "readonly": True,
                 "value": "2",
             }
-            assert keys["SupportedFeatureProfiles"]["value"] == "Core"
+            assert "SmartCharging" in keys["SupportedFeatureProfiles"]["value"].split(",")
             assert keys["MeterValueSampleInterval"]["value"] == "30"
             assert keys["HeartbeatInterval"]["readonly"] is False
             conf = await csms.call(call.GetConfiguration(key=["heartbeatinterval", "NoSuchKey"]))

@@ -14,6 +14,7 @@ from pile_interop.core.errors import ConfigError
 from pile_interop.core.yamlfile import YamlDocument, load_checked, schema_validator
 from pile_interop.scenario import checks
 from pile_interop.scenario.model import KINDS, Before, Requirement, Scenario, State, Step
+from pile_interop.scenario.profile_payloads import check_steps
 from pile_interop.scenario.values import KNOWN_OPERATORS, operators_in, template_roots
 
 log = logging.getLogger(__name__)
@@ -129,6 +130,8 @@ def load_scenario(path: Path, states: dict[str, State] | None = None) -> Scenari
                     raise doc.error(
                         "a GB/T 27930 case has no send / reply: use peer steps", section, index
                     )
+    for section in ("steps", "after"):
+        check_steps(doc, d.get("ocpp", ""), section, d.get(section, []))
     names = ROOT_NAMES | _aliases(state_steps) | _aliases(steps) | _aliases(after)
     for index, step in enumerate(steps + after):
         unknown = template_roots(step.data) - names

@@ -4,7 +4,8 @@ Templates: a string that is exactly one ``{expr}`` becomes the value itself (an 
 int); otherwise every ``{expr}`` is replaced by its text. ``{{`` and ``}}`` are literal braces.
 ``expr`` is a dotted path with optional ``[index]``: ``tx.reply.transactionId``,
 ``device.station_id``, ``params.heartbeat_interval``, optionally converted with ``|str`` or
-``|int`` (``{params.heartbeat_interval|str}`` for a configuration value, which is text).
+``|int`` (``{params.heartbeat_interval|str}`` for a configuration value, which is text), or
+``|next``, the integer after it (one past a limit the SUT reported).
 A mapping ``{$repeat: item, $times: n, $plus: k}`` becomes a list of ``n + k`` copies of
 ``item`` (``n`` may be a template: a request sized from a limit the SUT reported).
 
@@ -23,7 +24,7 @@ from typing import Any
 
 from pile_interop.core.verdicts import HarnessError
 
-_PATH = r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+|\[\d+\])*(?:\|(?:str|int))?"
+_PATH = r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+|\[\d+\])*(?:\|(?:str|int|next))?"
 _EXPR = re.compile(r"\{\{|\}\}|\{(" + _PATH + r")\}")
 _WHOLE = re.compile(r"^\{(" + _PATH + r")\}$")
 _PART = re.compile(r"\.([A-Za-z0-9_]+)|\[(\d+)\]")
@@ -63,11 +64,11 @@ def _resolve(expr: str, scope: Mapping[str, Any]) -> Any:
     value = _lookup(expr, scope)
     if convert == "str":
         return "true" if value is True else "false" if value is False else str(value)
-    if convert == "int":
+    if convert in ("int", "next"):
         try:
-            return int(value)
+            return int(value) + (convert == "next")
         except (TypeError, ValueError):
-            raise TemplateError(f"{{{expr}|int}}: {value!r} is not an integer") from None
+            raise TemplateError(f"{{{expr}|{convert}}}: {value!r} is not an integer") from None
     return value
 
 

@@ -1,6 +1,6 @@
 """Reference OCPP 1.6J charging station: the SUT the suite tests itself against.
 
-A simulator of a Core-profile Charge Point (OCPP 1.6 edition 2) built on ``ocpp.v16`` and
+A simulator of a Core and Smart Charging Charge Point (OCPP 1.6 edition 2) on ``ocpp.v16`` and
 ``websockets``. Every timer runs on a scaled :class:`~pile_interop.core.clock.Clock`, so a
 ``time_scale`` of 0.05 makes a 60 s heartbeat interval take 3 real seconds.
 
@@ -85,6 +85,7 @@ from pile_interop.ocpp.v16.reference.metering import Metering
 from pile_interop.ocpp.v16.reference.registration import RESPONSE_TIMEOUT_S, Registrar
 from pile_interop.ocpp.v16.reference.remote import SOFT_RESET_DRAIN_S, RemoteControl
 from pile_interop.ocpp.v16.reference.sessions import Sessions
+from pile_interop.ocpp.v16.reference.smart_charging import SmartCharging
 from pile_interop.ocpp.v16.reference.station_config import Config
 from pile_interop.ocpp.v16.reference.station_hooks import OnGiveUp, OnResult
 from pile_interop.ocpp.v16.reference.station_link import StationLink
@@ -186,6 +187,7 @@ class ReferenceStation:
         self.availability = Availability(self)
         self.configuration = Configuration(self)
         self.remote = RemoteControl(self)
+        self.smart_charging = SmartCharging(self)  # the link routes Smart Charging to it
 
     @classmethod
     def tls_context(cls, files: TlsFiles) -> ssl_module.SSLContext:
@@ -534,7 +536,6 @@ class ReferenceStation:
     async def handle_remote_start_transaction(
         self, id_tag: str, connector_id: int | None, charging_profile: dict[str, Any] | None
     ) -> call_result.RemoteStartTransaction:
-        # chargingProfile belongs to Smart Charging, which the station does not support.
         return await self.remote.handle_remote_start_transaction(id_tag, connector_id)
 
     def remote_start_status(self, id_tag: str, connector_id: int | None) -> str:

@@ -106,7 +106,7 @@ def core_key_specs(connectors: int) -> list[KeySpec]:
         return index.isdigit() and int(index) <= connectors and rotation in PHASE_ROTATIONS
 
     def is_profile(item: str) -> bool:
-        return item == "Core"
+        return item in ("Core", "SmartCharging")
 
     b, i, c = KeyType.BOOLEAN, KeyType.INTEGER, KeyType.CSL
     rotation = ",".join(f"{n}.RST" for n in range(connectors + 1))
@@ -174,7 +174,7 @@ def core_key_specs(connectors: int) -> list[KeySpec]:
             max_length_key="StopTxnSampledDataMaxLength",
         ),
         KeySpec("StopTxnSampledDataMaxLength", True, i, str(MEASURAND_LIST_MAX_LENGTH)),
-        KeySpec("SupportedFeatureProfiles", True, c, "Core", item_check=is_profile),
+        KeySpec("SupportedFeatureProfiles", True, c, "Core,SmartCharging", item_check=is_profile),
         KeySpec("TransactionMessageAttempts", False, i, "3"),
         KeySpec("TransactionMessageRetryInterval", False, i, "60"),
         KeySpec("UnlockConnectorOnEVSideDisconnect", False, b, "true"),
@@ -184,13 +184,31 @@ def core_key_specs(connectors: int) -> list[KeySpec]:
     ]
 
 
+def smart_charging_key_specs() -> list[KeySpec]:
+    """The §9.4 Smart Charging Profile keys (read-only: what the station can do)."""
+    b, i, c = KeyType.BOOLEAN, KeyType.INTEGER, KeyType.CSL
+    return [
+        KeySpec("ChargeProfileMaxStackLevel", True, i, "3"),
+        KeySpec(
+            "ChargingScheduleAllowedChargingRateUnit",
+            True,
+            c,
+            "Current,Power",
+            item_check=lambda item: item in ("Current", "Power"),
+        ),
+        KeySpec("ChargingScheduleMaxPeriods", True, i, "10"),
+        KeySpec("ConnectorSwitch3to1PhaseSupported", True, b, "false"),
+        KeySpec("MaxChargingProfilesInstalled", True, i, "10"),
+    ]
+
+
 class Config:
     """The station's configuration store: persistent across reboots."""
 
     def __init__(self, connectors: int, overrides: dict[str, str] | None = None) -> None:
         self._specs: dict[str, KeySpec] = {}
         self._values: dict[str, str] = {}
-        for spec in core_key_specs(connectors):
+        for spec in [*core_key_specs(connectors), *smart_charging_key_specs()]:
             self._specs[spec.name.lower()] = spec
             self._values[spec.name] = spec.default
         for key, value in (overrides or {}).items():

@@ -1,9 +1,11 @@
 """One websocket connection of the reference OCPP 1.6J station, on top of ``ocpp.v16.ChargePoint``.
 
 The link only routes: every CSMS-initiated Core action goes to the station's ``handle_*``
-method (which mutants override). Actions of profiles the station does not support have no
-handler: :class:`~pile_interop.ocpp.v16.reference.rpc.Rpc` answers them NotSupported, and
-unknown actions NotImplemented (OCPP-J 1.6 §4.2.3).
+method (which mutants override), the Smart Charging ones (and RemoteStartTransaction, whose
+chargingProfile is Smart Charging's) to the station's ``smart_charging`` component. Actions
+of profiles the station does not support have no handler:
+:class:`~pile_interop.ocpp.v16.reference.rpc.Rpc` answers them NotSupported, and unknown
+actions NotImplemented (OCPP-J 1.6 §4.2.3).
 
 Follow-up work of a handler (e.g. StopTransaction.req after RemoteStopTransaction.conf) is
 deferred by the station and started here only once the response frame has been written, so
@@ -91,7 +93,8 @@ class StationLink(Rpc, ChargePoint):
         charging_profile: dict[str, Any] | None = None,
         **_: Any,
     ) -> Any:
-        return await self._station.handle_remote_start_transaction(
+        # through Smart Charging: it checks and keeps the chargingProfile (§5.11)
+        return await self._station.smart_charging.handle_remote_start_transaction(
             id_tag, connector_id, charging_profile
         )
 
@@ -106,3 +109,32 @@ class StationLink(Rpc, ChargePoint):
     @on(Action.unlock_connector)
     async def _on_unlock_connector(self, connector_id: int, **_: Any) -> Any:
         return await self._station.handle_unlock_connector(connector_id)
+
+    @on(Action.set_charging_profile)
+    async def _on_set_charging_profile(
+        self, connector_id: int, cs_charging_profiles: dict[str, Any], **_: Any
+    ) -> Any:
+        return await self._station.smart_charging.handle_set_charging_profile(
+            connector_id, cs_charging_profiles
+        )
+
+    @on(Action.clear_charging_profile)
+    async def _on_clear_charging_profile(
+        self,
+        id: int | None = None,
+        connector_id: int | None = None,
+        charging_profile_purpose: str | None = None,
+        stack_level: int | None = None,
+        **_: Any,
+    ) -> Any:
+        return await self._station.smart_charging.handle_clear_charging_profile(
+            id, connector_id, charging_profile_purpose, stack_level
+        )
+
+    @on(Action.get_composite_schedule)
+    async def _on_get_composite_schedule(
+        self, connector_id: int, duration: int, charging_rate_unit: str | None = None, **_: Any
+    ) -> Any:
+        return await self._station.smart_charging.handle_get_composite_schedule(
+            connector_id, duration, charging_rate_unit
+        )

@@ -11,11 +11,36 @@ import logging
 from typing import Any, Protocol
 
 
+class SmartChargingLink(Protocol):
+    """The station's Smart Charging component, as the link reaches it."""
+
+    async def handle_set_charging_profile(
+        self, connector_id: int, cs_charging_profiles: dict[str, Any]
+    ) -> Any: ...
+
+    async def handle_clear_charging_profile(
+        self,
+        id: int | None,
+        connector_id: int | None,
+        purpose: str | None,
+        stack_level: int | None,
+    ) -> Any: ...
+
+    async def handle_get_composite_schedule(
+        self, connector_id: int, duration: int, unit: str | None
+    ) -> Any: ...
+
+    async def handle_remote_start_transaction(
+        self, id_tag: str, connector_id: int | None, charging_profile: dict[str, Any] | None
+    ) -> Any: ...
+
+
 class LinkPort(Protocol):
     """What the link of one connection needs from the station."""
 
     station_id: str
     log: logging.Logger
+    smart_charging: SmartChargingLink
 
     def ignores_incoming_calls(self) -> bool:
         """§4.2: while Rejected the station answers no CSMS-initiated message."""
