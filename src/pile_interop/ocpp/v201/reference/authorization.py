@@ -91,11 +91,21 @@ class Authorizer:
             return None
         return ev.cache.get(token, ev.clock.now(), ev._int(CACHE, "LifeTime"))
 
+    def _listed(self, token: Token) -> TokenInfo | None:
+        """The station's Local Authorization List entry (block D, ``local_list.py``), if the
+        station has a list (its port's ``local_list``)."""
+        local = getattr(self.ev.port, "local_list", None)
+        return local.info(token) if local is not None else None
+
     async def authorize_token(self, token: Token) -> TokenInfo:
         ev = self.ev
         cached = self._cached(token)
         cached_ok = cached is not None and cached.status == ACCEPTED
+        listed = self._listed(token)
         if ev.port.online:
+            if listed is not None and listed.status == ACCEPTED:
+                if ev._bool(AUTH, "LocalPreAuthorize"):
+                    return listed  # C14: the list's Accepted entry, no AuthorizeRequest
             if cached_ok and ev._bool(AUTH, "LocalPreAuthorize"):
                 assert cached is not None
                 return cached
@@ -104,6 +114,8 @@ class Authorizer:
                 info = TokenInfo.from_payload(result.id_token_info)
                 ev.remember(token, info)
                 return info
+        if listed is not None:  # C13: offline, the list decides (before the cache)
+            return listed if ev._bool(AUTH, "LocalAuthorizeOffline") else TokenInfo("Invalid")
         if cached is not None:
             if not cached_ok or ev._bool(AUTH, "LocalAuthorizeOffline"):
                 return cached
