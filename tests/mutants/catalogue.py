@@ -35,6 +35,7 @@ import tests.mutants.security_csms16
 import tests.mutants.settings16
 import tests.mutants.settings201
 import tests.mutants.stations201
+import tests.mutants.stations201_optional
 import tests.mutants.stations201_tx
 import tests.mutants.variation16
 import tests.mutants.variation201  # noqa: F401

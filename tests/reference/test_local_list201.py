@@ -61,6 +61,8 @@ def test_full_replaces_and_differential_adds_updates_removes() -> None:
     assert version.version_number == 5
     assert _send(local, "Full", 6) == "Accepted"
     assert _listed(local) == {} and local.version == 6
+    version = asyncio.run(local.get_local_list_version(call.GetLocalListVersion()))
+    assert version.version_number == 0  # D02: an empty list is version 0
 
 
 def test_version_mismatch_and_failed_change_nothing() -> None:

@@ -8,7 +8,8 @@ adds or updates every entry with an ``idTokenInfo`` and removes every entry with
 Differential update whose version is not above the list's is refused VersionMismatch; an update
 the list cannot hold (more entries than ``LocalAuthListCtrlr.ItemsPerMessage`` in one message,
 more than the list's capacity afterwards, the same idToken twice) is Failed and changes nothing.
-GetLocalListVersion answers the version (0: the list is empty or was never set, D02).
+GetLocalListVersion answers the version (0 while the list is empty, D02); the version a
+Differential update must exceed stays the last one set.
 
 ``LocalAuthListCtrlr.Enabled`` false: the list is kept and updated but not used to authorize.
 The authorization (:mod:`~pile_interop.ocpp.v201.reference.authorization`) asks
@@ -64,7 +65,7 @@ class LocalAuthList:
 
     def __init__(self, station: ListStation) -> None:
         self.st = station
-        #: the version of the list (0: never set, or emptied by a Full update with version 0)
+        #: the version of the last update applied (0: never set)
         self.version = 0
         #: idToken (lower case) → (token, info)
         self.entries: dict[str, tuple[Token, TokenInfo]] = {}
@@ -151,8 +152,8 @@ class LocalAuthList:
         return call_result.GetLocalListVersion(version_number=self.version_number())
 
     def version_number(self) -> int:
-        """The version of the list (0 when it is empty and was never set)."""
-        return self.version
+        """The version of the list; 0 when the list is empty (D02)."""
+        return self.version if self.entries else 0
 
     # -- the authorization's view (C13, C14) -------------------------------------------------
 
