@@ -9,6 +9,8 @@ station around it: ``ReferenceStation.local_list_class``), profile
 
 from __future__ import annotations
 
+from typing import Any
+
 from ocpp.v201 import call
 
 from pile_interop.ocpp.v201.reference.local_list import LocalAuthList
@@ -29,9 +31,7 @@ def list_mutant(catches: str, requirement: str, *also: str, defect_class: str = 
             (ReferenceStation,),
             {"local_list_class": list_cls, "__doc__": list_cls.__doc__, "__module__": __name__},
         )
-        mutant(catches, requirement, *also, profile=LOCAL_LIST, defect_class=defect_class)(
-            station
-        )
+        mutant(catches, requirement, *also, profile=LOCAL_LIST, defect_class=defect_class)(station)
         return list_cls
 
     return register
@@ -92,3 +92,26 @@ class ListOnlyOffline(LocalAuthList):
 
     def info(self, token: Token) -> TokenInfo | None:
         return None if getattr(self.st, "online", False) else super().info(token)
+
+
+# -- F06: the triggers of TC_F_15_CS / TC_F_18_CS (profile ocpp201/core-cs) ------------------
+
+
+@mutant("TC_F_18_CS", "L01.FR.25", profile="ocpp201/core-cs")
+class TriggeredFirmwareStatusNeverSent(ReferenceStation):
+    """Answers TriggerMessage FirmwareStatusNotification Accepted but never sends it."""
+
+    async def send(self, request: Any) -> Any:
+        if isinstance(request, call.FirmwareStatusNotification):
+            return None
+        return await super().send(request)
+
+
+@mutant("TC_F_15_CS", "OCPP2.0.1 LogStatusNotificationRequest.status", profile="ocpp201/core-cs")
+class TriggeredLogStatusNotIdle(ReferenceStation):
+    """Answers a triggered LogStatusNotification with status Uploaded though no upload ran."""
+
+    async def send(self, request: Any) -> Any:
+        if isinstance(request, call.LogStatusNotification):
+            request = call.LogStatusNotification(status="Uploaded", request_id=1)
+        return await super().send(request)

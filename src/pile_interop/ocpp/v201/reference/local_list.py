@@ -186,4 +186,3 @@ def install_local_list(station: Any) -> LocalAuthList | None:
     station.handle_send_local_list = local.send_local_list
     station.handle_get_local_list_version = local.get_local_list_version
     return local
-
