@@ -103,9 +103,9 @@ class Authorizer:
         cached_ok = cached is not None and cached.status == ACCEPTED
         listed = self._listed(token)
         if ev.port.online:
-            if listed is not None and listed.status == ACCEPTED:
-                if ev._bool(AUTH, "LocalPreAuthorize"):
-                    return listed  # C14: the list's Accepted entry, no AuthorizeRequest
+            pre_authorize = ev._bool(AUTH, "LocalPreAuthorize")
+            if listed is not None and listed.status == ACCEPTED and pre_authorize:
+                return listed  # C14: the list's Accepted entry, no AuthorizeRequest
             if cached_ok and ev._bool(AUTH, "LocalPreAuthorize"):
                 assert cached is not None
                 return cached
