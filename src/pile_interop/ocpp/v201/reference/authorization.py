@@ -66,7 +66,12 @@ class Authorizer:
                 # C09 / C_39: a token of the same group stops it.
                 ev._stop_authorization(e, "StopAuthorized", "Local", token=token)
                 return
-        target = ev.choose_evse(evse)
+        reservations = getattr(ev.port, "reservations", None)  # block H: reservations.py
+        target, reservation_id = (
+            (ev.choose_evse(evse), None)
+            if reservations is None
+            else reservations.choose_evse(evse, token, info)
+        )
         if target is None:
             logger.info(
                 "no EVSE free for idToken %s: %s",
@@ -74,7 +79,8 @@ class Authorizer:
                 [e.summary() for e in ev.evses.values()],
             )
             return
-        ev._authorize_evse(target, Authorization(token, info, "Authorized"))
+        auth = Authorization(token, info, "Authorized", reservation_id=reservation_id)
+        ev._authorize_evse(target, auth)
 
     # -- the cache and Authorize ------------------------------------------------------------
 
@@ -173,6 +179,7 @@ class Authorizer:
             e.transaction.id_token = auth.token.id_token
             if auth.remote_start_id is not None:
                 e.transaction.remote_start_id = auth.remote_start_id
+            e.transaction.reservation_id = auth.reservation_id
         if not e.ev_connected:
             auth.timer = self.ev._spawn(self._ev_connection_timeout(e, auth), "ev-timeout")
         self.ev._evaluate(e, auth.trigger)

@@ -94,6 +94,7 @@ from pile_interop.ocpp.v201.reference.handlers_network import NetworkHandlers
 from pile_interop.ocpp.v201.reference.handlers_reset import ResetHandlers
 from pile_interop.ocpp.v201.reference.handlers_trigger import TriggerHandlers
 from pile_interop.ocpp.v201.reference.local_list import install_local_list
+from pile_interop.ocpp.v201.reference.reservations import install_reservations
 from pile_interop.ocpp.v201.reference.security import Security
 from pile_interop.ocpp.v201.reference.station_model import Variable, tx_variable
 
@@ -129,8 +130,10 @@ class ReferenceStation:
     #: The class of the transaction half: ``(port, evses, fixed_cable=...) -> Evses``;
     #: None: ``pile_interop.ocpp.v201.reference.station_tx.Evses``.
     evses_class: Any = None
-    #: The class of the Local Authorization List (block D); None: ``local_list.LocalAuthList``
+    #: The classes of the optional blocks' components (D: ``local_list.LocalAuthList``, H:
+    #: ``reservations.Reservations``); None: those
     local_list_class: Any = None
+    reservations_class: Any = None
 
     @classmethod
     def tls_context(cls, files: TlsFiles) -> ssl_module.SSLContext:
@@ -212,6 +215,7 @@ class ReferenceStation:
         for component, evse, variable, default, read_only in self.evses.variables():
             self.model.add(tx_variable(component, evse, variable, default, read_only))
         self.local_list = install_local_list(self)  # block D: local_list.py
+        self.reservations = install_reservations(self)  # block H: reservations.py
         self._certs.add_initial(self.initial_certificates())
         #: the station's V2G certificate chain, leaf first (feature ``iso15118``), see M03
         self.v2g_chain: list[x509.Certificate] = (
