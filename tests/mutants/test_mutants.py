@@ -31,6 +31,7 @@ FAMILIES = (
     "gbt27930/charger",
     "gbt27930/bms",
     "ocpp201/local-auth-list",
+    "ocpp201/reservation",
 )
 SHARDS = len(FAMILIES)
 #: Bound on one shard's run.
@@ -59,6 +60,7 @@ def shard(index: int) -> list[Mutant]:
         "ocpp201/advanced-security-cs",
         "ocpp201/advanced-security-csms",
         "ocpp201/local-auth-list-cs",
+        "ocpp201/reservation-cs",
     ],
 )
 def test_every_case_of_the_profile_has_a_mutant_it_fails(profile_id):
@@ -124,6 +126,10 @@ class TestGbt27930BmsMutants(_Shard):
 
 class TestOcpp201LocalAuthListMutants(_Shard):
     index = 4
+
+
+class TestOcpp201ReservationMutants(_Shard):
+    index = 5
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

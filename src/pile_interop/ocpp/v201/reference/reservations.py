@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from ocpp.v201 import call, call_result
@@ -49,6 +49,13 @@ log = logging.getLogger(__name__)
 RESERVATION = "ReservationCtrlr"
 #: the connector type of every connector of the reference (Connector.ConnectorType)
 CONNECTOR_TYPE = "cType2"
+
+
+def _real_now() -> datetime:
+    """The time an expiry is counted from: the real time, as the CSMS's clock has it (the
+    scaled clock's date runs ahead of it; at scale 1 they agree), each second of it counted
+    as a protocol second: a reservation N s ahead lasts N protocol seconds."""
+    return datetime.now(UTC)
 
 
 @dataclass
@@ -144,7 +151,7 @@ class Reservations:
         """Accepted, Faulted, Occupied, Unavailable or Rejected (H01)."""
         if not self._flag("Enabled"):
             return "Rejected"
-        if parse_iso(str(req.expiry_date_time)) <= self.st.clock.now():
+        if parse_iso(str(req.expiry_date_time)) <= _real_now():
             return "Rejected"
         kind = req.connector_type
         evse = req.evse_id
@@ -182,7 +189,7 @@ class Reservations:
             connector_type=req.connector_type,
         )
         self.active[reservation.id] = reservation
-        seconds = max(0.0, (reservation.expiry - self.st.clock.now()).total_seconds())
+        seconds = max(0.0, (reservation.expiry - _real_now()).total_seconds())
         reservation.timer = self.st.base.spawn(self._expire(reservation, seconds), "reservation")
         self.st.defer(self._report)
 
