@@ -95,9 +95,7 @@ class Reservations:
         return [
             Variable(RESERVATION, "Enabled", "true", "boolean", "ReadWrite"),
             Variable(RESERVATION, "Available", "true", "boolean", "ReadOnly"),
-            Variable(
-                RESERVATION, "NonEvseSpecific", str(non_evse).lower(), "boolean", "ReadOnly"
-            ),
+            Variable(RESERVATION, "NonEvseSpecific", str(non_evse).lower(), "boolean", "ReadOnly"),
         ]
 
     def _flag(self, variable: str) -> bool:
@@ -225,7 +223,9 @@ class Reservations:
 
     # -- CancelReservation (H02) --------------------------------------------------------------
 
-    async def cancel_reservation(self, req: call.CancelReservation) -> call_result.CancelReservation:
+    async def cancel_reservation(
+        self, req: call.CancelReservation
+    ) -> call_result.CancelReservation:
         status = self.cancel_status(int(req.reservation_id))
         if status == "Accepted":
             self._remove(int(req.reservation_id))
