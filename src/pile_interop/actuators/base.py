@@ -82,6 +82,14 @@ DESCRIPTIONS = {
     "(GetTransactionStatus)",
     "renew_station_certificate": "In the CSMS, make the station renew its certificate "
     "(TriggerMessage SignChargingStationCertificate, then sign its CSR)",
+    # operator actions of the optional blocks D (local list) and H (reservation)
+    "send_local_list": "In the CSMS, send the station a {update_type} local authorization "
+    "list{list_entries} (SendLocalList)",
+    "get_local_list_version": "In the CSMS, ask the station for the version of its local "
+    "authorization list (GetLocalListVersion)",
+    "reserve_now": "In the CSMS, reserve {reserve_where} for id token {id_token!r} until "
+    "{expiry} (ReserveNow)",
+    "cancel_reservation": "In the CSMS, cancel {reservation} (CancelReservation)",
 }
 
 #: The actions a case's after-steps use to undo a main action: an after-step ``act`` is not
@@ -190,6 +198,31 @@ def _derived(action: str, args: dict[str, Any]) -> dict[str, Any]:
         if args.get("hash")
         else "the last installed certificate",
         "types": ", ".join(args["types"]) if isinstance(args.get("types"), list) else "any type",
+        **_optional_blocks(args),
+    }
+
+
+def _optional_blocks(args: dict[str, Any]) -> dict[str, Any]:
+    """The phrases of the local list (D) and reservation (H) actions."""
+    tokens = args.get("id_tokens") or []
+    removed = args.get("remove") or []
+    entries = (f" adding {', '.join(map(str, tokens))}" if tokens else "") + (
+        f" removing {', '.join(map(str, removed))}" if removed else ""
+    )
+    where = (
+        f"EVSE {args['evse']}"
+        if args.get("evse") is not None
+        else f"a {args['connector_type']} connector"
+        if args.get("connector_type")
+        else "any EVSE of the station"
+    )
+    rid = args.get("reservation_id")
+    return {
+        "update_type": args.get("update_type") or "Full",
+        "list_entries": entries or " of the id tokens it knows",
+        "reserve_where": where,
+        "expiry": f"{args['expiry']} s from now" if args.get("expiry") else "a time it chooses",
+        "reservation": f"reservation {rid}" if rid not in (None, "") else "the last reservation",
     }
 
 

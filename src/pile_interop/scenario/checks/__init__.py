@@ -10,7 +10,7 @@ text of what it observed. The registry is :mod:`.registry`; the checks come in f
 from __future__ import annotations
 
 # the families register their checks when imported
-from pile_interop.scenario.checks import connection, messages, meter, ocpp201
+from pile_interop.scenario.checks import connection, datetimes, messages, meter, ocpp201
 from pile_interop.scenario.checks.registry import Check, CheckContext, CheckFn, get, names, register
 
 __all__ = [
