@@ -61,6 +61,8 @@ def shard(index: int) -> list[Mutant]:
         "ocpp201/advanced-security-csms",
         "ocpp201/local-auth-list-cs",
         "ocpp201/reservation-cs",
+        "ocpp201/local-auth-list-csms",
+        "ocpp201/reservation-csms",
     ],
 )
 def test_every_case_of_the_profile_has_a_mutant_it_fails(profile_id):
