@@ -18,6 +18,7 @@ __all__ = [
     "CheckContext",
     "CheckFn",
     "connection",
+    "datetimes",
     "get",
     "messages",
     "meter",
