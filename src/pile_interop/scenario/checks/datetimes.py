@@ -27,8 +27,9 @@ def in_future(case: CheckContext, args: dict[str, Any]) -> str:
     minimum = float(args.get("min_s", 1))
     if ahead < minimum:
         raise Failure(
-            f"{value} is {-ahead:.0f} s in the past" if ahead < 0 else f"{value} is only "
-            f"{ahead:.0f} s ahead",
+            f"{value} is {-ahead:.0f} s in the past"
+            if ahead < 0
+            else f"{value} is only {ahead:.0f} s ahead",
             expected=f"a date-time at least {minimum:g} s from now",
             observed=str(value),
         )
