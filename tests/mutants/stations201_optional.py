@@ -133,9 +133,9 @@ class ReservationIdNotSent(Reservations):
     """Lets the reserved idToken charge but its TransactionEvent names no reservationId."""
 
     def choose_evse(
-        self, evse: int | None, token: Token, info: TokenInfo
+        self, evse: int | None, token: Token, info: TokenInfo, *, use: bool = True
     ) -> tuple[Any, int | None]:
-        target, _ = super().choose_evse(evse, token, info)
+        target, _ = super().choose_evse(evse, token, info, use=use)
         return target, None
 
 

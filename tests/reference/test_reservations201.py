@@ -138,3 +138,32 @@ def test_expiry_sends_expired_and_frees_the_evse() -> None:
         assert cancel.status == "Rejected"
 
     run(main)
+
+
+def test_remote_start_on_a_reserved_evse() -> None:
+    async def main() -> None:
+        st = _Station()
+        evses = st.evses
+        assert st.reservations is not None
+        await evses.on_registered()
+        req = call.ReserveNow(
+            id=9,
+            expiry_date_time=utc_iso(datetime.now(UTC) + timedelta(hours=1)),
+            id_token={"id_token": "VALID", "type": "ISO14443"},
+            evse_id=1,
+        )
+        assert (await st.reservations.reserve_now(req)).status == "Accepted"
+
+        def start(token: str) -> call.RequestStartTransaction:
+            return call.RequestStartTransaction(
+                id_token={"id_token": token, "type": "ISO14443"}, remote_start_id=1, evse_id=1
+            )
+
+        assert (await evses.request_start(start("VALID2"))).status == "Rejected"
+        assert 9 in st.reservations.active  # deciding used nothing up
+        assert (await evses.request_start(start("VALID"))).status == "Accepted"
+        await evses.plug_in(1)
+        started = await st.event("Started")
+        assert started.reservation_id == 9 and st.reservations.active == {}
+
+    run(main)

@@ -21,7 +21,8 @@ their timers survive a reboot.
 
 The transaction half asks this component through the station's ``reservations`` attribute
 (:meth:`Reservations.reserved_status`, :meth:`Reservations.choose_evse`,
-:meth:`Reservations.blocks`). A station without the feature ``reservation`` (descriptor false)
+:meth:`Reservations.blocks`, :meth:`Reservations.take`; a RequestStartTransaction of another
+idToken for a reserved EVSE is Rejected). A station without the feature ``reservation`` (descriptor false)
 has none: ReserveNow and CancelReservation are answered NotSupported. Mutants subclass
 :class:`Reservations` (the station's ``reservations_class``) and override one hook:
 :meth:`Reservations.reserve_status`, :meth:`Reservations.cancel_status`,
@@ -269,11 +270,12 @@ class Reservations:
         return n in free and len(free) - 1 < len(self._floating())
 
     def choose_evse(
-        self, evse: int | None, token: Token, info: TokenInfo
+        self, evse: int | None, token: Token, info: TokenInfo, *, use: bool = True
     ) -> tuple[Any, int | None]:
         """The EVSE the token is for and the reservation it uses (None: none): its own
         reservation's EVSE first (or any fitting one for a reservation without an EVSE), else
-        the half's choice among the EVSEs no reservation holds against it."""
+        the half's choice among the EVSEs no reservation holds against it. ``use`` False: the
+        reservation stays (a RequestStartTransaction being decided)."""
         ev = self._evses()
         ids = [evse] if evse is not None else list(ev.evses)
         for reservation in self._own(token, info):
@@ -284,7 +286,8 @@ class Reservations:
                     continue
                 target = ev.choose_evse(n)
                 if target is not None:
-                    self._remove(reservation.id)
+                    if use:
+                        self._remove(reservation.id)
                     return target, reservation.id
         allowed = [n for n in ids if not self.blocks(n, token, info)]
         if allowed == ids:
@@ -292,6 +295,15 @@ class Reservations:
         usable = [t for t in (ev.choose_evse(n) for n in allowed) if t is not None]
         usable.sort(key=lambda e: (not ev._awaiting_authorization(e), not e.ev_connected))
         return (usable[0] if usable else None), None
+
+    def take(self, n: int, token: Token, info: TokenInfo) -> int | None:
+        """A remote start of ``token`` at EVSE ``n``: the id of its own reservation there (or
+        of one without an EVSE that fits), which ends (used); None: it holds none."""
+        for reservation in self._own(token, info):
+            if reservation.evse in (None, n) and self._fits(n, reservation.connector_type):
+                self._remove(reservation.id)
+                return reservation.id
+        return None
 
     def snapshot(self) -> list[dict[str, Any]]:
         return [r.summary() for r in self.active.values()]
