@@ -22,8 +22,9 @@ their timers survive a reboot.
 The transaction half asks this component through the station's ``reservations`` attribute
 (:meth:`Reservations.reserved_status`, :meth:`Reservations.choose_evse`,
 :meth:`Reservations.blocks`, :meth:`Reservations.take`; a RequestStartTransaction of another
-idToken for a reserved EVSE is Rejected). A station without the feature ``reservation`` (descriptor false)
-has none: ReserveNow and CancelReservation are answered NotSupported. Mutants subclass
+idToken for a reserved EVSE is Rejected). A station without the feature ``reservation``
+(descriptor false) has none: ReserveNow and CancelReservation are answered NotSupported.
+Mutants subclass
 :class:`Reservations` (the station's ``reservations_class``) and override one hook:
 :meth:`Reservations.reserve_status`, :meth:`Reservations.cancel_status`,
 :meth:`Reservations.on_expired`, :meth:`Reservations.may_use`, :meth:`Reservations.holds`.
