@@ -124,3 +124,18 @@ def test_online_local_pre_authorize_takes_the_listed_entry() -> None:
         assert not port.of(call.Authorize)
 
     run(main)
+
+
+def test_the_station_handles_the_optional_requests_only_with_their_features() -> None:
+    from pile_interop.ocpp.v201.reference.station import ReferenceStation
+
+    both = ReferenceStation("ws://127.0.0.1:9/ocpp", "CS-OPT").handled_actions()
+    assert {"SendLocalList", "GetLocalListVersion", "ReserveNow", "CancelReservation"} <= set(both)
+    none = ReferenceStation(
+        "ws://127.0.0.1:9/ocpp",
+        "CS-NONE",
+        features={"local_auth_list": False, "reservation": False},
+    )
+    actions = set(none.handled_actions())
+    assert not actions & {"SendLocalList", "GetLocalListVersion", "ReserveNow", "CancelReservation"}
+    assert none.model.find("ReservationCtrlr", "Enabled") is None
