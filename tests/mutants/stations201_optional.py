@@ -128,7 +128,7 @@ def resv_mutant(  # type: ignore[no-untyped-def]
     return register
 
 
-@resv_mutant("TC_H_90_CS", "OCPP2.0.1 H03", "TC_H_91_CS", "TC_H_98_CS")
+@resv_mutant("TC_H_90_CS", "OCPP2.0.1 H03", "TC_H_91_CS", "TC_H_98_CS", "TC_H_98_2_CS")
 class ReservationIdNotSent(Reservations):
     """Lets the reserved idToken charge but its TransactionEvent names no reservationId."""
 
@@ -216,12 +216,20 @@ class ReservesUnavailableEvse(Reservations):
         return "Accepted" if status == "Unavailable" else status
 
 
-@resv_mutant("TC_H_98_CS", "OCPP2.0.1 H01")
+@resv_mutant("TC_H_98_CS", "OCPP2.0.1 H01", "TC_H_98_2_CS")
 class RejectsReservationWithoutEvse(Reservations):
     """Rejects every ReserveNow without evseId though NonEvseSpecific is true."""
 
     def reserve_status(self, req: call.ReserveNow) -> str:
         return "Rejected" if req.evse_id is None else super().reserve_status(req)
+
+
+@resv_mutant("TC_H_98_2_CS", "OCPP2.0.1 H01")
+class KnowsNoConnectorType(Reservations):
+    """Rejects every ReserveNow that names a connectorType (it matches no connector)."""
+
+    def _fits(self, n: int, connector_type: str | None) -> bool:
+        return connector_type is None
 
 
 @resv_mutant("TC_H_99_CS", "OCPP2.0.1 H01", features={"reservation_non_evse_specific": False})
