@@ -167,3 +167,17 @@ def test_remote_start_on_a_reserved_evse() -> None:
         assert started.reservation_id == 9 and st.reservations.active == {}
 
     run(main)
+
+
+def test_a_reservation_elsewhere_opens_no_reserved_evse() -> None:
+    st = _Station()
+    assert st.reservations is not None
+    assert _reserve(st, 1, "VALID", evse_id=1) == "Accepted"
+    assert _reserve(st, 2, "VALID2", evse_id=2) == "Accepted"
+    from pile_interop.ocpp.v201.reference.station_auth import Token, TokenInfo
+
+    info = TokenInfo("Accepted")
+    assert st.reservations.blocks(2, Token("VALID"), info)
+    assert not st.reservations.blocks(1, Token("VALID"), info)
+    target, used = st.reservations.choose_evse(None, Token("VALID"), info, use=False)
+    assert (target.id, used) == (1, 1)

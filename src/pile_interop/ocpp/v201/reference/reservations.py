@@ -262,11 +262,13 @@ class Reservations:
         return [r for r in self.active.values() if self.may_use(r, token, info)]
 
     def blocks(self, n: int, token: Token, info: TokenInfo) -> bool:
-        """Whether ``token`` may not start at EVSE ``n`` because of another's reservation."""
-        if self._own(token, info):
+        """Whether ``token`` may not start at EVSE ``n`` because of another's reservation: one
+        on that EVSE, or the last free EVSEs held for reservations without an EVSE."""
+        held = self._specific(n)
+        if held is not None:
+            return not self.may_use(held, token, info)
+        if any(self.may_use(r, token, info) for r in self._floating()):
             return False
-        if self._specific(n) is not None:
-            return True
         free = self._free()
         return n in free and len(free) - 1 < len(self._floating())
 
