@@ -83,3 +83,11 @@ class CancelsAnotherReservation(ReferenceCsms):
         sid = self._link(station).id
         rid = self.optional.to_cancel(sid, reservation_id) + 1
         return await self._send(call.CancelReservation(reservation_id=rid), sid)
+
+
+@mutant("TC_H_93_CSMS", "OCPP2.0.1 H01", profile=RESERVATION, defect_class="one-form-only")
+class ReservesFirstEvseAlways(ReferenceCsms):
+    """Names EVSE 1 in every ReserveNow, also when the operator chose no EVSE."""
+
+    def reserve_now_request(self, id_token: Any, **kw: Any) -> call.ReserveNow:
+        return super().reserve_now_request(id_token, **{**kw, "evse": kw.get("evse") or 1})

@@ -103,6 +103,7 @@ RESTORES: dict[str, tuple[str, ...]] = {
     "clear_fault": ("raise_fault",),
     "ev_resume": ("ev_suspend",),
     "resume": ("pause",),
+    "cancel_reservation": ("reserve_now",),
 }
 
 
