@@ -47,7 +47,7 @@ class DifferentialKeepsVersion(ReferenceCsms):
 # -- block H --------------------------------------------------------------------------------
 
 
-@mutant("TC_H_90_CSMS", "OCPP2.0.1 H01", profile=RESERVATION)
+@mutant("TC_H_90_CSMS", "OCPP2.0.1 H01", "TC_H_93_CSMS", profile=RESERVATION)
 class ReservationExpiryInPast(ReferenceCsms):
     """Sends ReserveNow with an expiryDateTime a minute in the past."""
 
