@@ -248,8 +248,34 @@ def test_installed_certificates_are_listed_and_deleted_by_hash():
 def test_unsupported_and_unknown_actions_are_call_errors():
     mock = MockStation()
     assert mock.reply(_call("SetChargingProfile", {})).error[0] == "NotSupported"
-    assert mock.reply(_call("ReserveNow", {})).error[0] == "NotSupported"
+    assert mock.reply(_call("GetCompositeSchedule", {})).error[0] == "NotSupported"
     assert mock.reply(_call("RemoteStartTransaction", {})).error[0] == "NotImplemented"
+
+
+def test_local_list_and_reservation_answers():
+    mock = MockStation(evses=2)
+    full = {"versionNumber": 4, "updateType": "Full"}
+    entry = {
+        "idToken": {"idToken": "AB", "type": "ISO14443"},
+        "idTokenInfo": {"status": "Accepted"},
+    }
+    assert mock.reply(_call("GetLocalListVersion", {})).payload == {"versionNumber": 0}
+    listed = {**full, "localAuthorizationList": [entry]}
+    assert mock.reply(_call("SendLocalList", listed)).payload == {"status": "Accepted"}
+    assert mock.reply(_call("GetLocalListVersion", {})).payload == {"versionNumber": 4}
+    stale = {"versionNumber": 4, "updateType": "Differential", "localAuthorizationList": [entry]}
+    assert mock.reply(_call("SendLocalList", stale)).payload == {"status": "VersionMismatch"}
+    reserve = {"id": 3, "expiryDateTime": "2099-01-01T00:00:00Z", "evseId": 1}
+    assert mock.reply(_call("ReserveNow", reserve)).payload == {"status": "Accepted"}
+    assert mock.reply(_call("ReserveNow", {**reserve, "evseId": 9})).payload == {
+        "status": "Rejected"
+    }
+    assert mock.reply(_call("CancelReservation", {"reservationId": 3})).payload == {
+        "status": "Accepted"
+    }
+    assert mock.reply(_call("CancelReservation", {"reservationId": 3})).payload == {
+        "status": "Rejected"
+    }
 
 
 def test_registration_interval_and_transactions_are_learned_from_the_exchanges():

@@ -25,6 +25,7 @@ from typing import Any
 import tests.mutants.csms16
 import tests.mutants.csms16_optional
 import tests.mutants.csms201
+import tests.mutants.csms201_optional
 import tests.mutants.gbt27930
 import tests.mutants.invariants16
 import tests.mutants.invariants201
@@ -37,6 +38,7 @@ import tests.mutants.settings16
 import tests.mutants.settings201
 import tests.mutants.smart16
 import tests.mutants.stations201
+import tests.mutants.stations201_optional
 import tests.mutants.stations201_tx
 import tests.mutants.variation16
 import tests.mutants.variation201  # noqa: F401

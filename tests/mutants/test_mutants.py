@@ -134,6 +134,14 @@ class TestOcpp16RemoteTriggerCsmsMutants(_Shard):
     prefix = "ocpp16/remote-trigger-csms"
 
 
+class TestOcpp201LocalAuthListMutants(_Shard):
+    prefix = "ocpp201/local-auth-list"
+
+
+class TestOcpp201ReservationMutants(_Shard):
+    prefix = "ocpp201/reservation"
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if metafunc.cls is not None and issubclass(metafunc.cls, _Shard):
         metafunc.parametrize("name", [m.name for m in shard(metafunc.cls.prefix)])

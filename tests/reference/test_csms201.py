@@ -513,7 +513,7 @@ def test_report_parts_notifications_and_unsupported_actions():
             assert csms.stations[STATION].notes[-1][0] == "SecurityEventNotification"
             # NotSupported: a known 2.0.1 action without handler; NotImplemented: unknown
             ws = cs._connection
-            await ws.send(json.dumps([2, "u1", "ReservationStatusUpdate", {}]))
+            await ws.send(json.dumps([2, "u1", "NotifyEVChargingNeeds", {}]))
             await ws.send(json.dumps([2, "u2", "NoSuchAction", {}]))
             codes = {}
             for _ in range(2):

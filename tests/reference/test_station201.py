@@ -686,6 +686,8 @@ def test_custom_report_filters_and_empty_result_set() -> None:
                 "ChargingStation",
                 "EVSE",
                 "Connector",
+                "LocalAuthListCtrlr",  # block D, local_list.py
+                "ReservationCtrlr",  # block H, reservations.py
             }
             await csms.expect_none("NotifyReport", requestId=4)
 
@@ -1023,6 +1025,16 @@ def test_trigger_message_answers() -> None:
             assert got.status == "Accepted"
             await csms.expect("Heartbeat")
             got = await csms.call(call.TriggerMessage(requested_message="LogStatusNotification"))
+            assert got.status == "Accepted"  # nothing uploads: Idle (F06, TC_F_15_CS)
+            await csms.expect("LogStatusNotification", status="Idle")
+            got = await csms.call(
+                call.TriggerMessage(requested_message="FirmwareStatusNotification")
+            )
+            assert got.status == "Accepted"
+            await csms.expect("FirmwareStatusNotification", status="Idle")
+            got = await csms.call(
+                call.TriggerMessage(requested_message="PublishFirmwareStatusNotification")
+            )
             assert got.status == "NotImplemented"
             got = await csms.call(call.TriggerMessage(requested_message="StatusNotification"))
             assert got.status == "Accepted"

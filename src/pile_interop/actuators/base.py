@@ -68,11 +68,11 @@ DESCRIPTIONS = {
     "get_composite_schedule": "In the CSMS, ask for the composite schedule of {where} for "
     "{duration} s{in_unit} (GetCompositeSchedule)",
     "send_local_list": "In the CSMS, send the station a {update_type} local authorization "
-    "list{list_version} with {id_tags} (SendLocalList)",
+    "list{list_version}{list_entries} (SendLocalList)",
     "get_local_list_version": "In the CSMS, ask the station for its local authorization list "
     "version (GetLocalListVersion)",
-    "reserve_now": "In the CSMS, reserve {where} for id tag {id_tag!r}{parent}, expiring in "
-    "{expiry_s} s (ReserveNow)",
+    "reserve_now": "In the CSMS, reserve {reserve_where} for {holder}{parent}, expiring "
+    "{expiry} (ReserveNow)",
     "cancel_reservation": "In the CSMS, cancel {reservation} (CancelReservation)",
     # operator actions only OCPP 2.0.1 has
     "request_stop": "In the CSMS, stop {transaction} remotely (RequestStopTransaction)",
@@ -108,6 +108,7 @@ RESTORES: dict[str, tuple[str, ...]] = {
     "clear_fault": ("raise_fault",),
     "ev_resume": ("ev_suspend",),
     "resume": ("pause",),
+    "cancel_reservation": ("reserve_now",),
 }
 
 
@@ -166,7 +167,6 @@ def _derived(action: str, args: dict[str, Any]) -> dict[str, Any]:
     failing = args.get("failing", True) not in (False, "false", "False", 0)
     default = {
         "change_availability": "the station",
-        "reserve_now": "the station (connector 0: any connector)",
     }
     where = _where(args, default.get(action, "connector 1"))
     lock = (
@@ -249,7 +249,6 @@ def _optional_phrases(args: dict[str, Any]) -> dict[str, Any]:
         if criteria
         else "every charging profile"
     )
-    tags = args.get("id_tags")
     rid = args.get("reservation_id")
     remote = args.get("charging_profile")
     return {
@@ -259,12 +258,42 @@ def _optional_phrases(args: dict[str, Any]) -> dict[str, Any]:
         else "",
         "clearing": clearing,
         "in_unit": f" in {args['charging_rate_unit']}" if args.get("charging_rate_unit") else "",
-        "update_type": args.get("update_type", "Full"),
+        "update_type": args.get("update_type") or "Full",
         "list_version": f" version {args['version']}" if args.get("version") is not None else "",
-        "id_tags": ", ".join(map(str, tags)) if isinstance(tags, list) else "every id tag it knows",
+        "list_entries": _list_entries(args),
         "parent": f" (parentIdTag {args['parent_id_tag']!r})" if args.get("parent_id_tag") else "",
+        "holder": f"id token {args['id_token']!r}"
+        if args.get("id_token") is not None
+        else f"id tag {args.get('id_tag')!r}",
+        "reserve_where": _reserve_where(args),
+        "expiry": f"in {args['expiry_s']} s" if args.get("expiry_s") else "when it chooses",
         "reservation": f"reservation {rid}" if rid not in (None, "") else "the last reservation",
     }
+
+
+def _list_entries(args: dict[str, Any]) -> str:
+    """The entries of a SendLocalList the operator is asked for: 1.6 id tags, 2.0.1 id tokens
+    to add and to remove."""
+    tags = args.get("id_tags")
+    tokens = args.get("id_tokens") or []
+    removed = args.get("remove") or []
+    if isinstance(tags, list):
+        return " with " + ", ".join(map(str, tags))
+    entries = (f" adding {', '.join(map(str, tokens))}" if tokens else "") + (
+        f" removing {', '.join(map(str, removed))}" if removed else ""
+    )
+    return entries or " with every id tag it knows"
+
+
+def _reserve_where(args: dict[str, Any]) -> str:
+    """Where a ReserveNow reserves: a 2.0.1 EVSE or connector type, a 1.6 connector."""
+    if args.get("evse") is not None:
+        return f"EVSE {args['evse']}"
+    if args.get("connector_type"):
+        return f"a {args['connector_type']} connector"
+    if "id_token" in args:
+        return "any EVSE of the station"
+    return _where(args, "the station (connector 0: any connector)")
 
 
 def prompt_text(action: str, args: dict[str, Any]) -> str:

@@ -3,9 +3,10 @@
 Templates: a string that is exactly one ``{expr}`` becomes the value itself (an int stays an
 int); otherwise every ``{expr}`` is replaced by its text. ``{{`` and ``}}`` are literal braces.
 ``expr`` is a dotted path with optional ``[index]``: ``tx.reply.transactionId``,
-``device.station_id``, ``params.heartbeat_interval``, optionally converted with ``|str`` or
-``|int`` (``{params.heartbeat_interval|str}`` for a configuration value, which is text), or
-``|next``, the integer after it (one past a limit the SUT reported).
+``device.station_id``, ``params.heartbeat_interval``, ``later.60`` (a date-time 60 s from now),
+optionally converted with ``|str`` or ``|int`` (``{params.heartbeat_interval|str}`` for a
+configuration value, which is text), or ``|next``, the integer after it (one past a limit the
+SUT reported).
 A mapping ``{$repeat: item, $times: n, $plus: k}`` becomes a list of ``n + k`` copies of
 ``item`` (``n`` may be a template: a request sized from a limit the SUT reported).
 
@@ -19,7 +20,8 @@ listed pattern matches the value; ``{$exists: false}`` among them allows absence
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pile_interop.core.verdicts import HarnessError
@@ -28,6 +30,25 @@ _PATH = r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+|\[\d+\])*(?:\|(?:str|int|next
 _EXPR = re.compile(r"\{\{|\}\}|\{(" + _PATH + r")\}")
 _WHOLE = re.compile(r"^\{(" + _PATH + r")\}$")
 _PART = re.compile(r"\.([A-Za-z0-9_]+)|\[(\d+)\]")
+
+
+class SecondsAhead(Mapping[str, Any]):
+    """``{later.N}``: the date-time ``N`` seconds from the moment the template is rendered, in
+    the run's next date-time form (an expiry a SUT's clock sees ahead of it)."""
+
+    def __init__(self, date_time: Callable[[Any], str]) -> None:
+        self._date_time = date_time
+
+    def __getitem__(self, key: str) -> str:
+        if not key.isdigit():
+            raise KeyError(key)
+        return self._date_time(datetime.now(UTC) + timedelta(seconds=int(key)))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
 
 
 class TemplateError(Exception):

@@ -22,6 +22,8 @@ _ROLE_STATUS = {
     "invalid": "Invalid",
     "blocked": "Blocked",
     "expired": "Expired",
+    # on the station's Local Authorization List only (block D): the CSMS itself refuses it
+    "local": "Invalid",
 }
 #: Token roles that belong to a group (their idTokenInfo carries ``groupIdToken``).
 _GROUP_ROLES = {"group_a": "group_id", "group_b": "group_id", "master": "master_pass_group_id"}

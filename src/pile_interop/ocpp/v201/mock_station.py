@@ -22,6 +22,7 @@ from ocpp.v201.enums import Action
 from pile_interop.ocpp.frames import CALLRESULT, Frame
 from pile_interop.ocpp.mock_station import MockStationBase
 from pile_interop.ocpp.session import Reply
+from pile_interop.ocpp.v201.mock_station_optional import OptionalBlocks
 from pile_interop.security.certhash import certificate_hash_data, same_certificate
 
 #: The write-only variable holding the station's Basic auth password (security profiles 1, 2).
@@ -151,6 +152,7 @@ class MockStation(MockStationBase):
             self.model["SecurityCtrlr.SecurityProfile"].value = str(security_profile)
         self.installed: list[InstalledCertificate] = []
         self.state = CsmsState()
+        self.optional = OptionalBlocks(evses)
 
     # -- device model -------------------------------------------------------------------
 
@@ -319,6 +321,9 @@ class MockStation(MockStationBase):
             if "transactionId" in payload:
                 answer["ongoingIndicator"] = payload["transactionId"] in self.state.transactions
             return Reply.result(answer)
+        optional = self.optional.reply(action, payload)  # blocks D and H
+        if optional is not None:
+            return optional
         if action in ACTIONS_201:
             return Reply.call_error(
                 "NotSupported", f"{action}: this mock station does not support it"

@@ -46,16 +46,21 @@ _CSMS201_COMMANDS = {
     "deleteca": ("delete_certificate", []),
     "txstatus": ("get_transaction_status", ["transaction_id"]),
     "renewcert": ("renew_station_certificate", []),
+    "locallist": ("send_local_list", ["update_type"]),
+    "listversion": ("get_local_list_version", []),
+    "reserve": ("reserve_now", ["id_token", "evse"]),
+    "unreserve": ("cancel_reservation", ["reservation_id"]),
 }
 CSMS201_HELP = (
     "commands: start TOKEN [EVSE] | stop [TX] | reset Immediate|OnIdle [EVSE] | unlock EVSE [C] | "
     "getvar COMP.VAR | setvar COMP.VAR VALUE | report FullInventory|ConfigurationInventory|"
     "SummaryInventory | avail Operative|Inoperative [EVSE [C]] | clearcache | trigger MSG [EVSE] | "
     "netprofile SLOT PROFILE | register Accepted|Pending|Rejected | password | installca [TYPE] | "
-    "certs | deleteca | txstatus [TX] | renewcert | status | quit"
+    "certs | deleteca | txstatus [TX] | renewcert | locallist Full|Differential | listversion | "
+    "reserve TOKEN [EVSE] | unreserve [ID] | status | quit"
 )
 #: 2.0.1 transaction ids are strings
-_INTEGER_ARGS_201 = frozenset({"connector", "evse", "slot", "security_profile"})
+_INTEGER_ARGS_201 = frozenset({"connector", "evse", "slot", "security_profile", "reservation_id"})
 
 
 STATION_COMMANDS = Commands(_STATION201_COMMANDS, STATION201_HELP, frozenset({"evse"}))

@@ -66,7 +66,12 @@ class Authorizer:
                 # C09 / C_39: a token of the same group stops it.
                 ev._stop_authorization(e, "StopAuthorized", "Local", token=token)
                 return
-        target = ev.choose_evse(evse)
+        reservations = getattr(ev.port, "reservations", None)  # block H: reservations.py
+        target, reservation_id = (
+            (ev.choose_evse(evse), None)
+            if reservations is None
+            else reservations.choose_evse(evse, token, info)
+        )
         if target is None:
             logger.info(
                 "no EVSE free for idToken %s: %s",
@@ -74,7 +79,8 @@ class Authorizer:
                 [e.summary() for e in ev.evses.values()],
             )
             return
-        ev._authorize_evse(target, Authorization(token, info, "Authorized"))
+        auth = Authorization(token, info, "Authorized", reservation_id=reservation_id)
+        ev._authorize_evse(target, auth)
 
     # -- the cache and Authorize ------------------------------------------------------------
 
@@ -91,11 +97,21 @@ class Authorizer:
             return None
         return ev.cache.get(token, ev.clock.now(), ev._int(CACHE, "LifeTime"))
 
+    def _listed(self, token: Token) -> TokenInfo | None:
+        """The station's Local Authorization List entry (block D, ``local_list.py``), if the
+        station has a list (its port's ``local_list``)."""
+        local = getattr(self.ev.port, "local_list", None)
+        return local.info(token) if local is not None else None
+
     async def authorize_token(self, token: Token) -> TokenInfo:
         ev = self.ev
         cached = self._cached(token)
         cached_ok = cached is not None and cached.status == ACCEPTED
+        listed = self._listed(token)
         if ev.port.online:
+            pre_authorize = ev._bool(AUTH, "LocalPreAuthorize")
+            if listed is not None and listed.status == ACCEPTED and pre_authorize:
+                return listed  # C14: the list's Accepted entry, no AuthorizeRequest
             if cached_ok and ev._bool(AUTH, "LocalPreAuthorize"):
                 assert cached is not None
                 return cached
@@ -104,6 +120,8 @@ class Authorizer:
                 info = TokenInfo.from_payload(result.id_token_info)
                 ev.remember(token, info)
                 return info
+        if listed is not None:  # C13: offline, the list decides (before the cache)
+            return listed if ev._bool(AUTH, "LocalAuthorizeOffline") else TokenInfo("Invalid")
         if cached is not None:
             if not cached_ok or ev._bool(AUTH, "LocalAuthorizeOffline"):
                 return cached
@@ -161,6 +179,7 @@ class Authorizer:
             e.transaction.id_token = auth.token.id_token
             if auth.remote_start_id is not None:
                 e.transaction.remote_start_id = auth.remote_start_id
+            e.transaction.reservation_id = auth.reservation_id
         if not e.ev_connected:
             auth.timer = self.ev._spawn(self._ev_connection_timeout(e, auth), "ev-timeout")
         self.ev._evaluate(e, auth.trigger)

@@ -43,6 +43,9 @@ class Availability:
             return "Available"
         if not self.ev._available(e):
             return "Unavailable"
+        reservations = getattr(self.ev.port, "reservations", None)  # block H: reservations.py
+        if reservations is not None and reservations.reserved_status(e.id):
+            return "Reserved"
         return "Available"
 
     def status_notification_payload(self, e: Evse, status: str) -> call.StatusNotification:

@@ -38,6 +38,7 @@ from pile_interop.ocpp.reference.csms_base import (
     new_basic_password,
 )
 from pile_interop.ocpp.v201.reference.csms_link import CsmsLink
+from pile_interop.ocpp.v201.reference.csms_optional import OptionalActions, OptionalOperator
 from pile_interop.ocpp.v201.reference.csms_records import (
     TOKEN_TYPE,
     CsmsTransaction,
@@ -81,7 +82,7 @@ def _set_variable_accepted(answer: Any) -> bool:
     return bool(results) and str(results[0].get("attribute_status")) == "Accepted"
 
 
-class ReferenceCsms(CsmsBase[CsmsLink, StationRecord]):
+class ReferenceCsms(CsmsBase[CsmsLink, StationRecord], OptionalOperator):
     """The reference OCPP 2.0.1 CSMS: a WebSocket server plus an operator control surface."""
 
     #: an operator request answered with a CALLERROR returns it (kept in :attr:`answers`)
@@ -128,6 +129,8 @@ class ReferenceCsms(CsmsBase[CsmsLink, StationRecord]):
         self._request_ids = itertools.count(1)
         self._remote_start_ids = itertools.count(1)
         self._signing_tasks: set[asyncio.Task[Any]] = set()
+        #: blocks D and H: the local list versions and reservations per station
+        self.optional = OptionalActions()
         # a station upgraded to security profile 3 (A05) connects with its client certificate
         # and without Basic credentials
         self.server.client_cert_replaces_password = True

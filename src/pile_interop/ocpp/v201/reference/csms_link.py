@@ -54,6 +54,8 @@ class CsmsPort(Protocol):
 
     def note(self, station_id: str, action: str, payload: dict[str, Any]) -> None: ...
 
+    def reservation_status_update(self, station_id: str, payload: dict[str, Any]) -> None: ...
+
     def sign_certificate_reply(self, station_id: str, csr: str) -> Any: ...
 
     async def sign_and_send(
@@ -149,6 +151,11 @@ class CsmsLink(ChargePoint):
     async def _log_status(self, **payload: Any) -> Any:
         self._csms.note(self.id, "LogStatusNotification", payload)
         return call_result.LogStatusNotification()
+
+    @on(Action.reservation_status_update)
+    async def _reservation_status(self, **payload: Any) -> Any:
+        self._csms.reservation_status_update(self.id, payload)
+        return call_result.ReservationStatusUpdate()
 
     @on(Action.sign_certificate)
     async def _sign_certificate(self, csr: str, **payload: Any) -> Any:

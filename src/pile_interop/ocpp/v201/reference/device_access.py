@@ -34,9 +34,20 @@ HANDLED_ACTIONS = (
 )
 
 
-def handler_names() -> dict[str, str]:
-    """CSMS action → the station's handler method (``handle_<snake_case action>``)."""
-    return {a: "handle_" + re.sub(r"(?<!^)(?=[A-Z])", "_", a).lower() for a in HANDLED_ACTIONS}
+#: The requests of the optional blocks (D, H): handled when the station has the handler (an
+#: instance attribute its component installed, e.g. ``local_list.install_local_list``)
+OPTIONAL_ACTIONS = ("SendLocalList", "GetLocalListVersion", "ReserveNow", "CancelReservation")
+
+
+def handler_names(station: Any = None) -> dict[str, str]:
+    """CSMS action → the station's handler method (``handle_<snake_case action>``); with
+    ``station``, also the optional actions it has a handler for."""
+    names = {a: "handle_" + re.sub(r"(?<!^)(?=[A-Z])", "_", a).lower() for a in HANDLED_ACTIONS}
+    for action in OPTIONAL_ACTIONS:
+        method = "handle_" + re.sub(r"(?<!^)(?=[A-Z])", "_", action).lower()
+        if station is not None and getattr(station, method, None) is not None:
+            names[action] = method
+    return names
 
 
 class StationFacts201(Protocol):

@@ -80,6 +80,8 @@ class Authorization:
     info: TokenInfo
     trigger: str  # Authorized | RemoteStart
     remote_start_id: int | None = None
+    #: The reservation this authorization used (H03: its TransactionEvent names it).
+    reservation_id: int | None = None
     #: The idToken went out in a TransactionEvent (it is sent once per authorization).
     sent: bool = False
     timer: asyncio.Task[None] | None = None
@@ -92,6 +94,8 @@ class Transaction:
     started_at: datetime
     seq_no: int = 0  # the next one
     remote_start_id: int | None = None
+    #: The reservation of the authorization (H03), sent with its idToken.
+    reservation_id: int | None = None
     #: Start/stop conditions that held at some time during the transaction (E06: a stop point
     #: ends the transaction when it *stops* holding).
     seen: set[str] = field(default_factory=set)

@@ -1,5 +1,6 @@
 """TriggerMessage at the reference 2.0.1 station (F06): the station's own messages
-(BootNotification: Rejected once Accepted, F06.FR.17; Heartbeat; SignChargingStationCertificate),
+(BootNotification: Rejected once Accepted, F06.FR.17; Heartbeat; SignChargingStationCertificate;
+FirmwareStatusNotification and LogStatusNotification, Idle: nothing is being updated or uploaded),
 the EVSE messages the transaction half answers and sends (StatusNotification, MeterValues,
 TransactionEvent), NotImplemented for the rest. Before the registration is Accepted a triggered
 message may go out all the same (B02.FR.01).
@@ -32,6 +33,14 @@ TRIGGERED_ACTION = {
     MessageTriggerEnumType.status_notification.value: "StatusNotification",
     MessageTriggerEnumType.meter_values.value: "MeterValues",
     MessageTriggerEnumType.transaction_event.value: "TransactionEvent",
+    MessageTriggerEnumType.firmware_status_notification.value: "FirmwareStatusNotification",
+    MessageTriggerEnumType.log_status_notification.value: "LogStatusNotification",
+}
+#: The status notifications a trigger makes the station send (no firmware update nor log
+#: upload ever runs in the reference: Idle, without requestId; L01 / N01)
+IDLE_NOTIFICATIONS = {
+    MessageTriggerEnumType.firmware_status_notification.value: call.FirmwareStatusNotification,
+    MessageTriggerEnumType.log_status_notification.value: call.LogStatusNotification,
 }
 
 
@@ -84,6 +93,10 @@ class TriggerHandlers:
             elif requested == MessageTriggerEnumType.sign_charging_station_certificate:
                 st._trigger_allow.add("SignCertificate")
                 st.defer(st.request_certificate_signing)
+            elif requested in IDLE_NOTIFICATIONS:
+                notification = IDLE_NOTIFICATIONS[requested](status="Idle")
+                st._trigger_allow.add(TRIGGERED_ACTION[requested])
+                st.defer(lambda: st.send(notification))
         return call_result.TriggerMessage(status=status)
 
     def trigger_status(self, requested: str) -> str | None:
@@ -94,6 +107,7 @@ class TriggerHandlers:
         if requested in (
             MessageTriggerEnumType.heartbeat,
             MessageTriggerEnumType.sign_charging_station_certificate,
+            *IDLE_NOTIFICATIONS,
         ):
             return TriggerMessageStatusEnumType.accepted
         if requested in (

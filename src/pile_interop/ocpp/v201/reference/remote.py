@@ -48,7 +48,13 @@ class RemoteControl:
     def remote_start_decision(self, req: call.RequestStartTransaction) -> tuple[str, Evse | None]:
         if req.evse_id is not None and req.evse_id not in self.ev.evses:
             return "Rejected", None
-        target = self.ev.choose_evse(req.evse_id)
+        reservations = getattr(self.ev.port, "reservations", None)  # block H: reservations.py
+        if reservations is not None:
+            token = Token.from_payload(req.id_token)
+            info = TokenInfo(ACCEPTED)  # its groupIdToken is not known before Authorize
+            target, _ = reservations.choose_evse(req.evse_id, token, info, use=False)
+        else:
+            target = self.ev.choose_evse(req.evse_id)
         if target is None:
             return "Rejected", None
         return "Accepted", target
@@ -80,7 +86,10 @@ class RemoteControl:
         if not (ev._free(e) or ev._awaiting_authorization(e)):
             logger.info("remote start: EVSE %d no longer free", e.id)
             return
-        ev._authorize_evse(e, Authorization(token, info, "RemoteStart", remote_start_id))
+        reservations = getattr(ev.port, "reservations", None)  # H03: its reservation is used
+        reservation_id = reservations.take(e.id, token, info) if reservations else None
+        auth = Authorization(token, info, "RemoteStart", remote_start_id, reservation_id)
+        ev._authorize_evse(e, auth)
 
     # -- RequestStopTransaction (F03) -------------------------------------------------------
 

@@ -93,6 +93,8 @@ from pile_interop.ocpp.v201.reference.handlers_device_model import DeviceModelHa
 from pile_interop.ocpp.v201.reference.handlers_network import NetworkHandlers
 from pile_interop.ocpp.v201.reference.handlers_reset import ResetHandlers
 from pile_interop.ocpp.v201.reference.handlers_trigger import TriggerHandlers
+from pile_interop.ocpp.v201.reference.local_list import install_local_list
+from pile_interop.ocpp.v201.reference.reservations import install_reservations
 from pile_interop.ocpp.v201.reference.security import Security
 from pile_interop.ocpp.v201.reference.station_model import Variable, tx_variable
 
@@ -128,6 +130,10 @@ class ReferenceStation:
     #: The class of the transaction half: ``(port, evses, fixed_cable=...) -> Evses``;
     #: None: ``pile_interop.ocpp.v201.reference.station_tx.Evses``.
     evses_class: Any = None
+    #: The classes of the optional blocks' components (D: ``local_list.LocalAuthList``, H:
+    #: ``reservations.Reservations``); None: those
+    local_list_class: Any = None
+    reservations_class: Any = None
 
     @classmethod
     def tls_context(cls, files: TlsFiles) -> ssl_module.SSLContext:
@@ -208,6 +214,8 @@ class ReferenceStation:
         self.evses = cls(self, self.evse_count, fixed_cable=self.fixed_cable)
         for component, evse, variable, default, read_only in self.evses.variables():
             self.model.add(tx_variable(component, evse, variable, default, read_only))
+        self.local_list = install_local_list(self)  # block D: local_list.py
+        self.reservations = install_reservations(self)  # block H: reservations.py
         self._certs.add_initial(self.initial_certificates())
         #: the station's V2G certificate chain, leaf first (feature ``iso15118``), see M03
         self.v2g_chain: list[x509.Certificate] = (
@@ -415,7 +423,7 @@ class ReferenceStation:
 
     def handled_actions(self) -> dict[str, str]:
         """CSMS action → the station's handler method (``handle_<snake_case action>``)."""
-        return handler_names()
+        return handler_names(self)
 
     # -- B05 / B06: GetVariables, SetVariables: handlers_device_model.py ---------------------
 

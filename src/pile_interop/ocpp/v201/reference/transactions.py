@@ -169,6 +169,7 @@ class Transactions:
             started_at=now,
             remote_start_id=auth.remote_start_id if auth else None,
             id_token=auth.token.id_token if auth else None,
+            reservation_id=auth.reservation_id if auth else None,
         )
         tx.seen = {p for p, ok in conds.items() if ok}
         e.transaction = tx
@@ -243,6 +244,8 @@ class Transactions:
             meter_value=values or None,
             evse=EVSEType(id=e.id, connector_id=CONNECTOR_ID),
             id_token=token.to_type() if token is not None else None,
+            # H03: the reservation goes out with the idToken that used it
+            reservation_id=tx.reservation_id if token is not None else None,
         )
 
     def emit(
