@@ -10,13 +10,14 @@ text of what it observed. The registry is :mod:`.registry`; the checks come in f
 from __future__ import annotations
 
 # the families register their checks when imported
-from pile_interop.scenario.checks import connection, messages, meter, ocpp201
+from pile_interop.scenario.checks import composite_201, connection, messages, meter, ocpp201
 from pile_interop.scenario.checks.registry import Check, CheckContext, CheckFn, get, names, register
 
 __all__ = [
     "Check",
     "CheckContext",
     "CheckFn",
+    "composite_201",
     "connection",
     "get",
     "messages",
