@@ -34,6 +34,7 @@ import tests.mutants.security201
 import tests.mutants.security_csms16
 import tests.mutants.settings16
 import tests.mutants.settings201
+import tests.mutants.smart201
 import tests.mutants.stations201
 import tests.mutants.stations201_tx
 import tests.mutants.variation16

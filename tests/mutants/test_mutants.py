@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.slow]
 #: The shards: the mutants of the profiles whose id starts with each prefix (a mutant goes to
 #: the shard of the longest prefix its profile starts with, so a family may be split by adding
 #: a longer prefix and a class for it).
-FAMILIES = ("ocpp16/", "ocpp201/", "gbt27930/charger", "gbt27930/bms")
+FAMILIES = ("ocpp16/", "ocpp201/", "gbt27930/charger", "gbt27930/bms", "ocpp201/smart-charging")
 SHARDS = len(FAMILIES)
 #: Bound on one shard's run.
 SHARD_BOUND_S = 1800
@@ -52,6 +52,8 @@ def shard(index: int) -> list[Mutant]:
         "ocpp201/core-csms",
         "ocpp201/advanced-security-cs",
         "ocpp201/advanced-security-csms",
+        "ocpp201/smart-charging-cs",
+        "ocpp201/smart-charging-csms",
     ],
 )
 def test_every_case_of_the_profile_has_a_mutant_it_fails(profile_id):
@@ -113,6 +115,10 @@ class TestGbt27930ChargerMutants(_Shard):
 @pytest.mark.timing
 class TestGbt27930BmsMutants(_Shard):
     index = 3
+
+
+class TestOcpp201SmartChargingMutants(_Shard):
+    index = 4
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

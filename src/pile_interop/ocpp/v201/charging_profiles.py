@@ -26,7 +26,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from pile_interop.core.clock import parse_iso
+from pile_interop.core.clock import parse_iso, utc_iso
 from pile_interop.ocpp.charging_schedule import (
     Converter,
     Kind,
@@ -187,7 +187,7 @@ def schedule_payload(
     return {
         "evse_id": evse_id,
         "duration": duration,
-        "schedule_start": start.isoformat().replace("+00:00", "Z"),
+        "schedule_start": utc_iso(start),
         "charging_rate_unit": unit,
         "charging_schedule_period": out_periods,
     }

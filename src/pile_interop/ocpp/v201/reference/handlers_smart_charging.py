@@ -249,7 +249,7 @@ class SmartChargingStation:
         if (evse_id != 0 and evse_id not in self.evses.evses) or unit not in units:
             return call_result.GetCompositeSchedule(**_status("Rejected", "UnknownEVSE"))
         duration = int(req.duration)
-        start = self.clock.now().replace(microsecond=0)
+        start = self.clock.now()
         periods = self.composite_periods(evse_id, start, duration, unit)
         return call_result.GetCompositeSchedule(
             status="Accepted",
