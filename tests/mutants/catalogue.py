@@ -24,6 +24,7 @@ from typing import Any
 # importing a mutant module registers its mutants in CATALOGUE
 import tests.mutants.csms16
 import tests.mutants.csms201
+import tests.mutants.csms201_smart
 import tests.mutants.gbt27930
 import tests.mutants.invariants16
 import tests.mutants.invariants201

@@ -33,6 +33,10 @@ DESCRIPTIONS = {
     "ev_suspend": "Make the EV at {where} suspend charging (it stops drawing energy, "
     "the station reports SuspendedEV)",
     "ev_resume": "Make the EV at {where} draw energy again (resume charging)",
+    "set_external_limit": "Make the energy manager limit {ext_where} to {limit} {unit} (the "
+    "station reports it: NotifyChargingLimit)",
+    "clear_external_limit": "Make the energy manager lift its limit on {ext_where} (the "
+    "station reports it: ClearedChargingLimit)",
     "settle": "End any running charging session, unplug every cable and clear faults",
     # a GB/T 27930 charger or BMS under test
     "insert_gun": "Insert the charging gun into the vehicle inlet",
@@ -64,7 +68,7 @@ DESCRIPTIONS = {
     # operator actions only OCPP 2.0.1 has
     "request_stop": "In the CSMS, stop {transaction} remotely (RequestStopTransaction)",
     "request_start": "In the CSMS, start a transaction remotely for id token {id_token!r} "
-    "(RequestStartTransaction{start_at})",
+    "(RequestStartTransaction{start_at}{with_limit})",
     "get_variables": "In the CSMS, read {variables} (GetVariables)",
     "set_variables": "In the CSMS, set {variables} (SetVariables)",
     "get_base_report": "In the CSMS, ask the station for its {report_base} report (GetBaseReport)",
@@ -82,6 +86,14 @@ DESCRIPTIONS = {
     "(GetTransactionStatus)",
     "renew_station_certificate": "In the CSMS, make the station renew its certificate "
     "(TriggerMessage SignChargingStationCertificate, then sign its CSR)",
+    # OCPP 2.0.1 Smart Charging operator actions
+    "set_charging_profile": "In the CSMS, set a {purpose} of {limit} {unit} on {ext_where}"
+    "{of_tx} (SetChargingProfile)",
+    "get_charging_profiles": "In the CSMS, ask for the charging profiles{of_purpose} on "
+    "{ext_where} (GetChargingProfiles)",
+    "clear_charging_profile": "In the CSMS, clear {profiles} (ClearChargingProfile)",
+    "get_composite_schedule": "In the CSMS, ask for the composite schedule of {ext_where} for "
+    "{duration} s (GetCompositeSchedule)",
 }
 
 #: The actions a case's after-steps use to undo a main action: an after-step ``act`` is not
@@ -190,6 +202,38 @@ def _derived(action: str, args: dict[str, Any]) -> dict[str, Any]:
         if args.get("hash")
         else "the last installed certificate",
         "types": ", ".join(args["types"]) if isinstance(args.get("types"), list) else "any type",
+        **_smart_charging(args),
+    }
+
+
+def _smart_charging(args: dict[str, Any]) -> dict[str, Any]:
+    """The phrases of the Smart Charging actions (OCPP 2.0.1 K)."""
+    evse = args.get("evse")
+    ext_where = "the whole station" if evse is None else f"EVSE {evse}"
+    if evse in (0, "0"):
+        ext_where = "the whole station (EVSE 0)"
+    criteria = [
+        f"{label} {args[key]}"
+        for key, label in (("evse", "EVSE"), ("purpose", "purpose"), ("stack_level", "stack level"))
+        if args.get(key) is not None
+    ]
+    if args.get("profile_id") is not None:
+        profiles = f"charging profile {args['profile_id']}"
+    elif criteria:
+        profiles = "the charging profiles of " + ", ".join(criteria)
+    else:
+        profiles = "every charging profile"
+    tx = args.get("transaction_id")
+    return {
+        "ext_where": ext_where,
+        "with_limit": (
+            f", with a TxProfile of {args['charging_limit']} {args.get('unit', 'A')}"
+            if args.get("charging_limit") is not None
+            else ""
+        ),
+        "of_tx": f" for transaction {tx}" if tx else "",
+        "of_purpose": f" of purpose {args['purpose']}" if args.get("purpose") else "",
+        "profiles": profiles,
     }
 
 
@@ -217,6 +261,10 @@ def describe(action: str, args: dict[str, Any]) -> str:
         "certificate_type": "CA certificate",
         "slot": "?",
         "security_profile": "?",
+        "unit": "A",
+        "limit": "?",
+        "purpose": "charging profile",
+        "duration": "?",
     }
     args = action_args(args)
     try:

@@ -22,6 +22,7 @@ from ocpp.v201.enums import Action
 from pile_interop.ocpp.frames import CALLRESULT, Frame
 from pile_interop.ocpp.mock_station import MockStationBase
 from pile_interop.ocpp.session import Reply
+from pile_interop.ocpp.v201.mock_smart_charging import smart_charging_reply
 from pile_interop.security.certhash import certificate_hash_data, same_certificate
 
 #: The write-only variable holding the station's Basic auth password (security profiles 1, 2).
@@ -319,6 +320,9 @@ class MockStation(MockStationBase):
             if "transactionId" in payload:
                 answer["ongoingIndicator"] = payload["transactionId"] in self.state.transactions
             return Reply.result(answer)
+        smart = smart_charging_reply(action, payload, self.evses)
+        if smart is not None:
+            return Reply.result(smart)
         if action in ACTIONS_201:
             return Reply.call_error(
                 "NotSupported", f"{action}: this mock station does not support it"

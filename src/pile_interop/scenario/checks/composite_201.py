@@ -13,6 +13,7 @@ limit expected there. Version-neutral in what it compares (offsets and limits); 
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any
 
@@ -47,7 +48,7 @@ def judge(
 ) -> str | None:
     """The first stretch where the step functions differ, in words (None: they agree)."""
     edges = sorted({s for s, _ in actual} | {s for s, _ in expected} | {0.0, duration})
-    for a, b in zip(edges, edges[1:], strict=False):
+    for a, b in itertools.pairwise(edges):
         if b - a <= 2 * shift:
             continue
         probe = (a + b) / 2
@@ -84,7 +85,7 @@ def composite_schedule_201(case: CheckContext, args: dict[str, Any]) -> str:
         )
     actual = _periods(schedule.get("chargingSchedulePeriod"))
     expected = _periods(args.get("expected"))
-    duration = float(args.get("duration", schedule.get("duration") or 0))
+    duration = float(args.get("duration") or schedule.get("duration") or 0)
     problem = judge(
         actual,
         expected,

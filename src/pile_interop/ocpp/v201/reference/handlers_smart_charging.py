@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ocpp.exceptions import NotSupportedError
 from ocpp.v201 import call, call_result
@@ -38,7 +38,6 @@ from pile_interop.ocpp.v201.reference.smart_charging import (
     PENDING,
     PROFILE_ENTRIES,
     SmartCharging,
-    is_tx,
     wire_profile,
 )
 
@@ -71,7 +70,7 @@ class SmartChargingStation:
         if not self.smart.supported():
             raise NotSupportedError(description="Smart Charging is not supported")
 
-    # -- K01 SetChargingProfile ---------------------------------------------------------------
+    # -- K01 SetChargingProfile ----------------------------------------------------------------
 
     async def handle_set_charging_profile(
         self, req: call.SetChargingProfile
@@ -136,10 +135,7 @@ class SmartChargingStation:
     def install_charging_profile(self, evse_id: int, wire: dict[str, Any]) -> None:
         self.smart.install(evse_id, wire)
 
-    def var(self, component: str, variable: str, evse: int | None = None) -> str:
-        raise NotImplementedError  # the station's
-
-    # -- K09 GetChargingProfiles ----------------------------------------------------------------
+    # -- K09 GetChargingProfiles ---------------------------------------------------------------
 
     async def handle_get_charging_profiles(
         self, req: call.GetChargingProfiles
@@ -193,10 +189,10 @@ class SmartChargingStation:
         each; ``tbc`` on every message but the last."""
         groups: list[tuple[int, str, list[dict[str, Any]]]] = []
         for evse, source, wire in found:
-            if groups and groups[-1][0] == evse and groups[-1][1] == source:
-                if len(groups[-1][2]) < PROFILES_PER_REPORT:
-                    groups[-1][2].append(wire)
-                    continue
+            last = groups[-1] if groups else None
+            if last and last[:2] == (evse, source) and len(last[2]) < PROFILES_PER_REPORT:
+                last[2].append(wire)
+                continue
             groups.append((evse, source, [wire]))
         return [
             call.ReportChargingProfiles(
@@ -209,7 +205,7 @@ class SmartChargingStation:
             for i, (evse, source, profiles) in enumerate(groups)
         ]
 
-    # -- K10 ClearChargingProfile -----------------------------------------------------------------
+    # -- K10 ClearChargingProfile --------------------------------------------------------------
 
     async def handle_clear_charging_profile(
         self, req: call.ClearChargingProfile
@@ -237,7 +233,7 @@ class SmartChargingStation:
         )
         return all(criteria.get(k) is None or criteria[k] == v for k, v in checks)
 
-    # -- K08 GetCompositeSchedule -------------------------------------------------------------------
+    # -- K08 GetCompositeSchedule --------------------------------------------------------------
 
     async def handle_get_composite_schedule(
         self, req: call.GetCompositeSchedule
@@ -256,9 +252,7 @@ class SmartChargingStation:
             schedule=schedule_payload(periods, evse_id, start, duration, unit),
         )
 
-    def composite_periods(
-        self, evse_id: int, start: Any, duration: int, unit: str
-    ) -> list[Period]:
+    def composite_periods(self, evse_id: int, start: Any, duration: int, unit: str) -> list[Period]:
         return [
             p if math.isfinite(p.limit) else Period(p.start, self.smart.no_limit(unit), p.phases)
             for p in self.smart.composite(evse_id, start, duration, unit)
@@ -279,7 +273,7 @@ class SmartChargingStation:
         """The power the EV may draw: the limit in force (W)."""
         return limit_w
 
-    # -- K05 RequestStartTransaction with a TxProfile ----------------------------------------------
+    # -- K05 RequestStartTransaction with a TxProfile ------------------------------------------
 
     async def handle_request_start_transaction(self, req: call.RequestStartTransaction) -> Any:
         profile = req.charging_profile
@@ -298,7 +292,7 @@ class SmartChargingStation:
         """Keep the TxProfile for the transaction this remote start begins (K05)."""
         self.smart.install(evse_id, wire, pending=remote_id)
 
-    # -- K12 / K13: an external limit (control surface) ---------------------------------------------
+    # -- K12 / K13: an external limit (control surface) ----------------------------------------
 
     async def set_external_limit(self, limit: float, evse: int = 0, unit: str = "A") -> None:
         """An energy manager limits ``evse`` (0: the station): NotifyChargingLimit."""
@@ -323,9 +317,10 @@ class SmartChargingStation:
                 )
             )
 
-    # the station's (declared for the type checker)
-    async def send(self, request: Any) -> Any:
-        raise NotImplementedError
+    if TYPE_CHECKING:  # the station's own
 
-    def defer(self, work: Callable[[], Awaitable[None] | None]) -> None:
-        raise NotImplementedError
+        def var(self, component: str, variable: str, evse: int | None = None) -> str: ...
+
+        async def send(self, request: Any) -> Any: ...
+
+        def defer(self, work: Callable[[], Awaitable[None] | None]) -> None: ...

@@ -22,6 +22,7 @@ Rules kept here:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 from collections.abc import Callable
@@ -134,13 +135,13 @@ class SmartCharging:
     def _bool(self, name: str) -> bool:
         try:
             return self.st.var(CTRLR, name).lower() == "true"
-        except Exception:  # noqa: BLE001 - the variable is absent: not supported
+        except Exception:
             return False
 
     def int_var(self, name: str, default: int) -> int:
         try:
             return int(self.st.var(CTRLR, name))
-        except Exception:  # noqa: BLE001
+        except Exception:
             return default
 
     def transaction_of(self, evse_id: int) -> Any:
@@ -199,10 +200,10 @@ class SmartCharging:
         return before - len(self.installed)
 
     def _count(self) -> None:
-        try:
-            self.st.model.set(CTRLR, "Entries", str(len(self.installed)), instance="ChargingProfiles")
-        except Exception:  # noqa: BLE001 - no SmartChargingCtrlr: nothing to count
-            pass
+        with contextlib.suppress(Exception):
+            self.st.model.set(
+                CTRLR, "Entries", str(len(self.installed)), instance="ChargingProfiles"
+            )
 
     def profiles(self) -> list[Profile]:
         self.prune()
@@ -259,7 +260,7 @@ class SmartCharging:
         while True:
             try:
                 self.follow_once()
-            except Exception:  # noqa: BLE001 - one bad look must not end the follower
+            except Exception:
                 logger.exception("smart charging: following the limit failed")
             await self.st.clock.sleep(FOLLOW_S)
 
@@ -267,7 +268,9 @@ class SmartCharging:
         now = self.st.clock.now()
         self.prune()
         for evse_id, e in self.st.evses.evses.items():
-            power = self.st.charging_power(evse_id, min(CHARGING_POWER_W, self.limit_w(evse_id, now)))
+            power = self.st.charging_power(
+                evse_id, min(CHARGING_POWER_W, self.limit_w(evse_id, now))
+            )
             meter = e.meter
             if abs(meter.power_w - power) < 0.5:
                 continue
