@@ -135,3 +135,32 @@ class RefusesStartWithProfile(ReferenceStation):
         if req.charging_profile is not None and not self.smart.supported():
             return call_result.RequestStartTransaction(status="Rejected")
         return await super().handle_request_start_transaction(req)
+
+
+@mutant("TC_K_97_CS", "OCPP2.0.1 K08 external", profile=SMART)
+class CompositeIgnoresExternalLimit(ReferenceStation):
+    """Leaves the external constraints out of its composite schedule (and its charging)."""
+
+    def external_constraints(self) -> list[Profile]:
+        return []
+
+
+@mutant("TC_K_97_CS", "OCPP2.0.1 K12", profile=SMART)
+class ChargingLimitWithoutSchedule(ReferenceStation):
+    """Reports an external limit without its schedule though NotifyChargingLimitWithSchedules
+    is true."""
+
+    def notify_charging_limit_request(
+        self, evse: int, wire: dict[str, Any]
+    ) -> call.NotifyChargingLimit:
+        request = super().notify_charging_limit_request(evse, wire)
+        request.charging_schedule = None
+        return request
+
+
+@mutant("TC_K_98_CS", "OCPP2.0.1 K08 validity", profile=SMART)
+class IgnoresValidity(ReferenceStation):
+    """Lets a profile rule outside its validFrom … validTo."""
+
+    def composite_profiles(self, profiles: list[Profile], evse_id: int) -> list[Profile]:
+        return [dataclasses.replace(p, valid_from=None, valid_to=None) for p in profiles]

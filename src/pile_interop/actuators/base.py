@@ -107,6 +107,7 @@ RESTORES: dict[str, tuple[str, ...]] = {
     "clear_fault": ("raise_fault",),
     "ev_resume": ("ev_suspend",),
     "resume": ("pause",),
+    "clear_external_limit": ("set_external_limit",),
 }
 
 

@@ -12,7 +12,8 @@ SmartChargingCtrlr.NotifyChargingLimitWithSchedules is true, K12; ClearedChargin
 Hooks a mutant overrides (one decision each): :meth:`charging_profile_problem`,
 :meth:`install_charging_profile`, :meth:`clear_matches`, :meth:`report_charging_profiles`,
 :meth:`composite_profiles`, :meth:`composite_periods`, :meth:`keep_tx_profile`,
-:meth:`charging_power`, :meth:`remote_start_profile`.
+:meth:`charging_power`, :meth:`remote_start_profile`, :meth:`external_constraints`,
+:meth:`notify_charging_limit_request`.
 """
 
 from __future__ import annotations
@@ -262,6 +263,10 @@ class SmartChargingStation:
         """The profiles the composite schedule is made of (all of them)."""
         return profiles
 
+    def external_constraints(self) -> list[Profile]:
+        """The external limits that cap every composite schedule (K08, K12)."""
+        return [p for _e, _w, p in self.smart.external]
+
     def keep_tx_profile(self, profile: Profile, transaction: Any) -> bool:
         """A TxProfile stays while its transaction runs (K01)."""
         return transaction is not None and str(profile.transaction) in (
@@ -297,16 +302,22 @@ class SmartChargingStation:
     async def set_external_limit(self, limit: float, evse: int = 0, unit: str = "A") -> None:
         """An energy manager limits ``evse`` (0: the station): NotifyChargingLimit."""
         wire = self.smart.set_external_limit(float(limit), int(evse), unit)
+        await self.send(self.notify_charging_limit_request(int(evse), wire))
+
+    def notify_charging_limit_request(
+        self, evse: int, wire: dict[str, Any]
+    ) -> call.NotifyChargingLimit:
+        """K12: source EMS; the schedule when NotifyChargingLimitWithSchedules is true."""
         request: dict[str, Any] = {
             "charging_limit": {"charging_limit_source": "EMS", "is_grid_critical": False},
         }
-        if int(evse):
-            request["evse_id"] = int(evse)
+        if evse:
+            request["evse_id"] = evse
         if self.var(CTRLR, "NotifyChargingLimitWithSchedules").lower() == "true":
             sched = dict(first_schedule(wire))
             sched["duration"] = int(timedelta(days=1).total_seconds())
             request["charging_schedule"] = [sched]
-        await self.send(call.NotifyChargingLimit(**request))
+        return call.NotifyChargingLimit(**request)
 
     async def clear_external_limit(self, evse: int = 0) -> None:
         """The energy manager lifts its limit: ClearedChargingLimit."""

@@ -219,7 +219,7 @@ class SmartCharging:
         tx = self.transaction_of(evse_id) if evse_id else None
         return composite_201(
             self.st.composite_profiles(self.profiles(), evse_id),
-            [p for _e, _w, p in self.external],
+            self.st.external_constraints(),
             evse_id,
             start,
             duration,
@@ -244,7 +244,7 @@ class SmartCharging:
         profiles = self.st.composite_profiles(self.profiles(), evse_id)
         limit, _ = limit_at(profiles, situation, at, "W", relative_start=at)
         ext = Situation(0, None, None, self.converter, self.no_limit("W"))
-        caps = [p for _e, _w, p in self.external]
+        caps = self.st.external_constraints()
         if caps:
             cap, _ = limit_at(caps, ext, at, "W", relative_start=at)
             limit = min(limit, cap)
