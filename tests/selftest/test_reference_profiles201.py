@@ -21,6 +21,8 @@ PROFILES = [
     "ocpp201/core-csms",
     "ocpp201/advanced-security-cs",
     "ocpp201/advanced-security-csms",
+    "ocpp201/smart-charging-cs",
+    "ocpp201/smart-charging-csms",
 ]
 
 
