@@ -95,3 +95,27 @@ class ChargingLimitUnanswered(ReferenceCsms):
 
     def new_link(self, station_id: str, connection: Any) -> CsmsLink:
         return _without("NotifyChargingLimit")(self, station_id, connection)
+
+
+@mutant("TC_K_95_CSMS", "OCPP2.0.1 K01 TxDefaultProfile", profile=SMART)
+class StackLevelDropped(ReferenceCsms):
+    """Sends every charging profile at stack level 0, whatever the operator chose."""
+
+    def charging_profile_request(self, *args: Any, **kwargs: Any) -> call.SetChargingProfile:
+        request = super().charging_profile_request(*args, **kwargs)
+        request.charging_profile["stack_level"] = 0
+        return request
+
+
+@mutant("TC_K_90_CSMS", "OCPP2.0.1 K08", profile=SMART)
+class CompositeOfEvse1(ReferenceCsms):
+    """Asks for the composite schedule of EVSE 1 when the operator asked for the station's."""
+
+    async def get_composite_schedule(
+        self,
+        evse: Any = 0,
+        duration: Any = 300,
+        unit: str | None = None,
+        station: str | None = None,
+    ) -> Any:
+        return await super().get_composite_schedule(1, duration, unit, station)

@@ -164,3 +164,34 @@ class IgnoresValidity(ReferenceStation):
 
     def composite_profiles(self, profiles: list[Profile], evse_id: int) -> list[Profile]:
         return [dataclasses.replace(p, valid_from=None, valid_to=None) for p in profiles]
+
+
+@mutant("TC_K_99_CS", "OCPP2.0.1 K01 evse 0", profile=SMART)
+class StationDefaultOnlyForEvse1(ReferenceStation):
+    """Applies a TxDefaultProfile of evseId 0 to EVSE 1 only."""
+
+    def composite_profiles(self, profiles: list[Profile], evse_id: int) -> list[Profile]:
+        if evse_id <= 1:
+            return profiles
+        return [p for p in profiles if not (p.purpose is Purpose.TX_DEFAULT and p.connector == 0)]
+
+
+@mutant("TC_K_99_CS", "OCPP2.0.1 K01 replace", profile=SMART)
+class SameIdNotReplaced(ReferenceStation):
+    """Keeps the old profile beside a new one with the same id."""
+
+    def install_charging_profile(self, evse_id: int, wire: dict[str, Any]) -> None:
+        kept = list(self.smart.installed)
+        super().install_charging_profile(evse_id, wire)
+        old = [i for i in kept if i[2].id == wire.get("id")]
+        self.smart.installed = old + self.smart.installed
+
+
+@mutant("TC_K_99_CS", "OCPP2.0.1 K08", profile=SMART)
+class CompositeOfUnknownEvseAccepted(ReferenceStation):
+    """Answers a composite schedule of an EVSE it lacks with the station's."""
+
+    async def handle_get_composite_schedule(self, req: call.GetCompositeSchedule) -> Any:
+        if req.evse_id not in self.evses.evses:
+            req.evse_id = 0
+        return await super().handle_get_composite_schedule(req)
