@@ -27,7 +27,8 @@ class StationMaxOnEvse1(ReferenceCsms):
 
     def charging_profile_request(self, *args: Any, **kwargs: Any) -> call.SetChargingProfile:
         request = super().charging_profile_request(*args, **kwargs)
-        request.evse_id = 1
+        if request.charging_profile["charging_profile_purpose"] == "ChargingStationMaxProfile":
+            request.evse_id = 1
         return request
 
 
