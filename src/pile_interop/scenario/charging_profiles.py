@@ -58,7 +58,8 @@ def profile_problems(profile: Any) -> Iterator[tuple[str, tuple[Any, ...]]]:
         numbers = [s for s in starts if _literal(s)]
         if numbers and starts[0] == numbers[0] and numbers[0] != 0:
             yield "the first chargingSchedulePeriod starts at 0", (*where, "chargingSchedulePeriod")
-        if any(not isinstance(s, int | float) for s in numbers) or numbers != sorted(set(numbers)):
+        values = [float(s) for s in numbers if isinstance(s, int | float)]
+        if len(values) != len(numbers) or values != sorted(set(values)):
             yield "startPeriod values rise", (*where, "chargingSchedulePeriod")
         for index, period in enumerate(periods):
             limit = period.get("limit") if isinstance(period, dict) else None
