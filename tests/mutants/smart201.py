@@ -17,7 +17,7 @@ from typing import Any
 
 from ocpp.v201 import call, call_result
 
-from pile_interop.ocpp.charging_schedule import Profile, Purpose
+from pile_interop.ocpp.charging_schedule import Kind, Profile, Purpose
 from pile_interop.ocpp.reference.meter import CHARGING_POWER_W
 from pile_interop.ocpp.v201.reference.station import ReferenceStation
 from tests.mutants.stations16 import mutant
@@ -195,3 +195,14 @@ class CompositeOfUnknownEvseAccepted(ReferenceStation):
         if req.evse_id not in self.evses.evses:
             req.evse_id = 0
         return await super().handle_get_composite_schedule(req)
+
+
+@mutant("TC_K_98_2_CS", "OCPP2.0.1 K08 recurring", profile=SMART)
+class RecurrenceIgnored(ReferenceStation):
+    """Runs a Recurring profile once from its startSchedule, as if it were Absolute."""
+
+    def composite_profiles(self, profiles: list[Profile], evse_id: int) -> list[Profile]:
+        return [
+            dataclasses.replace(p, kind=Kind.ABSOLUTE) if p.kind is Kind.RECURRING else p
+            for p in profiles
+        ]
