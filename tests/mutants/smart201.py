@@ -103,7 +103,7 @@ class ReportOtherRequestId(ReferenceStation):
         return super().report_charging_profiles(request_id + 1, found)
 
 
-@mutant("TC_K_96_CS", "OCPP2.0.1 K05 limit", profile=SMART)
+@mutant("TC_K_96_CS", "OCPP2.0.1 K05 limit", "TC_K_96_2_CS", profile=SMART)
 class LimitNotApplied(ReferenceStation):
     """Reports the limit in its composite schedule but lets the EV draw its full power."""
 
@@ -206,3 +206,27 @@ class RecurrenceIgnored(ReferenceStation):
             dataclasses.replace(p, kind=Kind.ABSOLUTE) if p.kind is Kind.RECURRING else p
             for p in profiles
         ]
+
+
+@mutant("TC_K_96_2_CS", "OCPP2.0.1 K01 TxProfile", profile=SMART)
+class TxProfileForRunningTransactionRejected(ReferenceStation):
+    """Rejects every SetChargingProfile TxProfile, also for the running transaction."""
+
+    def charging_profile_problem(self, evse_id: int, wire: dict[str, Any]) -> str | None:
+        if wire.get("charging_profile_purpose") == "TxProfile":
+            return "TxProfileNotSupported"
+        return super().charging_profile_problem(evse_id, wire)
+
+
+@mutant("TC_K_96_2_CS", "OCPP2.0.1 K02 limit", profile=SMART)
+class LimitOfLaterTransactionsOnly(ReferenceStation):
+    """Applies a new limit only to transactions that start after it (the running one keeps
+    drawing its full power)."""
+
+    def charging_power(self, evse_id: int, limit_w: float) -> float:
+        e = self.evses.evses[evse_id]
+        tx = e.transaction
+        profiles = [w for ev, w, _p in self.smart.installed if ev == evse_id]
+        if tx is not None and any(w.get("transaction_id") == tx.id for w in profiles):
+            return CHARGING_POWER_W
+        return limit_w

@@ -13,7 +13,7 @@ Hooks a mutant overrides (one decision each): :meth:`charging_profile_problem`,
 :meth:`install_charging_profile`, :meth:`clear_matches`, :meth:`report_charging_profiles`,
 :meth:`composite_profiles`, :meth:`composite_periods`, :meth:`keep_tx_profile`,
 :meth:`charging_power`, :meth:`remote_start_profile`, :meth:`external_constraints`,
-:meth:`notify_charging_limit_request`.
+:meth:`notify_charging_limit_request`, :meth:`charging_rate_changed`.
 """
 
 from __future__ import annotations
@@ -277,6 +277,11 @@ class SmartChargingStation:
     def charging_power(self, evse_id: int, limit_w: float) -> float:
         """The power the EV may draw: the limit in force (W)."""
         return limit_w
+
+    def charging_rate_changed(self, evse: Any, transaction: Any) -> None:
+        """The limit of a running transaction changed by more than LimitChangeSignificance:
+        TransactionEvent Updated, triggerReason ChargingRateChanged."""
+        self.evses._emit(evse, transaction, "Updated", "ChargingRateChanged")
 
     # -- K05 RequestStartTransaction with a TxProfile ------------------------------------------
 

@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import math
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
@@ -126,6 +127,8 @@ class SmartCharging:
         self.pending: dict[int, tuple[int, int]] = {}
         self.converter = Converter(NOMINAL_VOLTAGE_V)
         self._follower: asyncio.Task[Any] | None = None
+        #: the limit (W) each running transaction was last told about: (evse, tx id) → W
+        self.known_limit: dict[tuple[int, str], float] = {}
 
     # -- the store ---------------------------------------------------------------------------
 
@@ -178,6 +181,7 @@ class SmartCharging:
     def install(self, evse_id: int, wire: dict[str, Any], *, pending: int | None = None) -> None:
         """K01: a profile with the same id replaces the one installed."""
         self.prune()
+        self.baseline()
         prof = to_profile(
             evse_id,
             wire,
@@ -194,6 +198,7 @@ class SmartCharging:
     def clear(self, keep: Callable[[int, dict[str, Any]], bool]) -> int:
         """Remove every CSMS profile ``keep`` refuses; how many went."""
         self.prune()
+        self.baseline()
         before = len(self.installed)
         self.installed = [i for i in self.installed if keep(i[0], i[1])]
         self._count()
@@ -264,13 +269,39 @@ class SmartCharging:
                 logger.exception("smart charging: following the limit failed")
             await self.st.clock.sleep(FOLLOW_S)
 
+    def baseline(self) -> None:
+        """Note the limit every running transaction has now (before the profiles change)."""
+        now = self.st.clock.now()
+        for evse_id, e in self.st.evses.evses.items():
+            tx = e.transaction
+            if tx is not None:
+                self.known_limit.setdefault((evse_id, tx.id), self.limit_w(evse_id, now))
+
+    def significant(self, old: float, new: float) -> bool:
+        """A change above SmartChargingCtrlr.LimitChangeSignificance (percent of the old)."""
+        try:
+            percent = float(self.st.var(CTRLR, "LimitChangeSignificance") or 0)
+        except ValueError:
+            percent = 0.0
+        if math.isinf(old) or math.isinf(new):
+            return old != new
+        return abs(new - old) > abs(old) * percent / 100.0
+
     def follow_once(self) -> None:
         now = self.st.clock.now()
         self.prune()
+        running = set()
         for evse_id, e in self.st.evses.evses.items():
-            power = self.st.charging_power(
-                evse_id, min(CHARGING_POWER_W, self.limit_w(evse_id, now))
-            )
+            limit = self.limit_w(evse_id, now)
+            tx = e.transaction
+            if tx is not None:
+                key = (evse_id, tx.id)
+                running.add(key)
+                old = self.known_limit.setdefault(key, limit)
+                if self.significant(old, limit):
+                    self.known_limit[key] = limit
+                    self.st.charging_rate_changed(e, tx)
+            power = self.st.charging_power(evse_id, min(CHARGING_POWER_W, limit))
             meter = e.meter
             if abs(meter.power_w - power) < 0.5:
                 continue
@@ -279,10 +310,12 @@ class SmartCharging:
             meter.power_w = max(0.0, power)
             if flowing:
                 meter.set_flowing(True)
+        self.known_limit = {k: v for k, v in self.known_limit.items() if k in running}
 
     # -- external limits (K12, K13) ----------------------------------------------------------
 
     def set_external_limit(self, limit: float, evse: int = 0, unit: str = "A") -> dict[str, Any]:
+        self.baseline()
         self.external = [x for x in self.external if x[0] != evse]
         wire = {
             "id": next(EXTERNAL_IDS),
