@@ -224,9 +224,13 @@ class LimitOfLaterTransactionsOnly(ReferenceStation):
     drawing its full power)."""
 
     def charging_power(self, evse_id: int, limit_w: float) -> float:
-        e = self.evses.evses[evse_id]
-        tx = e.transaction
-        profiles = [w for ev, w, _p in self.smart.installed if ev == evse_id]
-        if tx is not None and any(w.get("transaction_id") == tx.id for w in profiles):
-            return CHARGING_POWER_W
-        return limit_w
+        tx = self.evses.evses[evse_id].transaction
+        later = [
+            p
+            for ev, _w, p in self.smart.installed
+            if tx is not None
+            and ev == evse_id
+            and p.installed_at
+            and p.installed_at > tx.started_at
+        ]
+        return CHARGING_POWER_W if later else limit_w
