@@ -247,8 +247,7 @@ def test_installed_certificates_are_listed_and_deleted_by_hash():
 
 def test_unsupported_and_unknown_actions_are_call_errors():
     mock = MockStation()
-    assert mock.reply(_call("SetChargingProfile", {})).error[0] == "NotSupported"
-    assert mock.reply(_call("GetCompositeSchedule", {})).error[0] == "NotSupported"
+    assert mock.reply(_call("SetMonitoringBase", {})).error[0] == "NotSupported"
     assert mock.reply(_call("RemoteStartTransaction", {})).error[0] == "NotImplemented"
 
 
@@ -338,3 +337,17 @@ def test_a_call_error_answer_teaches_nothing():
     items = [_var("SampledDataCtrlr", "TxUpdatedInterval", attributeValue="15")]
     mock.observe(*_exchange("SetVariables", {"setVariableData": items}, {}, CALLERROR))
     assert mock.get_variable("SampledDataCtrlr.TxUpdatedInterval") == "0"
+
+
+def test_smart_charging_requests_get_default_answers():
+    mock = MockStation()
+    assert mock.reply(_call("SetChargingProfile", {"evseId": 1})).payload == {"status": "Accepted"}
+    assert mock.reply(_call("ClearChargingProfile", {})).payload == {"status": "Accepted"}
+    assert mock.reply(_call("GetChargingProfiles", {"requestId": 1})).payload == {
+        "status": "NoProfiles"
+    }
+    composite = mock.reply(_call("GetCompositeSchedule", {"evseId": 1, "duration": 60})).payload
+    assert composite["status"] == "Accepted"
+    assert composite["schedule"]["chargingSchedulePeriod"][0]["limit"] == 32.0
+    unknown = mock.reply(_call("GetCompositeSchedule", {"evseId": 99, "duration": 60})).payload
+    assert unknown == {"status": "Rejected"}

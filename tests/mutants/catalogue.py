@@ -26,6 +26,7 @@ import tests.mutants.csms16
 import tests.mutants.csms16_optional
 import tests.mutants.csms201
 import tests.mutants.csms201_optional
+import tests.mutants.csms201_smart
 import tests.mutants.gbt27930
 import tests.mutants.invariants16
 import tests.mutants.invariants201
@@ -37,6 +38,7 @@ import tests.mutants.security_csms16
 import tests.mutants.settings16
 import tests.mutants.settings201
 import tests.mutants.smart16
+import tests.mutants.smart201
 import tests.mutants.stations201
 import tests.mutants.stations201_optional
 import tests.mutants.stations201_tx

@@ -142,6 +142,10 @@ class TestOcpp201ReservationMutants(_Shard):
     prefix = "ocpp201/reservation"
 
 
+class TestOcpp201SmartChargingMutants(_Shard):
+    prefix = "ocpp201/smart-charging"
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if metafunc.cls is not None and issubclass(metafunc.cls, _Shard):
         metafunc.parametrize("name", [m.name for m in shard(metafunc.cls.prefix)])

@@ -1065,7 +1065,7 @@ def test_rpc_errors_use_the_2_0_1_codes() -> None:
         async with station_and_csms() as (_, csms):
             unknown = await csms.raw("PileInteropNoSuchAction", {})
             assert unknown.payload[0] == "NotImplemented"
-            unsupported = await csms.raw("SetChargingProfile", {})
+            unsupported = await csms.raw("SetMonitoringBase", {})
             assert unsupported.payload[0] == "NotSupported"
             missing = await csms.raw("GetVariables", {})
             assert missing.payload[0] in {

@@ -25,6 +25,8 @@ PROFILES = [
     "ocpp201/local-auth-list-csms",
     "ocpp201/reservation-cs",
     "ocpp201/reservation-csms",
+    "ocpp201/smart-charging-cs",
+    "ocpp201/smart-charging-csms",
 ]
 
 

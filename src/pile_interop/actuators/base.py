@@ -33,6 +33,10 @@ DESCRIPTIONS = {
     "ev_suspend": "Make the EV at {where} suspend charging (it stops drawing energy, "
     "the station reports SuspendedEV)",
     "ev_resume": "Make the EV at {where} draw energy again (resume charging)",
+    "set_external_limit": "Make the energy manager limit {ext_where} to {limit} {unit} (the "
+    "station reports it: NotifyChargingLimit)",
+    "clear_external_limit": "Make the energy manager lift its limit on {ext_where} (the "
+    "station reports it: ClearedChargingLimit)",
     "settle": "End any running charging session, unplug every cable and clear faults",
     # a GB/T 27930 charger or BMS under test
     "insert_gun": "Insert the charging gun into the vehicle inlet",
@@ -61,7 +65,8 @@ DESCRIPTIONS = {
     "SecurityCtrlr.BasicAuthPassword)",
     "set_registration": "In the CSMS, make it answer the station's next BootNotification with "
     "{status}",
-    # operator actions of the OCPP 1.6 optional feature profiles (trigger_message: below)
+    # operator actions of the optional profiles, both versions (1.6 connector / 2.0.1 evse;
+    # trigger_message: below)
     "set_charging_profile": "In the CSMS, set a charging profile on {where}: {profile} "
     "(SetChargingProfile)",
     "clear_charging_profile": "In the CSMS, clear {clearing} (ClearChargingProfile)",
@@ -77,7 +82,7 @@ DESCRIPTIONS = {
     # operator actions only OCPP 2.0.1 has
     "request_stop": "In the CSMS, stop {transaction} remotely (RequestStopTransaction)",
     "request_start": "In the CSMS, start a transaction remotely for id token {id_token!r} "
-    "(RequestStartTransaction{start_at})",
+    "(RequestStartTransaction{start_at}{with_limit})",
     "get_variables": "In the CSMS, read {variables} (GetVariables)",
     "set_variables": "In the CSMS, set {variables} (SetVariables)",
     "get_base_report": "In the CSMS, ask the station for its {report_base} report (GetBaseReport)",
@@ -95,6 +100,9 @@ DESCRIPTIONS = {
     "(GetTransactionStatus)",
     "renew_station_certificate": "In the CSMS, make the station renew its certificate "
     "(TriggerMessage SignChargingStationCertificate, then sign its CSR)",
+    # OCPP 2.0.1 Smart Charging (set / clear / composite: above, for both versions)
+    "get_charging_profiles": "In the CSMS, ask for the charging profiles{of_purpose} on "
+    "{where} (GetChargingProfiles)",
 }
 
 #: The actions a case's after-steps use to undo a main action: an after-step ``act`` is not
@@ -109,6 +117,7 @@ RESTORES: dict[str, tuple[str, ...]] = {
     "ev_resume": ("ev_suspend",),
     "resume": ("pause",),
     "cancel_reservation": ("reserve_now",),
+    "clear_external_limit": ("set_external_limit",),
 }
 
 
@@ -167,6 +176,15 @@ def _derived(action: str, args: dict[str, Any]) -> dict[str, Any]:
     failing = args.get("failing", True) not in (False, "false", "False", 0)
     default = {
         "change_availability": "the station",
+        **dict.fromkeys(
+            (
+                "set_charging_profile",
+                "clear_charging_profile",
+                "get_composite_schedule",
+                "get_charging_profiles",
+            ),
+            "the whole station",
+        ),
     }
     where = _where(args, default.get(action, "connector 1"))
     lock = (
@@ -211,6 +229,24 @@ def _derived(action: str, args: dict[str, Any]) -> dict[str, Any]:
         else "the last installed certificate",
         "types": ", ".join(args["types"]) if isinstance(args.get("types"), list) else "any type",
         **_optional_phrases(args),
+        **_smart_charging(args),
+    }
+
+
+def _smart_charging(args: dict[str, Any]) -> dict[str, Any]:
+    """The phrases of the OCPP 2.0.1 Smart Charging actions (K) that 1.6 has no twin of."""
+    evse = args.get("evse")
+    ext_where = "the whole station" if evse is None else f"EVSE {evse}"
+    if evse in (0, "0"):
+        ext_where = "the whole station (EVSE 0)"
+    return {
+        "ext_where": ext_where,
+        "with_limit": (
+            f", with a TxProfile of {args['charging_limit']} {args.get('unit', 'A')}"
+            if args.get("charging_limit") is not None
+            else ""
+        ),
+        "of_purpose": f" of purpose {args['purpose']}" if args.get("purpose") else "",
     }
 
 
@@ -237,6 +273,7 @@ def _optional_phrases(args: dict[str, Any]) -> dict[str, Any]:
         f"{label} {args[key]}"
         for key, label in (
             ("connector", "connector"),
+            ("evse", "EVSE"),
             ("purpose", "purpose"),
             ("stack_level", "stack level"),
         )
@@ -322,6 +359,8 @@ def describe(action: str, args: dict[str, Any]) -> str:
         "security_profile": "?",
         "duration": 3600,
         "expiry_s": 3600,
+        "unit": "A",
+        "limit": "?",
     }
     args = action_args(args)
     try:

@@ -13,6 +13,7 @@ from jsonschema import Draft202012Validator
 from pile_interop.core.errors import ConfigError
 from pile_interop.core.yamlfile import YamlDocument, load_checked, schema_validator
 from pile_interop.scenario import checks
+from pile_interop.scenario.charging_profiles import step_profile_problems
 from pile_interop.scenario.model import KINDS, Before, Requirement, Scenario, State, Step
 from pile_interop.scenario.profile_payloads import check_steps
 from pile_interop.scenario.values import KNOWN_OPERATORS, operators_in, template_roots
@@ -133,8 +134,12 @@ def load_scenario(path: Path, states: dict[str, State] | None = None) -> Scenari
                     raise doc.error(
                         "a GB/T 27930 case has no send / reply: use peer steps", section, index
                     )
-    for section in ("steps", "after"):
+    for section in ("steps", "after"):  # a charging profile a step sends is well formed:
+        # first by the message's JSON schema, then by the rules a schema cannot say
         check_steps(doc, d.get("ocpp", ""), section, d.get(section, []))
+        for index, raw in enumerate(d.get(section, [])):
+            for problem, where in step_profile_problems(raw):
+                raise doc.error(f"charging profile: {problem}", section, index, *where)
     names = ROOT_NAMES | _aliases(state_steps) | _aliases(steps) | _aliases(after)
     for index, step in enumerate(steps + after):
         unknown = template_roots(step.data) - names

@@ -22,6 +22,7 @@ from ocpp.v201.enums import Action
 from pile_interop.ocpp.frames import CALLRESULT, Frame
 from pile_interop.ocpp.mock_station import MockStationBase
 from pile_interop.ocpp.session import Reply
+from pile_interop.ocpp.v201.mock_smart_charging import smart_charging_reply
 from pile_interop.ocpp.v201.mock_station_optional import OptionalBlocks
 from pile_interop.security.certhash import certificate_hash_data, same_certificate
 
@@ -324,6 +325,9 @@ class MockStation(MockStationBase):
         optional = self.optional.reply(action, payload)  # blocks D and H
         if optional is not None:
             return optional
+        smart = smart_charging_reply(action, payload, self.evses)
+        if smart is not None:
+            return Reply.result(smart)
         if action in ACTIONS_201:
             return Reply.call_error(
                 "NotSupported", f"{action}: this mock station does not support it"

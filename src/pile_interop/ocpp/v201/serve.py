@@ -21,10 +21,13 @@ _STATION201_COMMANDS = {
     "offline": ("go_offline", []),
     "online": ("go_online", []),
     "settle": ("settle", []),
+    "limit": ("set_external_limit", ["limit", "evse"]),
+    "unlimit": ("clear_external_limit", ["evse"]),
 }
 STATION201_HELP = (
     "commands: plug N | unplug N | tag ID [N] | fault N | clear N | lockfail N | suspend N | "
-    "resume N | power | offline | online | settle | status | quit   (N: an EVSE id)"
+    "resume N | power | offline | online | settle | limit AMPS [N] | unlimit [N] | status | "
+    "quit   (N: an EVSE id; limit: an energy manager's limit, 0 the station)"
 )
 #: the reference OCPP 2.0.1 CSMS's operator actions (docs/ocpp201.md, "Operator actions")
 _CSMS201_COMMANDS = {
@@ -50,6 +53,10 @@ _CSMS201_COMMANDS = {
     "listversion": ("get_local_list_version", []),
     "reserve": ("reserve_now", ["id_token", "evse"]),
     "unreserve": ("cancel_reservation", ["reservation_id"]),
+    "profile": ("set_charging_profile", ["purpose", "limit", "evse"]),
+    "profiles": ("get_charging_profiles", ["evse"]),
+    "clearprofile": ("clear_charging_profile", ["profile_id"]),
+    "composite": ("get_composite_schedule", ["evse", "duration"]),
 }
 CSMS201_HELP = (
     "commands: start TOKEN [EVSE] | stop [TX] | reset Immediate|OnIdle [EVSE] | unlock EVSE [C] | "
@@ -57,7 +64,8 @@ CSMS201_HELP = (
     "SummaryInventory | avail Operative|Inoperative [EVSE [C]] | clearcache | trigger MSG [EVSE] | "
     "netprofile SLOT PROFILE | register Accepted|Pending|Rejected | password | installca [TYPE] | "
     "certs | deleteca | txstatus [TX] | renewcert | locallist Full|Differential | listversion | "
-    "reserve TOKEN [EVSE] | unreserve [ID] | status | quit"
+    "reserve TOKEN [EVSE] | unreserve [ID] | profile PURPOSE AMPS [EVSE] | profiles [EVSE] | "
+    "clearprofile [ID] | composite EVSE [SECONDS] | status | quit"
 )
 #: 2.0.1 transaction ids are strings
 _INTEGER_ARGS_201 = frozenset({"connector", "evse", "slot", "security_profile", "reservation_id"})

@@ -5,7 +5,7 @@ mock learned about the SUT) through a :class:`CheckContext` and raises
 :class:`~pile_interop.core.verdicts.Failure` when the SUT broke the rule. It returns a short
 text of what it observed. The registry is :mod:`.registry`; the checks come in families:
 :mod:`.messages`, :mod:`.meter`, :mod:`.connection`, :mod:`.ocpp201`, :mod:`.times`,
-:mod:`.smart_charging`.
+:mod:`.smart_charging`, :mod:`.smart_charging_201`.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from pile_interop.scenario.checks import (
     meter,
     ocpp201,
     smart_charging,
+    smart_charging_201,
     times,
 )
 from pile_interop.scenario.checks.registry import Check, CheckContext, CheckFn, get, names, register
@@ -33,5 +34,6 @@ __all__ = [
     "ocpp201",
     "register",
     "smart_charging",
+    "smart_charging_201",
     "times",
 ]

@@ -49,6 +49,7 @@ from pile_interop.ocpp.v201.reference.csms_records import (
     to_id_token,
     variable_data,
 )
+from pile_interop.ocpp.v201.reference.csms_smart_charging import SmartChargingOperator
 from pile_interop.security.certhash import certificate_hash_data
 from pile_interop.security.pki import TestPki, generate_pki, sign_csr
 
@@ -82,7 +83,7 @@ def _set_variable_accepted(answer: Any) -> bool:
     return bool(results) and str(results[0].get("attribute_status")) == "Accepted"
 
 
-class ReferenceCsms(CsmsBase[CsmsLink, StationRecord], OptionalOperator):
+class ReferenceCsms(SmartChargingOperator, CsmsBase[CsmsLink, StationRecord], OptionalOperator):
     """The reference OCPP 2.0.1 CSMS: a WebSocket server plus an operator control surface."""
 
     #: an operator request answered with a CALLERROR returns it (kept in :attr:`answers`)
@@ -308,13 +309,17 @@ class ReferenceCsms(CsmsBase[CsmsLink, StationRecord], OptionalOperator):
         evse: int | None = None,
         station: str | None = None,
         id_tag: Any = None,
+        charging_limit: Any = None,
+        unit: str = "A",
     ) -> Any:
         """RequestStartTransaction with a fresh remoteStartId (``id_tag``: the actuator's
-        name for ``id_token``)."""
+        name for ``id_token``); with ``charging_limit`` a TxProfile (K05)."""
         token = id_token if id_token is not None else id_tag
         if token is None:
             raise ValueError("request_start needs an id_token")
         request = self.request_start_request(to_id_token(token), evse, next(self._remote_start_ids))
+        if charging_limit is not None:
+            request.charging_profile = self.start_profile(float(charging_limit), unit)
         return await self._send(request, station)
 
     def request_stop_request(self, transaction_id: str) -> call.RequestStopTransaction:

@@ -20,6 +20,7 @@ from ocpp.v201 import ChargePoint, call_result
 from ocpp.v201.enums import Action
 
 from pile_interop.ocpp.reference.rpc import CallErrorsAsInfo, unhandled_action_error
+from pile_interop.ocpp.v201.reference.csms_link_smart import SmartChargingLink
 
 log = logging.getLogger("pile_interop.ocpp.v201.reference.csms")
 log.addHandler(logging.NullHandler())
@@ -65,7 +66,7 @@ class CsmsPort(Protocol):
     def data_transfer_status(self, vendor_id: str, message_id: str | None) -> str: ...
 
 
-class CsmsLink(ChargePoint):
+class CsmsLink(SmartChargingLink, ChargePoint):
     """The ``ocpp`` handler of one station connection; every answer comes from the CSMS."""
 
     def __init__(self, csms: CsmsPort, station_id: str, connection: Any) -> None:

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from pile_interop.core.clock import utc_iso
 from pile_interop.ocpp.reference.station_base import StationBase
 from pile_interop.ocpp.v201.reference.certificates import InstalledCertificate
+from pile_interop.ocpp.v201.reference.smart_charging import smart_charging_variables
 from pile_interop.ocpp.v201.reference.station_model import (
     WRITE_ONLY,
     DeviceModel,
@@ -31,6 +32,8 @@ HANDLED_ACTIONS = (
     *("GetInstalledCertificateIds", "DeleteCertificate", "CertificateSigned"),
     *("RequestStartTransaction", "RequestStopTransaction", "UnlockConnector"),
     *("ChangeAvailability", "GetTransactionStatus", "ClearCache"),
+    # block K (handlers_smart_charging.py)
+    *("SetChargingProfile", "GetChargingProfiles", "ClearChargingProfile", "GetCompositeSchedule"),
 )
 
 
@@ -82,7 +85,7 @@ def station_device_model(st: StationFacts201, security_profile: int) -> DeviceMo
         security_profile=security_profile,
         reset_evse=bool(st.features.get("reset_evse", False)),
     )
-    return DeviceModel(station_variables(facts))
+    return DeviceModel(station_variables(facts) + smart_charging_variables(st.features))
 
 
 def first_network_profile(url: str, security_profile: int) -> dict[str, Any]:

@@ -92,6 +92,7 @@ from pile_interop.ocpp.v201.reference.handlers_certificates import (
 from pile_interop.ocpp.v201.reference.handlers_device_model import DeviceModelHandlers
 from pile_interop.ocpp.v201.reference.handlers_network import NetworkHandlers
 from pile_interop.ocpp.v201.reference.handlers_reset import ResetHandlers
+from pile_interop.ocpp.v201.reference.handlers_smart_charging import SmartChargingStation
 from pile_interop.ocpp.v201.reference.handlers_trigger import TriggerHandlers
 from pile_interop.ocpp.v201.reference.local_list import install_local_list
 from pile_interop.ocpp.v201.reference.reservations import install_reservations
@@ -108,7 +109,7 @@ __all__ = [
 ]
 
 
-class ReferenceStation:
+class ReferenceStation(SmartChargingStation):
     """A simulated OCPP 2.0.1 charging station (client side of the websocket): connects to
     ``station_url(url, station_id)``; ``password`` adds HTTP Basic auth (security profiles
     1 and 2), ``ssl`` is the TLS context of wss:// URLs (profiles 2 and 3; it may come with a
@@ -533,9 +534,6 @@ class ReferenceStation:
     ) -> call_result.DataTransfer:
         """The station implements no vendor extension (P01.FR.?: UnknownVendorId)."""
         return call_result.DataTransfer(status=DataTransferStatusEnumType.unknown_vendor_id)
-
-    async def handle_request_start_transaction(self, req: call.RequestStartTransaction) -> Any:
-        return await self.evses.request_start(req)
 
     async def handle_request_stop_transaction(self, req: call.RequestStopTransaction) -> Any:
         return await self.evses.request_stop(req)
