@@ -64,7 +64,7 @@ class StartProfileWrongPurpose(ReferenceCsms):
 
 
 @mutant("TC_K_93_CSMS", "OCPP2.0.1 K10", profile=SMART)
-class ClearWithoutCriteria(ReferenceCsms):
+class ClearWithoutCriteria201(ReferenceCsms):
     """Clears by criteria with an empty request: every profile of the station goes."""
 
     def clear_request(

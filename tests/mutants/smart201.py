@@ -35,7 +35,7 @@ class StationMaxOnAnyEvse(ReferenceStation):
 
 
 @mutant("TC_K_91_CS", "OCPP2.0.1 K08", profile=SMART)
-class StackingIgnoresStackLevel(ReferenceStation):
+class StackingIgnoresStackLevel201(ReferenceStation):
     """Stacks profiles of one purpose by the order they came in, not by stackLevel."""
 
     def composite_profiles(self, profiles: list[Profile], evse_id: int) -> list[Profile]:
@@ -61,7 +61,7 @@ class ExternalConstraintsSettable(ReferenceStation):
 
 
 @mutant("TC_K_93_CS", "OCPP2.0.1 K08", profile=SMART)
-class CompositeIgnoresStationMax(ReferenceStation):
+class CompositeIgnoresStationMax201(ReferenceStation):
     """An EVSE's composite schedule leaves the ChargingStationMaxProfile out."""
 
     def composite_profiles(self, profiles: list[Profile], evse_id: int) -> list[Profile]:
@@ -112,7 +112,7 @@ class LimitNotApplied(ReferenceStation):
 
 
 @mutant("TC_K_96_CS", "OCPP2.0.1 K01 TxProfile end", profile=SMART)
-class TxProfileKeptAfterTransaction(ReferenceStation):
+class TxProfileKeptAfterTransaction201(ReferenceStation):
     """Keeps a TxProfile after its transaction ended."""
 
     def keep_tx_profile(self, profile: Profile, transaction: Any) -> bool:
@@ -198,7 +198,7 @@ class CompositeOfUnknownEvseAccepted(ReferenceStation):
 
 
 @mutant("TC_K_98_2_CS", "OCPP2.0.1 K08 recurring", profile=SMART)
-class RecurrenceIgnored(ReferenceStation):
+class RecurrenceIgnored201(ReferenceStation):
     """Runs a Recurring profile once from its startSchedule, as if it were Absolute."""
 
     def composite_profiles(self, profiles: list[Profile], evse_id: int) -> list[Profile]:
