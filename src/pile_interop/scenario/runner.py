@@ -50,7 +50,13 @@ from pile_interop.scenario.case_info import case_identity
 from pile_interop.scenario.env import CaseEnv, StepRecord
 from pile_interop.scenario.model import Scenario, Step
 from pile_interop.scenario.steps.expect import hooks
-from pile_interop.scenario.values import TemplateError, TemplateFault, mismatches, render
+from pile_interop.scenario.values import (
+    FutureTimes,
+    TemplateError,
+    TemplateFault,
+    mismatches,
+    render,
+)
 
 __all__ = [
     "QUIRK",
@@ -96,6 +102,8 @@ class CaseRun:
             "now": lambda: env.date_time(None),
             # a time stamp in the past, for messages a station queued while offline
             "earlier": lambda: env.date_time(datetime.now(UTC) - timedelta(minutes=EARLIER_MIN)),
+            # {in_seconds.N}: N seconds from now (a reservation's expiry date …)
+            "in_seconds": FutureTimes(env.date_time),
         }
         self.scope["connector"] = render(scenario.before.connector, self.scope)
         self.scope["evse"] = render(scenario.before.evse, self.scope)

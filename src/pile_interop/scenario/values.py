@@ -18,7 +18,8 @@ listed pattern matches the value; ``{$exists: false}`` among them allows absence
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pile_interop.core.verdicts import HarnessError
@@ -56,6 +57,25 @@ def _repeat(value: dict[str, Any], scope: Mapping[str, Any]) -> list[Any]:
         raise TemplateError(f"$repeat: {count} copies (0 to {MAX_REPEAT} allowed)")
     item = render(value["$repeat"], scope)
     return [item for _ in range(count)]
+
+
+class FutureTimes(Mapping[str, str]):
+    """``{in_seconds.N}``: the date-time N seconds from now, written by ``write`` (a
+    reservation's expiry date). Iterating it yields nothing: every N is computed on demand."""
+
+    def __init__(self, write: Callable[[datetime | None], str]) -> None:
+        self._write = write
+
+    def __getitem__(self, key: str) -> str:
+        if not key.isdigit():
+            raise KeyError(key)
+        return self._write(datetime.now(UTC) + timedelta(seconds=int(key)))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
 
 
 def _resolve(expr: str, scope: Mapping[str, Any]) -> Any:

@@ -4,13 +4,13 @@ A check reads what the case has seen so far (the frame log, the saved exchanges,
 mock learned about the SUT) through a :class:`CheckContext` and raises
 :class:`~pile_interop.core.verdicts.Failure` when the SUT broke the rule. It returns a short
 text of what it observed. The registry is :mod:`.registry`; the checks come in families:
-:mod:`.messages`, :mod:`.meter`, :mod:`.connection`, :mod:`.ocpp201`.
+:mod:`.messages`, :mod:`.meter`, :mod:`.connection`, :mod:`.ocpp201`, :mod:`.trigger`.
 """
 
 from __future__ import annotations
 
 # the families register their checks when imported
-from pile_interop.scenario.checks import connection, messages, meter, ocpp201
+from pile_interop.scenario.checks import connection, messages, meter, ocpp201, trigger
 from pile_interop.scenario.checks.registry import Check, CheckContext, CheckFn, get, names, register
 
 __all__ = [
@@ -24,4 +24,5 @@ __all__ = [
     "names",
     "ocpp201",
     "register",
+    "trigger",
 ]

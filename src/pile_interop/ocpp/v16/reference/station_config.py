@@ -187,10 +187,17 @@ def core_key_specs(connectors: int) -> list[KeySpec]:
 class Config:
     """The station's configuration store: persistent across reboots."""
 
-    def __init__(self, connectors: int, overrides: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        connectors: int,
+        overrides: dict[str, str] | None = None,
+        extra: list[KeySpec] | None = None,
+    ) -> None:
+        """``extra``: the keys of the optional feature profiles (one of the same name replaces
+        the Core key, e.g. SupportedFeatureProfiles listing them)."""
         self._specs: dict[str, KeySpec] = {}
         self._values: dict[str, str] = {}
-        for spec in core_key_specs(connectors):
+        for spec in [*core_key_specs(connectors), *(extra or [])]:
             self._specs[spec.name.lower()] = spec
             self._values[spec.name] = spec.default
         for key, value in (overrides or {}).items():
