@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.slow]
 #: The shards: the mutants of the profiles whose id starts with each prefix (a mutant goes to
 #: the shard of the longest prefix its profile starts with, so a family may be split by adding
 #: a longer prefix and a class for it).
-FAMILIES = ("ocpp16/", "ocpp201/", "gbt27930/charger", "gbt27930/bms")
+FAMILIES = ("ocpp16/", "ocpp201/", "gbt27930/charger", "gbt27930/bms", "ocpp16/reservation")
 SHARDS = len(FAMILIES)
 #: Bound on one shard's run.
 SHARD_BOUND_S = 1800
@@ -46,6 +46,9 @@ def shard(index: int) -> list[Mutant]:
         "ocpp16/core-cs",
         "ocpp16/core-csms",
         "ocpp16/security-cs",
+        "ocpp16/local-auth-list-cs",
+        "ocpp16/reservation-cs",
+        "ocpp16/remote-trigger-cs",
         "gbt27930/charger",
         "gbt27930/bms",
         "ocpp201/core-cs",
@@ -113,6 +116,12 @@ class TestGbt27930ChargerMutants(_Shard):
 @pytest.mark.timing
 class TestGbt27930BmsMutants(_Shard):
     index = 3
+
+
+# the 1.6 Reservation mutants run at time scale 1 (expiry dates are wall-clock times): their
+# ~70 s must not stretch the 1.6 shard (Local Auth List and Remote Trigger stay there)
+class TestOcpp16ReservationMutants(_Shard):
+    index = 4
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
