@@ -64,7 +64,9 @@ class FullListMerges(ReferenceStation):
     """Merges a Full list into the current one instead of replacing it."""
 
     def apply_local_list(self, update: ListUpdate) -> None:
-        super().apply_local_list(ListUpdate(update.version, UpdateType.differential, update.entries))
+        super().apply_local_list(
+            ListUpdate(update.version, UpdateType.differential, update.entries)
+        )
 
 
 @mutant("TC_043_5_CS", "OCPP1.6 §3.5.3", profile=LOCAL_LIST)
@@ -192,9 +194,7 @@ class CancelUnknownAccepted(ReferenceStation):
 class CancelKeepsReservation(ReferenceStation):
     """Answers CancelReservation Accepted but keeps the reservation."""
 
-    async def handle_cancel_reservation(
-        self, reservation_id: int
-    ) -> call_result.CancelReservation:
+    async def handle_cancel_reservation(self, reservation_id: int) -> call_result.CancelReservation:
         return call_result.CancelReservation(status=self.cancel_reservation_status(reservation_id))
 
 

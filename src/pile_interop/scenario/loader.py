@@ -22,7 +22,20 @@ PACKAGE = "pile_interop.scenario"
 STATES_FILE = "_states.yaml"
 #: Names every template may use besides the aliases (``as:``) the steps define.
 ROOT_NAMES = frozenset(
-    {"tokens", "params", "device", "connector", "evse", "now", "earlier", "in_seconds", "i", "vars", "config", "run"}
+    {
+        "tokens",
+        "params",
+        "device",
+        "connector",
+        "evse",
+        "now",
+        "earlier",
+        "in_seconds",
+        "i",
+        "vars",
+        "config",
+        "run",
+    }
 )
 
 

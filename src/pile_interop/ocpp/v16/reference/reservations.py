@@ -156,9 +156,7 @@ class ReservationDesk:
 
     # -- CancelReservation (§5.3) ------------------------------------------------------------
 
-    async def handle_cancel_reservation(
-        self, reservation_id: int
-    ) -> call_result.CancelReservation:
+    async def handle_cancel_reservation(self, reservation_id: int) -> call_result.CancelReservation:
         st = self.station
         if not st.reservations_supported():
             raise NotSupportedError(description="Reservation is not supported")
@@ -217,4 +215,3 @@ class ReservationDesk:
         for rid in list(self.active):
             self.drop(rid)
         self.report()
-

@@ -82,12 +82,10 @@ from pile_interop.ocpp.v16.reference.configuration import Configuration
 from pile_interop.ocpp.v16.reference.metering import Metering
 from pile_interop.ocpp.v16.reference.registration import RESPONSE_TIMEOUT_S, Registrar
 from pile_interop.ocpp.v16.reference.remote import SOFT_RESET_DRAIN_S, RemoteControl
-from pile_interop.ocpp.v16.reference.reservations import PRESENTING
 from pile_interop.ocpp.v16.reference.sessions import Sessions
 from pile_interop.ocpp.v16.reference.station_config import Config
 from pile_interop.ocpp.v16.reference.station_hooks import OnGiveUp, OnResult
 from pile_interop.ocpp.v16.reference.station_link import StationLink
-from pile_interop.ocpp.v16.reference.station_optional import OptionalProfilesHooks
 from pile_interop.ocpp.v16.reference.station_model import (
     AuthCache,
     Connector,
@@ -95,6 +93,7 @@ from pile_interop.ocpp.v16.reference.station_model import (
     TagInfo,
     Transaction,
 )
+from pile_interop.ocpp.v16.reference.station_optional import OptionalProfilesHooks
 from pile_interop.security.pki import CertFiles, client_context
 
 __all__ = [
@@ -414,7 +413,7 @@ class ReferenceStation(OptionalProfilesHooks):
 
     def is_free(self, conn: Connector) -> bool:
         """Whether a new session (of the idTag being presented) may start on the connector."""
-        return self.authorizer.is_free(conn) and not self.reserved_for_others(conn, PRESENTING.get())
+        return self.authorizer.is_free(conn) and not self.reserved_for_presenting(conn)
 
     def choose_connector(self, connector: int | None) -> Connector | None:
         """The connector for a new session (None: no free one)."""

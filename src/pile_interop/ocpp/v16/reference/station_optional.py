@@ -103,9 +103,7 @@ class OptionalProfilesHooks:
         """Accepted, Faulted, Occupied, Rejected or Unavailable (§5.13)."""
         return self.reservations.reserve_now_status(connector_id, reservation_id)
 
-    async def handle_cancel_reservation(
-        self, reservation_id: int
-    ) -> call_result.CancelReservation:
+    async def handle_cancel_reservation(self, reservation_id: int) -> call_result.CancelReservation:
         return await self.reservations.handle_cancel_reservation(reservation_id)
 
     def cancel_reservation_status(self, reservation_id: int) -> str:
@@ -119,6 +117,11 @@ class OptionalProfilesHooks:
     def reserved_for_others(self, conn: Connector, id_tag: str | None) -> bool:
         """Whether a reservation keeps ``conn`` from a session of ``id_tag``."""
         return self.reservations.reserved_for_others(conn, id_tag)
+
+    def reserved_for_presenting(self, conn: Connector) -> bool:
+        """Whether a reservation keeps ``conn`` from the idTag this task presents (a swipe,
+        a remote start; none: any session)."""
+        return self.reserved_for_others(conn, PRESENTING.get())
 
     def reservation_refuses(self, conn: Connector, id_tag: str, info: TagInfo) -> bool:
         """An authorized idTag (its parentIdTag known) that the connector's reservation
