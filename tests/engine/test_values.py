@@ -134,3 +134,20 @@ def test_repeat_makes_a_list_sized_from_a_template():
         render({"$repeat": "x", "$times": "{limit.reply.value}"}, scope)
     with pytest.raises(TemplateError, match="copies"):
         render({"$repeat": "x", "$times": 10**6}, scope)
+
+
+def test_repeat_numbers_each_copy_with_i():
+    made = render({"$repeat": {"idTag": "PI-LL-{i}"}, "$times": 2, "$plus": 1}, {})
+    assert made == [{"idTag": "PI-LL-1"}, {"idTag": "PI-LL-2"}, {"idTag": "PI-LL-3"}]
+
+
+def test_in_seconds_is_a_date_time_that_many_seconds_ahead():
+    from datetime import UTC, datetime
+
+    from pile_interop.scenario.values import FutureTimes
+
+    scope = {"in_seconds": FutureTimes(lambda when: when.isoformat())}
+    ahead = datetime.fromisoformat(render("{in_seconds.3600}", scope)) - datetime.now(UTC)
+    assert 3590 < ahead.total_seconds() <= 3600
+    with pytest.raises(TemplateError):
+        render("{in_seconds.soon}", scope)
