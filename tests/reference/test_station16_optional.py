@@ -62,7 +62,9 @@ def test_version_mismatch_failed_and_the_empty_list():
     apply(st, update(5, "Full", ("A", "Accepted")))
     assert apply(st, update(5, "Differential", ("B", "Accepted"))) == "VersionMismatch"
     assert apply(st, update(4, "Differential", ("B", "Accepted"))) == "VersionMismatch"
-    too_many = [(f"T{i}", "Accepted") for i in range(st.config.get_int("SendLocalListMaxLength") + 1)]
+    too_many = [
+        (f"T{i}", "Accepted") for i in range(st.config.get_int("SendLocalListMaxLength") + 1)
+    ]
     assert apply(st, update(6, "Full", *too_many)) == "Failed"
     assert apply(st, update(6, "Full", ("X", "Accepted"), ("x", "Accepted"))) == "Failed"
     assert st.local_list_version() == 5

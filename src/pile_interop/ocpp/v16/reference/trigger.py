@@ -24,6 +24,7 @@ from ocpp.v16.enums import (
     FirmwareStatus,
     MessageTrigger,
     ReadingContext,
+    RegistrationStatus,
     TriggerMessageStatus,
 )
 
@@ -82,7 +83,10 @@ class RemoteTrigger:
     def send_triggered(self, requested: str, connector_id: int | None) -> None:
         st = self.station
         if requested == MessageTrigger.boot_notification:
-            st.send("BootNotification", st.boot_notification_payload, on_result=self._booted)
+            if st.registration != RegistrationStatus.accepted:
+                st.base.boot_now.set()  # Pending: the boot loop sends it now (§4.2)
+            else:
+                st.send("BootNotification", st.boot_notification_payload, on_result=self._booted)
         elif requested == MessageTrigger.diagnostics_status_notification:
             st.send(
                 "DiagnosticsStatusNotification",
