@@ -112,6 +112,7 @@ def test_a_connector_zero_reservation_keeps_the_last_free_connector():
     st.connectors[2].operative = False
     assert connector_states(st) == {1: "Reserved", 2: "Unavailable"}
     assert st.reserve_now_status(0, 2) == "Occupied"
+    assert st.derive_status(st.connectors[0])[0] == "Available"  # connector 0 is never Reserved
 
 
 @pytest.mark.parametrize(

@@ -174,7 +174,10 @@ class ReservationDesk:
     # -- who may use a connector -------------------------------------------------------------
 
     def holds(self, conn: Connector) -> Reservation | None:
-        """The reservation that makes ``conn`` Reserved now, if any."""
+        """The reservation that makes ``conn`` Reserved now, if any (never connector 0: the
+        station as a whole is not Reserved, §4.9)."""
+        if conn.id == 0:
+            return None
         for res in self.active.values():
             if res.connector_id == conn.id:
                 return res

@@ -138,8 +138,10 @@ class OptionalProfilesHooks:
         """A transaction begins on ``conn``: the reservation of its idTag (or group) ends and
         its id goes into the StartTransaction.req."""
         tx = conn.transaction
+        if tx is None:  # no transaction began (e.g. the cable lock failed)
+            return
         rid = self.reservations.consume(conn, id_tag, info)
-        if tx is not None and rid is not None:
+        if rid is not None:
             self.reservations.used[tx.ref] = rid
             self.reservations.report()
 
