@@ -142,3 +142,17 @@ def test_trigger_message_answers():
     assert st.trigger_message_status("MeterValues", 2) == "Accepted"
     assert st.trigger_message_status("MeterValues", 3) == "Rejected"
     assert st.trigger_message_status("NoSuchMessage", None) == "NotImplemented"
+
+
+def test_a_differential_update_that_would_overfill_the_list_fails():
+    st = station()
+    room = st.config.get_int("LocalAuthListMaxLength")
+    step = st.config.get_int("SendLocalListMaxLength")
+    version = 1
+    while len(st.local_list.entries) + step <= room:
+        batch = [(f"T{version}-{i}", "Accepted") for i in range(step)]
+        assert apply(st, update(version, "Differential", *batch)) == "Accepted"
+        version += 1
+    over = [(f"X{i}", "Accepted") for i in range(room - len(st.local_list.entries) + 1)]
+    assert apply(st, update(version, "Differential", *over)) == "Failed"
+    assert st.local_list_version() == version - 1
