@@ -312,3 +312,22 @@ class TriggerUnknownConnectorAccepted(ReferenceStation):
     def send_triggered(self, requested: str, connector_id: int | None) -> None:
         if connector_id is None or connector_id in self.connectors:
             super().send_triggered(requested, connector_id)
+
+
+@mutant(
+    "TC_046_1_CS",
+    "OCPP1.6 §5.13",
+    "TC_046_2_CS",
+    "TC_049_CS",
+    "TC_053_CS",
+    profile=RESERVATION,
+)
+class ReservationOutlivesItsTransaction(ReferenceStation):
+    """Puts the reservationId into the StartTransaction.req but keeps the reservation: once
+    the transaction is over the connector is Reserved again (Finishing → Reserved)."""
+
+    def use_reservation(self, conn: Connector, id_tag: str, info: TagInfo) -> None:
+        tx = conn.transaction
+        for res in self.reservations.active.values():
+            if tx is not None and res.connector_id in (0, conn.id):
+                self.reservations.used[tx.ref] = res.id
