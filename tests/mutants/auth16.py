@@ -6,6 +6,7 @@ plays a station without it (the NotSupported / Rejected variants)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from ocpp.v16 import call, call_result
@@ -18,6 +19,7 @@ from ocpp.v16.enums import (
     UpdateType,
 )
 
+from pile_interop.core.clock import utc_iso
 from pile_interop.ocpp.v16.reference.local_list import ListUpdate
 from pile_interop.ocpp.v16.reference.reservations import Reservation
 from pile_interop.ocpp.v16.reference.station import ReferenceStation
@@ -331,3 +333,22 @@ class ReservationOutlivesItsTransaction(ReferenceStation):
         for res in self.reservations.active.values():
             if tx is not None and res.connector_id in (0, conn.id):
                 self.reservations.used[tx.ref] = res.id
+
+
+@mutant("TC_047_CS", "OCPP1.6 §4.9", profile=RESERVATION)
+class ReservationEndsAtOnce(ReferenceStation):
+    """Misreads the expiry date (e.g. its UTC offset) as a second away: the reservation is
+    Accepted and reported Reserved, then released long before its expiry date."""
+
+    async def handle_reserve_now(
+        self,
+        connector_id: int,
+        expiry_date: str,
+        id_tag: str,
+        reservation_id: int,
+        parent_id_tag: str | None,
+    ) -> call_result.ReserveNow:
+        soon = utc_iso(self.clock.now() + timedelta(seconds=1))
+        return await super().handle_reserve_now(
+            connector_id, soon, id_tag, reservation_id, parent_id_tag
+        )
