@@ -6,6 +6,7 @@ plays a station without it (the NotSupported / Rejected variants)."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -352,3 +353,17 @@ class ReservationEndsAtOnce(ReferenceStation):
         return await super().handle_reserve_now(
             connector_id, soon, id_tag, reservation_id, parent_id_tag
         )
+
+
+@mutant("TC_054_CS", "OCPP1.6 §5.17", profile=TRIGGER)
+class TriggeredBeforeTheAnswer(ReferenceStation):
+    """Sends a triggered Heartbeat at once, before its TriggerMessage.conf."""
+
+    async def handle_trigger_message(
+        self, requested_message: str, connector_id: int | None
+    ) -> call_result.TriggerMessage:
+        link = self.base.link
+        if requested_message == MessageTrigger.heartbeat and link is not None:
+            await link._send(json.dumps([2, "early-heartbeat", "Heartbeat", {}]))
+            return call_result.TriggerMessage(status=TriggerMessageStatus.accepted)
+        return await super().handle_trigger_message(requested_message, connector_id)

@@ -31,9 +31,15 @@ def sent_if_accepted(case: CheckContext, args: dict[str, Any]) -> str:
     if status == "Accepted":
         if fitting:
             return f"{status}: #{fitting[0].seq} {fitting[0].brief()}"
+        early = [
+            f
+            for f in case.session.log.since(case.seq0)
+            if f.direction == IN and is_message(f) and f.action == action and f.seq < start
+        ]
+        before = f" ({action} #{early[-1].seq} came before the answer)" if early else ""
         raise Failure(
-            f"the request was Accepted but no {action} matching {pattern} followed",
-            expected=f"{action} matching {pattern}",
+            f"the request was Accepted but no {action} matching {pattern} followed{before}",
+            expected=f"{action} matching {pattern}, after the answer",
             observed="; ".join(f"#{f.seq} {f.brief()}" for f in sent[:3]) or f"no {action}",
         )
     if sent:
