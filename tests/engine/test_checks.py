@@ -89,3 +89,20 @@ def test_location_ev_is_only_for_the_state_of_charge():
     case = case_with(*(meter(f"2025-01-01T10:00:{s}Z", ev) for s in (10, 20, 30)))
     with pytest.raises(Failure, match="location EV"):
         checks.get("meter_values").run(case, ARGS)
+
+
+def test_sent_if_accepted_wants_the_message_after_an_accepted_request_and_none_otherwise():
+    check = checks.get("sent_if_accepted")
+    args = {"since": "trig", "action": "DiagnosticsStatusNotification", "match": {"status": "Idle"}}
+    sent = case_with(("TriggerMessage", {}), ("DiagnosticsStatusNotification", {"status": "Idle"}))
+    sent.alias_seq = {"trig": 1}
+    assert check.run(sent, {**args, "status": "Accepted"}).startswith("Accepted")
+    with pytest.raises(Failure, match="answered NotImplemented but"):
+        check.run(sent, {**args, "status": "NotImplemented"})
+    silent = case_with(("TriggerMessage", {}), ("Heartbeat", {}))
+    silent.alias_seq = {"trig": 1}
+    assert check.run(silent, {**args, "status": "NotImplemented"}) == (
+        "NotImplemented: no DiagnosticsStatusNotification"
+    )
+    with pytest.raises(Failure, match="Accepted but no DiagnosticsStatusNotification"):
+        check.run(silent, {**args, "status": "Accepted"})

@@ -254,6 +254,28 @@ def test_status_transitions_of_the_table_pass() -> None:
     assert wire.ids_found() == []
 
 
+def test_the_reserved_transitions_of_the_table_pass() -> None:
+    """§4.9: Available → Reserved (A7), Reserved → Available / Preparing / Unavailable /
+    Faulted (G1, G2, G8, G9), Faulted → Reserved (I7): the Reservation cases' paths."""
+    wire = Wire()
+    booted(wire)
+    for value in ("Available", "Reserved", "Available", "Reserved", "Preparing", "Charging"):
+        status(wire, 1, value)
+    for value in ("Available", "Reserved", "Unavailable", "Available", "Reserved", "Faulted"):
+        status(wire, 2, value)
+    status(wire, 2, "Reserved")
+    assert wire.ids_found() == []
+
+
+@pytest.mark.parametrize("before", ["Charging", "Finishing", "Unavailable", "Preparing"])
+def test_reserved_from_a_busy_or_unavailable_connector_fails(before: str) -> None:
+    wire = Wire()
+    booted(wire)
+    status(wire, 1, before)
+    status(wire, 1, "Reserved")
+    assert wire.ids_found() == ["INV-16-STATUS-TRANSITION"]
+
+
 def test_charging_to_preparing_fails() -> None:
     wire = Wire()
     booted(wire)

@@ -140,3 +140,8 @@ def test_next_is_the_integer_after_a_value():
     assert render("{limit|next}", {"limit": "3"}) == 4
     with pytest.raises(TemplateError, match=r"\|next"):
         render("{limit|next}", {"limit": "three"})
+
+
+def test_repeat_numbers_each_copy_with_i():
+    made = render({"$repeat": {"idTag": "PI-LL-{i}"}, "$times": 2, "$plus": 1}, {})
+    assert made == [{"idTag": "PI-LL-1"}, {"idTag": "PI-LL-2"}, {"idTag": "PI-LL-3"}]

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 # importing a mutant module registers its mutants in CATALOGUE
+import tests.mutants.auth16
 import tests.mutants.csms16
 import tests.mutants.csms16_optional
 import tests.mutants.csms201

@@ -146,6 +146,12 @@ class TestOcpp201SmartChargingMutants(_Shard):
     prefix = "ocpp201/smart-charging"
 
 
+# the 1.6 Reservation mutants run at time scale 1 (expiry dates are wall-clock times): their
+# ~70 s must not stretch the 1.6 shard (Local Auth List and Remote Trigger stay there)
+class TestOcpp16ReservationMutants(_Shard):
+    prefix = "ocpp16/reservation"
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if metafunc.cls is not None and issubclass(metafunc.cls, _Shard):
         metafunc.parametrize("name", [m.name for m in shard(metafunc.cls.prefix)])

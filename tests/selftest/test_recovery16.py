@@ -31,6 +31,9 @@ class StaysPendingUntilPowerCycled(ReferenceStation):
     """Once answered Pending it stays Pending: no BootNotification again (a TriggerMessage is
     not implemented either) until it is power-cycled."""
 
+    def remote_trigger_supported(self) -> bool:
+        return False  # TriggerMessage is not implemented
+
     def boot_retry_interval(self, interval: int) -> int:
         if self.registration == "Pending":
             return 10**6  # never, unless the power comes back (power_on resets the wait)
@@ -39,6 +42,9 @@ class StaysPendingUntilPowerCycled(ReferenceStation):
 
 class NeverLeavesPending(ReferenceStation):
     """Once answered Pending it never sends a BootNotification again, power cycles included."""
+
+    def remote_trigger_supported(self) -> bool:
+        return False  # TriggerMessage is not implemented
 
     stuck = False
 
@@ -57,6 +63,9 @@ class NeverLeavesPending(ReferenceStation):
 class SilentOnItsFirstConnection(ReferenceStation):
     """Connects the first time without a BootNotification (waiting for a trigger that it does
     not implement); after a power cycle it boots as it should."""
+
+    def remote_trigger_supported(self) -> bool:
+        return False  # TriggerMessage is not implemented
 
     links = 0
 

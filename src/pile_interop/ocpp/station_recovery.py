@@ -234,12 +234,11 @@ class StationRecovery:
         open_txs = list(state.open_transactions())
         for tx in open_txs:
             action, payload = self.role.stop_transaction_call(tx)
-            await self._call(
-                f"recover: {action} {tx} (left open)",
-                action,
-                payload,
-                moot=lambda tx=tx: tx not in state.open_transactions(),
-            )
+
+            def ended(tx: Any = tx) -> bool:
+                return tx not in state.open_transactions()
+
+            await self._call(f"recover: {action} {tx} (left open)", action, payload, moot=ended)
         if not open_txs and state.is_idle():
             return
         busy = state.busy_connectors()

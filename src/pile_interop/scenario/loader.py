@@ -25,7 +25,7 @@ STATES_FILE = "_states.yaml"
 #: Names every template may use besides the aliases (``as:``) the steps define.
 ROOT_NAMES = frozenset(
     {
-        *("tokens", "params", "device", "connector", "evse", "now", "earlier", "later"),
+        *("tokens", "params", "device", "connector", "evse", "now", "earlier", "later", "i"),
         *("vars", "config", "run"),
     }
 )

@@ -8,7 +8,8 @@ optionally converted with ``|str`` or ``|int`` (``{params.heartbeat_interval|str
 configuration value, which is text), or ``|next``, the integer after it (one past a limit the
 SUT reported).
 A mapping ``{$repeat: item, $times: n, $plus: k}`` becomes a list of ``n + k`` copies of
-``item`` (``n`` may be a template: a request sized from a limit the SUT reported).
+``item`` (``n`` may be a template: a request sized from a limit the SUT reported), each
+rendered with ``{i}`` = its number (1, 2, …).
 
 Matching: ``expected`` is a subset of ``actual``. A mapping whose keys start with ``$`` is an
 operator: ``$in``, ``$nin``, ``$ne``, ``$gt``, ``$gte``, ``$lt``, ``$lte``, ``$exists``,
@@ -76,8 +77,8 @@ def _repeat(value: dict[str, Any], scope: Mapping[str, Any]) -> list[Any]:
     count = times + plus
     if not 0 <= count <= MAX_REPEAT:
         raise TemplateError(f"$repeat: {count} copies (0 to {MAX_REPEAT} allowed)")
-    item = render(value["$repeat"], scope)
-    return [item for _ in range(count)]
+    # each copy is rendered with {i} = its number (1…): "PI-LL-{i}" makes distinct idTags
+    return [render(value["$repeat"], {**scope, "i": n}) for n in range(1, count + 1)]
 
 
 def _resolve(expr: str, scope: Mapping[str, Any]) -> Any:

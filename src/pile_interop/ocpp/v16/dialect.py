@@ -42,6 +42,7 @@ def _reference_station(url: str, device: Device, time_scale: float, cls: Any) ->
         serial=device.serial or "REF-0001",
         firmware=device.firmware or firmware(),
         fixed_cable=bool(device.features.get("fixed_cable", False)),
+        features=dict(device.features),
     )
 
 

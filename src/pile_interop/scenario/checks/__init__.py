@@ -5,7 +5,7 @@ mock learned about the SUT) through a :class:`CheckContext` and raises
 :class:`~pile_interop.core.verdicts.Failure` when the SUT broke the rule. It returns a short
 text of what it observed. The registry is :mod:`.registry`; the checks come in families:
 :mod:`.messages`, :mod:`.meter`, :mod:`.connection`, :mod:`.ocpp201`, :mod:`.times`,
-:mod:`.smart_charging`, :mod:`.smart_charging_201`.
+:mod:`.smart_charging`, :mod:`.smart_charging_201`, :mod:`.trigger`.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pile_interop.scenario.checks import (
     smart_charging,
     smart_charging_201,
     times,
+    trigger,
 )
 from pile_interop.scenario.checks.registry import Check, CheckContext, CheckFn, get, names, register
 
@@ -36,4 +37,5 @@ __all__ = [
     "smart_charging",
     "smart_charging_201",
     "times",
+    "trigger",
 ]

@@ -27,6 +27,7 @@ class AuthorizerPort(StationState, Protocol):
     """What authorization needs from the station."""
 
     def remember(self, id_tag: str, info: TagInfo) -> None: ...
+    def local_list_lookup(self, id_tag: str) -> TagInfo | None: ...
     def is_free(self, conn: Connector) -> bool: ...
     def begin_transaction(self, conn: Connector, id_tag: str, info: TagInfo) -> None: ...
     def clear_cache_status(self) -> str: ...
@@ -53,7 +54,10 @@ class Authorizer:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(st.outbox.open.wait(), st.response_timeout())
         now = st.clock.now()
-        cached = st.cache.get(id_tag) if self._cache_enabled() else None
+        # §3.5.3: an entry of the Local Authorization List wins over the cache
+        cached = st.local_list_lookup(id_tag)
+        if cached is None and self._cache_enabled():
+            cached = st.cache.get(id_tag)
         cached_ok = (
             cached is not None and cached.effective_status(now) == AuthorizationStatus.accepted
         )

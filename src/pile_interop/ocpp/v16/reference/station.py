@@ -1,14 +1,13 @@
 """Reference OCPP 1.6J charging station: the SUT the suite tests itself against.
 
-A simulator of a Core and Smart Charging Charge Point (OCPP 1.6 edition 2) on ``ocpp.v16`` and
-``websockets``. Every timer runs on a scaled :class:`~pile_interop.core.clock.Clock`, so a
-``time_scale`` of 0.05 makes a 60 s heartbeat interval take 3 real seconds.
+A simulated Charge Point (OCPP 1.6 edition 2: Core, Smart Charging, Local Auth List,
+Reservation, Remote Trigger) on ``ocpp.v16`` and ``websockets``; every timer runs on a scaled
+:class:`~pile_interop.core.clock.Clock` (``time_scale`` 0.05: a 60 s heartbeat takes 3 s).
 
 Public API: the constructor, :meth:`tls_context`, :meth:`start`, :meth:`stop`, the manual
 actions (:meth:`plug_in`, :meth:`unplug`, :meth:`present_id_tag`, :meth:`raise_fault`,
 :meth:`clear_fault`, :meth:`set_lock_failure`, :meth:`power_cycle`, :meth:`go_offline`,
-:meth:`go_online`, :meth:`send_data_transfer`), :meth:`settle`, :meth:`snapshot`, and the
-``clock`` and ``connected`` attributes.
+:meth:`go_online`, :meth:`send_data_transfer`), :meth:`settle`, :meth:`snapshot`, ``clock``.
 
 Behaviour is split into small overridable methods so the suite can build *mutants* (a
 subclass with one defect) and check that its cases catch them. The hooks:
@@ -31,21 +30,20 @@ subclass with one defect) and check that its cases catch them. The hooks:
   :meth:`change_availability_status`, :meth:`unlock_status`; follow-ups: :meth:`remote_start`,
   :meth:`remote_stop`, :meth:`perform_reset`, :meth:`apply_availability`, :meth:`unlock`.
 
-Composition: :class:`ReferenceStation` is one class. It holds the state (connectors,
-configuration, authorization cache) and every hook, owns the version-neutral
-:class:`~pile_interop.ocpp.reference.station_base.StationBase` (connection loop with back-off,
-boot loop, heartbeat, clock, outgoing queue, tasks: the station is its ``BasePort``) and hands
-the work to components, modules of this package: :mod:`registration` (the 1.6 side of the base:
-connection options, the link, BootNotification and its answer, clock sync, heartbeat, connector
-status), :mod:`sessions` (the manual actions and the transactions), :mod:`authorization`
-(cache, Authorize, ConnectionTimeOut, ClearCache), :mod:`metering` (sampled and clock-aligned
-meter values), :mod:`availability` (ChangeAvailability), :mod:`configuration`
-(Get/ChangeConfiguration) and :mod:`remote` (remote start / stop, Reset, UnlockConnector,
-DataTransfer). Each component is typed against a small Protocol of what it needs from the
-station (:mod:`station_hooks`) and calls every hook through the station, so that a mutant
-overriding one changes it everywhere; no component imports this module. Configuration keys
-live in :mod:`station_config`, the connectors in :mod:`station_model`; the link of a connection
-(:mod:`station_link`) reaches the station through
+Composition: :class:`ReferenceStation` holds the state (connectors, configuration, cache) and
+every hook, owns the version-neutral
+:class:`~pile_interop.ocpp.reference.station_base.StationBase` (connection loop, boot loop,
+heartbeat, clock, outbox, tasks: the station is its ``BasePort``) and hands the work to the
+components of this package: :mod:`registration` (the 1.6 side of the base: connection, boot,
+clock, heartbeat, status), :mod:`sessions` (manual actions, transactions),
+:mod:`authorization` (cache, Authorize, ConnectionTimeOut, ClearCache), :mod:`metering`,
+:mod:`availability`, :mod:`configuration` and :mod:`remote` (remote start / stop, Reset,
+UnlockConnector, DataTransfer); the optional profiles' hooks and components (local list,
+reservations, remote trigger) come from the mixin :mod:`station_optional`. Each component is
+typed against a small Protocol of what it needs from the station (:mod:`station_hooks`) and
+calls every hook through the station, so that a mutant overriding one changes it everywhere;
+no component imports this module. Keys: :mod:`station_config`; connectors:
+:mod:`station_model`; the link (:mod:`station_link`) reaches the station through
 :class:`~pile_interop.ocpp.v16.reference.station_port.LinkPort`.
 
 The physical world (EV plugged, cable held, faults, lock failures, energy register) survives a
@@ -96,6 +94,7 @@ from pile_interop.ocpp.v16.reference.station_model import (
     TagInfo,
     Transaction,
 )
+from pile_interop.ocpp.v16.reference.station_optional import OptionalProfilesHooks
 from pile_interop.security.pki import CertFiles, client_context
 
 __all__ = [
@@ -111,14 +110,13 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
-class ReferenceStation:
+class ReferenceStation(OptionalProfilesHooks):
     """A simulated OCPP 1.6J Core charging station (client side of the websocket).
 
     ``ReferenceStation(csms_url, station_id, *, connectors=2, time_scale=1.0, password=None,
     ssl=None, vendor=..., model=..., serial=..., firmware=..., config=None, fixed_cable=False,
-    logger=None)``: connects to ``station_url(csms_url, station_id)`` with subprotocol
-    ``ocpp1.6``; ``password`` adds HTTP Basic auth (security profile 1); ``config`` overrides
-    configuration key values.
+    logger=None, features=None)``: connects with subprotocol ``ocpp1.6``; ``password``: HTTP
+    Basic auth; ``config``: key values; ``features``: the optional profiles declared off.
     """
 
     #: Our vendorId for DataTransfer (both directions).
@@ -143,6 +141,7 @@ class ReferenceStation:
         config: dict[str, str] | None = None,
         fixed_cable: bool = False,
         logger: logging.Logger | None = None,
+        features: dict[str, bool] | None = None,
     ) -> None:
         if connectors < 1:
             raise ValueError("a station needs at least one connector")
@@ -170,7 +169,8 @@ class ReferenceStation:
         )
         self.clock = self.base.clock
         self.outbox = self.base.outbox
-        self.config = Config(connectors, config)
+        self.init_optional(features)  # Local list, Reservation, Remote Trigger (features)
+        self.config = Config(connectors, config, self.optional.key_specs())
         self.cache = AuthCache()
         self.connectors: dict[int, Connector] = {
             n: Connector(n, EnergyMeter(self.clock)) for n in range(connectors + 1)
@@ -191,10 +191,8 @@ class ReferenceStation:
 
     @classmethod
     def tls_context(cls, files: TlsFiles) -> ssl_module.SSLContext:
-        """Security profiles 2 and 3: trust ``files.ca_cert`` only (hostname checked, TLS 1.2
-        or newer) and present ``files.client_cert`` when the CSMS asks for one. A server
-        certificate that is untrusted, expired or for another host, or a server that offers
-        only TLS < 1.2, fails the handshake: no BootNotification, the usual reconnect."""
+        """Security profiles 2 and 3: trust ``files.ca_cert`` only (hostname checked, TLS >= 1.2),
+        present ``files.client_cert`` when asked; a bad server fails the handshake."""
         client = None
         if files.client_cert and files.client_key:
             client = CertFiles(Path(files.client_cert), Path(files.client_key))
@@ -211,10 +209,8 @@ class ReferenceStation:
         await self.base.stop()
 
     async def go_offline(self) -> None:
-        """The network goes away: close the socket and do not reconnect until go_online().
-
-        Nothing can be sent from this moment on, so the station is offline at once (not only
-        once the socket has closed): what happens next follows the offline rules (§3.5.2)."""
+        """The network goes away: close the socket, do not reconnect until go_online(); the
+        station is offline at once (nothing can be sent): the offline rules apply (§3.5.2)."""
         self.base.go_offline()
         self.registration = None
 
@@ -234,7 +230,8 @@ class ReferenceStation:
         self._restart_aligned()
 
     def on_reboot(self) -> None:
-        """Hook: drop the volatile state (transactions, authorizations, timers)."""
+        """Hook: drop the volatile state (transactions, authorizations, reservations, timers)."""
+        self.reservations.clear()
         self.metering.on_reboot()
         self.sessions.on_reboot()
 
@@ -352,7 +349,7 @@ class ReferenceStation:
 
     def derive_status(self, conn: Connector) -> tuple[str, str]:
         """The (status, errorCode) a connector is in now (§4.9 and §7.7 ChargePointStatus)."""
-        return self.registrar.derive_status(conn)
+        return self.reserved_status(conn, self.registrar.derive_status(conn))
 
     def update_status(self, conn: Connector) -> None:
         """Send StatusNotification.req if the connector's status changed (§4.9)."""
@@ -375,7 +372,7 @@ class ReferenceStation:
 
     async def present_id_tag(self, id_tag: str, connector: int | None = None) -> None:
         """An RFID card is swiped."""
-        await self.sessions.present_id_tag(id_tag, connector)
+        await self.presenting(id_tag, self.sessions.present_id_tag(id_tag, connector))
 
     async def raise_fault(self, connector: int, error_code: str = "OtherError") -> None:
         """A hardware fault on a connector (or on the station with connector 0)."""
@@ -389,8 +386,7 @@ class ReferenceStation:
         await self.sessions.set_lock_failure(connector, failing)
 
     async def power_cycle(self) -> None:
-        """Power loss and reboot (transactions end with reason PowerLoss)."""
-        await self.sessions.power_cycle()
+        await self.sessions.power_cycle()  # transactions end with reason PowerLoss
 
     async def send_data_transfer(
         self, vendor_id: str, message_id: str | None = None, data: str | None = None
@@ -400,6 +396,7 @@ class ReferenceStation:
 
     async def settle(self, timeout: float = 5.0) -> None:
         """Back to idle for the next case (TimeoutError after ``timeout``)."""
+        self.reservations.clear()
         await self.sessions.settle(timeout)
 
     # -- authorization (§3.5) ----------------------------------------------------------------
@@ -409,7 +406,7 @@ class ReferenceStation:
         self.authorizer.remember(id_tag, info)
 
     async def authorize_id_tag(self, id_tag: str) -> TagInfo:
-        """Authorize with the cache (LocalPreAuthorize), Authorize.req, or offline rules."""
+        """Authorize with the list or cache (LocalPreAuthorize), Authorize.req, or offline rules."""
         return await self.authorizer.authorize_id_tag(id_tag)
 
     def authorize_outcome(self, info: TagInfo) -> bool:
@@ -417,8 +414,8 @@ class ReferenceStation:
         return self.authorizer.authorize_outcome(info)
 
     def is_free(self, conn: Connector) -> bool:
-        """Whether a new session may start on the connector."""
-        return self.authorizer.is_free(conn)
+        """Whether a new session (of the idTag being presented) may start on the connector."""
+        return self.authorizer.is_free(conn) and not self.reserved_for_presenting(conn)
 
     def choose_connector(self, connector: int | None) -> Connector | None:
         """The connector for a new session (None: no free one)."""
@@ -426,7 +423,8 @@ class ReferenceStation:
 
     def authorized(self, conn: Connector, id_tag: str, info: TagInfo) -> None:
         """An idTag is authorized for ``conn``: start, or wait ConnectionTimeOut for the EV."""
-        self.authorizer.authorized(conn, id_tag, info)
+        if not self.reservation_refuses(conn, id_tag, info):
+            self.authorizer.authorized(conn, id_tag, info)
 
     def _take_authorization(self, conn: Connector) -> PendingAuthorization:
         """Drop the connector's pending authorization (and its time-out) and return it."""
@@ -444,9 +442,10 @@ class ReferenceStation:
     def begin_transaction(self, conn: Connector, id_tag: str, info: TagInfo) -> None:
         """Lock the cable and start a transaction: StartTransaction.req, then Charging."""
         self.sessions.begin_transaction(conn, id_tag, info)
+        self.use_reservation(conn, id_tag, info)
 
     def start_transaction_payload(self, tx: Transaction) -> call.StartTransaction:
-        return self.sessions.start_transaction_payload(tx)
+        return self.with_reservation(tx, self.sessions.start_transaction_payload(tx))
 
     async def on_start_transaction_conf(self, tx: Transaction, result: Any) -> None:
         """StartTransaction.conf: transactionId, idTagInfo, maybe a stop."""
@@ -511,8 +510,7 @@ class ReferenceStation:
         return self.configuration.authorization_key_status(value)
 
     def set_authorization_key(self, value: str) -> None:
-        """The new password is used from the next connection on."""
-        self.password = value
+        self.password = value  # used from the next connection on
 
     def change_configuration_status(self, key: str, value: str) -> str:
         """The ChangeConfiguration.conf status (§5.3)."""
@@ -536,7 +534,9 @@ class ReferenceStation:
     async def handle_remote_start_transaction(
         self, id_tag: str, connector_id: int | None, charging_profile: dict[str, Any] | None
     ) -> call_result.RemoteStartTransaction:
-        return await self.remote.handle_remote_start_transaction(id_tag, connector_id)
+        # the charging profile is Smart Charging's (its component calls this after taking it)
+        work = self.remote.handle_remote_start_transaction(id_tag, connector_id)
+        return await self.presenting(id_tag, work)
 
     def remote_start_status(self, id_tag: str, connector_id: int | None) -> str:
         """Accepted when a (or the given) connector is free, else Rejected."""
@@ -544,7 +544,7 @@ class ReferenceStation:
 
     async def remote_start(self, conn: Connector, id_tag: str) -> None:
         """§5.11: authorize the idTag (or not) and start the session."""
-        await self.remote.remote_start(conn, id_tag)
+        await self.presenting(id_tag, self.remote.remote_start(conn, id_tag))
 
     async def handle_remote_stop_transaction(
         self, transaction_id: int

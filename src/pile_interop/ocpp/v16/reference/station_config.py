@@ -205,10 +205,17 @@ def smart_charging_key_specs() -> list[KeySpec]:
 class Config:
     """The station's configuration store: persistent across reboots."""
 
-    def __init__(self, connectors: int, overrides: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        connectors: int,
+        overrides: dict[str, str] | None = None,
+        extra: list[KeySpec] | None = None,
+    ) -> None:
+        """``extra``: the keys of the optional feature profiles (one of the same name replaces
+        the Core key, e.g. SupportedFeatureProfiles listing them)."""
         self._specs: dict[str, KeySpec] = {}
         self._values: dict[str, str] = {}
-        for spec in [*core_key_specs(connectors), *smart_charging_key_specs()]:
+        for spec in [*core_key_specs(connectors), *smart_charging_key_specs(), *(extra or [])]:
             self._specs[spec.name.lower()] = spec
             self._values[spec.name] = spec.default
         for key, value in (overrides or {}).items():

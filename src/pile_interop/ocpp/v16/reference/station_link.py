@@ -22,6 +22,7 @@ from ocpp.routing import on
 from ocpp.v16 import ChargePoint
 from ocpp.v16.enums import Action
 
+from pile_interop.ocpp.v16.reference.link_optional import OptionalRoutes
 from pile_interop.ocpp.v16.reference.rpc import Rpc
 from pile_interop.ocpp.v16.reference.station_port import LinkPort
 
@@ -37,7 +38,7 @@ def is_call_frame(raw: str | bytes) -> bool:
     return isinstance(frame, list) and bool(frame) and frame[0] == 2
 
 
-class StationLink(Rpc, ChargePoint):
+class StationLink(Rpc, OptionalRoutes, ChargePoint):
     """The ``ocpp`` ChargePoint of one connection; all behaviour lives in the station."""
 
     def __init__(self, station: LinkPort, connection: Any, *, response_timeout: float) -> None:
