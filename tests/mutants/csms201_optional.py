@@ -34,7 +34,7 @@ class FullListWithoutTokenInfo(ReferenceCsms):
 
 
 @mutant("TC_D_91_CSMS", "OCPP2.0.1 D01", profile=LOCAL_LIST, defect_class="csms-decision")
-class DifferentialKeepsVersion(ReferenceCsms):
+class DifferentialKeepsVersion201(ReferenceCsms):
     """Sends a Differential update with the version the station already has."""
 
     def send_local_list_request(self, station_id: str, update_type: str, **kw: Any) -> Any:

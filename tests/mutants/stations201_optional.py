@@ -51,7 +51,7 @@ class ListVersionNotKept(LocalAuthList):
 
 
 @list_mutant("TC_D_91_CS", "OCPP2.0.1 D01", defect_class="setting-not-applied")
-class DifferentialReplacesList(LocalAuthList):
+class DifferentialReplacesList201(LocalAuthList):
     """Treats a Differential update as a Full one: the list becomes the update's entries."""
 
     def apply(self, req: call.SendLocalList) -> None:
@@ -80,7 +80,7 @@ class FullWithoutListKeepsEntries(LocalAuthList):
 
 
 @list_mutant("TC_D_94_CS", "OCPP2.0.1 C13")
-class ListIgnoredOffline(LocalAuthList):
+class ListIgnoredOffline201(LocalAuthList):
     """Consults its list only while online: offline every listed idToken is unknown."""
 
     def info(self, token: Token) -> TokenInfo | None:
@@ -148,7 +148,7 @@ class OtherTokenUsesReservedEvse(Reservations):
 
 
 @resv_mutant("TC_H_92_CS", "OCPP2.0.1 H04", defect_class="timer")
-class ReservationNeverExpires(Reservations):
+class ReservationNeverExpires201(Reservations):
     """Keeps a reservation past its expiryDateTime (the EVSE stays Reserved)."""
 
     def on_expired(self, reservation: Reservation) -> None:
@@ -173,7 +173,7 @@ class NoReservedStatus(Reservations):
 
 
 @resv_mutant("TC_H_93_CS", "OCPP2.0.1 H02")
-class CancelKeepsReservation(Reservations):
+class CancelKeepsReservation201(Reservations):
     """Answers CancelReservation Accepted but keeps the reservation (the EVSE stays
     Reserved)."""
 

@@ -33,10 +33,12 @@ def apply(st: ReferenceStation, u: ListUpdate) -> str:
 def test_the_profiles_and_their_keys_follow_the_features():
     full = station()
     assert full.config.get("SupportedFeatureProfiles") == (
-        "Core,LocalAuthListManagement,Reservation,RemoteTrigger"
+        "Core,SmartCharging,LocalAuthListManagement,Reservation,RemoteTrigger"
     )
     assert full.config.get("ReserveConnectorZeroSupported") == "true"
-    bare = station(local_auth_list=False, reservation=False, remote_trigger=False)
+    bare = station(
+        smart_charging=False, local_auth_list=False, reservation=False, remote_trigger=False
+    )
     assert bare.config.get("SupportedFeatureProfiles") == "Core"
     for key in ("LocalAuthListEnabled", "SendLocalListMaxLength", "ReserveConnectorZeroSupported"):
         assert bare.config.spec(key) is None
