@@ -36,7 +36,7 @@ def test_the_smart_charging_controller_follows_the_feature():
     assert "NotifyChargingLimitWithSchedules" in names
     units = {
         v.value
-        for v in smart_charging_variables({"smart_charging": True, "rate_unit_w": False})
+        for v in smart_charging_variables({"smart_charging": True, "charging_rate_unit_w": False})
         if v.variable == "RateUnit"
     }
     assert units == {"A"}

@@ -73,7 +73,7 @@ def smart_charging_variables(features: dict[str, Any]) -> list[Variable]:
     charging (feature ``smart_charging``); its limits come from the device features."""
     if not features.get("smart_charging"):
         return []
-    units = ",".join(u for u in ("A", "W") if features.get(f"rate_unit_{u.lower()}", True))
+    units = ",".join(u for u in ("A", "W") if features.get(f"charging_rate_unit_{u.lower()}", True))
     stack, periods, entries = MAX_STACK_LEVEL, PERIODS_PER_SCHEDULE, PROFILE_ENTRIES
 
     def ro(name: str, value: str, kind: str, **kw: Any) -> Variable:
