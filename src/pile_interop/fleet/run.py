@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import resource
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,6 +34,16 @@ STOP_TIMEOUT_S = 30.0
 TICK_S = 1.0
 #: Stations started per step of the ramp at most (the ramp sleeps between steps).
 RAMP_BATCH = 50
+
+
+def raise_file_limit() -> int:
+    """Raise this process's soft limit of open files to the hard one (a station is a socket,
+    and with ``--against reference`` the CSMS's end is one more); the new soft limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
 @dataclass
@@ -73,6 +84,7 @@ class Fleet:
             self._stop.set()
 
     async def run(self) -> dict[str, Any]:
+        raise_file_limit()
         self._stop = asyncio.Event()
         started = utc_iso()
         duration = self.duration_s if self.duration_s is not None else self.behaviour.duration_s

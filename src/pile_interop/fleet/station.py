@@ -52,6 +52,7 @@ class Station:
         "id",
         "interval",
         "kind",
+        "late",
         "meter",
         "next_beat",
         "next_meter",
@@ -83,6 +84,8 @@ class Station:
         self.tx: Any = None
         self.tx_seq = 0
         self.meter = METER_START_WH
+        #: the unique id of the last CALL that timed out: its answer is late, not wrong
+        self.late: str | None = None
 
     # -- events from the fleet ----------------------------------------------------------------
 
@@ -273,6 +276,7 @@ class Station:
             raw = await self._receive(ws, deadline)
             if raw is None:
                 ctx.stats.timed_out(action, time.monotonic() - start)
+                self.late = unique_id
                 return None
             answer = await self._incoming(ws, raw, (unique_id, action, start))
             if answer is not _NOT_YET:
@@ -290,6 +294,11 @@ class Station:
             await self._answer(ws, str(unique_id), str(action), payload)
             return _NOT_YET
         label = waiting[1] if waiting is not None else "(none)"
+        if unique_id is not None and unique_id == self.late and kind != CALL:
+            self.late = None  # the answer to a CALL that timed out: late, no finding
+            ctx.stats.example("late answers", f"{self.id}: {kind} {unique_id} after the bound")
+            ctx.stats.connections["late_answers"] += 1
+            return _NOT_YET
         if problem:
             ctx.stats.violation(label, f"malformed frame: {problem}", self.id)
             return _NOT_YET

@@ -251,6 +251,7 @@ class Stats:
                 "failed": self.connections["failed"],
                 "dropped": self.connections["dropped"],
                 "reconnects": self.connections["reconnects"],
+                "late_answers": self.connections["late_answers"],
                 "refusals": dict(self.refusals.most_common(MAX_EXAMPLES)),
             },
             "csms_calls": dict(self.incoming),

@@ -1,0 +1,85 @@
+"""Fleet runs against the embedded reference CSMSs: the reference passes every threshold,
+each load mutant fails naming the threshold it breaks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pile_interop.fleet.behaviour import load_behaviour
+
+from .conftest import ROOT, quick, run_fleet
+from .mutants import GarbledCsms, LossyCsms, SlowBootCsms
+
+
+def test_reference_passes_the_quick_behaviour(tmp_path: Path) -> None:
+    result = run_fleet(quick(tmp_path), 20)
+    assert result["verdict"] == "pass", result["reason"]
+    actions = result["actions"]
+    for action in (
+        "BootNotification",
+        "Heartbeat",
+        "StatusNotification",
+        "Authorize",
+        "StartTransaction",
+        "MeterValues",
+        "StopTransaction",
+    ):
+        assert actions[action]["count"] > 0, action
+        assert actions[action]["violations"] == 0
+    assert result["connections"]["connected"] == 20
+    assert result["sampling"]["rate"] == 1.0  # a small fleet: every answer judged
+    assert result["totals"]["judged"] == result["sampling"]["results"] > 0
+    assert all(t["passed"] for t in result["thresholds"])
+
+
+def test_mixed_smoke_behaviour_with_events_and_security_profiles() -> None:
+    behaviour = load_behaviour(ROOT / "profiles" / "fleet" / "smoke.yaml")
+    result = run_fleet(behaviour, 30, duration_s=17.0)
+    assert result["verdict"] == "pass", result["reason"]
+    assert result["actions"]["TransactionEvent"]["count"] > 0  # the 2.0.1 stations charged
+    connections = result["connections"]
+    assert connections["refused"] == 0  # Basic auth and TLS stations got in
+    # the blip at 10 s and the mass reboot at 14 s: every station came back
+    assert connections["reconnects"] >= 30
+    assert connections["connected"] == 30
+    assert result["actions"]["BootNotification"]["count"] >= 60  # booted twice
+
+
+def test_slow_boot_csms_fails_the_boot_latency_threshold(tmp_path: Path) -> None:
+    result = run_fleet(quick(tmp_path), 10, classes={"1.6": SlowBootCsms})
+    assert result["verdict"] == "fail"
+    broken = [t["threshold"] for t in result["thresholds"] if not t["passed"]]
+    assert broken == ["p99 BootNotification < 1s"]
+    assert "p99 BootNotification < 1s broken" in result["reason"]
+
+
+def test_lossy_csms_fails_the_timeout_threshold(tmp_path: Path) -> None:
+    result = run_fleet(quick(tmp_path), 10, classes={"1.6": LossyCsms})
+    assert result["verdict"] == "fail"
+    broken = [t["threshold"] for t in result["thresholds"] if not t["passed"]]
+    assert broken == ["timeouts == 0"]
+    assert result["actions"]["Heartbeat"]["timeouts"] > 0
+
+
+def test_garbled_csms_fails_the_violation_threshold(tmp_path: Path) -> None:
+    result = run_fleet(quick(tmp_path), 10, classes={"1.6": GarbledCsms})
+    assert result["verdict"] == "fail"
+    broken = [t["threshold"] for t in result["thresholds"] if not t["passed"]]
+    assert broken == ["violations == 0"]
+    assert result["actions"]["Heartbeat"]["violations"] > 0
+    example = result["examples"]["violation Heartbeat"][0]
+    assert "currentTime" in example and "date-time" in example
+
+
+def test_an_unreachable_csms_does_not_stall_the_fleet(tmp_path: Path) -> None:
+    import asyncio
+
+    from pile_interop.fleet.run import Fleet
+
+    behaviour = quick(tmp_path)
+    fleet = Fleet(behaviour, 5, {("1.6", 0): "ws://127.0.0.1:9/ocpp"}, duration_s=2.0)
+    result = asyncio.run(fleet.run())
+    assert result["connections"]["opened"] == 0
+    assert result["connections"]["failed"] >= 5
+    assert result["verdict"] == "fail"  # BootNotification was never answered
+    assert "never answered" in result["reason"]
