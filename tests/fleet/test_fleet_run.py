@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pile_interop.fleet.behaviour import load_behaviour
 
-from .conftest import ROOT, quick, run_fleet
+from .conftest import QUICK_16, ROOT, quick, run_fleet
 from .mutants import GarbledCsms, LossyCsms, SlowBootCsms
 
 
@@ -83,3 +83,45 @@ def test_an_unreachable_csms_does_not_stall_the_fleet(tmp_path: Path) -> None:
     assert result["connections"]["failed"] >= 5
     assert result["verdict"] == "fail"  # BootNotification was never answered
     assert "never answered" in result["reason"]
+
+
+def test_stations_answer_the_csms_calls_as_the_mock_station_does(tmp_path: Path) -> None:
+    import asyncio
+    import logging
+
+    from pile_interop.fleet.reference import ReferenceFleetCsms
+    from pile_interop.fleet.run import Fleet
+
+    logging.getLogger("ocpp").setLevel(logging.WARNING)
+    behaviour = quick(tmp_path, QUICK_16.replace("every_s: 2", "every_s: 1000"))
+    answers: dict[str, object] = {}
+
+    async def main() -> dict[str, object]:
+        reference = ReferenceFleetCsms(behaviour)
+        urls = await reference.start()
+        csms = reference.servers[("1.6", 0)]
+        fleet = Fleet(behaviour, 2, urls, duration_s=5.0)
+        run = asyncio.create_task(fleet.run())
+        try:
+            await asyncio.sleep(2.0)
+            station = "FLEET-00001"
+            answers["get"] = await csms.get_configuration(["HeartbeatInterval"], station=station)
+            answers["start"] = await csms.remote_start(behaviour.id_tag, 1, station=station)
+            await asyncio.sleep(1.0)
+            answers["stop"] = await csms.remote_stop(station=station)
+            return await run
+        finally:
+            await reference.stop()
+
+    result = asyncio.run(main())
+    assert answers["get"].configuration_key[0]["key"] == "HeartbeatInterval"  # type: ignore[attr-defined]
+    assert answers["start"].status == "Accepted"  # type: ignore[attr-defined]
+    assert answers["stop"].status == "Accepted"  # type: ignore[attr-defined]
+    assert result["csms_calls"] == {
+        "GetConfiguration": 1,
+        "RemoteStartTransaction": 1,
+        "RemoteStopTransaction": 1,
+    }
+    # the remote start was carried out: one transaction, started and stopped
+    assert result["actions"]["StartTransaction"]["count"] == 1  # type: ignore[index]
+    assert result["actions"]["StopTransaction"]["count"] == 1  # type: ignore[index]

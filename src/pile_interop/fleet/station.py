@@ -104,6 +104,9 @@ class Station:
             ws = await self._connect()
             if ws is None:
                 return
+            if self.event is not None:  # an event that came while the station was offline
+                self.registered = self.registered and self.event == BLIP
+                self.event = None
             self.ws = ws
             ctx.stats.opened(reconnect=self.connected_before)
             self.connected_before = True
