@@ -125,3 +125,38 @@ def test_stations_answer_the_csms_calls_as_the_mock_station_does(tmp_path: Path)
     # the remote start was carried out: one transaction, started and stopped
     assert result["actions"]["StartTransaction"]["count"] == 1  # type: ignore[index]
     assert result["actions"]["StopTransaction"]["count"] == 1  # type: ignore[index]
+
+
+def test_schema_checks_are_sampled_when_the_rate_demands_it(tmp_path: Path) -> None:
+    text = QUICK_16 + "judge: {max_per_second: 5}\n"
+    result = run_fleet(quick(tmp_path, text), 20, duration_s=4.0)
+    sampling = result["sampling"]
+    assert 0 < sampling["judged"] < sampling["results"]
+    assert sampling["rate"] == round(sampling["judged"] / sampling["results"], 4)
+    assert result["verdict"] == "pass", result["reason"]
+
+
+def test_a_csms_refusing_the_password_is_counted_and_does_not_stall(tmp_path: Path) -> None:
+    import asyncio
+
+    from pile_interop.fleet.reference import ReferenceFleetCsms
+    from pile_interop.fleet.run import Fleet
+
+    text = QUICK_16.replace("security_profile: 0", "security_profile: 1")
+    behaviour = quick(tmp_path, text + "reconnect: {initial_s: 0.2, max_s: 0.5}\n")
+
+    async def main() -> dict[str, object]:
+        reference = ReferenceFleetCsms(behaviour)
+        urls = await reference.start()
+        reference.servers[("1.6", 1)].server.password = "not-the-fleet-password"
+        try:
+            return await Fleet(behaviour, 4, urls, duration_s=3.0).run()
+        finally:
+            await reference.stop()
+
+    result = asyncio.run(main())
+    connections = result["connections"]
+    assert connections["opened"] == 0
+    assert connections["refused"] >= 8  # every station tried again, with back-off
+    assert any("401" in why for why in connections["refusals"])  # type: ignore[attr-defined]
+    assert result["verdict"] == "fail"
