@@ -10,7 +10,8 @@ each action *after* the ramp (the figures restart when the last BootNotification
 answered), with both processes' CPU.
 
 ``python benchmarks/fleet_scale.py knee``: heartbeat-only fleets at rising message rates (the
-stations fixed, the heartbeat interval shortened), each step measured after its ramp, against
+stations fixed, the heartbeat interval shortened, the ramp at the target rate so heartbeats come
+evenly), each step measured after its ramp, against
 two CSMSs in turn: a minimal echo CSMS (a plain ``websockets`` server answering every CALL
 at once: the knee is our side's) and the reference CSMS (the knee is the reference CSMS's,
 the first to saturate); each step gives the rate reached, Heartbeat p50 / p99 and the CPU of
@@ -183,6 +184,7 @@ async def run_phase(
         marks["cpu_ours"] = round((cpu_s() - ours) / span, 3)
         marks["cpu_csms"] = round((cpu_s(csms_pid) - theirs) / span, 3)
         marks["connected"] = stats.connected
+        marks["load_average_1min"] = round(os.getloadavg()[0], 2)  # the machine is shared
         fleet.stop(interrupted=False)
 
     watcher = asyncio.create_task(monitor())
@@ -226,7 +228,9 @@ async def knee(args: argparse.Namespace) -> dict[str, Any]:
         for rate in args.rates:
             process, url = start_csms(csms)
             try:
-                b = behaviour(args.stations / rate, args.ramp, 10**9, 1, 60)
+                # ramped at the target rate: the stations spread over one heartbeat interval,
+                # so their heartbeats come evenly, not in a burst
+                b = behaviour(args.stations / rate, rate, 10**9, 1, 60)
                 phase = await run_phase(b, args.stations, url, args.settle, process.pid)
             finally:
                 stop(process)
@@ -239,6 +243,7 @@ async def knee(args: argparse.Namespace) -> dict[str, Any]:
                 "timeouts": beat.get("timeouts", 0),
                 "cpu_ours": phase["cpu_ours"],
                 "cpu_csms": phase["cpu_csms"],
+                "load_average_1min": phase["load_average_1min"],
             }
             steps[csms].append(row)
             print(f"{csms:<9} {json.dumps(row)}", file=sys.stderr, flush=True)
@@ -254,7 +259,6 @@ def main(argv: list[str] | None = None) -> int:
     p_hold.add_argument("--settle", type=float, default=120.0, help="seconds after the ramp")
     p_knee = sub.add_parser("knee")
     p_knee.add_argument("--stations", type=int, default=500)
-    p_knee.add_argument("--ramp", type=float, default=500.0)
     p_knee.add_argument("--settle", type=float, default=15.0)
     p_knee.add_argument(
         "--rates", type=float, nargs="+", default=[100, 250, 500, 1000, 1500, 2000, 3000]
