@@ -7,11 +7,14 @@ its id), a CALLERROR names an error code of the version, a BootNotification answ
 has an interval > 0, a 1.6 transactionId is unique across the whole fleet (the CSMS assigns
 it). Checked on every answer while the rate allows (a token bucket of ``max_per_second``),
 else on a sample whose rate the report gives: the answer's schema (the ``ocpp`` package's,
-RFC 3339 date-times included, as in a conformance run: ``ocpp.schemas``).
+RFC 3339 date-times included, as in a conformance run: ``ocpp.schemas``). A payload identical
+to one judged before has the same verdict: it is judged from memory, without the budget (most
+answers repeat: ``{}``, ``{"idTagInfo": {"status": "Accepted"}}``).
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections import deque
 from typing import Any
@@ -55,6 +58,8 @@ ERROR_CODES = {
 }
 #: 1.6 transactionIds remembered for the uniqueness check (oldest forgotten beyond).
 MAX_TRANSACTION_IDS = 1_000_000
+#: Schema verdicts remembered by exact payload (most answers repeat: ``{}``, ``Accepted``).
+MAX_VERDICTS = 4096
 
 
 class Judge:
@@ -67,6 +72,8 @@ class Judge:
         #: (CSMS URL, transactionId) given so far
         self._tx_ids: set[tuple[str, int]] = set()
         self._tx_order: deque[tuple[str, int]] = deque()
+        #: (version, action, payload as canonical JSON) → its schema violations
+        self._verdicts: dict[tuple[str, str, str], list[str]] = {}
 
     def _take(self) -> bool:
         now = time.monotonic()
@@ -96,10 +103,15 @@ class Judge:
         self, version: str, action: str, payload: Any, csms: str = ""
     ) -> tuple[list[str], bool]:
         """The checks of a CALLRESULT and whether its schema was judged (sampled)."""
-        sampled = self._take()
-        found = (
-            schemas.violations(MessageType.CallResult, action, payload, version) if sampled else []
-        )
+        key = (version, action, json.dumps(payload, sort_keys=True, separators=(",", ":")))
+        known = self._verdicts.get(key)
+        sampled = known is not None or self._take()
+        if known is None and sampled:
+            known = schemas.violations(MessageType.CallResult, action, payload, version)
+            if len(self._verdicts) >= MAX_VERDICTS:
+                self._verdicts.clear()
+            self._verdicts[key] = known
+        found = list(known) if known is not None else []
         if action == "BootNotification" and isinstance(payload, dict):
             interval = payload.get("interval")
             if payload.get("status") == "Accepted" and isinstance(interval, int) and interval <= 0:

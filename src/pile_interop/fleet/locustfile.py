@@ -9,10 +9,10 @@ ms, the CALLERROR / timeout as the exception — so OCPP actions appear in Locus
 web UI, CSV and HTML. The bridge is a process and a pipe, not a thread: Locust monkey-patches
 sockets, selectors, locks and threads for gevent when it is imported, which breaks an asyncio
 loop in the same process (also one in a thread); gevent reads the pipe cooperatively. Each
-worker reports its stations connected to the master (``report_to_master``), which sums them
-and prints the total when it quits. Station identities are distinct across workers and users
-(worker index × 1000 + user number, times the batch size). Ending a user sends its fleet
-process SIGINT: it writes its report folder (``--fleet-out``) and exits.
+worker reports its stations connected to the master (``report_to_master``), which sums each
+worker's peak and prints the total when it quits. Station identities are distinct across
+workers and users (worker index × 1000 + user number, times the batch size). Ending a user
+sends its fleet process SIGINT: it writes its report folder (``--fleet-out``) and exits.
 """
 
 from __future__ import annotations
@@ -63,8 +63,8 @@ _WORKERS: dict[str, int] = {}
 
 @events.worker_report.add_listener
 def _worker(client_id: str, data: dict[str, Any]) -> None:
-    if "fleet_connected" in data:
-        _WORKERS[client_id] = int(data["fleet_connected"])
+    if "fleet_connected" in data:  # the peak: a worker's last report comes after its stop
+        _WORKERS[client_id] = max(_WORKERS.get(client_id, 0), int(data["fleet_connected"]))
 
 
 @events.quitting.add_listener
@@ -72,7 +72,7 @@ def _quitting(environment: Any, **_: Any) -> None:
     if _WORKERS:
         total = sum(_WORKERS.values())
         print(
-            f"fleet: {total} stations connected across {len(_WORKERS)} workers",
+            f"fleet: {total} stations connected across {len(_WORKERS)} workers (peak)",
             file=sys.stderr,
             flush=True,
         )
