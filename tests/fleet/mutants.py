@@ -67,3 +67,21 @@ class GarbledCsms(ReferenceCsms):
 
     def new_link(self, station_id: str, connection: Any) -> CsmsLink:
         return _GarbledLink(self, station_id, connection)
+
+
+class PendingOnceCsms(ReferenceCsms):
+    """Answers each station's first BootNotification Pending with a 1 s interval (a correct
+    CSMS may); notes when each boot came."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.boots: dict[str, list[float]] = {}
+
+    def registration_terms(self, station_id: str) -> tuple[str, int]:
+        import time
+
+        seen = self.boots.setdefault(station_id, [])
+        seen.append(time.monotonic())
+        if len(seen) == 1:
+            return "Pending", 1
+        return super().registration_terms(station_id)

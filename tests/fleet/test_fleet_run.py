@@ -160,3 +160,35 @@ def test_a_csms_refusing_the_password_is_counted_and_does_not_stall(tmp_path: Pa
     assert connections["refused"] >= 8  # every station tried again, with back-off
     assert any("401" in why for why in connections["refusals"])  # type: ignore[attr-defined]
     assert result["verdict"] == "fail"
+
+
+def test_a_pending_station_boots_again_after_the_interval_given(tmp_path: Path) -> None:
+    import asyncio
+    import logging
+
+    from pile_interop.fleet.reference import ReferenceFleetCsms
+    from pile_interop.fleet.run import Fleet
+
+    from .mutants import PendingOnceCsms
+
+    logging.getLogger("ocpp").setLevel(logging.WARNING)
+    behaviour = quick(tmp_path)
+    boots: dict[str, list[float]] = {}
+
+    async def main() -> dict[str, object]:
+        reference = ReferenceFleetCsms(behaviour, classes={"1.6": PendingOnceCsms})
+        urls = await reference.start()
+        try:
+            result = await Fleet(behaviour, 5, urls, duration_s=4.0).run()
+            boots.update(reference.servers[("1.6", 0)].boots)
+            return result
+        finally:
+            await reference.stop()
+
+    result = asyncio.run(main())
+    assert result["verdict"] == "pass", result["reason"]
+    assert len(boots) == 5
+    for times in boots.values():
+        assert len(times) == 2  # Pending, then Accepted: no more, no fewer
+        assert times[1] - times[0] >= 1.0  # not before the interval the CSMS gave
+    assert result["actions"]["Heartbeat"]["count"] > 0  # registered at last
