@@ -192,3 +192,29 @@ def test_a_pending_station_boots_again_after_the_interval_given(tmp_path: Path) 
         assert len(times) == 2  # Pending, then Accepted: no more, no fewer
         assert times[1] - times[0] >= 1.0  # not before the interval the CSMS gave
     assert result["actions"]["Heartbeat"]["count"] > 0  # registered at last
+
+
+def test_a_csms_dropping_every_connection_gets_back_off_not_a_storm(tmp_path: Path) -> None:
+    import asyncio
+
+    from websockets.asyncio.server import serve
+
+    from pile_interop.fleet.run import Fleet
+
+    behaviour = quick(tmp_path, QUICK_16 + "reconnect: {initial_s: 0.2, max_s: 0.8}\n")
+
+    async def main() -> dict[str, object]:
+        async def drop(connection: object) -> None:
+            await connection.close()  # type: ignore[attr-defined]
+
+        async with serve(drop, "127.0.0.1", 0, subprotocols=["ocpp1.6"]) as server:
+            port = server.sockets[0].getsockname()[1]
+            fleet = Fleet(behaviour, 3, {("1.6", 0): f"ws://127.0.0.1:{port}/ocpp"}, duration_s=3)
+            return await fleet.run()
+
+    result = asyncio.run(main())
+    connections = result["connections"]
+    assert connections["dropped"] >= 3
+    # back-off 0.1-0.2, 0.2-0.4, 0.4-0.8, then 0.4-0.8 s: at most ~9 connections each in 3 s
+    assert connections["opened"] <= 3 * 10  # type: ignore[operator]
+    assert result["verdict"] == "fail"  # BootNotification never answered

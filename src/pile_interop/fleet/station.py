@@ -124,6 +124,8 @@ class Station:
                 self.registered = False
             if event is not None:
                 await asyncio.sleep(self.event_delay)
+            else:  # dropped by the CSMS: back off (a CSMS that drops at once gets no storm)
+                await self._back_off()
 
     async def _connect(self) -> ClientConnection | None:
         ctx = self.ctx
@@ -143,17 +145,21 @@ class Station:
                 )
             except ConnectFailed as exc:
                 ctx.stats.refused(exc.kind, exc.reason)
-                self.attempts += 1
-                # exponential back-off with full jitter, bounded (never two in step)
-                ceiling = min(
-                    behaviour.reconnect_max_s,
-                    behaviour.reconnect_initial_s * 2 ** min(self.attempts, 16),
-                )
-                await asyncio.sleep(ctx.rng.uniform(ceiling / 2, ceiling))
+                await self._back_off()
                 continue
-            self.attempts = 0
             return ws
         return None
+
+    async def _back_off(self) -> None:
+        """Wait before the next connection: exponential in the attempts since the CSMS last
+        answered, with jitter (stations never retry in step), bounded by reconnect.max_s."""
+        behaviour = self.ctx.behaviour
+        self.attempts += 1
+        ceiling = min(
+            behaviour.reconnect_max_s,
+            behaviour.reconnect_initial_s * 2 ** min(self.attempts - 1, 16),
+        )
+        await asyncio.sleep(self.ctx.rng.uniform(ceiling / 2, ceiling))
 
     async def _session(self, ws: ClientConnection) -> None:
         behaviour = self.ctx.behaviour
@@ -318,6 +324,7 @@ class Station:
                 ctx.stats.violation(action, text, self.id)
             return _NOT_YET
         ctx.stats.answered(action, latency, code if kind == CALLERROR else None)
+        self.attempts = 0  # the CSMS answers: the next reconnect starts from the first delay
         sampled = False
         if kind == CALLRESULT:
             more, sampled = ctx.judge.result(
