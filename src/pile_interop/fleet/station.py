@@ -144,7 +144,7 @@ class Station:
                     max_size=1 << 16,
                 )
             except ConnectFailed as exc:
-                ctx.stats.refused(exc.kind, exc.reason)
+                ctx.stats.refused(exc.kind, exc.reason.replace(self.id, "<station>"))
                 await self._back_off()
                 continue
             return ws

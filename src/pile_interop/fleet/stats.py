@@ -23,6 +23,8 @@ MAX_LATENCY_US = 600_000_000
 SIGNIFICANT_DIGITS = 2
 #: Examples kept per kind of finding (a flood of one violation stays small).
 MAX_EXAMPLES = 5
+#: Distinct refusal reasons counted at most (the rest together).
+MAX_REASONS = 50
 #: Points of the timeline at most.
 MAX_POINTS = 720
 PERCENTILES = (("p50", 50.0), ("p95", 95.0), ("p99", 99.0))
@@ -166,7 +168,10 @@ class Stats:
 
     def refused(self, kind: str, reason: str) -> None:
         self.connections["refused" if kind in ("http", "tls") else "failed"] += 1
-        self.refusals[reason[:160]] += 1
+        reason = reason[:160]
+        if reason not in self.refusals and len(self.refusals) >= MAX_REASONS:
+            reason = "(other reasons)"
+        self.refusals[reason] += 1
 
     # -- reading ----------------------------------------------------------------------------
 
