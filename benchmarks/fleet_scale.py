@@ -223,7 +223,7 @@ async def hold(args: argparse.Namespace) -> dict[str, Any]:
 
 async def knee(args: argparse.Namespace) -> dict[str, Any]:
     steps: dict[str, list[dict[str, Any]]] = {}
-    for csms in ("echo", "reference"):
+    for csms in args.csms:
         steps[csms] = []
         for rate in args.rates:
             process, url = start_csms(csms)
@@ -262,6 +262,9 @@ def main(argv: list[str] | None = None) -> int:
     p_knee.add_argument("--settle", type=float, default=15.0)
     p_knee.add_argument(
         "--rates", type=float, nargs="+", default=[100, 250, 500, 1000, 1500, 2000, 3000]
+    )
+    p_knee.add_argument(
+        "--csms", nargs="+", choices=["echo", "reference"], default=["echo", "reference"]
     )
     p_echo = sub.add_parser("echo")
     p_echo.add_argument("--port", type=int, required=True)
