@@ -96,6 +96,8 @@ def cmd_fleet(args: argparse.Namespace) -> int:
         root = find_root(args.root) if args.root or not Path(args.behaviour).exists() else None
     except UsageError:
         root = None
+    if root is not None and args.content:
+        root = replace(root, extra=tuple(Path(c) for c in args.content))
     behaviour = load_behaviour(resolve(args.behaviour, root))
     if args.password_file:
         try:

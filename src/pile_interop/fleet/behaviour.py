@@ -84,11 +84,13 @@ def resolve(name: str, root: ContentRoot | None) -> Path:
     if root is None:
         raise UsageError(f"--behaviour {name!r}: no such file and no content root to look in")
     ident = name if name.startswith(f"{FOLDER}/") else f"{FOLDER}/{name}"
-    found = root.profiles / f"{ident}.yaml"
-    if not found.is_file():
-        known = sorted(p.stem for p in (root.profiles / FOLDER).glob("*.yaml"))
-        raise UsageError(f"unknown fleet behaviour {name!r} (known: {', '.join(known) or 'none'})")
-    return found
+    folders = [f / "profiles" for f in (root.path, *root.extra)]  # the suite's, then --content
+    for folder in folders:
+        found = folder / f"{ident}.yaml"
+        if found.is_file():
+            return found
+    known = sorted({p.stem for f in folders for p in (f / FOLDER).glob("*.yaml")})
+    raise UsageError(f"unknown fleet behaviour {name!r} (known: {', '.join(known) or 'none'})")
 
 
 def load_behaviour(path: str | Path) -> Behaviour:
