@@ -34,7 +34,7 @@ def test_reference_passes_the_quick_behaviour(tmp_path: Path) -> None:
 
 def test_mixed_smoke_behaviour_with_events_and_security_profiles() -> None:
     behaviour = load_behaviour(ROOT / "profiles" / "fleet" / "smoke.yaml")
-    result = run_fleet(behaviour, 30, duration_s=17.0)
+    result = run_fleet(behaviour, 30, duration_s=20.0)
     assert result["verdict"] == "pass", result["reason"]
     assert result["actions"]["TransactionEvent"]["count"] > 0  # the 2.0.1 stations charged
     connections = result["connections"]
