@@ -263,12 +263,27 @@ class Station:
     # -- one CALL, one answer ---------------------------------------------------------------
 
     async def _receive(self, ws: ClientConnection, deadline: float) -> Any:
-        """The next frame, or None at ``deadline`` (loop time)."""
+        """The next frame, or None at ``deadline`` (loop time). One timer handle that cancels
+        the wait (``recv`` is cancellation-safe: a frame that came meanwhile stays queued);
+        ``asyncio.timeout_at`` does the same with more bookkeeping, on every frame."""
+        task = asyncio.current_task()
+        assert task is not None
+        expired = False
+
+        def expire() -> None:
+            nonlocal expired
+            expired = True
+            task.cancel()
+
+        handle = asyncio.get_running_loop().call_at(deadline, expire)
         try:
-            async with asyncio.timeout_at(deadline):
-                return await ws.recv()
-        except TimeoutError:
+            return await ws.recv()
+        except asyncio.CancelledError:
+            if not expired or task.uncancel() > 0:
+                raise  # cancelled from outside (the fleet stopping), not by our deadline
             return None
+        finally:
+            handle.cancel()
 
     async def _call(
         self, ws: ClientConnection, action: str, payload: dict[str, Any]

@@ -4,13 +4,15 @@ Per action: the count of answers, latency in an HdrHistogram (microseconds, 2 si
 digits: one fixed-size array per action, whatever the number of samples), CALLERRORs by code,
 timeouts and violations (the first few examples kept). Per connection: connected now and at the
 peak, refused, dropped, reconnects. Over time: one point per window (messages sent and
-received, stations connected, errors, and per action p50 / p95 / p99 of the window), computed
-when the window closes, so only the open window's histograms are held. The timeline keeps at
+received, stations connected, errors, and per action p50 / p95 / p99 of the window, from a
+uniform sample of at most 2,048 latencies per action), computed when the window closes, so
+only the open window's samples are held. The timeline keeps at
 most :data:`MAX_POINTS` points (older windows are merged pairwise when it is full).
 """
 
 from __future__ import annotations
 
+import random
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -23,6 +25,9 @@ MAX_LATENCY_US = 600_000_000
 SIGNIFICANT_DIGITS = 2
 #: Examples kept per kind of finding (a flood of one violation stays small).
 MAX_EXAMPLES = 5
+#: Latencies kept per action in one window of the timeline (a uniform sample beyond: the
+#: window's percentiles; the run's own figures use every answer, in the HdrHistogram).
+WINDOW_SAMPLES = 2048
 #: Distinct refusal reasons counted at most (the rest together).
 MAX_REASONS = 50
 #: Points of the timeline at most.
@@ -41,6 +46,13 @@ def _ms(histogram: HdrHistogram) -> dict[str, float]:
     figures["max"] = histogram.get_max_value() / 1000.0
     figures["mean"] = round(histogram.get_mean_value() / 1000.0, 3)
     return figures
+
+
+def _percentiles(sample: list[int]) -> dict[str, float]:
+    """p50 / p95 / p99 in ms of a window's sample (nearest rank)."""
+    ordered = sorted(sample)
+    last = len(ordered) - 1
+    return {name: ordered[round(last * p / 100.0)] / 1000.0 for name, p in PERCENTILES}
 
 
 @dataclass
@@ -70,7 +82,8 @@ class Window:
     sent: int = 0
     received: int = 0
     errors: int = 0
-    latency: dict[str, HdrHistogram] = field(default_factory=dict)
+    #: per action: (answers seen in the window, a uniform sample of their latencies in µs)
+    latency: dict[str, tuple[list[int], list[int]]] = field(default_factory=dict)
 
 
 class Stats:
@@ -125,10 +138,17 @@ class Stats:
         micros = min(max(int(latency_s * 1e6), 1), MAX_LATENCY_US)
         stats.latency.record_value(micros)
         window = self._tick()
-        hist = window.latency.get(action)
-        if hist is None:
-            hist = window.latency[action] = _histogram()
-        hist.record_value(micros)
+        entry = window.latency.get(action)
+        if entry is None:
+            entry = window.latency[action] = ([0], [])
+        seen, sample = entry
+        seen[0] += 1
+        if len(sample) < WINDOW_SAMPLES:
+            sample.append(micros)
+        else:  # reservoir sampling: every answer of the window equally likely kept
+            slot = random.randrange(seen[0])
+            if slot < WINDOW_SAMPLES:
+                sample[slot] = micros
         if error_code is not None:
             stats.callerrors[error_code] += 1
             window.errors += 1
@@ -183,8 +203,8 @@ class Stats:
             "received": window.received,
             "errors": window.errors,
             "latency_ms": {
-                action: {name: hist.get_value_at_percentile(p) / 1000.0 for name, p in PERCENTILES}
-                for action, hist in sorted(window.latency.items())
+                action: _percentiles(sample)
+                for action, (_, sample) in sorted(window.latency.items())
             },
         }
         self.timeline.append(point)
