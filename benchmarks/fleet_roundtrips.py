@@ -12,6 +12,10 @@ WebSocket on 127.0.0.1, in one process:
   (RFC 3339 date-times included; the judge's rate budget set high enough to judge every one);
 * ``fleet, no schema``: the same with the judge's rate budget spent (what a sampled answer
   costs: unique id, error code, boot interval and transactionId checks only);
+* ``fleet on sans-I/O``: a sketch (here only, not in the suite) of the same station on
+  ``websockets``' sans-I/O ``ClientProtocol`` over a bare asyncio transport instead of its
+  asyncio connection: the same ``Station._incoming`` parses, times and judges the answer, only
+  the frame path differs (no timeout per wait: a sketch);
 * ``engine``: :class:`pile_interop.ocpp.session.Session` on the station's connection (as a
   CSMS campaign plays a station): frame log, expectations, schema checks of both directions;
 * ``raw ocpp``: an ``ocpp.v16.ChargePoint`` client, ``await cp.call(call.Heartbeat())``, its
@@ -27,6 +31,7 @@ import argparse
 import asyncio
 import contextlib
 import gc
+import itertools
 import json
 import logging
 import statistics
@@ -36,10 +41,17 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from ocpp.v16 import ChargePoint, call, call_result
 from websockets.asyncio.client import connect
 from websockets.asyncio.server import ServerConnection, serve
+from websockets.client import ClientProtocol
+from websockets.frames import Frame as WsFrame
+from websockets.frames import Opcode
+from websockets.http11 import Response
+from websockets.typing import Subprotocol
+from websockets.uri import parse_uri
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from pile_interop.core.clock import utc_iso
@@ -61,8 +73,9 @@ STATION_ID = "BENCH-FLEET-001"
 CALL_TIMEOUT_S = 10.0
 SETUP_TIMEOUT_S = 10.0
 LOOP_TIMEOUT_S = 300.0
-FLEET, FLEET_SAMPLED, ENGINE, RAW = "fleet", "fleet, no schema", "engine", "raw ocpp"
-IMPLEMENTATIONS = (FLEET, FLEET_SAMPLED, ENGINE, RAW)
+FLEET, FLEET_SAMPLED, SANS_IO = "fleet", "fleet, no schema", "fleet on sans-I/O"
+ENGINE, RAW = "engine", "raw ocpp"
+IMPLEMENTATIONS = (FLEET, FLEET_SAMPLED, SANS_IO, ENGINE, RAW)
 
 
 @dataclass
@@ -111,6 +124,70 @@ async def fleet(url: str, budget: float = 1e9) -> Link:
     return Link(one_call, close)
 
 
+class _SansIo(asyncio.Protocol):
+    """A WebSocket client on ``websockets``' sans-I/O protocol: frames in, text out."""
+
+    def __init__(self, url: str) -> None:
+        self.protocol = ClientProtocol(parse_uri(url), subprotocols=[Subprotocol("ocpp1.6")])
+        self.opened: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.waiter: asyncio.Future[str] | None = None
+        self.transport: Any = None
+
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
+        self.protocol.send_request(self.protocol.connect())
+        self.flush()
+
+    def flush(self) -> None:
+        for data in self.protocol.data_to_send():
+            if data:
+                self.transport.write(data)
+
+    def data_received(self, data: bytes) -> None:
+        self.protocol.receive_data(data)
+        for event in self.protocol.events_received():
+            if isinstance(event, Response) and not self.opened.done():
+                self.opened.set_result(None)
+            elif isinstance(event, WsFrame) and event.opcode is Opcode.TEXT:
+                waiter, self.waiter = self.waiter, None
+                if waiter is not None and not waiter.done():
+                    waiter.set_result(event.data.decode())
+        self.flush()
+
+    def send(self, text: str) -> None:
+        self.protocol.send_text(text.encode())
+        self.flush()
+
+
+async def sans_io(url: str) -> Link:
+    loop = asyncio.get_running_loop()
+    parts = urlsplit(url)
+    _, client = await loop.create_connection(lambda: _SansIo(url), parts.hostname, parts.port)
+    await asyncio.wait_for(client.opened, SETUP_TIMEOUT_S)
+    behaviour = Behaviour(id="fleet/bench", path="", mix=(Kind("1.6"),), judge_per_second=1e9)
+    ctx = FleetContext(behaviour, {("1.6", 0): url}, Stats(), Judge(1e9))
+    station = Station(ctx, STATION_ID, Kind("1.6"))
+    ids = itertools.count(1)
+
+    async def one_call() -> None:
+        unique_id = str(next(ids))
+        start = time.monotonic()
+        client.waiter = loop.create_future()
+        client.send(json.dumps([2, unique_id, "Heartbeat", {}], separators=(",", ":")))
+        ctx.stats.message_sent()
+        raw = await client.waiter  # bounded by the measurement's LOOP_TIMEOUT_S
+        answer = await station._incoming(None, raw, (unique_id, "Heartbeat", start))  # type: ignore[arg-type]
+        if not answer:
+            raise RuntimeError(f"unexpected answer {raw}")
+
+    async def close() -> None:
+        client.transport.close()
+        if ctx.stats.totals()["violations"] or ctx.stats.totals()["judged"] == 0:
+            raise RuntimeError(f"judged nothing or found violations: {ctx.stats.totals()}")
+
+    return Link(one_call, close)
+
+
 async def engine(url: str) -> Link:
     ws = await _connect(url)
     session = Session(by_name("1.6"), MockStation(), name=STATION_ID)
@@ -153,6 +230,7 @@ async def raw(url: str) -> Link:
 FACTORIES: dict[str, Callable[[str], Awaitable[Link]]] = {
     FLEET: fleet,
     FLEET_SAMPLED: lambda url: fleet(url, 0.0),  # the judge's budget spent: shape checks only
+    SANS_IO: sans_io,
     ENGINE: engine,
     RAW: raw,
 }
