@@ -101,7 +101,7 @@ class Fleet:
             handle.cancel()
         ramp.cancel()
         ticker.cancel()
-        self.ctx.stats.connected_at_end = self.ctx.stats.connected
+        self.ctx.stats.freeze()
         await self._shutdown()
         return self.result(started, duration)
 

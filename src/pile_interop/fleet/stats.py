@@ -97,6 +97,7 @@ class Stats:
         self.connected_peak = 0
         #: stations connected when the run ended, before the fleet closed its connections
         self.connected_at_end: int | None = None
+        self.frozen = False
         self.connections = Counter[str]()  # opened, refused, dropped, reconnects, failed
         self.refusals = Counter[str]()  # why, shortened
         self.incoming = Counter[str]()  # CALLs from the CSMS, by action
@@ -116,7 +117,18 @@ class Stats:
             found = self.actions[action] = ActionStats()
         return found
 
+    def freeze(self) -> None:
+        """The run ended: close the open window; what the shutdown does (closing every
+        connection) adds no point to the timeline."""
+        if not self.frozen:
+            self._tick()
+            self._close(self._window)
+            self.frozen = True
+            self.connected_at_end = self.connected
+
     def _tick(self) -> Window:
+        if self.frozen:
+            return Window(self._window.start)  # counted nowhere
         now = time.monotonic() - self.t0
         window = self._window
         while now >= window.start + self.window_s:
@@ -252,9 +264,10 @@ class Stats:
 
     def figures(self) -> dict[str, Any]:
         """All figures as plain data (the open window closed first)."""
-        self._tick()
-        self._close(self._window)
-        self._window = Window(self._window.start + self.window_s)
+        if not self.frozen:
+            self._tick()
+            self._close(self._window)
+            self._window = Window(self._window.start + self.window_s)
         totals = self.totals()
         answers = totals["count"] - totals["callerrors"]  # the CALLRESULTs: schema-judged
         return {
