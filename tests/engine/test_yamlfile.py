@@ -118,7 +118,8 @@ def test_every_shipped_profile_device_and_case_loads():
     from pile_interop.scenario.loader import CaseLibrary
 
     for path in (ROOT / "profiles").rglob("*.yaml"):
-        load_profile(path)
+        if path.relative_to(ROOT / "profiles").parts[0] != "fleet":  # fleet behaviours
+            load_profile(path)
     for path in (ROOT / "fixtures" / "devices").glob("*.yaml"):
         load_device(path)
     assert CaseLibrary(ROOT / "conformance").load_all()

@@ -25,6 +25,7 @@ from typing import Any, NoReturn
 from pile_interop import __version__
 from pile_interop.cli import bench, signing
 from pile_interop.cli.exits import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from pile_interop.cli.fleet import add_fleet_parser, cmd_fleet
 from pile_interop.cli.options import add_verbose
 from pile_interop.cli.serve import add_serve_parser
 from pile_interop.core.config import (
@@ -182,6 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_check.add_argument("--out", help="report folder (default reports/<time>-log)")
 
     add_serve_parser(sub, _host_port, _positive)
+    add_fleet_parser(sub, common, _positive)
     bench.add_profiles_parser(sub, common)
     signing.add_verify_parser(sub)
     for command in sub.choices.values():
@@ -618,6 +620,7 @@ def main(argv: list[str] | None = None) -> int:
             "serve-reference": cmd_serve,
             "profiles": bench.cmd_profiles,
             "verify": signing.cmd_verify,
+            "fleet": cmd_fleet,
         }[args.command]
         return handler(args)
     except UsageError as exc:

@@ -351,11 +351,14 @@ class ContentRoot:
         return found[0]
 
     def profile_ids(self) -> list[str]:
+        """Every conformance profile (``profiles/fleet/`` holds fleet behaviours, not
+        profiles)."""
         return sorted(
             {
                 p.relative_to(folder).with_suffix("").as_posix()
                 for folder in self._profile_folders()
                 for p in folder.rglob("*.yaml")
+                if p.relative_to(folder).parts[0] != "fleet"
             }
         )
 

@@ -118,9 +118,11 @@ async def open_station_connection(
     ssl: ssl_module.SSLContext | None = None,
     max_size: int = 1 << 20,
     username: str | None = None,
+    compression: str | None = "deflate",
 ) -> ClientConnection:
     """Connect as station ``station_id`` (Basic user ``username``, by default the identity);
-    :class:`ConnectFailed` saying why not."""
+    :class:`ConnectFailed` saying why not. ``compression=None`` offers no permessage-deflate
+    (a fleet station saves its per-connection zlib state)."""
     target = station_url(url, station_id)
     headers = {}
     if password is not None:
@@ -136,6 +138,7 @@ async def open_station_connection(
                 max_size=max_size,
                 ping_interval=None,  # OCPP keep-alive is the Heartbeat
                 proxy=None,
+                compression=compression,
             ),
             timeout,
         )
