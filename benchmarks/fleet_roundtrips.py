@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import gc
 import itertools
 import json
 import logging
@@ -64,7 +63,7 @@ from pile_interop.ocpp.frames import CALLRESULT
 from pile_interop.ocpp.session import Session
 from pile_interop.ocpp.v16.mock_station import MockStation
 from pile_interop.ocpp.versions import by_name
-from roundtrips import Counter, machine
+from roundtrips import Counter, calls_per_second, machine
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "reports" / "bench-fleet-roundtrips.json"
@@ -240,22 +239,12 @@ async def measure(name: str, count: int, warmup: int) -> float:
     server, url = await csms()
     link = await FACTORIES[name](url)
     try:
-
-        async def loop(n: int) -> float:
-            t0 = time.perf_counter()
-            for _ in range(n):
-                await link.one_call()
-            return time.perf_counter() - t0
-
-        await asyncio.wait_for(loop(warmup), LOOP_TIMEOUT_S)
-        gc.collect()
-        elapsed = await asyncio.wait_for(loop(count), LOOP_TIMEOUT_S)
+        return await calls_per_second(link, count, warmup)
     finally:
         await link.close()
         server.close()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(server.wait_closed(), SETUP_TIMEOUT_S)
-    return count / elapsed
 
 
 async def bench(count: int, warmup: int, rounds: int) -> dict[str, list[float]]:

@@ -171,23 +171,29 @@ FACTORIES: dict[str, Callable[[], Awaitable[Link]]] = {
 }
 
 
+async def calls_per_second(link: Link, count: int, warmup: int) -> float:
+    """Calls per second of ``count`` sequential round trips on ``link``, after ``warmup``
+    ones (each loop bounded by LOOP_TIMEOUT_S)."""
+
+    async def loop(n: int) -> float:
+        t0 = time.perf_counter()
+        for _ in range(n):
+            await link.one_call()
+        return time.perf_counter() - t0
+
+    await asyncio.wait_for(loop(warmup), LOOP_TIMEOUT_S)
+    gc.collect()
+    elapsed = await asyncio.wait_for(loop(count), LOOP_TIMEOUT_S)
+    return count / elapsed
+
+
 async def measure(name: str, count: int, warmup: int) -> float:
     """Calls per second of ``count`` sequential round trips, after ``warmup`` ones."""
     link = await FACTORIES[name]()
     try:
-
-        async def loop(n: int) -> float:
-            t0 = time.perf_counter()
-            for _ in range(n):
-                await link.one_call()
-            return time.perf_counter() - t0
-
-        await asyncio.wait_for(loop(warmup), LOOP_TIMEOUT_S)
-        gc.collect()
-        elapsed = await asyncio.wait_for(loop(count), LOOP_TIMEOUT_S)
+        return await calls_per_second(link, count, warmup)
     finally:
         await link.close()
-    return count / elapsed
 
 
 class Counter(logging.Handler):
