@@ -2,14 +2,16 @@
 breaks no case outside the ones its defect is declared to break.
 
 The catalogue runs in one shard per protocol family (OCPP 1.6, OCPP 2.0.1, GB/T 27930 charger
-and BMS), one test class each: ``pytest -n N --dist loadscope`` gives each class to one worker,
-where its class-scoped fixture runs that family's mutants concurrently in one event loop (they
-mostly wait on protocol timers) at the family's own concurrency, while the other families run
-on other workers. A family keeps the load it was tuned for (the 1.6 security negatives' 2 s
-windows, the GB/T 10-50 ms periods): sharding adds no campaigns to any event loop. The GB/T
-shards are marked ``timing``: tox runs them in the calm second phase. A mutant missed in the
-crowd is run once more on its own (as a lab runs one campaign); the summary line names every
-mutant that needed it, and the verdict is the calm run's."""
+and BMS; the optional OCPP profiles have shards of their own, a mutant going to the shard of
+the longest prefix its profile id starts with), one test class each: ``pytest -n N --dist
+loadscope`` gives each class to one worker, where its class-scoped fixture runs that family's
+mutants concurrently in one event loop (they mostly wait on protocol timers) at the family's
+own concurrency, while the other families run on other workers. A family keeps the load it
+was tuned for (the 1.6 security negatives' 2 s windows, the GB/T 10-50 ms periods): sharding
+adds no campaigns to any event loop. The GB/T shards are marked ``timing``: tox runs them in
+the calm second phase. A mutant missed in the crowd is run once more on its own (as a lab runs
+one campaign); the summary line names every mutant that needed it, and the verdict is the calm
+run's."""
 
 from __future__ import annotations
 
