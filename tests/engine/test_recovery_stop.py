@@ -16,6 +16,13 @@ class _Record(SimpleNamespace):
     pass
 
 
+def _answer(value: bool):  # type: ignore[no-untyped-def]
+    async def moot() -> bool:
+        return value
+
+    return moot
+
+
 def _recovery(status: str) -> tuple[StationRecovery, list[_Record]]:
     records: list[_Record] = []
 
@@ -39,14 +46,14 @@ def _recovery(status: str) -> tuple[StationRecovery, list[_Record]]:
 
 def test_a_refused_stop_is_a_warning_while_the_transaction_is_open():
     recovery, records = _recovery("Rejected")
-    text = asyncio.run(recovery._call("stop", "RequestStopTransaction", {}, moot=lambda: False))
+    text = asyncio.run(recovery._call("stop", "RequestStopTransaction", {}, moot=_answer(False)))
     assert text == "Rejected"
     assert records[0].verdict == Verdict.WARN.value
 
 
 def test_a_refused_stop_of_a_transaction_already_ended_is_no_warning():
     recovery, records = _recovery("Rejected")
-    text = asyncio.run(recovery._call("stop", "RequestStopTransaction", {}, moot=lambda: True))
+    text = asyncio.run(recovery._call("stop", "RequestStopTransaction", {}, moot=_answer(True)))
     assert text == "Rejected"
     assert records[0].verdict == Verdict.PASS.value
     assert "already come about" in records[0].observed
@@ -56,7 +63,7 @@ def test_an_accepted_stop_passes_without_asking():
     recovery, records = _recovery("Accepted")
     asked: list[bool] = []
 
-    def ended() -> bool:
+    async def ended() -> bool:
         asked.append(True)
         return True
 

@@ -51,7 +51,10 @@ def test_every_case_passes_against_the_reference(profile_id):
             continue
         assert all(s["verdict"] in ("pass", "skipped") for s in result["steps"]), (
             cid,
-            [(s.get("kind"), s["verdict"], s.get("reason")) for s in result["steps"]],
+            [
+                (s.get("kind"), s["verdict"], s.get("reason") or s.get("observed"))
+                for s in result["steps"]
+            ],
         )
         # a frame from the SUT, or a connection event (a refused connection sends nothing)
         assert result["frames"], f"{cid} saw nothing of the SUT"

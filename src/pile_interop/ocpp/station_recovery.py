@@ -26,7 +26,7 @@ version's messages come from the role (:class:`RecoveryMessages`).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from pile_interop.actuators.base import ActionUnsupported, ActuatorError
@@ -84,11 +84,11 @@ class StationRecovery:
         title: str,
         action: str,
         payload: dict[str, Any],
-        moot: Callable[[], bool] | None = None,
+        moot: Callable[[], Awaitable[bool]] | None = None,
     ) -> str:
         """Send a CALL as a recorded before-phase action; its answer in a few words. A refusal
-        is no warning when ``moot()`` says the CALL's aim came about anyway (a transaction the
-        station ended by itself while the stop was on its way)."""
+        is no warning when ``await moot()`` says the CALL's aim came about anyway (a transaction
+        the station had ended by itself, its end still on the way when it refused the stop)."""
         run = self.run
         record = run.new_record("before", "send", title)
         record.expected = f"{action} answered"
@@ -104,7 +104,7 @@ class StationRecovery:
         record.observed = got.brief()
         text = answer_text(got)
         record.verdict = Verdict.PASS.value if text in _OK else Verdict.WARN.value
-        if text not in _OK and moot is not None and moot():
+        if text not in _OK and moot is not None and await moot():
             record.verdict = Verdict.PASS.value
             record.observed += " (it had already come about)"
         return text
@@ -235,8 +235,13 @@ class StationRecovery:
         for tx in open_txs:
             action, payload = self.role.stop_transaction_call(tx)
 
-            def ended(tx: Any = tx) -> bool:
-                return tx not in state.open_transactions()
+            async def ended(tx: Any = tx) -> bool:
+                gone = await self._wait(
+                    lambda: tx not in state.open_transactions(),
+                    "message",
+                    f"the end of transaction {tx}",
+                )
+                return gone is None
 
             await self._call(f"recover: {action} {tx} (left open)", action, payload, moot=ended)
         if not open_txs and state.is_idle():
