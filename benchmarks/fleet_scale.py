@@ -47,6 +47,10 @@ HOST = "127.0.0.1"
 TAG = "5049F1EE"
 #: Bound on a CSMS process accepting connections after its start.
 START_TIMEOUT_S = 30.0
+#: How often a condition is looked at again while waiting (real seconds).
+POLL_S = 0.1
+#: Bound on the whole ramp: every BootNotification answered (real seconds).
+RAMP_TIMEOUT_S = 600.0
 CLK = os.sysconf("SC_CLK_TCK")
 
 
@@ -92,7 +96,7 @@ def start_csms(kind: str) -> tuple[subprocess.Popen[bytes], str]:
     while time.monotonic() < deadline:
         with contextlib.suppress(OSError), socket.create_connection((HOST, port), 0.5):
             return process, f"ws://{HOST}:{port}/ocpp"
-        time.sleep(0.2)
+        time.sleep(POLL_S)
     process.kill()
     raise RuntimeError(f"{kind} CSMS did not listen within {START_TIMEOUT_S} s")
 
@@ -165,8 +169,8 @@ async def run_phase(
     async def monitor() -> None:
         t0 = time.monotonic()
         while (boots := stats.actions.get("BootNotification")) is None or boots.count < stations:
-            await asyncio.sleep(0.1)
-            if time.monotonic() - t0 > 600:
+            await asyncio.sleep(POLL_S)
+            if time.monotonic() - t0 > RAMP_TIMEOUT_S:
                 marks["ramp_incomplete"] = boots.count if boots is not None else 0
                 break
         marks["all_booted_s"] = round(time.monotonic() - t0, 2)

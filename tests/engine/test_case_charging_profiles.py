@@ -75,3 +75,15 @@ def test_a_case_with_a_malformed_profile_is_refused_with_file_and_line(tmp_path)
 def test_the_smart_charging_cases_load():
     for path in sorted((ROOT / "conformance" / "ocpp201").rglob("TC_K_*.yaml")):
         load_scenario(path)
+
+
+def test_a_case_breaking_a_rule_no_schema_says_is_refused_with_file_and_line(tmp_path):
+    """The second judge at load: a schema-valid profile whose first period starts late."""
+    text = CASE.read_text().replace("[{startPeriod: 0,", "[{startPeriod: 30,", 1)
+    (tmp_path / "_states.yaml").write_text((CASE.parent / "_states.yaml").read_text())
+    bad = tmp_path / "TC_K_91_CS.yaml"
+    bad.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        load_scenario(bad)
+    message = str(caught.value)
+    assert "TC_K_91_CS.yaml" in message and "starts at 0" in message, message

@@ -6,9 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from pile_interop.fleet.behaviour import load_behaviour
+from tests.waits import eventually
 
 from .conftest import QUICK_16, ROOT, quick, run_fleet
 from .mutants import GarbledCsms, LossyCsms, SlowBootCsms
+
+#: Bound on each step the CSMS's calls wait for (a boot, a started transaction) within the
+#: 5 s fleet run.
+CSMS_CALLS_BOUND_S = 2.0
 
 
 def test_reference_passes_the_quick_behaviour(tmp_path: Path) -> None:
@@ -102,12 +107,27 @@ def test_stations_answer_the_csms_calls_as_the_mock_station_does(tmp_path: Path)
         csms = reference.servers[("1.6", 0)]
         fleet = Fleet(behaviour, 2, urls, duration_s=5.0)
         run = asyncio.create_task(fleet.run())
+
+        def counted(action: str) -> int:
+            figures = fleet.stats.actions.get(action)
+            return figures.count if figures is not None else 0
+
         try:
-            await asyncio.sleep(2.0)
+            await eventually(
+                lambda: counted("BootNotification") >= 2,
+                CSMS_CALLS_BOUND_S,
+                "both stations registered",
+                lambda: counted("BootNotification"),
+            )
             station = "FLEET-00001"
             answers["get"] = await csms.get_configuration(["HeartbeatInterval"], station=station)
             answers["start"] = await csms.remote_start(behaviour.id_tag, 1, station=station)
-            await asyncio.sleep(1.0)
+            await eventually(
+                lambda: counted("StartTransaction") >= 1,
+                CSMS_CALLS_BOUND_S,
+                "the remotely started transaction",
+                lambda: counted("StartTransaction"),
+            )
             answers["stop"] = await csms.remote_stop(station=station)
             return await run
         finally:

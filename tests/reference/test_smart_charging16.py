@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from ocpp.v16 import call
 
 from tests.reference.test_station16 import SCALE, charging, run, station_and_csms
+from tests.waits import eventually
+
+#: Bound on the charging taking up a new limit (its meter follows every few scaled seconds).
+FOLLOW_BOUND_S = SCALE * 30
 
 
 def _profile(pid: int, purpose: str, limit: float, **extra: Any) -> dict[str, Any]:
@@ -60,14 +63,22 @@ def test_profiles_shape_the_composite_schedule_and_the_charging() -> None:
             assert got.status == "Accepted"
             periods = got.charging_schedule["charging_schedule_period"]
             assert periods == [{"start_period": 0, "limit": 4140.0}]
-            await asyncio.sleep(SCALE * 3)
-            assert station.read_meter(1, ["Power.Active.Import"]) == [
-                ("Power.Active.Import", 4140.0)
-            ]
+            power = ["Power.Active.Import"]
+            await eventually(
+                lambda: station.read_meter(1, power) == [("Power.Active.Import", 4140.0)],
+                FOLLOW_BOUND_S,
+                "the charging at the station maximum of 4140 W",
+                lambda: station.read_meter(1, power),
+            )
             assert (await csms.call(call.ClearChargingProfile(id=4))).status == "Accepted"
             assert (await csms.call(call.ClearChargingProfile(id=4))).status == "Unknown"
-            await asyncio.sleep(SCALE * 3)
-            assert station.read_meter(1, ["Current.Import"]) == [("Current.Import", 8.0)]
+            current = ["Current.Import"]
+            await eventually(
+                lambda: station.read_meter(1, current) == [("Current.Import", 8.0)],
+                FOLLOW_BOUND_S,
+                "the charging back at the TxDefaultProfile's 8 A once the maximum is cleared",
+                lambda: station.read_meter(1, current),
+            )
             rejected = await csms.call(call.GetCompositeSchedule(connector_id=7, duration=60))
             assert rejected.status == "Rejected"
             # the TxProfile ends with the transaction: the default applies again
